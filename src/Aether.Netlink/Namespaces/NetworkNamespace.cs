@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Aether.Netlink.Interop;
+
+namespace Aether.Netlink.Namespaces;
+
+/// <summary>
+/// An open network namespace: a file descriptor on its nsfs inode. Named namespaces live under
+/// <c>/run/netns</c> exactly as <c>ip netns</c> keeps them, so both tools see the same ones.
+/// </summary>
+public sealed class NetworkNamespace : SafeHandle
+{
+    /// <summary>The directory where named namespaces are bind-mounted (<c>NETNS_RUN_DIR</c>).</summary>
+    public const string RunDirectory = "/run/netns";
+
+    private NetworkNamespace(int fd, string? name, string path)
+        : base(-1, ownsHandle: true)
+    {
+        SetHandle(fd);
+        Name = name;
+        Path = path;
+        Inode = Libc.InodeOf(fd);
+    }
+
+    /// <summary>The name under <see cref="RunDirectory"/>, or null for one opened by path or pid.</summary>
+    public string? Name { get; }
+
+    /// <summary>The path it was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary>The namespace's inode number: two handles with the same inode are the same namespace.</summary>
+    public ulong Inode { get; }
+
+    /// <inheritdoc/>
+    public override bool IsInvalid => handle == -1;
+
+    /// <summary>The process's own network namespace (the one every thread-pool thread is in).</summary>
+    public static NetworkNamespace OpenCurrent() => OpenPath("/proc/self/ns/net", name: null);
+
+    /// <summary>Opens the named namespace <c>/run/netns/NAME</c>.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid namespace name.</exception>
+    /// <exception cref="NetlinkException">It does not exist (<c>ENOENT</c>) or cannot be opened.</exception>
+    public static NetworkNamespace Open(string name)
+    {
+        ValidateName(name);
+        return OpenPath(PathOf(name), name);
+    }
+
+    /// <summary>Opens a namespace by path (<c>/proc/PID/ns/net</c>, a bind mount).</summary>
+    public static NetworkNamespace OpenPath(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return OpenPath(path, name: null);
+    }
+
+    /// <summary>Opens the network namespace of process <paramref name="pid"/>.</summary>
+    public static NetworkNamespace OpenPid(int pid)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
+        return OpenPath(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/ns/net"), name: null);
+    }
+
+    /// <summary>Whether a named namespace exists (its file under <see cref="RunDirectory"/> is a namespace mount).</summary>
+    public static bool Exists(string name)
+    {
+        ValidateName(name);
+        return File.Exists(PathOf(name));
+    }
+
+    /// <summary>The names under <see cref="RunDirectory"/>, sorted; empty when the directory does not exist.</summary>
+    public static IReadOnlyList<string> List()
+    {
+        if (!Directory.Exists(RunDirectory))
+        {
+            return [];
+        }
+
+        var names = Directory.GetFiles(RunDirectory).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>
+    /// Creates the named namespace the way <c>ip netns add</c> does: makes <see cref="RunDirectory"/> a shared mount
+    /// when needed, creates the file, and bind-mounts a fresh namespace onto it from a dedicated thread.
+    /// </summary>
+    /// <exception cref="NetlinkException"><c>EEXIST</c> when the name is taken; the kernel's errno otherwise.</exception>
+    public static NetworkNamespace Create(string name)
+    {
+        ValidateName(name);
+        EnsureRunDirectory();
+        var path = PathOf(name);
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw NetlinkException.FromLastError("create namespace", name);
+        }
+
+        Libc.Close(fd);
+        try
+        {
+            var nsfd = NamespaceThread.RunInNew(
+                static p =>
+                {
+                    if (Libc.Mount("/proc/thread-self/ns/net", p, "none", Libc.MS_BIND, 0) != 0)
+                    {
+                        throw NetlinkException.FromLastError("bind-mount namespace", p);
+                    }
+
+                    return Libc.Open(p, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                },
+                path);
+            if (nsfd < 0)
+            {
+                throw NetlinkException.FromLastError("open namespace", name);
+            }
+
+            return new NetworkNamespace(nsfd, name, path);
+        }
+        catch
+        {
+            Libc.Umount2(path, Libc.MNT_DETACH);
+            Libc.Unlink(path);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes the named namespace as <c>ip netns del</c> does: detaches the mount and removes the file.
+    /// The kernel frees the namespace (and the links in it) once nothing else holds it.</summary>
+    /// <exception cref="NetlinkException"><c>ENOENT</c> when there is no such namespace.</exception>
+    public static void Delete(string name)
+    {
+        ValidateName(name);
+        var path = PathOf(name);
+        Libc.Umount2(path, Libc.MNT_DETACH);
+        if (Libc.Unlink(path) != 0)
+        {
+            throw NetlinkException.FromLastError("delete namespace", name);
+        }
+    }
+
+    /// <summary>Checks a namespace name the way <c>ip netns</c> would accept it as a file name.</summary>
+    /// <exception cref="ArgumentException">Empty, <c>.</c> or <c>..</c>, containing <c>/</c>, whitespace or NUL, or longer than 255 bytes.</exception>
+    public static void ValidateName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || name is "." or ".." || name.Length > 255
+            || name.AsSpan().IndexOfAny(['/', '\0']) >= 0 || name.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException($"invalid namespace name '{name}': must be 1-255 characters without '/', NUL or whitespace, and not '.' or '..'", nameof(name));
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a dedicated thread inside this namespace and returns its result.
+    /// Use it to open things that bind to the namespace at creation (sockets, /proc/sys/net files).</summary>
+    public T RunInside<T>(Func<T> work)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return NamespaceThread.Run(this, work);
+    }
+
+    /// <summary>A second, independent handle on the same namespace.</summary>
+    public NetworkNamespace Duplicate()
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        var fd = Libc.Dup((int)handle);
+        return fd < 0 ? throw NetlinkException.FromLastError("dup namespace", ToString()) : new NetworkNamespace(fd, Name, Path);
+    }
+
+    /// <summary>The file descriptor, for attributes such as <c>IFLA_NET_NS_FD</c>.</summary>
+    internal int Fd
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsClosed, this);
+            return (int)handle;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name ?? Path;
+
+    /// <inheritdoc/>
+    protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
+
+    private static string PathOf(string name) => RunDirectory + "/" + name;
+
+    private static NetworkNamespace OpenPath(string path, string? name)
+    {
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        return fd < 0 ? throw NetlinkException.FromLastError("open namespace", name ?? path) : new NetworkNamespace(fd, name, path);
+    }
+
+    /// <summary>Makes /run/netns exist and be a shared mount, as iproute2 does, so namespaces mounted
+    /// there propagate to every mount namespace that later sees the directory.</summary>
+    private static void EnsureRunDirectory()
+    {
+        if (Libc.Mkdir(RunDirectory, 0x1ED /* 0755 */) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+        {
+            throw NetlinkException.FromLastError("create directory", RunDirectory);
+        }
+
+        var madeBind = false;
+        while (Libc.Mount("", RunDirectory, "none", Libc.MS_SHARED | Libc.MS_REC, 0) != 0)
+        {
+            if (Marshal.GetLastPInvokeError() != Errno.EINVAL || madeBind)
+            {
+                throw NetlinkException.FromLastError("make shared mount", RunDirectory);
+            }
+
+            // Not a mount point yet: bind it onto itself, then share it.
+            if (Libc.Mount(RunDirectory, RunDirectory, "none", Libc.MS_BIND | Libc.MS_REC, 0) != 0)
+            {
+                throw NetlinkException.FromLastError("bind-mount directory", RunDirectory);
+            }
+
+            madeBind = true;
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using System.Buffers;
+using Aether.Netlink.Protocol;
+
+namespace Aether.Netlink;
+
+/// <summary>
+/// Many acknowledged requests sent together: messages are written back to back into one buffer and go to the kernel
+/// in as few <c>sendto</c> calls as the socket buffers allow; the acknowledgements are read afterwards and matched by
+/// sequence number. The kernel handles the messages of one send in order and answers each one, so a failure of one
+/// request is reported for that request and the others still run.
+/// </summary>
+public class NetlinkBatch : IDisposable
+{
+    // Bounded so that the acknowledgements of one send always fit the receive queue: an ACK costs ~1 KiB of buffer.
+    private const int MaxMessagesPerSend = 128;
+    private const int MaxBytesPerSend = 60 * 1024;
+
+    private readonly List<Entry> _entries = [];
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(4096);
+    private int _length;
+
+    /// <summary>Creates a batch for <paramref name="socket"/>.</summary>
+    protected internal NetlinkBatch(NetlinkSocket socket)
+    {
+        Socket = socket;
+    }
+
+    /// <summary>The number of requests queued.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>The socket the batch is sent on.</summary>
+    protected internal NetlinkSocket Socket { get; }
+
+    /// <summary>Queues one request: <paramref name="write"/> writes exactly one message with the given sequence number.</summary>
+    public void Add<TState>(TState state, WriteRequest<TState> write, string operation, string? target)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ObjectDisposedException.ThrowIf(_buffer is null, this);
+        var sequence = Socket.NextSequence();
+        var writer = new NetlinkWriter(_buffer, _length, _entries.Count);
+        try
+        {
+            write(ref writer, state, sequence, Socket.PortId);
+        }
+        finally
+        {
+            (_buffer, var length) = writer.Detach();
+            if (length > _length)
+            {
+                _entries.Add(new Entry(sequence, _length, length, operation, target));
+            }
+
+            _length = length;
+        }
+    }
+
+    /// <summary>Sends every queued request and waits for all acknowledgements. The batch is empty afterwards.</summary>
+    public async Task<NetlinkBatchResult> ExecuteAsync(CancellationToken cancellationToken = default)
+    {
+        await Socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Execute();
+        }
+        finally
+        {
+            Socket.Gate.Release();
+        }
+    }
+
+    /// <summary>Returns the buffer to the pool.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Returns the buffer to the pool.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null!;
+        }
+    }
+
+    private NetlinkBatchResult Execute()
+    {
+        var errors = new NetlinkException?[_entries.Count];
+        var failed = 0;
+        var receive = NetlinkSocket.RentReceiveBuffer();
+        try
+        {
+            var first = 0;
+            while (first < _entries.Count)
+            {
+                var last = first;
+                while (last + 1 < _entries.Count && last + 1 - first < MaxMessagesPerSend
+                       && _entries[last + 1].End - _entries[first].Start <= MaxBytesPerSend)
+                {
+                    last++;
+                }
+
+                Socket.Send(_buffer.AsSpan(_entries[first].Start, _entries[last].End - _entries[first].Start));
+                failed += AwaitAcks(first, last, receive, errors);
+                first = last + 1;
+            }
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(receive);
+            _entries.Clear();
+            _length = 0;
+        }
+
+        return new NetlinkBatchResult(errors, failed);
+    }
+
+    private int AwaitAcks(int first, int last, byte[] receive, NetlinkException?[] errors)
+    {
+        var pending = last - first + 1;
+        var failed = 0;
+        var firstSequence = _entries[first].Sequence;
+        while (pending > 0)
+        {
+            var n = Socket.Receive(receive);
+            foreach (var message in new NetlinkMessageEnumerator(receive.AsSpan(0, n)))
+            {
+                if (message.Header.Type != NlmsgType.Error || message.Header.PortId != Socket.PortId)
+                {
+                    continue;
+                }
+
+                // Sequence numbers of one batch are consecutive.
+                var index = first + (int)unchecked(message.Header.Sequence - firstSequence);
+                if (index < first || index > last)
+                {
+                    continue;
+                }
+
+                var error = NetlinkError.Parse(message);
+                if (error.Errno != 0)
+                {
+                    errors[index] = error.ToException(_entries[index].Operation, _entries[index].Target);
+                    failed++;
+                }
+
+                pending--;
+            }
+        }
+
+        return failed;
+    }
+
+    private readonly record struct Entry(uint Sequence, int Start, int End, string Operation, string? Target);
+}
+
+/// <summary>Writes one request message into <paramref name="writer"/>.</summary>
+/// <typeparam name="TState">What the request is built from.</typeparam>
+public delegate void WriteRequest<in TState>(ref NetlinkWriter writer, TState state, uint sequence, uint portId);
+
+/// <summary>The outcome of a batch: one entry per request, null where it succeeded.</summary>
+public sealed class NetlinkBatchResult
+{
+    internal NetlinkBatchResult(NetlinkException?[] errors, int failed)
+    {
+        Errors = errors;
+        FailedCount = failed;
+    }
+
+    /// <summary>Per request, in the order added: the failure, or null.</summary>
+    public IReadOnlyList<NetlinkException?> Errors { get; }
+
+    /// <summary>How many requests failed.</summary>
+    public int FailedCount { get; }
+
+    /// <summary>Whether every request succeeded.</summary>
+    public bool Succeeded => FailedCount == 0;
+
+    /// <summary>Throws the first failure (or an <see cref="AggregateException"/> of all of them when several failed).</summary>
+    public void ThrowIfFailed()
+    {
+        if (FailedCount == 1)
+        {
+            throw Errors.First(e => e is not null)!;
+        }
+
+        if (FailedCount > 1)
+        {
+            throw new AggregateException($"{FailedCount} of {Errors.Count} netlink requests failed", Errors.OfType<NetlinkException>());
+        }
+    }
+}

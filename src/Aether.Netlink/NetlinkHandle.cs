@@ -1,0 +1,138 @@
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Protocol;
+using Aether.Netlink.Rtnl;
+
+namespace Aether.Netlink;
+
+/// <summary>
+/// A route-family (rtnetlink) handle bound to one network namespace for its whole life: links, addresses, routes,
+/// neighbours, namespace ids and monitors. The socket is opened inside the namespace at construction, on a dedicated
+/// thread; afterwards the handle works from any thread and never changes any thread's namespace.
+/// Safe for concurrent use: requests on one handle are serialised, handles are independent.
+/// </summary>
+public sealed partial class NetlinkHandle : IDisposable
+{
+    private readonly NetlinkSocket _socket;
+    private readonly NetlinkSocketOptions _options;
+
+    private NetlinkHandle(NetlinkSocket socket, NetworkNamespace? ns, NetlinkSocketOptions options)
+    {
+        _socket = socket;
+        Namespace = ns;
+        _options = options;
+    }
+
+    /// <summary>The namespace the handle is bound to (its own duplicate), or null for the process's namespace.</summary>
+    public NetworkNamespace? Namespace { get; }
+
+    /// <summary>The underlying socket, for requests this class does not wrap.</summary>
+    public NetlinkSocket Socket => _socket;
+
+    /// <summary>Opens a handle in the process's own network namespace.</summary>
+    public static NetlinkHandle Open(NetlinkSocketOptions? options = null)
+    {
+        options ??= NetlinkSocketOptions.Default;
+        return new NetlinkHandle(NetlinkSocket.OpenHere(NetlinkProtocol.Route, options, groups: 0), null, options);
+    }
+
+    /// <summary>Opens a handle bound to <paramref name="target"/>. The handle keeps its own duplicate of the namespace.</summary>
+    public static NetlinkHandle OpenAt(NetworkNamespace target, NetlinkSocketOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ObjectDisposedException.ThrowIf(target.IsClosed, target);
+        options ??= NetlinkSocketOptions.Default;
+        var socket = NetlinkSocket.Open(NetlinkProtocol.Route, target, options);
+        return new NetlinkHandle(socket, target.Duplicate(), options);
+    }
+
+    /// <summary>Starts a batch: many requests sent in one go, acknowledged together.</summary>
+    public RouteBatch CreateBatch()
+    {
+        ThrowIfClosed();
+        return new RouteBatch(_socket);
+    }
+
+    /// <summary>Closes the socket and the namespace handle.</summary>
+    public void Dispose()
+    {
+        _socket.Dispose();
+        Namespace?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => "netlink handle in " + (Namespace?.ToString() ?? "the process namespace");
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_socket.IsClosed, this);
+
+    private async Task ExecuteAsync<TState>(TState state, WriteRequest<TState> write, string operation, string? target, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = new NetlinkWriter(512);
+            try
+            {
+                var sequence = _socket.NextSequence();
+                write(ref writer, state, sequence, _socket.PortId);
+                _socket.Execute(writer.WrittenSpan, sequence, operation, target);
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+        }
+        finally
+        {
+            _socket.Gate.Release();
+        }
+    }
+
+    private async Task<T> RequestAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, string? target, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = new NetlinkWriter(256);
+            try
+            {
+                var sequence = _socket.NextSequence();
+                write(ref writer, state, sequence, _socket.PortId);
+                return _socket.Request(writer.WrittenSpan, sequence, parse, operation, target);
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+        }
+        finally
+        {
+            _socket.Gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = new NetlinkWriter(128);
+            try
+            {
+                var sequence = _socket.NextSequence();
+                write(ref writer, state, sequence, _socket.PortId);
+                return _socket.Dump(writer.WrittenSpan, sequence, parse, operation);
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+        }
+        finally
+        {
+            _socket.Gate.Release();
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Aether.Netlink.Interop;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Protocol;
+
+namespace Aether.Netlink;
+
+/// <summary>
+/// A netlink socket of any protocol, bound for life to the network namespace it was opened in.
+/// Requests are matched to replies by sequence number and the sender is checked to be the kernel.
+/// Not thread-safe on its own: <see cref="NetlinkHandle"/> serialises access with <see cref="Gate"/>.
+/// </summary>
+public sealed partial class NetlinkSocket : IDisposable
+{
+    /// <summary>The receive buffer size: the kernel never builds a dump part larger than 32 KiB for a reader offering more.</summary>
+    internal const int ReceiveBufferLength = 64 * 1024;
+
+    private readonly SafeFdHandle _fd;
+    private uint _sequence;
+
+    private NetlinkSocket(SafeFdHandle fd, NetlinkProtocol protocol, uint portId)
+    {
+        _fd = fd;
+        Protocol = protocol;
+        PortId = portId;
+        _sequence = (uint)Environment.TickCount;
+    }
+
+    /// <summary>The protocol family.</summary>
+    public NetlinkProtocol Protocol { get; }
+
+    /// <summary>The port id the kernel gave this socket (<c>nl_pid</c>).</summary>
+    public uint PortId { get; }
+
+    /// <summary>Serialises requests on this socket.</summary>
+    internal SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool IsClosed => _fd.IsClosed;
+
+    /// <summary>Opens a socket in <paramref name="target"/> (or the process's namespace when null).
+    /// Opening in another namespace happens on a dedicated short-lived thread.</summary>
+    public static NetlinkSocket Open(NetlinkProtocol protocol, NetworkNamespace? target = null, NetlinkSocketOptions? options = null)
+    {
+        options ??= NetlinkSocketOptions.Default;
+        return target is null
+            ? OpenHere(protocol, options, groups: 0)
+            : NamespaceThread.Run(target, static s => OpenHere(s.protocol, s.options, 0), (protocol, options));
+    }
+
+    /// <summary>Opens a socket in the namespace of the calling thread. Callers outside a namespace thread use <see cref="Open"/>.</summary>
+    internal static unsafe NetlinkSocket OpenHere(NetlinkProtocol protocol, NetlinkSocketOptions options, uint groups)
+    {
+        var fd = Libc.Socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, (int)protocol);
+        if (fd < 0)
+        {
+            throw NetlinkException.FromLastError("open netlink socket", protocol.ToString());
+        }
+
+        var handle = new SafeFdHandle(fd);
+        try
+        {
+            SetFlag(fd, NetlinkSockOpt.ExtAck, options.ExtendedAck);
+            SetFlag(fd, NetlinkSockOpt.CapAck, options.CappedAck);
+            if (options.StrictChecking)
+            {
+                SetFlag(fd, NetlinkSockOpt.GetStrictChk, true);
+            }
+
+            if (options.ReceiveBufferSize is int rcv)
+            {
+                SetBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcv);
+            }
+
+            if (options.SendBufferSize is int snd)
+            {
+                SetBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, snd);
+            }
+
+            var addr = new Libc.SockaddrNl { Family = Libc.AF_NETLINK, Groups = groups };
+            if (Libc.Bind(fd, &addr, sizeof(Libc.SockaddrNl)) != 0)
+            {
+                throw NetlinkException.FromLastError("bind netlink socket", protocol.ToString());
+            }
+
+            var len = sizeof(Libc.SockaddrNl);
+            if (Libc.GetSockName(fd, &addr, &len) != 0)
+            {
+                throw NetlinkException.FromLastError("getsockname", protocol.ToString());
+            }
+
+            return new NetlinkSocket(handle, protocol, addr.Pid);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Joins a multicast group (<c>NETLINK_ADD_MEMBERSHIP</c>), such as <c>RTNLGRP_LINK</c>.</summary>
+    public unsafe void JoinGroup(uint group)
+    {
+        var value = group;
+        if (Libc.SetSockOpt(Fd, Libc.SOL_NETLINK, NetlinkSockOpt.AddMembership, &value, sizeof(uint)) != 0)
+        {
+            throw NetlinkException.FromLastError("join multicast group", group.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The next request sequence number.</summary>
+    public uint NextSequence() => unchecked(++_sequence == 0 ? ++_sequence : _sequence);
+
+    /// <summary>Sends bytes holding one or more complete messages to the kernel in one <c>sendto</c>.</summary>
+    public unsafe void Send(ReadOnlySpan<byte> messages)
+    {
+        var addr = new Libc.SockaddrNl { Family = Libc.AF_NETLINK };
+        fixed (byte* p = messages)
+        {
+            while (true)
+            {
+                var n = Libc.SendTo(Fd, p, messages.Length, 0, &addr, sizeof(Libc.SockaddrNl));
+                if (n >= 0)
+                {
+                    return;
+                }
+
+                if (Marshal.GetLastPInvokeError() != Errno.EINTR)
+                {
+                    throw NetlinkException.FromLastError("send netlink message", Protocol.ToString());
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives one datagram into <paramref name="buffer"/> and returns its length, skipping anything not sent by the
+    /// kernel. Throws <see cref="NetlinkException"/> with <c>ENOBUFS</c> when the receive queue overflowed.
+    /// </summary>
+    public unsafe int Receive(Span<byte> buffer, bool nonBlocking = false)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var addr = default(Libc.SockaddrNl);
+                var len = sizeof(Libc.SockaddrNl);
+                var n = Libc.RecvFrom(Fd, p, buffer.Length, Libc.MSG_TRUNC | (nonBlocking ? Libc.MSG_DONTWAIT : 0), &addr, &len);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (nonBlocking && errno == Errno.EAGAIN)
+                    {
+                        return 0;
+                    }
+
+                    throw new NetlinkException(errno, "receive netlink message", Protocol.ToString());
+                }
+
+                if (n > buffer.Length)
+                {
+                    throw new NetlinkException(90 /* EMSGSIZE */, "receive netlink message", Protocol.ToString(), $"a {n}-byte message did not fit the {buffer.Length}-byte buffer");
+                }
+
+                if (addr.Pid != 0)
+                {
+                    continue; // not from the kernel: never trusted
+                }
+
+                return (int)n;
+            }
+        }
+    }
+
+    /// <summary>Closes the socket.</summary>
+    public void Dispose()
+    {
+        _fd.Dispose();
+        Gate.Dispose();
+    }
+
+    /// <summary>The raw descriptor (for poll).</summary>
+    internal int Fd
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+            return (int)_fd.DangerousGetHandle();
+        }
+    }
+
+    internal static byte[] RentReceiveBuffer() => ArrayPool<byte>.Shared.Rent(ReceiveBufferLength);
+
+    internal static void ReturnReceiveBuffer(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer);
+
+    private static unsafe void SetFlag(int fd, int option, bool on)
+    {
+        var value = on ? 1 : 0;
+        if (Libc.SetSockOpt(fd, Libc.SOL_NETLINK, option, &value, sizeof(int)) != 0 && on)
+        {
+            throw NetlinkException.FromLastError("set netlink socket option", option.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static unsafe void SetBuffer(int fd, int forced, int plain, int size)
+    {
+        if (Libc.SetSockOpt(fd, Libc.SOL_SOCKET, forced, &size, sizeof(int)) == 0)
+        {
+            return;
+        }
+
+        if (Libc.SetSockOpt(fd, Libc.SOL_SOCKET, plain, &size, sizeof(int)) != 0)
+        {
+            throw NetlinkException.FromLastError("set socket buffer", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private sealed class SafeFdHandle : SafeHandle
+    {
+        public SafeFdHandle(int fd)
+            : base(-1, ownsHandle: true) => SetHandle(fd);
+
+        public override bool IsInvalid => handle == -1;
+
+        protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
+    }
+}

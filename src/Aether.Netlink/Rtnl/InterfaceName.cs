@@ -1,0 +1,35 @@
+using System.Text;
+
+namespace Aether.Netlink.Rtnl;
+
+/// <summary>Rules the kernel applies to interface names (<c>dev_valid_name</c>), checked before any syscall.</summary>
+public static class InterfaceName
+{
+    /// <summary><c>IFNAMSIZ - 1</c>: the longest name in bytes.</summary>
+    public const int MaxLength = 15;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the value when the kernel would refuse it.</summary>
+    public static void Validate(string? name, string paramName = "name")
+    {
+        if (!IsValid(name, out var why))
+        {
+            throw new ArgumentException($"invalid interface name '{name}': {why}", paramName);
+        }
+    }
+
+    /// <summary>Whether the kernel would accept <paramref name="name"/>, and if not, why.</summary>
+    public static bool IsValid(string? name, out string? why)
+    {
+        why = name switch
+        {
+            null or "" => "empty",
+            "." or ".." => "'.' and '..' are reserved",
+            _ when Encoding.UTF8.GetByteCount(name) > MaxLength => $"{Encoding.UTF8.GetByteCount(name)} bytes, the limit is {MaxLength}",
+            _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
+            _ when name.Contains(':', StringComparison.Ordinal) => "contains ':'",
+            _ when name.Any(c => char.IsWhiteSpace(c) || c == '\0') => "contains whitespace or NUL",
+            _ => null,
+        };
+        return why is null;
+    }
+}

@@ -108,22 +108,22 @@ public static class Ifla
     public const ushort Alias = 20;
 
     /// <summary><c>IFLA_NET_NS_FD</c>.</summary>
-    public const ushort NetNsFd = 27;
+    public const ushort NetNsFd = 28;
 
     /// <summary><c>IFLA_EXT_MASK</c>.</summary>
-    public const ushort ExtMask = 28;
+    public const ushort ExtMask = 29;
 
     /// <summary><c>IFLA_CARRIER</c>.</summary>
-    public const ushort Carrier = 32;
+    public const ushort Carrier = 33;
 
     /// <summary><c>IFLA_LINK_NETNSID</c>: the namespace (by nsid) where IFLA_LINK lives.</summary>
-    public const ushort LinkNetNsId = 36;
+    public const ushort LinkNetNsId = 37;
 
     /// <summary><c>IFLA_PROP_LIST</c>.</summary>
-    public const ushort PropList = 51;
+    public const ushort PropList = 52;
 
     /// <summary><c>IFLA_ALT_IFNAME</c>.</summary>
-    public const ushort AltName = 52;
+    public const ushort AltName = 53;
 
     /// <summary><c>IFLA_INFO_KIND</c> (inside IFLA_LINKINFO).</summary>
     public const ushort InfoKind = 1;

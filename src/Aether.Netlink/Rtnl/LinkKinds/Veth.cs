@@ -20,9 +20,6 @@ public sealed record Veth(string? PeerName = null) : LinkKindData
     /// <summary>Create the peer inside this namespace (<c>IFLA_NET_NS_FD</c> in the peer's attributes).</summary>
     public NetworkNamespace? PeerNamespace { get; init; }
 
-    /// <summary>Bring the peer up as it is created.</summary>
-    public bool PeerUp { get; init; }
-
     /// <summary>The peer's MTU, or the kernel's default.</summary>
     public int? PeerMtu { get; init; }
 
@@ -50,7 +47,9 @@ public sealed record Veth(string? PeerName = null) : LinkKindData
     internal override void WriteData(ref NetlinkWriter writer)
     {
         var peer = writer.BeginNested(InfoPeer);
-        writer.WriteStruct(new IfInfoMsg { Flags = PeerUp ? Iff.Up : 0, Change = PeerUp ? Iff.Up : 0 });
+        // The peer cannot be created up: the kernel configures it before the pair is joined and veth_open
+        // refuses with ENOTCONN. Bring it up afterwards through a handle in its namespace.
+        writer.WriteStruct(default(IfInfoMsg));
         if (PeerName is not null)
         {
             writer.WriteString(Ifla.IfName, PeerName);

@@ -4,17 +4,26 @@ using Aether.Netlink.Interop;
 namespace Aether.Netlink.Namespaces;
 
 /// <summary>
-/// Runs work inside a network namespace on a dedicated OS thread that is created for that work and ends with it.
+/// Runs work inside a network namespace on a dedicated OS thread that does nothing else.
 /// <para>
 /// A network namespace belongs to a thread, not a process: <c>setns</c> moves only the calling thread. A thread-pool
 /// thread that called <c>setns</c> would carry the namespace into whatever work the pool gives it next, silently.
-/// So <c>setns</c> is called here and only here, on a thread nobody else can ever be handed; what is opened on it
-/// (a netlink socket, a /proc/sys file) stays bound to the namespace after the thread is gone.
+/// So <c>setns</c> and <c>unshare</c> are called here and only here, on a thread nobody else is ever handed. Every job
+/// enters its own namespace first, so no job inherits the previous one's; a job whose <c>setns</c> fails ends the
+/// thread (its namespace is then unknown). The thread exits after a short idle time, so it is short-lived, yet a burst
+/// of jobs (opening sockets in a thousand namespaces) pays for one thread start, not a thousand.
+/// What a job opens (a netlink socket, a /proc/sys file) stays bound to the namespace after the thread is gone.
 /// </para>
 /// </summary>
 internal static class NamespaceThread
 {
     private const int StackSize = 256 * 1024;
+    private const int IdleMilliseconds = 50;
+
+    private static readonly Queue<Job> Jobs = new();
+    private static readonly int MaxThreads = Math.Max(1, Environment.ProcessorCount);
+    private static int _threads;
+    private static int _idle;
 
     /// <summary>Runs <paramref name="work"/> inside <paramref name="target"/> and returns its result, blocking the caller.</summary>
     public static T Run<T>(NetworkNamespace target, Func<T> work) => Run(target, static w => w(), work);
@@ -23,43 +32,118 @@ internal static class NamespaceThread
     public static TResult Run<TState, TResult>(NetworkNamespace target, Func<TState, TResult> work, TState state)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var job = new Job<TState, TResult>(target, work, state, enter: true);
-        var thread = new Thread(job.Execute, StackSize) { IsBackground = true, Name = "aether-netns" };
-        thread.UnsafeStart();
-        thread.Join();
-        return job.Result();
+        var job = new Job<TState, TResult>(target, work, state);
+        Submit(job);
+        return job.WaitForResult();
     }
 
     /// <summary>Runs <paramref name="work"/> in a brand-new, unnamed network namespace (<c>unshare(CLONE_NEWNET)</c>).</summary>
     public static TResult RunInNew<TState, TResult>(Func<TState, TResult> work, TState state)
     {
-        var job = new Job<TState, TResult>(null, work, state, enter: false);
-        var thread = new Thread(job.Execute, StackSize) { IsBackground = true, Name = "aether-netns-new" };
-        thread.UnsafeStart();
-        thread.Join();
-        return job.Result();
+        var job = new Job<TState, TResult>(null, work, state);
+        Submit(job);
+        return job.WaitForResult();
     }
 
-    private sealed class Job<TState, TResult>(NetworkNamespace? target, Func<TState, TResult> work, TState state, bool enter)
+    private static void Submit(Job job)
     {
+        lock (Jobs)
+        {
+            Jobs.Enqueue(job);
+            if (_idle > 0)
+            {
+                Monitor.Pulse(Jobs);
+                return;
+            }
+
+            if (_threads >= MaxThreads)
+            {
+                return; // a busy thread takes it next
+            }
+
+            _threads++;
+        }
+
+        StartThread();
+    }
+
+    private static void StartThread() => new Thread(Serve, StackSize) { IsBackground = true, Name = "aether-netns" }.UnsafeStart();
+
+    private static void Serve()
+    {
+        while (true)
+        {
+            Job job;
+            lock (Jobs)
+            {
+                while (Jobs.Count == 0)
+                {
+                    _idle++;
+                    var woken = Monitor.Wait(Jobs, IdleMilliseconds);
+                    _idle--;
+                    if (!woken && Jobs.Count == 0)
+                    {
+                        _threads--;
+                        return; // idle: the thread ends, in whatever namespace the last job left it
+                    }
+                }
+
+                job = Jobs.Dequeue();
+            }
+
+            if (!job.Execute())
+            {
+                // setns failed: this thread's namespace is unknown now, so it must not run anything else.
+                bool replace;
+                lock (Jobs)
+                {
+                    replace = Jobs.Count > 0;
+                    if (!replace)
+                    {
+                        _threads--;
+                    }
+                }
+
+                if (replace)
+                {
+                    StartThread();
+                }
+
+                return;
+            }
+        }
+    }
+
+    private abstract class Job
+    {
+        /// <summary>Enters the namespace and runs; false when entering failed.</summary>
+        public abstract bool Execute();
+    }
+
+    private sealed class Job<TState, TResult>(NetworkNamespace? target, Func<TState, TResult> work, TState state) : Job
+    {
+        private bool _done;
         private TResult? _result;
         private ExceptionDispatchInfo? _error;
 
-        public void Execute()
+        public override bool Execute()
         {
+            var entered = true;
             var addedRef = false;
             try
             {
-                if (enter)
+                if (target is not null)
                 {
-                    target!.DangerousAddRef(ref addedRef);
+                    target.DangerousAddRef(ref addedRef);
                     if (Libc.SetNs((int)target.DangerousGetHandle(), Libc.CLONE_NEWNET) != 0)
                     {
+                        entered = false;
                         throw NetlinkException.FromLastError("setns", target.ToString());
                     }
                 }
                 else if (Libc.Unshare(Libc.CLONE_NEWNET) != 0)
                 {
+                    entered = false;
                     throw NetlinkException.FromLastError("unshare", "CLONE_NEWNET");
                 }
 
@@ -75,13 +159,27 @@ internal static class NamespaceThread
                 {
                     target!.DangerousRelease();
                 }
+
+                lock (this)
+                {
+                    _done = true;
+                    Monitor.Pulse(this);
+                }
             }
 
-            // The thread ends here, still inside the namespace: nothing else ever runs on it.
+            return entered;
         }
 
-        public TResult Result()
+        public TResult WaitForResult()
         {
+            lock (this)
+            {
+                while (!_done)
+                {
+                    Monitor.Wait(this);
+                }
+            }
+
             _error?.Throw();
             return _result!;
         }

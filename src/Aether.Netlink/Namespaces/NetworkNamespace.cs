@@ -195,9 +195,19 @@ public sealed class NetworkNamespace : SafeHandle
     /// there propagate to every mount namespace that later sees the directory.</summary>
     private static void EnsureRunDirectory()
     {
-        if (Libc.Mkdir(RunDirectory, 0x1ED /* 0755 */) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+        var made = Libc.Mkdir(RunDirectory, 0x1ED /* 0755 */) == 0;
+        if (!made && Marshal.GetLastPInvokeError() != Errno.EEXIST)
         {
             throw NetlinkException.FromLastError("create directory", RunDirectory);
+        }
+
+        // iproute2 re-shares the directory on every add. MS_REC walks every namespace mounted below it, so doing
+        // that each time makes creating N namespaces cost O(N^2); once per process (and again whenever the
+        // directory had to be made anew) keeps the same propagation.
+        var inode = Libc.InodeOf(RunDirectory);
+        if (!made && Volatile.Read(ref _sharedRunDirectoryInode) == inode)
+        {
+            return;
         }
 
         var madeBind = false;
@@ -216,5 +226,9 @@ public sealed class NetworkNamespace : SafeHandle
 
             madeBind = true;
         }
+
+        Volatile.Write(ref _sharedRunDirectoryInode, Libc.InodeOf(RunDirectory));
     }
+
+    private static ulong _sharedRunDirectoryInode;
 }

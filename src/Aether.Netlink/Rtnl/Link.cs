@@ -85,8 +85,12 @@ public sealed record Link
     /// <summary>The kind of the master this link is a port of (<c>IFLA_INFO_SLAVE_KIND</c>: <c>bridge</c>).</summary>
     public string? PortKind { get; init; }
 
-    /// <summary>Attributes this library does not decode, kept raw.</summary>
-    public IReadOnlyList<RawAttribute> Unknown { get; init; } = [];
+    /// <summary>Attributes this library does not decode (statistics, AF_SPEC, XDP, …), kept raw. Decoded from one
+    /// copy of the message's attribute bytes when first asked for, so a dump of many links stays cheap.</summary>
+    public IReadOnlyList<RawAttribute> Unknown => _unknown ??= DecodeUnknown(_attributes.Span);
+
+    private IReadOnlyList<RawAttribute>? _unknown;
+    private ReadOnlyMemory<byte> _attributes;
 
     /// <summary>Decodes an <c>RTM_NEWLINK</c>/<c>RTM_DELLINK</c> message. Matches <see cref="MessageParser{T}"/>.</summary>
     public static bool TryParse(in NetlinkMessage message, out Link link)
@@ -100,7 +104,6 @@ public sealed record Link
         var oper = OperState.Unknown;
         LinkKindData? kind = null;
         List<string>? alt = null;
-        List<RawAttribute>? unknown = null;
         foreach (var attr in message.Attributes(IfInfoMsg.Size))
         {
             switch (attr.Type)
@@ -127,9 +130,6 @@ public sealed record Link
                 case Ifla.LinkInfo:
                     (kind, portKind) = ParseLinkInfo(attr.Payload);
                     break;
-                default:
-                    (unknown ??= []).Add(new RawAttribute(attr.Type, attr.GetBytes()));
-                    break;
             }
         }
 
@@ -150,9 +150,38 @@ public sealed record Link
             AltNames = alt ?? (IReadOnlyList<string>)[],
             KindData = kind,
             PortKind = portKind,
-            Unknown = unknown ?? (IReadOnlyList<RawAttribute>)[],
+            _attributes = message.Payload.Length > IfInfoMsg.Size ? message.Payload[IfInfoMsg.Size..].ToArray() : default,
         };
         return true;
+    }
+
+    /// <summary>Equal when every decoded property is equal (alternative names compared in order; raw attributes ignored).</summary>
+    public bool Equals(Link? other) => other is not null
+        && Index == other.Index && string.Equals(Name, other.Name, StringComparison.Ordinal) && Flags == other.Flags
+        && HardwareType == other.HardwareType && Mtu == other.Mtu && string.Equals(MacAddress, other.MacAddress, StringComparison.Ordinal)
+        && OperState == other.OperState && Carrier == other.Carrier && MasterIndex == other.MasterIndex
+        && LinkIndex == other.LinkIndex && LinkNetNsId == other.LinkNetNsId && string.Equals(Alias, other.Alias, StringComparison.Ordinal)
+        && AltNames.SequenceEqual(other.AltNames, StringComparer.Ordinal) && Equals(KindData, other.KindData)
+        && string.Equals(PortKind, other.PortKind, StringComparison.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Index, Name, Flags, Mtu, MacAddress, OperState, LinkIndex, KindData);
+
+    private static bool IsDecoded(ushort type) => type is Ifla.IfName or Ifla.Mtu or Ifla.Address or Ifla.OperState or Ifla.Carrier
+        or Ifla.Master or Ifla.Link or Ifla.LinkNetNsId or Ifla.Alias or Ifla.PropList or Ifla.LinkInfo;
+
+    private static List<RawAttribute> DecodeUnknown(ReadOnlySpan<byte> attributes)
+    {
+        var list = new List<RawAttribute>();
+        foreach (var attr in new NetlinkAttributeEnumerator(attributes))
+        {
+            if (!IsDecoded(attr.Type))
+            {
+                list.Add(new RawAttribute(attr.Type, attr.GetBytes()));
+            }
+        }
+
+        return list;
     }
 
     private static (LinkKindData? Kind, string? PortKind) ParseLinkInfo(ReadOnlySpan<byte> payload)

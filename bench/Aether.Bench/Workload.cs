@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Aether.Netlink;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Rtnl;
+
+namespace Aether.Bench;
+
+/// <summary>
+/// The benchmark workload, done with Aether: N namespaces each with a veth pair host↔namespace, a /30 on both ends,
+/// both ends and lo up (converge); read back host links and every namespace's links and addresses (observe);
+/// delete the namespaces (teardown). Prints one JSON line like the peers in bench/peers.
+/// </summary>
+internal static class Workload
+{
+    public static async Task<int> RunAsync(int n, string prefix)
+    {
+        var names = Enumerable.Range(0, n).Select(i => Invariant($"{prefix}{i}")).ToArray();
+        var namespaces = new NetworkNamespace[n];
+        var handles = new NetlinkHandle[n];
+        using var host = NetlinkHandle.Open();
+        var created = 0;
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            created = await ConvergeAsync(host, prefix, names, namespaces, handles);
+            var converge = sw.Elapsed.TotalSeconds;
+
+            sw.Restart();
+            var (hostLinks, nsLinks, nsAddrs) = await ObserveAsync(host, prefix, handles);
+            var observe = sw.Elapsed.TotalSeconds;
+
+            sw.Restart();
+            Teardown(names, namespaces, handles, created);
+            created = 0;
+            var teardown = sw.Elapsed.TotalSeconds;
+
+            var json = Invariant($"{{\"peer\":\"aether\",\"n\":{n},\"converge_s\":{converge:F6},\"observe_s\":{observe:F6},\"teardown_s\":{teardown:F6},\"host_links\":{hostLinks},\"ns_links\":{nsLinks},\"ns_addrs\":{nsAddrs},\"peak_rss_kb\":{PeakRssKb()}}}");
+            if (hostLinks != n || nsLinks != n || nsAddrs != n)
+            {
+                await Console.Error.WriteLineAsync("counts differ from N: " + json);
+                return 1;
+            }
+
+            Console.WriteLine(json);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync("aether workload failed: " + ex.Message);
+            Teardown(names, namespaces, handles, created);
+            return 1;
+        }
+    }
+
+    private static async Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
+    {
+        var n = names.Length;
+        var created = 0;
+        var t = Stopwatch.StartNew();
+        // Namespaces come up in parallel, one lane per core: most of the cost is the kernel's setup of each one.
+        var lanes = Math.Min(Environment.ProcessorCount, n);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() =>
+        {
+            for (var i = lane; i < n; i += lanes)
+            {
+                namespaces[i] = NetworkNamespace.Create(names[i]);
+                Interlocked.Increment(ref created);
+                handles[i] = NetlinkHandle.OpenAt(namespaces[i]);
+            }
+        })));
+        Trace("create ns + handles", t);
+
+        // One batch on the host socket: every pair, host end up, peer created inside its namespace.
+        using (var batch = host.CreateBatch())
+        {
+            for (var i = 0; i < n; i++)
+            {
+                batch.CreateLink(new LinkSpec(Invariant($"{prefix}h{i}"), new Veth(Invariant($"{prefix}n{i}")) { PeerNamespace = namespaces[i] }) { Up = true });
+            }
+
+            (await batch.ExecuteAsync()).ThrowIfFailed();
+        }
+        Trace("veth batch", t);
+
+        // One dump tells both ends' indexes: a veth reports its peer's ifindex (in the peer's namespace) as IFLA_LINK.
+        var hostIndex = new int[n];
+        var peerIndex = new int[n];
+        var hostPrefix = prefix + "h";
+        foreach (var link in await host.ListLinksAsync())
+        {
+            if (link.Name.StartsWith(hostPrefix, StringComparison.Ordinal)
+                && int.TryParse(link.Name.AsSpan(hostPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < n)
+            {
+                hostIndex[i] = link.Index;
+                peerIndex[i] = link.LinkIndex ?? 0;
+            }
+        }
+
+        Trace("dump", t);
+        using (var batch = host.CreateBatch())
+        {
+            for (var i = 0; i < n; i++)
+            {
+                batch.AddAddress(new AddressSpec(hostIndex[i], new IPPrefix(AddressOf(i, 1), 30)));
+            }
+
+            (await batch.ExecuteAsync()).ThrowIfFailed();
+        }
+
+        Trace("host addrs", t);
+        // Inside each namespace: one send carries the address, the veth end up and lo up.
+        for (var i = 0; i < n; i++)
+        {
+            using var batch = handles[i].CreateBatch();
+            batch.AddAddress(new AddressSpec(peerIndex[i], new IPPrefix(AddressOf(i, 2), 30)))
+                .SetLink(peerIndex[i], new LinkChange { Up = true })
+                .SetLink(1, new LinkChange { Up = true });
+            (await batch.ExecuteAsync()).ThrowIfFailed();
+        }
+
+        Trace("ns batches", t);
+        return created;
+    }
+
+    private static void Trace(string what, Stopwatch t)
+    {
+        if (Environment.GetEnvironmentVariable("AETHER_BENCH_TRACE") is not null)
+        {
+            var rss = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            Console.Error.WriteLine($"  {what}: {t.Elapsed.TotalMilliseconds:F1} ms  {rss} gc={GC.GetTotalMemory(false) / 1024} KiB");
+        }
+
+        t.Restart();
+    }
+
+    private static async Task<(int HostLinks, int NsLinks, int NsAddrs)> ObserveAsync(NetlinkHandle host, string prefix, NetlinkHandle[] handles)
+    {
+        var hostPrefix = prefix + "h";
+        var nsPrefix = prefix + "n";
+        var hostLinks = (await host.ListLinksAsync()).Count(l => l.Name.StartsWith(hostPrefix, StringComparison.Ordinal));
+        var nsLinks = 0;
+        var nsAddrs = 0;
+        foreach (var handle in handles)
+        {
+            nsLinks += (await handle.ListLinksAsync()).Count(l => l.Name.StartsWith(nsPrefix, StringComparison.Ordinal));
+            nsAddrs += (await handle.ListAddressesAsync()).Count(a => a.Prefix.Family == AddressFamily.InterNetwork && a.Prefix.Address.GetAddressBytes() is [10, 200, _, _]);
+        }
+
+        return (hostLinks, nsLinks, nsAddrs);
+    }
+
+    private static void Teardown(string[] names, NetworkNamespace?[] namespaces, NetlinkHandle?[] handles, int created)
+    {
+        _ = created;
+        for (var i = 0; i < handles.Length; i++)
+        {
+            handles[i]?.Dispose();
+            namespaces[i]?.Dispose();
+        }
+
+        foreach (var name in names)
+        {
+            if (NetworkNamespace.Exists(name))
+            {
+                NetworkNamespace.Delete(name);
+            }
+        }
+    }
+
+    private static IPAddress AddressOf(int i, int host)
+    {
+        var b = 4 * i;
+        return new IPAddress([10, 200, (byte)(b / 256), (byte)((b % 256) + host)]);
+    }
+
+    private static long PeakRssKb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,247 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Aether.Netlink.Interop;
+using Aether.Netlink.Protocol;
+using Aether.Netlink.Rtnl;
+
+namespace Aether.Netlink.Monitoring;
+
+/// <summary>
+/// A subscription to rtnetlink multicast groups on its own socket, read by a dedicated thread (which never changes
+/// namespace) into a channel. An <c>ENOBUFS</c> from the kernel becomes an <see cref="OverrunEvent"/>; the stream only
+/// ends when the monitor is disposed or the enumeration is cancelled.
+/// </summary>
+internal sealed class NetlinkMonitor : IDisposable
+{
+    private readonly NetlinkSocket _socket;
+    private readonly int _wakeFd;
+    private readonly Channel<NetlinkEvent> _events = Channel.CreateUnbounded<NetlinkEvent>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Queue<ushort> _pendingDumps = new();
+    private readonly Thread _reader;
+    private uint _dumpSequence;
+    private int _disposed;
+
+    public NetlinkMonitor(NetlinkSocket socket, MonitorGroups groups, MonitorOptions options)
+    {
+        _socket = socket;
+        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_wakeFd < 0)
+        {
+            throw NetlinkException.FromLastError("eventfd", "monitor");
+        }
+
+        foreach (var (flag, group) in GroupTable)
+        {
+            if (groups.HasFlag(flag))
+            {
+                socket.JoinGroup(group);
+            }
+        }
+
+        if (options.ListExisting)
+        {
+            if (groups.HasFlag(MonitorGroups.Links))
+            {
+                _pendingDumps.Enqueue(RtmType.GetLink);
+            }
+
+            if ((groups & MonitorGroups.Addresses) != MonitorGroups.None)
+            {
+                _pendingDumps.Enqueue(RtmType.GetAddr);
+            }
+
+            if ((groups & MonitorGroups.Routes) != MonitorGroups.None)
+            {
+                _pendingDumps.Enqueue(RtmType.GetRoute);
+            }
+
+            if (groups.HasFlag(MonitorGroups.Neighbours))
+            {
+                _pendingDumps.Enqueue(RtmType.GetNeigh);
+            }
+
+            if (_pendingDumps.Count == 0)
+            {
+                _events.Writer.TryWrite(new ListingComplete());
+            }
+            else
+            {
+                SendNextDump();
+            }
+        }
+
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "aether-netlink-monitor" };
+        _reader.UnsafeStart();
+    }
+
+    public ChannelReader<NetlinkEvent> Events => _events.Reader;
+
+    private static (MonitorGroups Flag, uint Group)[] GroupTable { get; } =
+    [
+        (MonitorGroups.Links, RtnlGroup.Link),
+        (MonitorGroups.IPv4Addresses, RtnlGroup.IPv4Address),
+        (MonitorGroups.IPv6Addresses, RtnlGroup.IPv6Address),
+        (MonitorGroups.IPv4Routes, RtnlGroup.IPv4Route),
+        (MonitorGroups.IPv6Routes, RtnlGroup.IPv6Route),
+        (MonitorGroups.Neighbours, RtnlGroup.Neigh),
+        (MonitorGroups.NsIds, RtnlGroup.NsId),
+    ];
+
+    public unsafe void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        ulong one = 1;
+        Libc.Write(_wakeFd, &one, sizeof(ulong));
+        if (Thread.CurrentThread != _reader)
+        {
+            _reader.Join();
+        }
+
+        Libc.Close(_wakeFd);
+        _socket.Dispose();
+        _events.Writer.TryComplete();
+    }
+
+    /// <summary>Maps one received message to an event, or null for anything that is not an announcement.</summary>
+    internal static NetlinkEvent? ToEvent(in NetlinkMessage message)
+    {
+        var deleted = message.Header.Type is RtmType.DelLink or RtmType.DelAddr or RtmType.DelRoute or RtmType.DelNeigh or RtmType.DelNsId;
+        NetlinkEvent? e = message.Header.Type switch
+        {
+            RtmType.NewLink or RtmType.DelLink when Link.TryParse(message, out var link) => new LinkEvent(link),
+            RtmType.NewAddr or RtmType.DelAddr when Address.TryParse(message, out var address) => new AddressEvent(address),
+            RtmType.NewRoute or RtmType.DelRoute when Route.TryParse(message, out var route) => new RouteEvent(route),
+            RtmType.NewNeigh or RtmType.DelNeigh when Neighbour.TryParse(message, out var neighbour) => new NeighbourEvent(neighbour),
+            RtmType.NewNsId or RtmType.DelNsId when NsId.TryParse(message, out var nsid) => new NsIdEvent(nsid),
+            _ => null,
+        };
+        return e is null ? null : e with { Deleted = deleted };
+    }
+
+    private void SendNextDump()
+    {
+        var type = _pendingDumps.Dequeue();
+        _dumpSequence = _socket.NextSequence();
+        var writer = new NetlinkWriter(64);
+        try
+        {
+            var msg = writer.BeginMessage(type, NlmsgFlags.Request | NlmsgFlags.Dump, _dumpSequence, _socket.PortId);
+            switch (type)
+            {
+                case RtmType.GetLink: writer.WriteStruct(default(IfInfoMsg)); break;
+                case RtmType.GetAddr: writer.WriteStruct(default(IfAddrMsg)); break;
+                case RtmType.GetRoute: writer.WriteStruct(default(RtMsg)); break;
+                default: writer.WriteStruct(default(NdMsg)); break;
+            }
+
+            writer.EndMessage(msg);
+            _socket.Send(writer.WrittenSpan);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    private unsafe void ReadLoop()
+    {
+        var buffer = NetlinkSocket.RentReceiveBuffer();
+        var fds = stackalloc Libc.PollFd[2];
+        try
+        {
+            while (Volatile.Read(ref _disposed) == 0)
+            {
+                fds[0] = new Libc.PollFd { Fd = _socket.Fd, Events = Libc.POLLIN };
+                fds[1] = new Libc.PollFd { Fd = _wakeFd, Events = Libc.POLLIN };
+                if (Libc.Poll(fds, 2, -1) < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw NetlinkException.FromLastError("poll", "monitor");
+                }
+
+                if (fds[1].REvents != 0)
+                {
+                    return;
+                }
+
+                int n;
+                try
+                {
+                    n = _socket.Receive(buffer, nonBlocking: true);
+                }
+                catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
+                {
+                    _events.Writer.TryWrite(new OverrunEvent());
+                    continue;
+                }
+
+                if (n > 0)
+                {
+                    Dispatch(buffer.AsSpan(0, n));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NetlinkException or ObjectDisposedException)
+        {
+            _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? ex : null);
+        }
+        finally
+        {
+            NetlinkSocket.ReturnReceiveBuffer(buffer);
+        }
+    }
+
+    private void Dispatch(ReadOnlySpan<byte> datagram)
+    {
+        NetlinkMessageEnumerator messages;
+        try
+        {
+            messages = new NetlinkMessageEnumerator(datagram);
+            while (messages.MoveNext())
+            {
+                var message = messages.Current;
+                if (message.Header.Type is NlmsgType.Done or NlmsgType.Error)
+                {
+                    if (message.Header.Sequence == _dumpSequence && _dumpSequence != 0)
+                    {
+                        if (_pendingDumps.Count > 0)
+                        {
+                            SendNextDump();
+                        }
+                        else
+                        {
+                            _dumpSequence = 0;
+                            _events.Writer.TryWrite(new ListingComplete());
+                        }
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    if (ToEvent(message) is { } e)
+                    {
+                        _events.Writer.TryWrite(e);
+                    }
+                }
+                catch (NetlinkParseException)
+                {
+                    // A malformed announcement is dropped; the next resync covers it.
+                }
+            }
+        }
+        catch (NetlinkParseException)
+        {
+            // A malformed datagram is dropped whole; the next resync covers it.
+        }
+    }
+}

@@ -4,11 +4,26 @@ using Aether.Bench;
 return args switch
 {
     ["workload", "--n", var n, "--prefix", var prefix] => await Workload.RunAsync(int.Parse(n, CultureInfo.InvariantCulture), prefix),
+    ["compare", .. var rest] => await Compare.RunAsync(
+        Option(rest, "--n", "50,200,1000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+        int.Parse(Option(rest, "--runs", "3"), CultureInfo.InvariantCulture),
+        Option(rest, "--peers", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)),
+    ["writer", .. var rest] => WriterBenchmarks.Run(rest),
     _ => Usage(),
 };
 
+static string Option(string[] args, string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: aether-bench workload --n N --prefix P");
+    Console.Error.WriteLine("""
+        usage: aether-bench compare [--n 50,200,1000] [--runs 3] [--peers aether,go-netlink,pyroute2,iproute2-batch]
+               aether-bench writer            (BenchmarkDotNet: message building time and allocations)
+               aether-bench workload --n N --prefix P   (one Aether run, JSON line)
+        """);
     return 2;
 }

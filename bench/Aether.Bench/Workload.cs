@@ -32,6 +32,7 @@ internal static class Workload
             var (hostLinks, nsLinks, nsAddrs) = await ObserveAsync(host, prefix, handles);
             var observe = sw.Elapsed.TotalSeconds;
 
+            Trace("observe", Stopwatch.StartNew());
             sw.Restart();
             Teardown(names, namespaces, handles, created);
             created = 0;
@@ -45,6 +46,29 @@ internal static class Workload
             }
 
             Console.WriteLine(json);
+            if (Environment.GetEnvironmentVariable("AETHER_BENCH_SMAPS") is not null)
+            {
+                var rss = new Dictionary<string, long>(StringComparer.Ordinal);
+                var current = "?";
+                foreach (var line in File.ReadLines("/proc/self/smaps"))
+                {
+                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (parts.Length >= 5 && parts[0].Contains('-', StringComparison.Ordinal))
+                    {
+                        current = parts.Length >= 6 ? parts[5] : "[anon]";
+                    }
+                    else if (parts.Length >= 2 && parts[0] == "Rss:")
+                    {
+                        rss[current] = rss.GetValueOrDefault(current) + long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    }
+                }
+
+                foreach (var (k, v) in rss.OrderByDescending(kv => kv.Value).Take(12))
+                {
+                    Console.Error.WriteLine($"  {v,8} kB  {k}");
+                }
+            }
+
             return 0;
         }
         catch (Exception ex)
@@ -55,7 +79,49 @@ internal static class Workload
         }
     }
 
-    private static async Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
+    private static async Task<int> ConvergeByLanesAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
+    {
+        // One lane per core, each taking every lanes-th namespace from start to finish: almost all of the cost is
+        // the kernel's (setting up a namespace, registering two netdevs), and lanes let two cores share it.
+        var n = names.Length;
+        var created = 0;
+        var lanes = Math.Min(Environment.ProcessorCount, n);
+        var t = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
+        {
+            using var laneHost = lane == 0 ? null : NetlinkHandle.Open();
+            var hostHandle = laneHost ?? host;
+            for (var i = lane; i < n; i += lanes)
+            {
+                namespaces[i] = NetworkNamespace.Create(names[i]);
+                Interlocked.Increment(ref created);
+                handles[i] = NetlinkHandle.OpenAt(namespaces[i]);
+                var hostName = Invariant($"{prefix}h{i}");
+                await hostHandle.CreateLinkAsync(new LinkSpec(hostName, new Veth(Invariant($"{prefix}n{i}")) { PeerNamespace = namespaces[i] }) { Up = true });
+
+                // A veth reports its peer's ifindex (in the peer's namespace) as IFLA_LINK: one get gives both ends.
+                var link = await hostHandle.GetLinkAsync(hostName);
+                await hostHandle.AddAddressAsync(new AddressSpec(link.Index, new IPPrefix(AddressOf(i, 1), 30)));
+
+                // Inside the namespace: one send carries the address, the veth end up and lo up.
+                var peer = link.LinkIndex ?? throw new InvalidOperationException($"{hostName} reports no peer");
+                using var batch = handles[i].CreateBatch();
+                batch.AddAddress(new AddressSpec(peer, new IPPrefix(AddressOf(i, 2), 30)))
+                    .SetLink(peer, new LinkChange { Up = true })
+                    .SetLink(1, new LinkChange { Up = true });
+                (await batch.ExecuteAsync()).ThrowIfFailed();
+            }
+        })));
+        Trace("converge lanes", t);
+        return created;
+    }
+
+    private static Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles) =>
+        Environment.GetEnvironmentVariable("AETHER_BENCH_STRATEGY") == "lanes"
+            ? ConvergeByLanesAsync(host, prefix, names, namespaces, handles)
+            : ConvergeByPhasesAsync(host, prefix, names, namespaces, handles);
+
+    private static async Task<int> ConvergeByPhasesAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
     {
         var n = names.Length;
         var created = 0;
@@ -129,8 +195,8 @@ internal static class Workload
     {
         if (Environment.GetEnvironmentVariable("AETHER_BENCH_TRACE") is not null)
         {
-            var rss = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            Console.Error.WriteLine($"  {what}: {t.Elapsed.TotalMilliseconds:F1} ms  {rss} gc={GC.GetTotalMemory(false) / 1024} KiB");
+            var rss = string.Join(" ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal) || l.StartsWith("Threads:", StringComparison.Ordinal)));
+            Console.Error.WriteLine($"  {what}: {t.Elapsed.TotalMilliseconds:F1} ms  {rss} gc={GC.GetTotalMemory(false) / 1024} KiB alloc={GC.GetTotalAllocatedBytes() / 1024} KiB gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         }
 
         t.Restart();

@@ -85,12 +85,16 @@ public sealed record Link
     /// <summary>The kind of the master this link is a port of (<c>IFLA_INFO_SLAVE_KIND</c>: <c>bridge</c>).</summary>
     public string? PortKind { get; init; }
 
-    /// <summary>Attributes this library does not decode (statistics, AF_SPEC, XDP, …), kept raw. Decoded from one
-    /// copy of the message's attribute bytes when first asked for, so a dump of many links stays cheap.</summary>
-    public IReadOnlyList<RawAttribute> Unknown => _unknown ??= DecodeUnknown(_attributes.Span);
+    /// <summary>
+    /// Attributes this library does not decode, kept raw (type and bytes), so nothing a newer kernel adds is lost.
+    /// Two known, bulky groups are left out on purpose: statistics (the library asks the kernel to skip them with
+    /// <c>RTEXT_FILTER_SKIP_STATS</c>) and per-family configuration (<c>IFLA_AF_SPEC</c>, about 1 KiB per link).
+    /// The bytes are kept in one array and split into attributes when first asked for.
+    /// </summary>
+    public IReadOnlyList<RawAttribute> Unknown => _unknown ??= DecodeUnknown(_attributes);
 
     private IReadOnlyList<RawAttribute>? _unknown;
-    private ReadOnlyMemory<byte> _attributes;
+    private byte[] _attributes = [];
 
     /// <summary>Decodes an <c>RTM_NEWLINK</c>/<c>RTM_DELLINK</c> message. Matches <see cref="MessageParser{T}"/>.</summary>
     public static bool TryParse(in NetlinkMessage message, out Link link)
@@ -150,10 +154,64 @@ public sealed record Link
             AltNames = alt ?? (IReadOnlyList<string>)[],
             KindData = kind,
             PortKind = portKind,
-            _attributes = message.Payload.Length > IfInfoMsg.Size ? message.Payload[IfInfoMsg.Size..].ToArray() : default,
+            _attributes = KeepUndecoded(message),
         };
         return true;
     }
+
+    /// <summary>Copies the attributes that are neither decoded nor deliberately dropped, headers included, into one array.</summary>
+    private static byte[] KeepUndecoded(in NetlinkMessage message)
+    {
+        Span<byte> scratch = stackalloc byte[1024];
+        var length = 0;
+        byte[]? rented = null;
+        try
+        {
+            var attributes = message.Payload.Length > IfInfoMsg.Size ? message.Payload[IfInfoMsg.Size..] : default;
+            var offset = 0;
+            foreach (var attr in new NetlinkAttributeEnumerator(attributes))
+            {
+                var total = 4 + attr.Payload.Length;
+                var whole = attributes.Slice(offset, total);
+                offset += Math.Min(NetlinkWriter.Pad(total), attributes.Length - offset);
+                if (IsDecoded(attr.Type) || attr.Type is AfSpec or Stats or Stats64)
+                {
+                    continue;
+                }
+
+                var padded = NetlinkWriter.Pad(total);
+                if (length + padded > scratch.Length)
+                {
+                    var bigger = System.Buffers.ArrayPool<byte>.Shared.Rent((length + padded) * 2);
+                    scratch[..length].CopyTo(bigger);
+                    if (rented is not null)
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                    }
+
+                    rented = bigger;
+                    scratch = bigger;
+                }
+
+                whole.CopyTo(scratch[length..]);
+                scratch.Slice(length + total, padded - total).Clear();
+                length += padded;
+            }
+
+            return length == 0 ? [] : scratch[..length].ToArray();
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private const ushort Stats = 7;    // IFLA_STATS
+    private const ushort Stats64 = 23; // IFLA_STATS64
+    private const ushort AfSpec = 26;  // IFLA_AF_SPEC
 
     /// <summary>Equal when every decoded property is equal (alternative names compared in order; raw attributes ignored).</summary>
     public bool Equals(Link? other) => other is not null
@@ -309,6 +367,7 @@ public sealed record Link
     {
         var msg = writer.BeginMessage(RtmType.GetLink, NlmsgFlags.Request, sequence, portId);
         WriteSelector(ref writer, target);
+        writer.WriteU32(Ifla.ExtMask, SkipStats);
         writer.EndMessage(msg);
     }
 
@@ -317,8 +376,12 @@ public sealed record Link
     {
         var msg = writer.BeginMessage(RtmType.GetLink, NlmsgFlags.Request | NlmsgFlags.Dump, sequence, portId);
         writer.WriteStruct(default(IfInfoMsg));
+        writer.WriteU32(Ifla.ExtMask, SkipStats);
         writer.EndMessage(msg);
     }
+
+    /// <summary><c>RTEXT_FILTER_SKIP_STATS</c>: the kernel leaves out IFLA_STATS and IFLA_STATS64.</summary>
+    private const uint SkipStats = 1 << 3;
 
     private static void WriteSelector(ref NetlinkWriter writer, LinkRef target)
     {

@@ -22,7 +22,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: aether-bench compare [--n 50,200,1000] [--runs 3] [--peers aether,go-netlink,pyroute2,iproute2-batch]
-               aether-bench writer            (BenchmarkDotNet: message building time and allocations)
+               aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

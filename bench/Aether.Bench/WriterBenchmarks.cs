@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using BenchmarkDotNet.Running;
 using Aether.Netlink;
 using Aether.Netlink.Protocol;
@@ -17,9 +19,11 @@ public class WriterBenchmarks
 
     public static int Run(string[] args)
     {
-        var config = DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        BenchmarkRunner.Run<WriterBenchmarks>(config, args);
-        return 0;
+        // In-process: the benchmark needs the library's internal codecs, and a separate build of this project is not needed.
+        var job = (args.Contains("--long") ? Job.Default : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance);
+        var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summary = BenchmarkRunner.Run<WriterBenchmarks>(config);
+        return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
     }
 
     [Benchmark]

@@ -78,6 +78,23 @@ public ref partial struct NetlinkWriter
         }
     }
 
+    /// <summary>Writes the network address of <paramref name="address"/>/<paramref name="prefixLength"/> (host bits cleared).</summary>
+    public void WriteNetwork(ushort type, IPAddress address, int prefixLength)
+    {
+        var length = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 4 : 16;
+        var span = BeginAttribute(type, length);
+        if (!address.TryWriteBytes(span, out _))
+        {
+            throw new ArgumentException($"address {address} does not fit the attribute", nameof(address));
+        }
+
+        for (var i = 0; i < length; i++)
+        {
+            var bits = Math.Clamp(prefixLength - (i * 8), 0, 8);
+            span[i] &= (byte)(0xFF << (8 - bits));
+        }
+    }
+
     private Span<byte> BeginAttribute(ushort type, int payloadLength)
     {
         Align();

@@ -154,7 +154,7 @@ public sealed record Route
         writer.WriteU32(Rta.Table, route.Table);
         if (route.Destination is { } dst)
         {
-            writer.WriteAddress(Rta.Destination, dst.Network);
+            writer.WriteNetwork(Rta.Destination, dst.Address, dst.PrefixLength);
         }
 
         if (route.Gateway is not null)

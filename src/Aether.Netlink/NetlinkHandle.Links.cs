@@ -31,19 +31,51 @@ public sealed partial class NetlinkHandle
     /// <summary>Creates a link of any kind. Validates the whole spec before sending.</summary>
     /// <exception cref="ArgumentException">A value in <paramref name="spec"/> is invalid; nothing was sent.</exception>
     /// <exception cref="NetlinkException">The kernel refused: <c>create veth veth-host: EEXIST (File exists)</c>.</exception>
-    public Task CreateLinkAsync(LinkSpec spec, CancellationToken cancellationToken = default)
+    public async Task CreateLinkAsync(LinkSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        return ExecuteAsync(spec, RtnlRequests.CreateLink, RtnlRequests.CreateOperation(spec), spec.Name, cancellationToken);
+        await ExecuteAsync(spec, RtnlRequests.CreateLink, RtnlRequests.CreateOperation(spec), spec.Name, cancellationToken).ConfigureAwait(false);
+        if (spec.Alias is null)
+        {
+            return;
+        }
+
+        // The kernel does not apply IFLA_IFALIAS when it creates a link: set it now, where the link is, and take
+        // the link back out if that fails, so that creation stays all or nothing.
+        var where = spec.Namespace is null ? this : OpenAt(spec.Namespace, _options);
+        try
+        {
+            await where.SetLinkAsync(spec.Name, new LinkChange { Alias = spec.Alias }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RollBackCreateAsync(where, spec.Name).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            if (where != this)
+            {
+                where.Dispose();
+            }
+        }
     }
 
     /// <summary>Changes a link: up/down, MTU, name, alias, master, MAC, namespace.</summary>
-    public Task SetLinkAsync(LinkRef link, LinkChange change, CancellationToken cancellationToken = default)
+    /// <remarks>A rename of a link given by name looks its ifindex up first: the kernel cannot find a link by its
+    /// old name in a request that carries the new one.</remarks>
+    public async Task SetLinkAsync(LinkRef link, LinkChange change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
         change.Validate();
-        return ExecuteAsync((link, change), RtnlRequests.ChangeLink, "set link", link.ToString(), cancellationToken);
+        var target = link.ToString();
+        if (link.Name is not null && change.Name is not null)
+        {
+            link = (await GetLinkAsync(link, cancellationToken).ConfigureAwait(false)).Index;
+        }
+
+        await ExecuteAsync((link, change), RtnlRequests.ChangeLink, "set link", target, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets a link administratively up or down.</summary>
@@ -61,6 +93,18 @@ public sealed partial class NetlinkHandle
     /// <exception cref="NetlinkException"><c>ENODEV</c> when there is no such link.</exception>
     public Task DeleteLinkAsync(LinkRef link, CancellationToken cancellationToken = default) =>
         ExecuteAsync(link, RtnlRequests.DeleteLink, "delete link", link.ToString(), cancellationToken);
+
+    private static async Task RollBackCreateAsync(NetlinkHandle where, string name)
+    {
+        try
+        {
+            await where.DeleteLinkAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NetlinkException)
+        {
+            // The failure the caller sees is the one that made the creation fail.
+        }
+    }
 
     private static class LinkChanges
     {

@@ -312,11 +312,12 @@ public sealed record Link
         writer.WriteStruct(new IfInfoMsg { Index = target.Index, Flags = flags, Change = change.Up is null ? 0 : Iff.Up });
         if (target.Name is not null && change.Name is not null)
         {
-            // Renaming a link found by name: the kernel looks it up by IFLA_ALT_IFNAME (which also matches the
-            // primary name) and takes IFLA_IFNAME as the new name.
-            writer.WriteString(Ifla.AltName, target.Name);
+            // Without an ifindex the kernel finds the link by IFLA_IFNAME, which a rename uses for the new name (and
+            // IFLA_IFNAME wins over IFLA_ALT_IFNAME in the lookup): a rename needs the ifindex, as in iproute2.
+            throw new ArgumentException($"renaming '{target.Name}' to '{change.Name}' needs the link's ifindex, not its name", nameof(target));
         }
-        else if (target.Name is not null)
+
+        if (target.Name is not null)
         {
             writer.WriteString(Ifla.IfName, target.Name);
         }
@@ -452,7 +453,8 @@ public sealed record LinkSpec(string Name, LinkKindData Kind)
     /// <summary>Enslave to this master at creation.</summary>
     public int? MasterIndex { get; init; }
 
-    /// <summary>The alias (an ownership mark, for instance).</summary>
+    /// <summary>The alias (an ownership mark, for instance). The kernel ignores <c>IFLA_IFALIAS</c> in a create request,
+    /// so <see cref="NetlinkHandle.CreateLinkAsync"/> sets it right after creating the link; a batch cannot.</summary>
     public string? Alias { get; init; }
 
     /// <summary>Create it directly in this namespace.</summary>

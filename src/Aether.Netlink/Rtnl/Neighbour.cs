@@ -60,7 +60,9 @@ public sealed record Neighbour(int Index, IPAddress Address, string? LinkLayerAd
     internal static void WriteDump(ref NetlinkWriter writer, int index, uint sequence, uint portId)
     {
         var msg = writer.BeginMessage(RtmType.GetNeigh, NlmsgFlags.Request | NlmsgFlags.Dump, sequence, portId);
-        writer.WriteStruct(new NdMsg { Index = index });
+        // With strict checking the kernel refuses a dump whose header names an ifindex ("Invalid values in header
+        // for neighbor dump request"): the link filter goes in NDA_IFINDEX only.
+        writer.WriteStruct(default(NdMsg));
         if (index > 0)
         {
             writer.WriteU32(8 /* NDA_IFINDEX */, (uint)index);

@@ -13,19 +13,32 @@ public sealed class RouteBatch : NetlinkBatch
     }
 
     /// <summary>Queues a link creation.</summary>
+    /// <exception cref="ArgumentException">The spec is invalid, or sets <see cref="LinkSpec.Alias"/>: the kernel ignores an
+    /// alias in a create request; queue a <see cref="SetLink"/> for it after the creation.</exception>
     public RouteBatch CreateLink(LinkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        if (spec.Alias is not null)
+        {
+            throw new ArgumentException($"the kernel ignores the alias of '{spec.Name}' in a create request: queue SetLink(\"{spec.Name}\", new LinkChange {{ Alias = ... }}) after it", nameof(spec));
+        }
+
         Add(spec, RtnlRequests.CreateLink, RtnlRequests.CreateOperation(spec), spec.Name);
         return this;
     }
 
     /// <summary>Queues a link change.</summary>
+    /// <exception cref="ArgumentException">The change is invalid, or renames a link given by name (a rename needs the ifindex).</exception>
     public RouteBatch SetLink(LinkRef link, LinkChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
         change.Validate();
+        if (link.Name is not null && change.Name is not null)
+        {
+            throw new ArgumentException($"renaming '{link.Name}' to '{change.Name}' in a batch needs the link's ifindex, not its name", nameof(link));
+        }
+
         Add((link, change), RtnlRequests.ChangeLink, "set link", link.ToString());
         return this;
     }

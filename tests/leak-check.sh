@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Leak check for the integration tests: every namespace and host link a test makes is named "aet...".
+# After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
+# was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
+# Exit 0 when clean; exit 1 naming every survivor.
+set -u
+
+prefix="${AETHER_TEST_PREFIX:-aet}"
+deadline=$((SECONDS + ${LEAK_CHECK_TIMEOUT:-10}))
+
+survivors() {
+    # Named namespaces: "name" or "name (id: N)".
+    ip netns list 2>/dev/null | awk -v p="$prefix" 'index($1, p) == 1 { print "namespace " $1 }'
+    # Host links: "N: name@peer: <...>" or "N: name: <...>".
+    ip -o link show 2>/dev/null | awk -F': ' -v p="$prefix" '{ split($2, n, "@"); if (index(n[1], p) == 1) print "link " n[1] }'
+}
+
+while :; do
+    left="$(survivors)"
+    if [ -z "$left" ]; then
+        echo "leak-check: no '$prefix' namespaces or host links left"
+        exit 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        break
+    fi
+    sleep 0.5
+done
+
+echo "leak-check: FAILED: objects named '$prefix*' survived the tests:" >&2
+printf '%s\n' "$left" | sed 's/^/  /' >&2
+exit 1

@@ -154,7 +154,7 @@ public sealed record AddressSpec(int Index, IPPrefix Prefix)
             throw new ArgumentException($"peer {Peer} is not of the family of {Prefix}", nameof(Peer));
         }
 
-        if (Label is { Length: > InterfaceName.MaxLength })
+        if (Label is not null && System.Text.Encoding.UTF8.GetByteCount(Label) > InterfaceName.MaxLength)
         {
             throw new ArgumentException($"label '{Label}' is over {InterfaceName.MaxLength} bytes", nameof(Label));
         }

@@ -471,7 +471,9 @@ public sealed record LinkSpec(string Name, LinkKindData Kind)
         LinkChange.ValidateCommon(Mtu, MacAddress, Alias, MasterIndex);
         if (ParentIndex is <= 0 || Index is <= 0)
         {
-            throw new ArgumentException($"invalid ifindex for '{Name}': must be positive", ParentIndex is <= 0 ? nameof(ParentIndex) : nameof(Index));
+            throw ParentIndex is <= 0
+                ? new ArgumentException($"invalid parent ifindex {ParentIndex} for '{Name}': must be positive", nameof(ParentIndex))
+                : new ArgumentException($"invalid ifindex {Index} for '{Name}': must be positive", nameof(Index));
         }
 
         if (Kind is Macvlan && ParentIndex is null)
@@ -527,7 +529,7 @@ public sealed record LinkChange
 
         if (mac is not null)
         {
-            Rtnl.MacAddress.Parse(mac);
+            Rtnl.MacAddress.Parse(mac, nameof(MacAddress));
         }
 
         if (alias is { Length: > 255 })

@@ -8,13 +8,16 @@ public static class MacAddress
 {
     /// <summary>Parses colon-separated hex bytes.</summary>
     /// <exception cref="ArgumentException">Not 1..32 two-digit hex bytes separated by colons.</exception>
-    public static byte[] Parse(string text)
+    public static byte[] Parse(string text) => Parse(text, nameof(text));
+
+    /// <summary>Parses, naming <paramref name="paramName"/> (the options property being validated) in the exception.</summary>
+    internal static byte[] Parse(string text, string paramName)
     {
-        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(text, paramName);
         var parts = text.Split(':');
         if (parts.Length is < 1 or > 32)
         {
-            throw new ArgumentException($"invalid MAC address '{text}'", nameof(text));
+            throw new ArgumentException($"invalid MAC address '{text}'", paramName);
         }
 
         var bytes = new byte[parts.Length];
@@ -22,7 +25,7 @@ public static class MacAddress
         {
             if (parts[i].Length != 2 || !byte.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out bytes[i]))
             {
-                throw new ArgumentException($"invalid MAC address '{text}'", nameof(text));
+                throw new ArgumentException($"invalid MAC address '{text}'", paramName);
             }
         }
 

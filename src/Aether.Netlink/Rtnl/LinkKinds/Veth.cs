@@ -40,7 +40,7 @@ public sealed record Veth(string? PeerName = null) : LinkKindData
 
         if (PeerMacAddress is not null)
         {
-            MacAddress.Parse(PeerMacAddress);
+            MacAddress.Parse(PeerMacAddress, nameof(PeerMacAddress));
         }
     }
 

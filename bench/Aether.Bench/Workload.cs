@@ -79,49 +79,7 @@ internal static class Workload
         }
     }
 
-    private static async Task<int> ConvergeByLanesAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
-    {
-        // One lane per core, each taking every lanes-th namespace from start to finish: almost all of the cost is
-        // the kernel's (setting up a namespace, registering two netdevs), and lanes let two cores share it.
-        var n = names.Length;
-        var created = 0;
-        var lanes = Math.Min(Environment.ProcessorCount, n);
-        var t = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
-        {
-            using var laneHost = lane == 0 ? null : NetlinkHandle.Open();
-            var hostHandle = laneHost ?? host;
-            for (var i = lane; i < n; i += lanes)
-            {
-                namespaces[i] = NetworkNamespace.Create(names[i]);
-                Interlocked.Increment(ref created);
-                handles[i] = NetlinkHandle.OpenAt(namespaces[i]);
-                var hostName = Invariant($"{prefix}h{i}");
-                await hostHandle.CreateLinkAsync(new LinkSpec(hostName, new Veth(Invariant($"{prefix}n{i}")) { PeerNamespace = namespaces[i] }) { Up = true });
-
-                // A veth reports its peer's ifindex (in the peer's namespace) as IFLA_LINK: one get gives both ends.
-                var link = await hostHandle.GetLinkAsync(hostName);
-                await hostHandle.AddAddressAsync(new AddressSpec(link.Index, new IPPrefix(AddressOf(i, 1), 30)));
-
-                // Inside the namespace: one send carries the address, the veth end up and lo up.
-                var peer = link.LinkIndex ?? throw new InvalidOperationException($"{hostName} reports no peer");
-                using var batch = handles[i].CreateBatch();
-                batch.AddAddress(new AddressSpec(peer, new IPPrefix(AddressOf(i, 2), 30)))
-                    .SetLink(peer, new LinkChange { Up = true })
-                    .SetLink(1, new LinkChange { Up = true });
-                (await batch.ExecuteAsync()).ThrowIfFailed();
-            }
-        })));
-        Trace("converge lanes", t);
-        return created;
-    }
-
-    private static Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles) =>
-        Environment.GetEnvironmentVariable("AETHER_BENCH_STRATEGY") == "lanes"
-            ? ConvergeByLanesAsync(host, prefix, names, namespaces, handles)
-            : ConvergeByPhasesAsync(host, prefix, names, namespaces, handles);
-
-    private static async Task<int> ConvergeByPhasesAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
+    private static async Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
     {
         var n = names.Length;
         var created = 0;
@@ -209,11 +167,28 @@ internal static class Workload
         var hostLinks = (await host.ListLinksAsync()).Count(l => l.Name.StartsWith(hostPrefix, StringComparison.Ordinal));
         var nsLinks = 0;
         var nsAddrs = 0;
-        foreach (var handle in handles)
+
+        // The handles are independent, so the namespaces are read in one lane per core.
+        var lanes = Math.Min(Environment.ProcessorCount, handles.Length);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
         {
-            nsLinks += (await handle.ListLinksAsync()).Count(l => l.Name.StartsWith(nsPrefix, StringComparison.Ordinal));
-            nsAddrs += (await handle.ListAddressesAsync()).Count(a => a.Prefix.Family == AddressFamily.InterNetwork && a.Prefix.Address.GetAddressBytes() is [10, 200, _, _]);
-        }
+            int links = 0, addrs = 0;
+            for (var i = lane; i < handles.Length; i += lanes)
+            {
+                foreach (var link in await handles[i].ListLinksAsync())
+                {
+                    links += link.Name.StartsWith(nsPrefix, StringComparison.Ordinal) ? 1 : 0;
+                }
+
+                foreach (var address in await handles[i].ListAddressesAsync())
+                {
+                    addrs += IsBenchAddress(address) ? 1 : 0;
+                }
+            }
+
+            Interlocked.Add(ref nsLinks, links);
+            Interlocked.Add(ref nsAddrs, addrs);
+        })));
 
         return (hostLinks, nsLinks, nsAddrs);
     }
@@ -234,6 +209,13 @@ internal static class Workload
                 NetworkNamespace.Delete(name);
             }
         }
+    }
+
+    private static bool IsBenchAddress(Address address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return address.Prefix.Family == AddressFamily.InterNetwork
+            && address.Prefix.Address.TryWriteBytes(bytes, out _) && bytes[0] == 10 && bytes[1] == 200;
     }
 
     private static IPAddress AddressOf(int i, int host)

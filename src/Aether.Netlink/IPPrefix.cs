@@ -66,6 +66,13 @@ public readonly record struct IPPrefix
             return false;
         }
 
+        if (address.AddressFamily == AddressFamily.InterNetwork && addressText.Count(c => c == '.') != 3)
+        {
+            // .NET reads "10.1" as 10.0.0.1, iproute2 as 10.1.0.0: refuse the short forms rather than guess.
+            error = $"invalid prefix '{text}': write IPv4 addresses as four dotted numbers";
+            return false;
+        }
+
         var max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var length = max;
         if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out length) || length > max))

@@ -532,9 +532,9 @@ public sealed record LinkChange
             Rtnl.MacAddress.Parse(mac, nameof(MacAddress));
         }
 
-        if (alias is { Length: > 255 })
+        if (alias is not null && System.Text.Encoding.UTF8.GetByteCount(alias) > 255)
         {
-            throw new ArgumentException($"alias of {alias.Length} characters is over the kernel's 255", nameof(Alias));
+            throw new ArgumentException($"alias of {System.Text.Encoding.UTF8.GetByteCount(alias)} bytes is over the kernel's 255", nameof(Alias));
         }
 
         if (master is < 0)

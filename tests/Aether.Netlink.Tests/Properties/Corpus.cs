@@ -41,7 +41,8 @@ internal static class Corpus
 
         list.Add(Wire.Emit((ref NetlinkWriter w) => Neighbour.Write(ref w, RtmType.NewNeigh, 3, IPAddress.Parse("fe80::1"), "02:00:00:00:00:03", 1, 2)));
         list.Add(Wire.Emit((ref NetlinkWriter w) => NsId.WriteSet(ref w, 5, 7, 1, 2)));
-        list.Add(Wire.Emit((ref NetlinkWriter w) => Link.WriteChange(ref w, "x0", new LinkChange { Name = "x1", Up = true, Mtu = 1300 }, 1, 2)));
+        list.Add(Wire.Emit((ref NetlinkWriter w) => Link.WriteChange(ref w, 4, new LinkChange { Name = "x1", Up = true, Mtu = 1300 }, 1, 2)));
+        list.Add(Wire.Emit((ref NetlinkWriter w) => Link.WriteChange(ref w, "x0", new LinkChange { Alias = "owned", Up = true, MacAddress = "02:00:00:00:00:09" }, 1, 2)));
         return list;
     }
 }

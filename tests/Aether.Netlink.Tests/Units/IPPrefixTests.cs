@@ -27,6 +27,8 @@ public class IPPrefixTests
     [Theory]
     [InlineData("10.0.0.1/33")]
     [InlineData("::1/129")]
+    [InlineData("10.1/16")]
+    [InlineData("10.0.1")]
     [InlineData("abc")]
     [InlineData("")]
     [InlineData("   ")]

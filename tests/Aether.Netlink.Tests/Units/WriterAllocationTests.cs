@@ -8,7 +8,7 @@ public class WriterAllocationTests
     [Fact]
     public void Building_a_veth_create_allocates_nothing_once_warm()
     {
-        var spec = new LinkSpec("veth-host", new Veth("veth-ns") { PeerMtu = 1500 }) { Mtu = 1500, Alias = "aether:ctl", Up = true };
+        var spec = new LinkSpec("veth-host", new Veth("veth-ns") { PeerMtu = 1500, PeerMacAddress = "02:00:00:00:00:02" }) { Mtu = 1500, Alias = "aether:ctl", Up = true, MacAddress = "02:00:00:00:00:01" };
         var writer = new NetlinkWriter(512);
         try
         {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the benchmark ReadyToRun (as `aether` itself ships) and runs it:
+#   bench/run.sh compare [--n 50,200,1000] [--runs 3] [--peers ...]
+#   bench/run.sh writer
+# The peers need: apt-get install golang-go golang-github-vishvananda-netlink-dev python3-pyroute2 time
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build/bench
+dotnet publish bench/Aether.Bench -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out" -nologo -v q >/dev/null
+exec "$out/aether-bench" "$@"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need from Debian when it is missing, builds everything with warnings as
+# errors, runs the unit tests and the integration tests (root, real kernel), then checks that no test object
+# survived. The last line is always "tests: N passed, N failed, N skipped"; the exit code is non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "test.sh: the integration tests create namespaces and links: run as root" >&2
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+# Debian packages the tests use: iproute2 (ip, the oracle).
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+if ! dotnet build Aether.slnx -c Release -nologo -v q; then
+  echo "build failed"
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+status=0
+for project in tests/Aether.Netlink.Tests tests/Aether.Netlink.IntegrationTests; do
+  name=$(basename "$project")
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+done
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if [ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -lt 2 ]; then
+  echo "a test project produced no results"
+  failed=$((failed + 1)); status=1
+fi
+
+# Leak check: no namespace or link with the tests' prefix may survive the run.
+if ./tests/leak-check.sh; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+fi
+
+[ "$failed" -gt 0 ] && status=1
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status

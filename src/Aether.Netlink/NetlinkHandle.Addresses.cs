@@ -9,13 +9,7 @@ public sealed partial class NetlinkHandle
     /// <summary>The addresses in the namespace, optionally of one family and (filtered by the kernel) one link.</summary>
     public Task<IReadOnlyList<Address>> ListAddressesAsync(AddressFamily family = AddressFamily.Unspecified, int index = 0, CancellationToken cancellationToken = default)
     {
-        var af = family switch
-        {
-            AddressFamily.Unspecified => AddressFamilies.Unspec,
-            AddressFamily.InterNetwork => AddressFamilies.Inet,
-            AddressFamily.InterNetworkV6 => AddressFamilies.Inet6,
-            _ => throw new ArgumentException($"address family {family} is neither IPv4 nor IPv6", nameof(family)),
-        };
+        var af = FamilyByte(family);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         return DumpAsync((af, index), RtnlRequests.DumpAddresses, RtnlRequests.ParseAddress, "list addresses", cancellationToken);
     }

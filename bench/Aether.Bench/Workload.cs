@@ -17,15 +17,19 @@ internal static class Workload
 {
     public static async Task<int> RunAsync(int n, string prefix)
     {
-        var names = Enumerable.Range(0, n).Select(i => Invariant($"{prefix}{i}")).ToArray();
+        var names = new string[n];
+        for (var i = 0; i < n; i++)
+        {
+            names[i] = Invariant($"{prefix}{i}");
+        }
+
         var namespaces = new NetworkNamespace[n];
         var handles = new NetlinkHandle[n];
         using var host = NetlinkHandle.Open();
-        var created = 0;
         try
         {
             var sw = Stopwatch.StartNew();
-            created = await ConvergeAsync(host, prefix, names, namespaces, handles);
+            await ConvergeAsync(host, prefix, names, namespaces, handles);
             var converge = sw.Elapsed.TotalSeconds;
 
             sw.Restart();
@@ -34,8 +38,7 @@ internal static class Workload
 
             Trace("observe", Stopwatch.StartNew());
             sw.Restart();
-            Teardown(names, namespaces, handles, created);
-            created = 0;
+            Teardown(names, namespaces, handles);
             var teardown = sw.Elapsed.TotalSeconds;
 
             var json = Invariant($"{{\"peer\":\"aether\",\"n\":{n},\"converge_s\":{converge:F6},\"observe_s\":{observe:F6},\"teardown_s\":{teardown:F6},\"host_links\":{hostLinks},\"ns_links\":{nsLinks},\"ns_addrs\":{nsAddrs},\"peak_rss_kb\":{PeakRssKb()}}}");
@@ -74,27 +77,23 @@ internal static class Workload
         catch (Exception ex)
         {
             await Console.Error.WriteLineAsync("aether workload failed: " + ex.Message);
-            Teardown(names, namespaces, handles, created);
+            Teardown(names, namespaces, handles);
             return 1;
         }
     }
 
-    private static async Task<int> ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
+    private static async Task ConvergeAsync(NetlinkHandle host, string prefix, string[] names, NetworkNamespace[] namespaces, NetlinkHandle[] handles)
     {
         var n = names.Length;
-        var created = 0;
         var t = Stopwatch.StartNew();
+
         // Namespaces come up in parallel, one lane per core: most of the cost is the kernel's setup of each one.
-        var lanes = Math.Min(Environment.ProcessorCount, n);
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() =>
+        await InLanesAsync(n, i =>
         {
-            for (var i = lane; i < n; i += lanes)
-            {
-                namespaces[i] = NetworkNamespace.Create(names[i]);
-                Interlocked.Increment(ref created);
-                handles[i] = NetlinkHandle.OpenAt(namespaces[i]);
-            }
-        })));
+            namespaces[i] = NetworkNamespace.Create(names[i]);
+            handles[i] = NetlinkHandle.OpenAt(namespaces[i]);
+            return Task.CompletedTask;
+        });
         Trace("create ns + handles", t);
 
         // One batch on the host socket: every pair, host end up, peer created inside its namespace.
@@ -146,14 +145,13 @@ internal static class Workload
         }
 
         Trace("ns batches", t);
-        return created;
     }
 
     private static void Trace(string what, Stopwatch t)
     {
         if (Environment.GetEnvironmentVariable("AETHER_BENCH_TRACE") is not null)
         {
-            var rss = string.Join(" ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal) || l.StartsWith("Threads:", StringComparison.Ordinal)));
+            var rss = string.Join(" ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("RssAnon:", StringComparison.Ordinal) || l.StartsWith("RssFile:", StringComparison.Ordinal) || l.StartsWith("Threads:", StringComparison.Ordinal)));
             Console.Error.WriteLine($"  {what}: {t.Elapsed.TotalMilliseconds:F1} ms  {rss} gc={GC.GetTotalMemory(false) / 1024} KiB alloc={GC.GetTotalAllocatedBytes() / 1024} KiB gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         }
 
@@ -164,51 +162,71 @@ internal static class Workload
     {
         var hostPrefix = prefix + "h";
         var nsPrefix = prefix + "n";
-        var hostLinks = (await host.ListLinksAsync()).Count(l => l.Name.StartsWith(hostPrefix, StringComparison.Ordinal));
+        var hostLinks = 0;
+        foreach (var link in await host.ListLinksAsync())
+        {
+            hostLinks += link.Name.StartsWith(hostPrefix, StringComparison.Ordinal) ? 1 : 0;
+        }
+
         var nsLinks = 0;
         var nsAddrs = 0;
 
         // The handles are independent, so the namespaces are read in one lane per core.
-        var lanes = Math.Min(Environment.ProcessorCount, handles.Length);
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
+        await InLanesAsync(handles.Length, async i =>
         {
             int links = 0, addrs = 0;
-            for (var i = lane; i < handles.Length; i += lanes)
+            foreach (var link in await handles[i].ListLinksAsync())
             {
-                foreach (var link in await handles[i].ListLinksAsync())
-                {
-                    links += link.Name.StartsWith(nsPrefix, StringComparison.Ordinal) ? 1 : 0;
-                }
+                links += link.Name.StartsWith(nsPrefix, StringComparison.Ordinal) ? 1 : 0;
+            }
 
-                foreach (var address in await handles[i].ListAddressesAsync())
-                {
-                    addrs += IsBenchAddress(address) ? 1 : 0;
-                }
+            foreach (var address in await handles[i].ListAddressesAsync())
+            {
+                addrs += IsBenchAddress(address) ? 1 : 0;
             }
 
             Interlocked.Add(ref nsLinks, links);
             Interlocked.Add(ref nsAddrs, addrs);
-        })));
+        });
 
         return (hostLinks, nsLinks, nsAddrs);
     }
 
-    private static void Teardown(string[] names, NetworkNamespace?[] namespaces, NetlinkHandle?[] handles, int created)
+    private static void Teardown(string[] names, NetworkNamespace?[] namespaces, NetlinkHandle?[] handles)
     {
-        _ = created;
         for (var i = 0; i < handles.Length; i++)
         {
             handles[i]?.Dispose();
             namespaces[i]?.Dispose();
         }
 
-        foreach (var name in names)
+        for (var i = 0; i < names.Length; i++)
         {
-            if (NetworkNamespace.Exists(name))
+            if (namespaces[i] is not null)
             {
-                NetworkNamespace.Delete(name);
+                NetworkNamespace.Delete(names[i]);
             }
         }
+    }
+
+    /// <summary>Runs <paramref name="work"/> for 0..n-1 in one lane per core, each lane taking every lanes-th item in order.</summary>
+    private static Task InLanesAsync(int n, Func<int, Task> work)
+    {
+        var lanes = Math.Min(Environment.ProcessorCount, n);
+        var tasks = new Task[lanes];
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var first = lane;
+            tasks[lane] = Task.Run(async () =>
+            {
+                for (var i = first; i < n; i += lanes)
+                {
+                    await work(i);
+                }
+            });
+        }
+
+        return Task.WhenAll(tasks);
     }
 
     private static bool IsBenchAddress(Address address)

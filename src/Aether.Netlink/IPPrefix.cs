@@ -66,7 +66,7 @@ public readonly record struct IPPrefix
             return false;
         }
 
-        if (address.AddressFamily == AddressFamily.InterNetwork && addressText.Count(c => c == '.') != 3)
+        if (address.AddressFamily == AddressFamily.InterNetwork && addressText.AsSpan().Count('.') != 3)
         {
             // .NET reads "10.1" as 10.0.0.1, iproute2 as 10.1.0.0: refuse the short forms rather than guess.
             error = $"invalid prefix '{text}': write IPv4 addresses as four dotted numbers";

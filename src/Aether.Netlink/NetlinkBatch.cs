@@ -31,8 +31,17 @@ public class NetlinkBatch : IDisposable
     /// <summary>The socket the batch is sent on.</summary>
     protected internal NetlinkSocket Socket { get; }
 
-    /// <summary>Queues one request: <paramref name="write"/> writes exactly one message with the given sequence number.</summary>
-    public void Add<TState>(TState state, WriteRequest<TState> write, string operation, string? target)
+    /// <summary>Queues one request: <paramref name="write"/> writes exactly one message with the given sequence number.
+    /// <paramref name="target"/> names the object in an error; it is turned into text (<see cref="Describe"/>) only
+    /// when the request fails, so queuing formats nothing.</summary>
+    public void Add<TState>(TState state, WriteRequest<TState> write, string operation, object? target) => Add(state, write, operation, target, 0);
+
+    /// <summary>Names the object of a failed request: <paramref name="target"/>'s text, or the ifindex when there is none.</summary>
+    protected virtual string? Describe(object? target, int targetIndex) =>
+        target?.ToString() ?? (targetIndex > 0 ? targetIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+
+    /// <summary>Queues one request whose object is a link given by ifindex (formatted only on failure).</summary>
+    protected void Add<TState>(TState state, WriteRequest<TState> write, string operation, object? target, int targetIndex)
     {
         ArgumentNullException.ThrowIfNull(write);
         ObjectDisposedException.ThrowIf(_buffer is null, this);
@@ -47,7 +56,7 @@ public class NetlinkBatch : IDisposable
             (_buffer, var length) = writer.Detach();
             if (length > _length)
             {
-                _entries.Add(new Entry(sequence, _length, length, operation, target));
+                _entries.Add(new Entry(sequence, _length, length, operation, target, targetIndex));
             }
 
             _length = length;
@@ -142,7 +151,8 @@ public class NetlinkBatch : IDisposable
                 var error = NetlinkError.Parse(message);
                 if (error.Errno != 0)
                 {
-                    errors[index] = error.ToException(_entries[index].Operation, _entries[index].Target);
+                    var entry = _entries[index];
+                    errors[index] = error.ToException(entry.Operation, Describe(entry.Target, entry.TargetIndex));
                     failed++;
                 }
 
@@ -153,7 +163,7 @@ public class NetlinkBatch : IDisposable
         return failed;
     }
 
-    private readonly record struct Entry(uint Sequence, int Start, int End, string Operation, string? Target);
+    private readonly record struct Entry(uint Sequence, int Start, int End, string Operation, object? Target, int TargetIndex);
 }
 
 /// <summary>Writes one request message into <paramref name="writer"/>.</summary>

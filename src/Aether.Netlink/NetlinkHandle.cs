@@ -64,53 +64,11 @@ public sealed partial class NetlinkHandle : IDisposable
 
     private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_socket.IsClosed, this);
 
-    private async Task ExecuteAsync<TState>(TState state, WriteRequest<TState> write, string operation, string? target, CancellationToken cancellationToken)
-    {
-        ThrowIfClosed();
-        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = new NetlinkWriter(512);
-            try
-            {
-                var sequence = _socket.NextSequence();
-                write(ref writer, state, sequence, _socket.PortId);
-                _socket.Execute(writer.WrittenSpan, sequence, operation, target);
-            }
-            finally
-            {
-                writer.Dispose();
-            }
-        }
-        finally
-        {
-            _socket.Gate.Release();
-        }
-    }
+    private Task<bool> ExecuteAsync<TState>(TState state, WriteRequest<TState> write, string operation, string? target, CancellationToken cancellationToken) =>
+        _socket.ExchangeAsync<TState, bool>(state, write, parse: null, operation, target, cancellationToken);
 
-    private async Task<T> RequestAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, string? target, CancellationToken cancellationToken)
-    {
-        ThrowIfClosed();
-        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = new NetlinkWriter(256);
-            try
-            {
-                var sequence = _socket.NextSequence();
-                write(ref writer, state, sequence, _socket.PortId);
-                return _socket.Request(writer.WrittenSpan, sequence, parse, operation, target);
-            }
-            finally
-            {
-                writer.Dispose();
-            }
-        }
-        finally
-        {
-            _socket.Gate.Release();
-        }
-    }
+    private Task<T> RequestAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, string? target, CancellationToken cancellationToken) =>
+        _socket.ExchangeAsync(state, write, parse, operation, target, cancellationToken);
 
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
     {

@@ -11,7 +11,44 @@ public sealed partial class NetlinkSocket
 {
     /// <summary>Sends one request carrying <c>NLM_F_ACK</c> and waits for its acknowledgement.</summary>
     /// <exception cref="NetlinkException">The kernel refused it; errno and extended-ack text included.</exception>
-    public void Execute(ReadOnlySpan<byte> request, uint sequence, string operation, string? target)
+    public void Execute(ReadOnlySpan<byte> request, uint sequence, string operation, string? target) =>
+        Exchange<bool>(request, sequence, parse: null, operation, target);
+
+    /// <summary>Sends a request expecting exactly one reply message (a get) and decodes it.</summary>
+    public T Request<T>(ReadOnlySpan<byte> request, uint sequence, MessageParser<T> parse, string operation, string? target)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return Exchange(request, sequence, parse, operation, target);
+    }
+
+    /// <summary>One request and its answer (a decoded reply, or the acknowledgement when <paramref name="parse"/> is null).</summary>
+    internal async Task<T> ExchangeAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T>? parse, string operation, string? target, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        await Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = new NetlinkWriter(512);
+            try
+            {
+                var sequence = NextSequence();
+                write(ref writer, state, sequence, PortId);
+                return Exchange(writer.WrittenSpan, sequence, parse, operation, target);
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>Sends a request and waits for its answer: a decoded reply when <paramref name="parse"/> is given,
+    /// otherwise the acknowledgement.</summary>
+    internal T Exchange<T>(ReadOnlySpan<byte> request, uint sequence, MessageParser<T>? parse, string operation, string? target)
     {
         Send(request);
         var buffer = RentReceiveBuffer();
@@ -30,45 +67,15 @@ public sealed partial class NetlinkSocket
                     if (message.Header.Type is NlmsgType.Error)
                     {
                         var error = NetlinkError.Parse(message);
-                        if (error.Errno == 0)
+                        if (error.Errno == 0 && parse is null)
                         {
-                            return;
+                            return default!;
                         }
 
                         throw error.ToException(operation, target);
                     }
-                }
-            }
-        }
-        finally
-        {
-            ReturnReceiveBuffer(buffer);
-        }
-    }
 
-    /// <summary>Sends a request expecting exactly one reply message (a get) and decodes it.</summary>
-    public T Request<T>(ReadOnlySpan<byte> request, uint sequence, MessageParser<T> parse, string operation, string? target)
-    {
-        Send(request);
-        var buffer = RentReceiveBuffer();
-        try
-        {
-            while (true)
-            {
-                var n = Receive(buffer);
-                foreach (var message in new NetlinkMessageEnumerator(buffer.AsSpan(0, n)))
-                {
-                    if (!IsReplyTo(message.Header, sequence))
-                    {
-                        continue;
-                    }
-
-                    if (message.Header.Type is NlmsgType.Error)
-                    {
-                        throw NetlinkError.Parse(message).ToException(operation, target);
-                    }
-
-                    if (parse(message, out var value))
+                    if (parse is not null && parse(message, out var value))
                     {
                         return value;
                     }

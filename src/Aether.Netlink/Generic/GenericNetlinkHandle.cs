@@ -33,25 +33,7 @@ public sealed class GenericNetlinkHandle : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(Socket.IsClosed, this);
-        await Socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = new NetlinkWriter(64);
-            try
-            {
-                var sequence = Socket.NextSequence();
-                GetFamily(ref writer, name, sequence, Socket.PortId);
-                return Socket.Request(writer.WrittenSpan, sequence, ParseFamily, "resolve generic netlink family", name);
-            }
-            finally
-            {
-                writer.Dispose();
-            }
-        }
-        finally
-        {
-            Socket.Gate.Release();
-        }
+        return await Socket.ExchangeAsync(name, GetFamily, ParseFamily, "resolve generic netlink family", name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes the socket.</summary>

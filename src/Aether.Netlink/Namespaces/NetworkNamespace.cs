@@ -75,7 +75,12 @@ public sealed class NetworkNamespace : SafeHandle
             return [];
         }
 
-        var names = Directory.GetFiles(RunDirectory).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
+        var names = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(RunDirectory))
+        {
+            names.Add(System.IO.Path.GetFileName(file));
+        }
+
         names.Sort(StringComparer.Ordinal);
         return names;
     }
@@ -145,7 +150,7 @@ public sealed class NetworkNamespace : SafeHandle
     {
         ArgumentNullException.ThrowIfNull(name);
         if (name.Length == 0 || name is "." or ".." || name.Length > 255
-            || name.AsSpan().IndexOfAny(['/', '\0']) >= 0 || name.Any(char.IsWhiteSpace))
+            || name.Contains('/', StringComparison.Ordinal) || Rtnl.InterfaceName.HasWhiteSpaceOrNul(name))
         {
             throw new ArgumentException($"invalid namespace name '{name}': must be 1-255 characters without '/', NUL or whitespace, and not '.' or '..'", nameof(name));
         }

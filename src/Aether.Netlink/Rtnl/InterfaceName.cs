@@ -27,9 +27,23 @@ public static class InterfaceName
             _ when Encoding.UTF8.GetByteCount(name) > MaxLength => $"{Encoding.UTF8.GetByteCount(name)} bytes, the limit is {MaxLength}",
             _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
             _ when name.Contains(':', StringComparison.Ordinal) => "contains ':'",
-            _ when name.Any(c => char.IsWhiteSpace(c) || c == '\0') => "contains whitespace or NUL",
+            _ when HasWhiteSpaceOrNul(name) => "contains whitespace or NUL",
             _ => null,
         };
         return why is null;
+    }
+
+    /// <summary>Whether <paramref name="text"/> holds whitespace or NUL (a loop: validation must not pull in LINQ).</summary>
+    internal static bool HasWhiteSpaceOrNul(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c) || c == '\0')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -39,14 +39,14 @@ public sealed class RouteBatch : NetlinkBatch
             throw new ArgumentException($"renaming '{link.Name}' to '{change.Name}' in a batch needs the link's ifindex, not its name", nameof(link));
         }
 
-        Add((link, change), RtnlRequests.ChangeLink, "set link", link.ToString());
+        Add((link, change), RtnlRequests.ChangeLink, "set link", link.Name, link.Index);
         return this;
     }
 
     /// <summary>Queues a link deletion.</summary>
     public RouteBatch DeleteLink(LinkRef link)
     {
-        Add(link, RtnlRequests.DeleteLink, "delete link", link.ToString());
+        Add(link, RtnlRequests.DeleteLink, "delete link", link.Name, link.Index);
         return this;
     }
 
@@ -55,7 +55,7 @@ public sealed class RouteBatch : NetlinkBatch
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        Add(spec, RtnlRequests.AddAddress, "add address", RtnlRequests.AddressTarget(spec));
+        Add(spec, RtnlRequests.AddAddress, "add address", spec);
         return this;
     }
 
@@ -64,7 +64,7 @@ public sealed class RouteBatch : NetlinkBatch
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        Add(spec, RtnlRequests.ReplaceAddress, "replace address", RtnlRequests.AddressTarget(spec));
+        Add(spec, RtnlRequests.ReplaceAddress, "replace address", spec);
         return this;
     }
 
@@ -73,7 +73,7 @@ public sealed class RouteBatch : NetlinkBatch
     {
         ArgumentNullException.ThrowIfNull(route);
         route.Validate();
-        Add(route, RtnlRequests.AddRoute, "add route", RtnlRequests.RouteTarget(route));
+        Add(route, RtnlRequests.AddRoute, "add route", route);
         return this;
     }
 
@@ -82,7 +82,15 @@ public sealed class RouteBatch : NetlinkBatch
     {
         ArgumentNullException.ThrowIfNull(route);
         route.Validate();
-        Add(route, RtnlRequests.ReplaceRoute, "replace route", RtnlRequests.RouteTarget(route));
+        Add(route, RtnlRequests.ReplaceRoute, "replace route", route);
         return this;
     }
+
+    /// <inheritdoc/>
+    protected override string? Describe(object? target, int targetIndex) => target switch
+    {
+        AddressSpec address => RtnlRequests.AddressTarget(address),
+        Route route => RtnlRequests.RouteTarget(route),
+        _ => base.Describe(target, targetIndex),
+    };
 }

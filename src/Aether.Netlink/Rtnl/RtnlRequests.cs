@@ -62,7 +62,14 @@ internal static class RtnlRequests
     public static readonly MessageParser<Neighbour> ParseNeighbour = Neighbour.TryParse;
     public static readonly MessageParser<int> ParseNsId = NsId.TryParse;
 
-    public static string CreateOperation(LinkSpec spec) => "create " + spec.Kind.Kind;
+    public static string CreateOperation(LinkSpec spec) => spec.Kind switch
+    {
+        Veth => "create veth",
+        Bridge => "create bridge",
+        Vxlan => "create vxlan",
+        Macvlan => "create macvlan",
+        _ => "create " + spec.Kind.Kind,
+    };
 
     public static string AddressTarget(AddressSpec spec) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{spec.Prefix} on ifindex {spec.Index}");

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Aether.Netlink.Protocol;
 
 namespace Aether.Netlink;
@@ -47,20 +48,35 @@ public class NetlinkBatch : IDisposable
         ObjectDisposedException.ThrowIf(_buffer is null, this);
         var sequence = Socket.NextSequence();
         var writer = new NetlinkWriter(_buffer, _length, _entries.Count);
+        int length;
         try
         {
             write(ref writer, state, sequence, Socket.PortId);
         }
         finally
         {
-            (_buffer, var length) = writer.Detach();
-            if (length > _length)
-            {
-                _entries.Add(new Entry(sequence, _length, length, operation, target, targetIndex));
-            }
-
-            _length = length;
+            // Whatever happened, the (possibly regrown) buffer is ours again; a failed write leaves nothing queued.
+            (_buffer, length) = writer.Detach();
         }
+
+        RequireOneAcknowledgedMessage(_buffer.AsSpan(_length, length - _length), sequence, operation);
+        _entries.Add(new Entry(sequence, _length, length, operation, target, targetIndex));
+        _length = length;
+    }
+
+    /// <summary>Checks that a queued request is exactly one message with its sequence number, and makes sure it asks for
+    /// an acknowledgement: the batch waits for one answer per request, so a request without <c>NLM_F_ACK</c> would
+    /// leave it waiting for ever.</summary>
+    private static void RequireOneAcknowledgedMessage(Span<byte> written, uint sequence, string operation)
+    {
+        var header = written.Length >= NlMsgHdr.Size ? MemoryMarshal.Read<NlMsgHdr>(written) : default;
+        if (header.Length != written.Length || header.Sequence != sequence)
+        {
+            throw new ArgumentException($"{operation}: the request writer must write exactly one message with sequence {sequence}", nameof(operation));
+        }
+
+        header.Flags |= NlmsgFlags.Ack;
+        MemoryMarshal.Write(written, in header);
     }
 
     /// <summary>Sends every queued request and waits for all acknowledgements. The batch is empty afterwards.</summary>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Aether.Netlink.Monitoring;
-using Aether.Netlink.Namespaces;
 
 namespace Aether.Netlink;
 
@@ -28,9 +27,7 @@ public sealed partial class NetlinkHandle
         }
 
         var socketOptions = _options with { ReceiveBufferSize = options.ReceiveBufferSize ?? _options.ReceiveBufferSize };
-        var socket = Namespace is null
-            ? NetlinkSocket.OpenHere(NetlinkProtocol.Route, socketOptions, groups: 0)
-            : NamespaceThread.Run(Namespace, static o => NetlinkSocket.OpenHere(NetlinkProtocol.Route, o, 0), socketOptions);
+        var socket = NetlinkSocket.Open(NetlinkProtocol.Route, Namespace, socketOptions);
         NetlinkMonitor monitor;
         try
         {

@@ -29,10 +29,13 @@ public sealed partial class NetlinkHandle : IDisposable
     public NetlinkSocket Socket => _socket;
 
     /// <summary>Opens a handle in the process's own network namespace.</summary>
+    /// <remarks>The process's namespace is the one <c>/proc/self/ns/net</c> names. When the calling thread is
+    /// somewhere else (code outside this library called <c>setns</c> on it), the socket is opened on a namespace
+    /// thread inside the process's namespace instead, so the handle is never bound to a stray namespace.</remarks>
     public static NetlinkHandle Open(NetlinkSocketOptions? options = null)
     {
         options ??= NetlinkSocketOptions.Default;
-        return new NetlinkHandle(NetlinkSocket.OpenHere(NetlinkProtocol.Route, options, groups: 0), null, options);
+        return new NetlinkHandle(NetlinkSocket.Open(NetlinkProtocol.Route, target: null, options), null, options);
     }
 
     /// <summary>Opens a handle bound to <paramref name="target"/>. The handle keeps its own duplicate of the namespace.</summary>

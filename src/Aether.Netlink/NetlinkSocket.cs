@@ -41,12 +41,24 @@ public sealed partial class NetlinkSocket : IDisposable
 
     /// <summary>Opens a socket in <paramref name="target"/> (or the process's namespace when null).
     /// Opening in another namespace happens on a dedicated short-lived thread.</summary>
+    /// <remarks>The process's namespace is the one <c>/proc/self/ns/net</c> names. When the calling thread is somewhere
+    /// else (code outside this library called <c>setns</c> on it), the socket is opened on a namespace thread inside
+    /// the process's namespace instead, so it is never bound to a stray namespace.</remarks>
     public static NetlinkSocket Open(NetlinkProtocol protocol, NetworkNamespace? target = null, NetlinkSocketOptions? options = null)
     {
         options ??= NetlinkSocketOptions.Default;
-        return target is null
-            ? OpenHere(protocol, options, groups: 0)
-            : NamespaceThread.Run(target, static s => OpenHere(s.protocol, s.options, 0), (protocol, options));
+        if (target is null)
+        {
+            if (Libc.InodeOf("/proc/thread-self/ns/net") == Libc.InodeOf("/proc/self/ns/net"))
+            {
+                return OpenHere(protocol, options, groups: 0);
+            }
+
+            using var process = NetworkNamespace.OpenCurrent();
+            return Open(protocol, process, options);
+        }
+
+        return NamespaceThread.Run(target, static s => OpenHere(s.protocol, s.options, 0), (protocol, options));
     }
 
     /// <summary>Opens a socket in the namespace of the calling thread. Callers outside a namespace thread use <see cref="Open"/>.</summary>

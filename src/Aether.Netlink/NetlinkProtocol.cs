@@ -33,4 +33,9 @@ public sealed record NetlinkSocketOptions
 
     /// <summary>The send buffer in bytes, or null for the default.</summary>
     public int? SendBufferSize { get; init; }
+
+    /// <summary>How long a request waits for each part of its answer (<c>SO_RCVTIMEO</c>) before it fails with
+    /// <c>ETIMEDOUT</c>; null waits for ever. rtnetlink answers at once, so this only guards against a family that
+    /// never replies.</summary>
+    public TimeSpan? ReplyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

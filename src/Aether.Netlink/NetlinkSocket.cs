@@ -64,6 +64,16 @@ public sealed partial class NetlinkSocket : IDisposable
     /// <summary>Opens a socket in the namespace of the calling thread. Callers outside a namespace thread use <see cref="Open"/>.</summary>
     internal static unsafe NetlinkSocket OpenHere(NetlinkProtocol protocol, NetlinkSocketOptions options, uint groups)
     {
+        if (options.ReplyTimeout is { } wait && wait < TimeSpan.FromMilliseconds(1))
+        {
+            throw new ArgumentException($"invalid reply timeout {wait}: at least 1 ms, or null to wait for ever", nameof(options));
+        }
+
+        if (options.ReceiveBufferSize is <= 0 || options.SendBufferSize is <= 0)
+        {
+            throw new ArgumentException("socket buffer sizes must be positive", nameof(options));
+        }
+
         var fd = Libc.Socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, (int)protocol);
         if (fd < 0)
         {
@@ -88,6 +98,15 @@ public sealed partial class NetlinkSocket : IDisposable
             if (options.SendBufferSize is int snd)
             {
                 SetBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, snd);
+            }
+
+            if (options.ReplyTimeout is { } timeout)
+            {
+                var tv = new Libc.TimeVal { Seconds = (nint)(timeout.Ticks / TimeSpan.TicksPerSecond), Microseconds = (nint)(timeout.Ticks % TimeSpan.TicksPerSecond / 10) };
+                if (Libc.SetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, &tv, sizeof(Libc.TimeVal)) != 0)
+                {
+                    throw NetlinkException.FromLastError("set reply timeout", protocol.ToString());
+                }
             }
 
             var addr = new Libc.SockaddrNl { Family = Libc.AF_NETLINK, Groups = groups };
@@ -170,6 +189,12 @@ public sealed partial class NetlinkSocket : IDisposable
                     if (nonBlocking && errno == Errno.EAGAIN)
                     {
                         return 0;
+                    }
+
+                    if (errno == Errno.EAGAIN)
+                    {
+                        // SO_RCVTIMEO ran out: the kernel (or the family) did not answer in time.
+                        throw new NetlinkException(110 /* ETIMEDOUT */, "receive netlink reply", Protocol.ToString(), "no answer within the reply timeout");
                     }
 
                     throw new NetlinkException(errno, "receive netlink message", Protocol.ToString());

@@ -65,3 +65,42 @@ public sealed class RawRequestTests : SandboxTest
         Assert.NotNull(await handle.FindLinkAsync("lo"));
     }
 }
+
+public sealed class ReplyTimeoutTests : SandboxTest
+{
+    [Fact]
+    public void A_request_that_gets_no_answer_times_out_with_ETIMEDOUT()
+    {
+        using var ns = Box.CreateNamespace("w");
+        using var socket = NetlinkSocket.Open(NetlinkProtocol.Route, ns, new NetlinkSocketOptions { ReplyTimeout = TimeSpan.FromMilliseconds(200) });
+
+        // Setting lo up without NLM_F_ACK succeeds silently: waiting for an acknowledgement must not hang.
+        var seq = socket.NextSequence();
+        byte[] request;
+        var writer = new NetlinkWriter(64);
+        try
+        {
+            var msg = writer.BeginMessage(RtmType.NewLink, NlmsgFlags.Request, seq, socket.PortId);
+            writer.WriteStruct(new IfInfoMsg { Index = 1, Flags = Iff.Up, Change = Iff.Up });
+            writer.EndMessage(msg);
+            request = writer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.Throws<NetlinkException>(() => socket.Execute(request, seq, "set link", "lo"));
+        Assert.Equal(110, ex.Errno);
+        Assert.Equal("ETIMEDOUT", ex.ErrnoName);
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(150), $"gave up after {started.Elapsed}");
+    }
+
+    [Fact]
+    public void Bad_socket_options_are_rejected_before_the_socket_is_made()
+    {
+        Assert.Throws<ArgumentException>(() => NetlinkSocket.Open(NetlinkProtocol.Route, null, new NetlinkSocketOptions { ReplyTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentException>(() => NetlinkSocket.Open(NetlinkProtocol.Route, null, new NetlinkSocketOptions { ReceiveBufferSize = -1 }));
+    }
+}

@@ -17,6 +17,7 @@ internal static unsafe partial class Libc
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
     public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVTIMEO = 20;
     public const int SO_RCVBUFFORCE = 33;
     public const int SOL_NETLINK = 270;
     public const int MSG_DONTWAIT = 0x40;
@@ -49,6 +50,13 @@ internal static unsafe partial class Libc
         public ushort Pad;
         public uint Pid;
         public uint Groups;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeVal
+    {
+        public nint Seconds;
+        public nint Microseconds;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -36,7 +36,7 @@ internal static class Workload
             var (hostLinks, nsLinks, nsAddrs) = await ObserveAsync(host, prefix, handles);
             var observe = sw.Elapsed.TotalSeconds;
 
-            Trace("observe", Stopwatch.StartNew());
+            Trace("after observe", Stopwatch.StartNew());
             sw.Restart();
             Teardown(names, namespaces, handles);
             var teardown = sw.Elapsed.TotalSeconds;
@@ -49,29 +49,6 @@ internal static class Workload
             }
 
             Console.WriteLine(json);
-            if (Environment.GetEnvironmentVariable("AETHER_BENCH_SMAPS") is not null)
-            {
-                var rss = new Dictionary<string, long>(StringComparer.Ordinal);
-                var current = "?";
-                foreach (var line in File.ReadLines("/proc/self/smaps"))
-                {
-                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    if (parts.Length >= 5 && parts[0].Contains('-', StringComparison.Ordinal))
-                    {
-                        current = parts.Length >= 6 ? parts[5] : "[anon]";
-                    }
-                    else if (parts.Length >= 2 && parts[0] == "Rss:")
-                    {
-                        rss[current] = rss.GetValueOrDefault(current) + long.Parse(parts[1], CultureInfo.InvariantCulture);
-                    }
-                }
-
-                foreach (var (k, v) in rss.OrderByDescending(kv => kv.Value).Take(12))
-                {
-                    Console.Error.WriteLine($"  {v,8} kB  {k}");
-                }
-            }
-
             return 0;
         }
         catch (Exception ex)
@@ -202,7 +179,7 @@ internal static class Workload
 
         for (var i = 0; i < names.Length; i++)
         {
-            if (namespaces[i] is not null)
+            if (namespaces[i] is not null && NetworkNamespace.Exists(names[i]))
             {
                 NetworkNamespace.Delete(names[i]);
             }

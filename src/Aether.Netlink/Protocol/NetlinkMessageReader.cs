@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Aether.Netlink.Protocol;
@@ -22,7 +23,7 @@ public readonly ref struct NetlinkMessage
     public T ReadStruct<T>()
         where T : unmanaged
     {
-        var size = Marshal.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         if (Payload.Length < size)
         {
             throw new NetlinkParseException($"message type {Header.Type}: payload of {Payload.Length} bytes is shorter than its {typeof(T).Name} ({size} bytes)");

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Aether.Netlink.Protocol;
@@ -89,7 +90,7 @@ public ref partial struct NetlinkWriter
     public void WriteStruct<T>(in T value)
         where T : unmanaged
     {
-        var size = Marshal.SizeOf<T>();
+        var size = Unsafe.SizeOf<T>();
         var span = Reserve(Pad(size));
         MemoryMarshal.Write(span, in value);
         span[size..].Clear();

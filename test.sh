@@ -29,7 +29,9 @@ if ! dotnet build Aether.slnx -c Release -nologo -v q; then
 fi
 
 status=0
-for project in tests/Aether.Netlink.Tests tests/Aether.Netlink.IntegrationTests; do
+projects=(tests/*/*.csproj)
+for csproj in "${projects[@]}"; do
+  project=$(dirname "$csproj")
   name=$(basename "$project")
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
@@ -44,7 +46,7 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get notExecuted)))
 done
-if [ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -lt 2 ]; then
+if [ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -lt ${#projects[@]} ]; then
   echo "a test project produced no results"
   failed=$((failed + 1)); status=1
 fi

@@ -11,6 +11,13 @@ namespace Aether.Netlink.IntegrationTests;
 /// The namespace invariant under load: thousands of concurrent operations on handles bound to 50 namespaces, issued
 /// from thread-pool threads, never leave a pool thread in another namespace, and every object lands where asked.
 /// </summary>
+/// <summary>Runs alone: it occupies every thread-pool thread to probe it, which would starve tests running beside it.</summary>
+[CollectionDefinition(nameof(ThreadSafetyTests), DisableParallelization = true)]
+public sealed class ThreadSafetyCollection
+{
+}
+
+[Collection(nameof(ThreadSafetyTests))]
 public sealed class ThreadSafetyTests : SandboxTest
 {
     private const int NamespaceCount = 50;

@@ -1,0 +1,93 @@
+namespace Aether.Reconcile;
+
+/// <summary>What an operation does to a kernel object.</summary>
+public enum OperationKind
+{
+    /// <summary>Make an object that is missing.</summary>
+    Create,
+
+    /// <summary>Change an object that exists but differs.</summary>
+    Update,
+
+    /// <summary>Remove an owned object that is no longer desired, or one that is broken (before its re-creation).</summary>
+    Delete,
+}
+
+/// <summary>
+/// One step of a plan. Sources derive their own typed operations from it (a link source's operation carries the
+/// link spec); the loop only needs what is here.
+/// </summary>
+/// <param name="Kind">Create, update or delete.</param>
+/// <param name="Stage">Dependency order: links 0, addresses 1, routes 2, sysctls 3 (see <see cref="Stages"/>).</param>
+/// <param name="Target">The object, as a person would name it (<c>link veth-host</c>).</param>
+/// <param name="Reason">Why it is needed (<c>missing</c>, <c>MTU 1400, want 1500</c>, <c>peer is not its partner</c>).</param>
+public record Operation(OperationKind Kind, int Stage, string Target, string Reason)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Target}: {Reason}";
+}
+
+/// <summary>The stages operations are ordered by.</summary>
+public static class Stages
+{
+    /// <summary>Links come first: everything else hangs off them.</summary>
+    public const int Links = 0;
+
+    /// <summary>Addresses need their link.</summary>
+    public const int Addresses = 1;
+
+    /// <summary>Routes need their addresses (a gateway must be reachable).</summary>
+    public const int Routes = 2;
+
+    /// <summary>Sysctls, last.</summary>
+    public const int Sysctls = 3;
+}
+
+/// <summary>
+/// An ordered list of operations. Deletes run first, latest stage first (routes before the addresses and links
+/// they need); then creates and updates, earliest stage first (links before addresses before routes). Within a
+/// group the order the source gave is kept.
+/// </summary>
+public sealed class Plan : IReadOnlyList<Operation>
+{
+    private readonly Operation[] _operations;
+
+    private Plan(Operation[] operations) => _operations = operations;
+
+    /// <summary>A plan with nothing to do.</summary>
+    public static Plan Empty { get; } = new([]);
+
+    /// <summary>The number of operations.</summary>
+    public int Count => _operations.Length;
+
+    /// <summary>Whether there is nothing to do.</summary>
+    public bool IsEmpty => _operations.Length == 0;
+
+    /// <inheritdoc/>
+    public Operation this[int index] => _operations[index];
+
+    /// <summary>Orders <paramref name="operations"/> into a plan.</summary>
+    public static Plan Of(IEnumerable<Operation> operations)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var list = operations.Select((op, i) => (op, i)).ToList();
+        list.Sort(static (a, b) =>
+        {
+            var ad = a.op.Kind == OperationKind.Delete;
+            var bd = b.op.Kind == OperationKind.Delete;
+            if (ad != bd)
+            {
+                return ad ? -1 : 1;
+            }
+
+            var byStage = ad ? b.op.Stage.CompareTo(a.op.Stage) : a.op.Stage.CompareTo(b.op.Stage);
+            return byStage != 0 ? byStage : a.i.CompareTo(b.i);
+        });
+        return list.Count == 0 ? Empty : new Plan(list.ConvertAll(x => x.op).ToArray());
+    }
+
+    /// <inheritdoc/>
+    public IEnumerator<Operation> GetEnumerator() => ((IEnumerable<Operation>)_operations).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Aether.Reconcile;
+
+/// <summary>
+/// Drives one <see cref="IReconcileSource"/>: a pass at start, then one per jittered resync period (truth), woken
+/// early by the source's hints (latency). A hint after a quiet spell runs a pass at once (leading edge); hints that
+/// arrive during a pass, or in <see cref="ReconcileLoopOptions.CoalesceWindow"/> after it, cost one more pass in all
+/// (trailing edge). Failed passes back off exponentially with jitter up to a cap, and the backoff resets on success;
+/// a terminal error waits for the next resync or hint; an exception never kills the host; a gone namespace stops the
+/// loop. Every pass yields a <see cref="PassReport"/>.
+/// </summary>
+public sealed partial class ReconcileLoop : BackgroundService
+{
+    private readonly IReconcileSource _source;
+    private readonly ReconcileLoopOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private readonly Channel<PassReport> _reports = Channel.CreateBounded<PassReport>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly Lock _statusLock = new();
+    private TaskCompletionSource _wake = NewWake();
+    private int _hinted;
+    private ReconcileStatus _status;
+
+    /// <summary>Creates a loop; it starts when the host starts it (or <see cref="BackgroundService.StartAsync"/>).</summary>
+    public ReconcileLoop(IReconcileSource source, ReconcileLoopOptions? options = null, TimeProvider? time = null, ILogger<ReconcileLoop>? logger = null, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new ReconcileLoopOptions();
+        options.Validate();
+        _source = source;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<ReconcileLoop>.Instance;
+        _random = random ?? Random.Shared;
+        _status = new ReconcileStatus(source.Name, Running: false, 0, 0, null, null, null);
+    }
+
+    /// <summary>Every pass's report, newest last (the oldest are dropped past 256 unread).</summary>
+    public ChannelReader<PassReport> Reports => _reports.Reader;
+
+    /// <summary>The loop's state now.</summary>
+    public ReconcileStatus Status
+    {
+        get
+        {
+            lock (_statusLock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Asks for a pass soon (what a kernel event does). Safe from any thread; bursts coalesce.</summary>
+    public void Hint()
+    {
+        Volatile.Write(ref _hinted, 1);
+        Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var hintsStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var pump = _options.HintsEnabled ? PumpHintsAsync(hintsStop.Token) : Task.CompletedTask;
+        UpdateStatus(s => s with { Running = true });
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await hintsStop.CancelAsync().ConfigureAwait(false);
+            await pump.ConfigureAwait(false);
+            UpdateStatus(s => s with { Running = false, NextPass = null });
+            _reports.Writer.TryComplete();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        var next = _time.GetUtcNow();
+        var hintsWake = true; // may a hint cut the wait short? Not during a backoff or a coalesce window.
+        long passId = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            UpdateStatus(s => s with { NextPass = next });
+            if (!await WaitAsync(next, hintsWake, stoppingToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            Volatile.Write(ref _hinted, 0);
+            var report = await PassAsync(++passId, stoppingToken).ConfigureAwait(false);
+            Publish(report, ref failures);
+            var now = _time.GetUtcNow();
+            switch (report.Outcome)
+            {
+                case PassOutcome.NamespaceGone:
+                    return;
+                case PassOutcome.Failed:
+                    next = now + Backoff(failures);
+                    hintsWake = false;
+                    break;
+                default:
+                    // Hints that came during the pass: one more pass after the window (trailing edge), which also
+                    // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
+                    var trailing = Volatile.Read(ref _hinted) == 1;
+                    next = now + (trailing ? _options.CoalesceWindow : Jittered(_options.Resync));
+                    hintsWake = !trailing;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Waits until <paramref name="due"/>, or a hint when allowed; false when stopping.</summary>
+    private async Task<bool> WaitAsync(DateTimeOffset due, bool hintsWake, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            var wake = Volatile.Read(ref _wake);
+            if (wake.Task.IsCompleted)
+            {
+                wake = NewWake();
+                Volatile.Write(ref _wake, wake);
+            }
+
+            if (hintsWake && Volatile.Read(ref _hinted) == 1)
+            {
+                return true; // leading edge: a hint after a quiet spell runs a pass at once
+            }
+
+            var delay = due - _time.GetUtcNow();
+            if (delay <= TimeSpan.Zero)
+            {
+                return true;
+            }
+
+            using var timerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var timer = Task.Delay(delay, _time, timerStop.Token);
+            var woken = hintsWake ? await Task.WhenAny(timer, wake.Task).ConfigureAwait(false) : await Task.WhenAny(timer).ConfigureAwait(false);
+            await timerStop.CancelAsync().ConfigureAwait(false);
+            if (woken == timer && !timer.IsCanceled)
+            {
+                return true;
+            }
+        }
+    }
+
+    private async Task<PassReport> PassAsync(long passId, CancellationToken stoppingToken)
+    {
+        var started = _time.GetUtcNow();
+        var clock = Stopwatch.StartNew();
+        LogPassStarted(_logger, passId, _source.Name);
+        try
+        {
+            var result = await _source.RunPassAsync(stoppingToken).ConfigureAwait(false);
+            var outcome = result.Error switch
+            {
+                null => result.Plan.IsEmpty ? PassOutcome.InSync : PassOutcome.Converged,
+                TerminalReconcileException => PassOutcome.Terminal,
+                _ => PassOutcome.Failed,
+            };
+            return new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, result.Plan, result.Applied, result.Pending, result.Error?.Message);
+        }
+        catch (NamespaceGoneException ex)
+        {
+            return new PassReport(passId, _source.Name, PassOutcome.NamespaceGone, started, clock.Elapsed, [], [], [], ex.Message);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A pass that throws (observe failed, a bug in a source) must never take the host down.
+            var outcome = ex is TerminalReconcileException ? PassOutcome.Terminal : PassOutcome.Failed;
+            return new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, [], [], [], ex.Message);
+        }
+    }
+
+    private void Publish(PassReport report, ref int failures)
+    {
+        failures = report.Outcome == PassOutcome.Failed ? failures + 1 : 0;
+        var consecutive = failures;
+        var success = report.Outcome is PassOutcome.InSync or PassOutcome.Converged;
+        UpdateStatus(s => s with
+        {
+            Passes = s.Passes + 1,
+            ConsecutiveFailures = consecutive,
+            LastSuccess = success ? report.Started + report.Duration : s.LastSuccess,
+            LastReport = report,
+        });
+        ReconcileMetrics.Record(report);
+        switch (report.Outcome)
+        {
+            case PassOutcome.InSync:
+                LogInSync(_logger, report.PassId, report.Source, report.Duration.TotalMilliseconds);
+                break;
+            case PassOutcome.Converged:
+                LogConverged(_logger, report.PassId, report.Source, report.Applied.Count, report.Duration.TotalMilliseconds);
+                break;
+            case PassOutcome.Failed:
+                LogFailed(_logger, report.PassId, report.Source, report.Error, report.Pending.Count, consecutive);
+                break;
+            case PassOutcome.Terminal:
+                LogTerminal(_logger, report.PassId, report.Source, report.Error);
+                break;
+            case PassOutcome.NamespaceGone:
+                LogNamespaceGone(_logger, report.PassId, report.Source, report.Error);
+                break;
+        }
+
+        _reports.Writer.TryWrite(report);
+    }
+
+    private async Task PumpHintsAsync(CancellationToken cancellationToken)
+    {
+        var hints = _source.Subscribe(cancellationToken);
+        if (hints is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await foreach (var unused in hints.ConfigureAwait(false))
+            {
+                Hint();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Hints are an optimisation: without them the resync timer still converges.
+            LogHintsFailed(_logger, _source.Name, ex.Message);
+        }
+    }
+
+    /// <summary>base · 2^(failures-1), capped, then jittered down by up to half so that retries spread out.</summary>
+    internal TimeSpan Backoff(int failures)
+    {
+        var exponent = Math.Min(failures - 1, 30);
+        var raw = Math.Min(_options.BackoffCap.Ticks, _options.BackoffBase.Ticks * (1L << exponent));
+        lock (_random)
+        {
+            return TimeSpan.FromTicks((long)(raw * (0.5 + (_random.NextDouble() / 2))));
+        }
+    }
+
+    internal TimeSpan Jittered(TimeSpan period)
+    {
+        lock (_random)
+        {
+            return TimeSpan.FromTicks((long)(period.Ticks * (1 + (_options.Jitter * ((2 * _random.NextDouble()) - 1)))));
+        }
+    }
+
+    private void UpdateStatus(Func<ReconcileStatus, ReconcileStatus> change)
+    {
+        lock (_statusLock)
+        {
+            _status = change(_status);
+        }
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Debug, Message = "pass {PassId} of {Source} started")]
+    private static partial void LogPassStarted(ILogger logger, long passId, string source);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "pass {PassId} of {Source}: in sync ({Milliseconds:F1} ms)")]
+    private static partial void LogInSync(ILogger logger, long passId, string source, double milliseconds);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "pass {PassId} of {Source}: converged, {Count} operations applied ({Milliseconds:F1} ms)")]
+    private static partial void LogConverged(ILogger logger, long passId, string source, int count, double milliseconds);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "pass {PassId} of {Source} failed: {Error}; {Pending} operations pending, failure {Consecutive} in a row")]
+    private static partial void LogFailed(ILogger logger, long passId, string source, string? error, int pending, int consecutive);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "pass {PassId} of {Source}: cannot be applied: {Error}")]
+    private static partial void LogTerminal(ILogger logger, long passId, string source, string? error);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "pass {PassId} of {Source}: namespace gone, loop stopped: {Error}")]
+    private static partial void LogNamespaceGone(ILogger logger, long passId, string source, string? error);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "hints of {Source} stopped: {Error}; resync continues")]
+    private static partial void LogHintsFailed(ILogger logger, string source, string error);
+}

@@ -1,0 +1,220 @@
+namespace Aether.Reconcile.Tests;
+
+public sealed class LoopTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly ReconcileLoopOptions Options = new()
+    {
+        Resync = TimeSpan.FromSeconds(30),
+        Jitter = 0.1,
+        CoalesceWindow = TimeSpan.FromMilliseconds(10),
+        BackoffBase = TimeSpan.FromMilliseconds(100),
+        BackoffCap = TimeSpan.FromSeconds(5),
+    };
+
+    private readonly ManualTime _time = new();
+    private readonly FakeSource _source = new();
+    private ReconcileLoop _loop = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_loop is not null)
+        {
+            await _loop.StopAsync(CancellationToken.None);
+            _loop.Dispose();
+        }
+    }
+
+    private async Task StartAsync(ReconcileLoopOptions? options = null)
+    {
+        _loop = new ReconcileLoop(_source, options ?? Options, _time, random: new Random(7));
+        await _loop.StartAsync(CancellationToken.None);
+    }
+
+    private async Task<PassReport> NextReportAsync() => await _loop.Reports.ReadAsync().AsTask().WaitAsync(Wait);
+
+    [Fact]
+    public async Task First_pass_runs_at_start_then_one_per_jittered_resync()
+    {
+        await StartAsync();
+        Assert.Equal(PassOutcome.InSync, (await NextReportAsync()).Outcome);
+
+        var delay = await _time.NextTimerAsync();
+        Assert.InRange(delay, TimeSpan.FromSeconds(27), TimeSpan.FromSeconds(33));
+        _time.Advance(delay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, _source.Passes); // not yet
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
+    public async Task A_hint_after_a_quiet_spell_runs_a_pass_at_once()
+    {
+        await StartAsync();
+        await NextReportAsync();
+        await _time.NextTimerAsync();
+
+        _source.SendHint();
+        var report = await NextReportAsync();
+        Assert.Equal(2, report.PassId);
+        Assert.Equal(_time.GetUtcNow(), report.Started); // no time had to pass
+    }
+
+    [Fact]
+    public async Task A_burst_of_hints_during_a_pass_costs_one_more_pass()
+    {
+        await StartAsync();
+        await NextReportAsync();
+        await _time.NextTimerAsync();
+
+        _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop.Hint();
+        while (await _source.Started.Reader.ReadAsync().AsTask().WaitAsync(Wait) != 2)
+        {
+            // skip pass 1's start
+        }
+
+        // pass 2 is running (and blocked)
+        for (var i = 0; i < 5000; i++)
+        {
+            _loop.Hint();
+        }
+
+        _source.Gate.SetResult();
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+
+        // The trailing edge: one pass after the coalesce window, for all 5000 hints.
+        var delay = await _time.NextTimerAsync();
+        Assert.Equal(Options.CoalesceWindow, delay);
+        _time.Advance(delay);
+        Assert.Equal(3, (await NextReportAsync()).PassId);
+
+        // Then quiet again: the next timer is a resync, and nothing else ran.
+        var after = await _time.NextTimerAsync();
+        Assert.True(after > TimeSpan.FromSeconds(20), $"next pass in {after}");
+        Assert.Equal(3, _source.Passes);
+    }
+
+    [Fact]
+    public async Task Failures_back_off_exponentially_with_a_cap_and_reset_on_success()
+    {
+        _source.ApplyFails = (pass, _) => pass <= 8 ? new IOException("kernel said no") : null;
+        _source.Drift = _ => [new Operation(OperationKind.Create, Stages.Links, "link x", "missing")];
+        await StartAsync();
+
+        var delays = new List<TimeSpan>();
+        for (var pass = 1; pass <= 8; pass++)
+        {
+            var report = await NextReportAsync();
+            Assert.Equal(PassOutcome.Failed, report.Outcome);
+            Assert.Equal("kernel said no", report.Error);
+            Assert.Single(report.Pending);
+            Assert.Equal(pass, _loop.Status.ConsecutiveFailures);
+            var delay = await _time.NextTimerAsync();
+            delays.Add(delay);
+            _loop.Hint(); // hints do not cut a backoff short
+            await Task.Delay(20);
+            Assert.Equal(pass, _source.Passes);
+            _time.Advance(delay);
+        }
+
+        for (var i = 0; i < delays.Count; i++)
+        {
+            var raw = Math.Min(Options.BackoffCap.TotalMilliseconds, Options.BackoffBase.TotalMilliseconds * Math.Pow(2, i));
+            Assert.InRange(delays[i].TotalMilliseconds, raw * 0.5, raw);
+        }
+
+        var success = await NextReportAsync();
+        Assert.Equal(PassOutcome.Converged, success.Outcome);
+        Assert.Equal(0, _loop.Status.ConsecutiveFailures);
+        Assert.True(await _time.NextTimerAsync() > TimeSpan.FromSeconds(20)); // back to the resync period
+    }
+
+    [Fact]
+    public async Task A_terminal_error_is_reported_and_waits_for_the_resync()
+    {
+        _source.Drift = _ => [new Operation(OperationKind.Create, Stages.Links, "link x", "missing")];
+        _source.ApplyFails = (_, _) => new TerminalReconcileException("link x belongs to someone else");
+        await StartAsync();
+
+        var report = await NextReportAsync();
+        Assert.Equal(PassOutcome.Terminal, report.Outcome);
+        Assert.Contains("someone else", report.Error, StringComparison.Ordinal);
+        Assert.True(await _time.NextTimerAsync() > TimeSpan.FromSeconds(20));
+        Assert.Equal(0, _loop.Status.ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task An_exception_in_a_pass_never_stops_the_loop()
+    {
+        _source.ObserveFails = pass => pass == 1 ? new InvalidOperationException("bug in a source") : null;
+        await StartAsync();
+        var failed = await NextReportAsync();
+        Assert.Equal(PassOutcome.Failed, failed.Outcome);
+        _time.Advance(await _time.NextTimerAsync());
+        Assert.Equal(PassOutcome.InSync, (await NextReportAsync()).Outcome);
+        Assert.True(_loop.Status.Running);
+    }
+
+    [Fact]
+    public async Task A_gone_namespace_is_reported_and_stops_the_loop()
+    {
+        _source.ObserveFails = pass => pass == 2 ? new NamespaceGoneException("namespace blue is gone") : null;
+        await StartAsync();
+        await NextReportAsync();
+        _loop.Hint();
+        var gone = await NextReportAsync();
+        Assert.Equal(PassOutcome.NamespaceGone, gone.Outcome);
+        await _loop.ExecuteTask!.WaitAsync(Wait);
+        Assert.False(_loop.Status.Running);
+        _loop.Hint();
+        await Task.Delay(50);
+        Assert.Equal(2, _source.Passes);
+    }
+
+    [Fact]
+    public async Task With_hints_disabled_only_the_timer_drives_passes()
+    {
+        await StartAsync(Options with { HintsEnabled = false });
+        await NextReportAsync();
+        var delay = await _time.NextTimerAsync();
+        Assert.False(_source.HintsSubscribed);
+        _time.Advance(delay);
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
+    public async Task Kernel_hints_from_the_source_wake_the_loop()
+    {
+        await StartAsync();
+        await NextReportAsync();
+        await _time.NextTimerAsync();
+        _source.SendHint();
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
+    public async Task Status_reflects_the_last_pass()
+    {
+        _source.Drift = pass => pass == 1 ? [new Operation(OperationKind.Update, Stages.Links, "link x", "MTU 1400, want 1500")] : [];
+        await StartAsync();
+        var report = await NextReportAsync();
+        Assert.Equal(PassOutcome.Converged, report.Outcome);
+        var status = _loop.Status;
+        Assert.Equal("fake", status.Source);
+        Assert.Equal(1, status.Passes);
+        Assert.Equal(report, status.LastReport);
+        Assert.NotNull(status.LastSuccess);
+        Assert.Single(report.Applied);
+    }
+
+    [Fact]
+    public void Bad_options_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => new ReconcileLoop(_source, Options with { Resync = TimeSpan.Zero }));
+        Assert.Throws<ArgumentException>(() => new ReconcileLoop(_source, Options with { Jitter = 1.5 }));
+        Assert.Throws<ArgumentException>(() => new ReconcileLoop(_source, Options with { BackoffCap = TimeSpan.FromMilliseconds(1) }));
+    }
+}

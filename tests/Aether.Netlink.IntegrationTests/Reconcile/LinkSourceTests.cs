@@ -1,0 +1,198 @@
+using Aether.Netlink.IntegrationTests.Infrastructure;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Rtnl;
+using Aether.Reconcile;
+using Aether.Reconcile.Sources;
+
+namespace Aether.Netlink.IntegrationTests.Reconcile;
+
+public sealed class LinkSourceTests : SandboxTest
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private NetworkNamespace _a = null!;
+    private NetworkNamespace _b = null!;
+    private NetlinkHandle _h = null!;
+    private string _veth = null!;
+    private string _peer = null!;
+    private string _bridge = null!;
+
+    protected override Task SetUpAsync()
+    {
+        _a = Box.CreateNamespace("a");
+        _b = Box.CreateNamespace("b");
+        _h = Box.OpenAt(_a);
+        _veth = Box.Name("v");
+        _peer = Box.Name("p");
+        _bridge = Box.Name("br");
+        return Task.CompletedTask;
+    }
+
+    private LinkSource Source(params DesiredLink[] desired) => Box.Own(new LinkSource(_h, Box.Token, desired));
+
+    private DesiredLink[] Desired() =>
+    [
+        new DesiredLink(_veth, new Veth(_peer) { PeerNamespace = _b }) { Mtu = 1400 },
+        new DesiredLink(_bridge, new Bridge()),
+    ];
+
+    [Fact]
+    public async Task A_pass_creates_marks_and_raises_then_the_next_finds_nothing_to_do()
+    {
+        var source = Source(Desired());
+        var first = await source.RunPassAsync(CancellationToken.None);
+        Assert.Null(first.Error);
+        Assert.Equal(2, first.Applied.Count);
+
+        var veth = await Ip.RequireLinkAsync(_a.Name, _veth);
+        Assert.Equal("aether:" + Box.Token, Ip.Str(veth, "ifalias"));
+        Assert.Equal(1400, Ip.Int(veth, "mtu"));
+        Assert.Contains("UP", Ip.Flags(veth));
+        var peer = await Ip.RequireLinkAsync(_b.Name, _peer);
+        Assert.Contains("UP", Ip.Flags(peer));
+        Assert.Equal(Ip.Int(peer, "ifindex"), Ip.Int(veth, "link_index"));
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(_a.Name, _bridge)));
+
+        var second = await source.RunPassAsync(CancellationToken.None);
+        Assert.True(second.Plan.IsEmpty, string.Join("; ", second.Plan));
+    }
+
+    [Fact]
+    public async Task Drift_made_with_ip_is_repaired()
+    {
+        var source = Source(Desired());
+        await source.RunPassAsync(CancellationToken.None);
+
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", _veth, "mtu", "1300");
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", _bridge, "down");
+        await Ip.RunAsync("-n", _b.Name!, "link", "set", _peer, "down");
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        Assert.Equal(3, pass.Applied.Count);
+        Assert.Equal(1400, Ip.Int(await Ip.RequireLinkAsync(_a.Name, _veth), "mtu"));
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(_a.Name, _bridge)));
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(_b.Name, _peer)));
+    }
+
+    [Fact]
+    public async Task A_stale_pair_is_deleted_and_recreated_and_the_report_says_so()
+    {
+        var source = Source(Desired());
+        await source.RunPassAsync(CancellationToken.None);
+
+        // The stale pair of reference 000: our veth now pairs with a stray end, and a different veth holds the peer's name.
+        await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
+        await Ip.RunAsync("-n", _a.Name!, "link", "add", _veth, "type", "veth", "peer", "name", Box.Name("x"));
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", _veth, "alias", "aether:" + Box.Token);
+        await Ip.RunAsync("-n", _b.Name!, "link", "add", _peer, "type", "veth", "peer", "name", Box.Name("y"));
+        await Ip.RunAsync("-n", _b.Name!, "link", "set", _peer, "alias", "aether:" + Box.Token); // ours, from an earlier run
+
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        Assert.Contains(pass.Applied, op => op.Kind == OperationKind.Delete && op.Reason.Contains("not its partner", StringComparison.Ordinal));
+        var veth = await Ip.RequireLinkAsync(_a.Name, _veth);
+        var peer = await Ip.RequireLinkAsync(_b.Name, _peer);
+        Assert.Equal(Ip.Int(peer, "ifindex"), Ip.Int(veth, "link_index"));
+    }
+
+    [Fact]
+    public async Task A_stray_peer_that_is_not_ours_is_a_conflict()
+    {
+        var source = Source(Desired());
+        await source.RunPassAsync(CancellationToken.None);
+        Assert.Equal("aether:" + Box.Token, Ip.Str(await Ip.RequireLinkAsync(_b.Name, _peer), "ifalias"));
+
+        await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
+        await Ip.RunAsync("-n", _a.Name!, "link", "add", _veth, "type", "veth", "peer", "name", Box.Name("x"));
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", _veth, "alias", "aether:" + Box.Token);
+        await Ip.RunAsync("-n", _b.Name!, "link", "add", _peer, "type", "veth", "peer", "name", Box.Name("y"));
+
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        Assert.IsType<TerminalReconcileException>(pass.Error);
+        Assert.NotNull(await Ip.LinkAsync(_b.Name, _peer)); // someone else's: left alone
+    }
+
+    [Fact]
+    public async Task A_foreign_link_with_our_name_is_a_conflict_and_stays_untouched()
+    {
+        await Ip.RunAsync("-n", _a.Name!, "link", "add", _bridge, "type", "bridge");
+        var source = Source(new DesiredLink(_bridge, new Bridge()));
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        Assert.IsType<TerminalReconcileException>(pass.Error);
+        Assert.Contains("not ours", pass.Error!.Message, StringComparison.Ordinal);
+        var bridge = await Ip.RequireLinkAsync(_a.Name, _bridge);
+        Assert.DoesNotContain("UP", Ip.Flags(bridge));
+        Assert.Null(Ip.Str(bridge, "ifalias"));
+    }
+
+    [Fact]
+    public async Task Owned_links_no_longer_desired_go_and_foreign_ones_stay()
+    {
+        await Source(new DesiredLink(_bridge, new Bridge())).RunPassAsync(CancellationToken.None);
+        var foreign = Box.Name("f");
+        await Ip.RunAsync("-n", _a.Name!, "link", "add", foreign, "type", "bridge");
+
+        var pass = await Source().RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        var names = await Ip.LinkNamesAsync(_a.Name);
+        Assert.DoesNotContain(_bridge, names);
+        Assert.Contains(foreign, names);
+    }
+
+    [Fact]
+    public async Task A_loop_heals_a_deleted_veth_through_the_hint_path()
+    {
+        using var loop = new ReconcileLoop(Source(Desired()), new ReconcileLoopOptions { Resync = TimeSpan.FromHours(1) });
+        await loop.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+            await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
+            await WaitForAsync(async () => await Ip.LinkAsync(_a.Name, _veth) is { } v && Ip.Flags(v).Contains("UP"));
+            Assert.True(loop.Status.Passes >= 2);
+        }
+        finally
+        {
+            await loop.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Without_hints_the_resync_heals()
+    {
+        using var loop = new ReconcileLoop(Source(Desired()), new ReconcileLoopOptions { Resync = TimeSpan.FromMilliseconds(300), HintsEnabled = false });
+        await loop.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+            await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+        }
+        finally
+        {
+            await loop.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_loop_stops_when_its_namespace_is_deleted()
+    {
+        using var loop = new ReconcileLoop(Source(Desired()), new ReconcileLoopOptions { Resync = TimeSpan.FromMilliseconds(200) });
+        await loop.StartAsync(CancellationToken.None);
+        await WaitForAsync(() => Task.FromResult(loop.Status.Passes >= 1));
+        NetworkNamespace.Delete(_a.Name!);
+        await loop.ExecuteTask!.WaitAsync(Patience);
+        Assert.Equal(PassOutcome.NamespaceGone, loop.Status.LastReport?.Outcome);
+        Assert.False(NetworkNamespace.Exists(_a.Name!));
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}

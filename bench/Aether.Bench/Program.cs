@@ -9,6 +9,8 @@ return args switch
         int.Parse(Option(rest, "--runs", "3"), CultureInfo.InvariantCulture),
         Option(rest, "--peers", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)),
     ["writer", .. var rest] => WriterBenchmarks.Run(rest),
+    ["heal", .. var rest] => await ReconcileBench.HealAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture)),
+    ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
@@ -23,6 +25,8 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: aether-bench compare [--n 50,200,1000] [--runs 3] [--peers aether,go-netlink,pyroute2,iproute2-batch]
                aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
+               aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
+               aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

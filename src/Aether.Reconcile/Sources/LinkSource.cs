@@ -122,6 +122,11 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         foreach (var want in _desired)
         {
             desiredNames.Add(want.Name);
+            if (want.Kind is Veth { PeerName: { } samePeer, PeerNamespace: null })
+            {
+                desiredNames.Add(samePeer); // the peer carries the mark too, and lives here
+            }
+
             var target = "link " + want.Name;
             if (!observed.Links.TryGetValue(want.Name, out var have))
             {

@@ -58,6 +58,16 @@ public sealed class LinkSourceTests : SandboxTest
     }
 
     [Fact]
+    public async Task A_veth_with_both_ends_here_is_stable()
+    {
+        var source = Source(new DesiredLink(_veth, new Veth(_peer)));
+        Assert.Null((await source.RunPassAsync(CancellationToken.None)).Error);
+        var again = await source.RunPassAsync(CancellationToken.None);
+        Assert.True(again.Plan.IsEmpty, string.Join("; ", again.Plan));
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(_a.Name, _peer)));
+    }
+
+    [Fact]
     public async Task Drift_made_with_ip_is_repaired()
     {
         var source = Source(Desired());

@@ -6,6 +6,15 @@ using Aether.Reconcile.Sources;
 
 namespace Aether.Netlink.IntegrationTests.Reconcile;
 
+/// <summary>Loops run on timers and the thread pool: these tests run apart from the parallel kernel tests, whose
+/// blocking namespace-thread waits can starve the pool for seconds on two cores (seen once: a first pass not done in
+/// 10 s while eight test classes ran beside it).</summary>
+[CollectionDefinition(nameof(LinkSourceTests), DisableParallelization = true)]
+public sealed class LinkSourceCollection
+{
+}
+
+[Collection(nameof(LinkSourceTests))]
 public sealed class LinkSourceTests : SandboxTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
@@ -191,7 +200,16 @@ public sealed class LinkSourceTests : SandboxTest
         await loop.StartAsync(CancellationToken.None);
         await WaitForAsync(() => Task.FromResult(loop.Status.Passes >= 1));
         NetworkNamespace.Delete(_a.Name!);
-        await loop.ExecuteTask!.WaitAsync(Patience);
+        try
+        {
+            await loop.ExecuteTask!.WaitAsync(Patience * 2);
+        }
+        catch (TimeoutException)
+        {
+            var s = loop.Status;
+            Assert.Fail($"loop still running: {s.Passes} passes, {s.ConsecutiveFailures} failures in a row, last {s.LastReport?.Outcome}: {s.LastReport?.Error}, next pass {s.NextPass}");
+        }
+
         Assert.Equal(PassOutcome.NamespaceGone, loop.Status.LastReport?.Outcome);
         Assert.False(NetworkNamespace.Exists(_a.Name!));
     }

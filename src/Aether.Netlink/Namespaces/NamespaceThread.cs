@@ -20,10 +20,10 @@ internal static class NamespaceThread
     private const int StackSize = 256 * 1024;
     private const int IdleMilliseconds = 50;
 
-    private static readonly Queue<Job> Jobs = new();
-    private static readonly int MaxThreads = Math.Max(1, Environment.ProcessorCount);
-    private static int _threads;
-    private static int _idle;
+    // Two pools: creating a namespace (unshare) can wait for seconds on the kernel's pernet lock while it tears down
+    // namespaces deleted earlier; entering one (setns, to open a socket) never does and must not queue behind it.
+    private static readonly Pool Enter = new("aether-netns");
+    private static readonly Pool Create = new("aether-netns-new");
 
     /// <summary>Runs <paramref name="work"/> inside <paramref name="target"/> and returns its result, blocking the caller.</summary>
     public static T Run<T>(NetworkNamespace target, Func<T> work) => Run(target, static w => w(), work);
@@ -33,7 +33,7 @@ internal static class NamespaceThread
     {
         ArgumentNullException.ThrowIfNull(target);
         var job = new Job<TState, TResult>(target, work, state);
-        Submit(job);
+        Enter.Submit(job);
         return job.WaitForResult();
     }
 
@@ -41,75 +41,84 @@ internal static class NamespaceThread
     public static TResult RunInNew<TState, TResult>(Func<TState, TResult> work, TState state)
     {
         var job = new Job<TState, TResult>(null, work, state);
-        Submit(job);
+        Create.Submit(job);
         return job.WaitForResult();
     }
 
-    private static void Submit(Job job)
+    /// <summary>Dedicated threads, at most one per core, that serve a queue of jobs and end after a short idle time.</summary>
+    private sealed class Pool(string threadName)
     {
-        lock (Jobs)
+        private static readonly int MaxThreads = Math.Max(1, Environment.ProcessorCount);
+        private readonly Queue<Job> _jobs = new();
+        private int _threads;
+        private int _idle;
+
+        public void Submit(Job job)
         {
-            Jobs.Enqueue(job);
-            if (_idle > 0)
+            lock (_jobs)
             {
-                Monitor.Pulse(Jobs);
-                return;
+                _jobs.Enqueue(job);
+                if (_idle > 0)
+                {
+                    Monitor.Pulse(_jobs);
+                    return;
+                }
+
+                if (_threads >= MaxThreads)
+                {
+                    return; // a busy thread takes it next
+                }
+
+                _threads++;
             }
 
-            if (_threads >= MaxThreads)
-            {
-                return; // a busy thread takes it next
-            }
-
-            _threads++;
+            StartThread();
         }
 
-        StartThread();
-    }
+        private void StartThread() => new Thread(Serve, StackSize) { IsBackground = true, Name = threadName }.UnsafeStart();
 
-    private static void StartThread() => new Thread(Serve, StackSize) { IsBackground = true, Name = "aether-netns" }.UnsafeStart();
-
-    private static void Serve()
-    {
-        while (true)
+        private void Serve()
         {
-            Job job;
-            lock (Jobs)
+            while (true)
             {
-                while (Jobs.Count == 0)
+                Job job;
+                lock (_jobs)
                 {
-                    _idle++;
-                    var woken = Monitor.Wait(Jobs, IdleMilliseconds);
-                    _idle--;
-                    if (!woken && Jobs.Count == 0)
+                    while (_jobs.Count == 0)
                     {
-                        _threads--;
-                        return; // idle: the thread ends, in whatever namespace the last job left it
+                        _idle++;
+                        var woken = Monitor.Wait(_jobs, IdleMilliseconds);
+                        _idle--;
+                        if (!woken && _jobs.Count == 0)
+                        {
+                            _threads--;
+                            return; // idle: the thread ends, in whatever namespace the last job left it
+                        }
                     }
+
+                    job = _jobs.Dequeue();
                 }
 
-                job = Jobs.Dequeue();
-            }
-
-            if (!job.Execute())
-            {
-                // setns failed: this thread's namespace is unknown now, so it must not run anything else.
-                bool replace;
-                lock (Jobs)
+                if (!job.Execute())
                 {
-                    replace = Jobs.Count > 0;
-                    if (!replace)
+                    // setns failed: this thread's namespace is unknown now, so it must not run anything else.
+                    bool replace;
+                    lock (_jobs)
                     {
-                        _threads--;
+                        replace = _jobs.Count > 0;
+                        if (!replace)
+                        {
+                            _threads--;
+                        }
                     }
-                }
 
-                if (replace)
-                {
-                    StartThread();
-                }
+                    if (replace)
+                    {
+                        StartThread();
+                    }
 
-                return;
+                    return;
+                }
             }
         }
     }

@@ -165,9 +165,9 @@ public sealed class LinkSourceTests : SandboxTest
         await loop.StartAsync(CancellationToken.None);
         try
         {
-            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null, loop);
             await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
-            await WaitForAsync(async () => await Ip.LinkAsync(_a.Name, _veth) is { } v && Ip.Flags(v).Contains("UP"));
+            await WaitForAsync(async () => await Ip.LinkAsync(_a.Name, _veth) is { } v && Ip.Flags(v).Contains("UP"), loop);
             Assert.True(loop.Status.Passes >= 2);
         }
         finally
@@ -183,9 +183,9 @@ public sealed class LinkSourceTests : SandboxTest
         await loop.StartAsync(CancellationToken.None);
         try
         {
-            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null, loop);
             await Ip.RunAsync("-n", _a.Name!, "link", "del", _veth);
-            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null);
+            await WaitForAsync(async () => (await Ip.LinkAsync(_a.Name, _veth)) is not null, loop);
         }
         finally
         {
@@ -198,7 +198,7 @@ public sealed class LinkSourceTests : SandboxTest
     {
         using var loop = new ReconcileLoop(Source(Desired()), new ReconcileLoopOptions { Resync = TimeSpan.FromMilliseconds(200) });
         await loop.StartAsync(CancellationToken.None);
-        await WaitForAsync(() => Task.FromResult(loop.Status.Passes >= 1));
+        await WaitForAsync(() => Task.FromResult(loop.Status.Passes >= 1), loop);
         NetworkNamespace.Delete(_a.Name!);
         try
         {
@@ -214,12 +214,17 @@ public sealed class LinkSourceTests : SandboxTest
         Assert.False(NetworkNamespace.Exists(_a.Name!));
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    private static async Task WaitForAsync(Func<Task<bool>> condition, ReconcileLoop? loop = null)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            if (DateTime.UtcNow >= deadline)
+            {
+                var s = loop?.Status;
+                Assert.Fail($"condition not met in time; loop: {s?.Passes} passes, running {s?.Running}, {s?.ConsecutiveFailures} failures, last {s?.LastReport?.Outcome}: {s?.LastReport?.Error}; next {s?.NextPass}; now {DateTimeOffset.UtcNow}");
+            }
+
             await Task.Delay(20);
         }
     }

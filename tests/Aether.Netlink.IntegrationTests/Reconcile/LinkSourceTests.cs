@@ -6,9 +6,9 @@ using Aether.Reconcile.Sources;
 
 namespace Aether.Netlink.IntegrationTests.Reconcile;
 
-/// <summary>Loops run on timers and the thread pool: these tests run apart from the parallel kernel tests, whose
-/// blocking namespace-thread waits can starve the pool for seconds on two cores (seen once: a first pass not done in
-/// 10 s while eight test classes ran beside it).</summary>
+/// <summary>Loops run on timers: these tests run apart from the parallel kernel tests, so that their deadlines measure
+/// the loop and not the load. (Under that load a loop once started its first pass only after 10 s: namespace entries
+/// queued behind namespace creations that waited on the kernel's pernet lock; the two now have separate workers.)</summary>
 [CollectionDefinition(nameof(LinkSourceTests), DisableParallelization = true)]
 public sealed class LinkSourceCollection
 {

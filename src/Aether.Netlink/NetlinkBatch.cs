@@ -146,7 +146,6 @@ public class NetlinkBatch : IDisposable
     {
         var pending = last - first + 1;
         var failed = 0;
-        var firstSequence = _entries[first].Sequence;
         while (pending > 0)
         {
             var n = Socket.Receive(receive);
@@ -157,9 +156,8 @@ public class NetlinkBatch : IDisposable
                     continue;
                 }
 
-                // Sequence numbers of one batch are consecutive.
-                var index = first + (int)unchecked(message.Header.Sequence - firstSequence);
-                if (index < first || index > last)
+                var index = IndexOf(first, last, message.Header.Sequence);
+                if (index < 0)
                 {
                     continue;
                 }
@@ -177,6 +175,35 @@ public class NetlinkBatch : IDisposable
         }
 
         return failed;
+    }
+
+    /// <summary>The entry in [first, last] with <paramref name="sequence"/>, or -1. Sequence numbers grow along the
+    /// batch but need not be consecutive (a failed write, or requests on the same socket meanwhile, take numbers).</summary>
+    private int IndexOf(int first, int last, uint sequence)
+    {
+        var firstSequence = _entries[first].Sequence;
+        var target = unchecked(sequence - firstSequence);
+        int lo = first, hi = last;
+        while (lo <= hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            var offset = unchecked(_entries[mid].Sequence - firstSequence);
+            if (offset == target)
+            {
+                return mid;
+            }
+
+            if (offset < target)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return -1;
     }
 
     private readonly record struct Entry(uint Sequence, int Start, int End, string Operation, object? Target, int TargetIndex);

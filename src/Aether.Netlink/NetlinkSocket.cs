@@ -141,7 +141,12 @@ public sealed partial class NetlinkSocket : IDisposable
     }
 
     /// <summary>The next request sequence number.</summary>
-    public uint NextSequence() => unchecked(++_sequence == 0 ? ++_sequence : _sequence);
+    /// <remarks>Thread-safe: a batch being filled and a request on the handle may take numbers at the same time.</remarks>
+    public uint NextSequence()
+    {
+        var next = Interlocked.Increment(ref _sequence);
+        return next != 0 ? next : Interlocked.Increment(ref _sequence);
+    }
 
     /// <summary>Sends bytes holding one or more complete messages to the kernel in one <c>sendto</c>.</summary>
     public unsafe void Send(ReadOnlySpan<byte> messages)

@@ -34,6 +34,30 @@ public sealed class RawRequestTests : SandboxTest
     }
 
     [Fact]
+    public async Task Failures_are_matched_to_their_request_when_sequence_numbers_have_gaps()
+    {
+        using var ns = Box.CreateNamespace("g");
+        var h = Box.OpenAt(ns);
+        using var batch = h.CreateBatch();
+        var first = Box.Name("g1");
+        batch.CreateLink(new LinkSpec(first, new Bridge()));
+
+        // A writer that fails takes a sequence number and queues nothing; so does a request on the handle meanwhile.
+        Assert.Throws<InvalidOperationException>(() => batch.Add(0, static (ref NetlinkWriter w, int _, uint seq, uint pid) => throw new InvalidOperationException("writer failed"), "broken", null));
+        await h.ListLinksAsync();
+
+        batch.CreateLink(new LinkSpec(Box.Name("g2"), new Bridge()));
+        batch.CreateLink(new LinkSpec(first, new Bridge())); // a duplicate: only this one fails
+        var result = await batch.ExecuteAsync();
+
+        Assert.Equal(1, result.FailedCount);
+        Assert.Null(result.Errors[0]);
+        Assert.Null(result.Errors[1]);
+        Assert.Equal(Errno.EEXIST, result.Errors[2]!.Errno);
+        Assert.Equal(first, result.Errors[2]!.Target);
+    }
+
+    [Fact]
     public void A_raw_batch_request_that_writes_two_messages_is_refused()
     {
         using var ns = Box.CreateNamespace("t");

@@ -129,16 +129,15 @@ internal sealed class NetlinkMonitor : IDisposable
         var writer = new NetlinkWriter(64);
         try
         {
-            var msg = writer.BeginMessage(type, NlmsgFlags.Request | NlmsgFlags.Dump, _dumpSequence, _socket.PortId);
+            // The same dump requests the handle sends (a link dump skips statistics, and so on).
             switch (type)
             {
-                case RtmType.GetLink: writer.WriteStruct(default(IfInfoMsg)); break;
-                case RtmType.GetAddr: writer.WriteStruct(default(IfAddrMsg)); break;
-                case RtmType.GetRoute: writer.WriteStruct(default(RtMsg)); break;
-                default: writer.WriteStruct(default(NdMsg)); break;
+                case RtmType.GetLink: RtnlRequests.DumpLinks(ref writer, 0, _dumpSequence, _socket.PortId); break;
+                case RtmType.GetAddr: RtnlRequests.DumpAddresses(ref writer, (AddressFamilies.Unspec, 0), _dumpSequence, _socket.PortId); break;
+                case RtmType.GetRoute: RtnlRequests.DumpRoutes(ref writer, RouteFilter.All, _dumpSequence, _socket.PortId); break;
+                default: RtnlRequests.DumpNeighbours(ref writer, 0, _dumpSequence, _socket.PortId); break;
             }
 
-            writer.EndMessage(msg);
             _socket.Send(writer.WrittenSpan);
         }
         finally

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Aether.Reconcile;
+
+/// <summary>One thing a source applied: the value it set and, for objects that existed before (sysctls), the value
+/// found there first, so it can be restored on release.</summary>
+/// <param name="Value">What was applied.</param>
+/// <param name="Original">What was there before, or null when the source created the object.</param>
+public sealed record AppliedEntry(string Value, string? Original = null);
+
+/// <summary>
+/// The last-applied record: what a source has applied, by key (<c>address eth0 10.0.0.1/24</c>,
+/// <c>sysctl net/ipv4/ip_forward</c>). Objects the kernel cannot mark (addresses, sysctls) are owned when, and only
+/// when, they are in the record. Kept in memory, and written through to a JSON file when one is given, so that a
+/// restarted controller still knows what it owns. Safe to use from several threads.
+/// </summary>
+public sealed class AppliedRecord
+{
+    private readonly Dictionary<string, AppliedEntry> _entries;
+    private readonly Lock _lock = new();
+
+    private AppliedRecord(string? path, Dictionary<string, AppliedEntry> entries)
+    {
+        FilePath = path;
+        _entries = entries;
+    }
+
+    /// <summary>The file the record is written through to, or null for a record kept in memory only.</summary>
+    public string? FilePath { get; }
+
+    /// <summary>The number of entries.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>An empty record kept in memory only (it is forgotten when the process ends).</summary>
+    public static AppliedRecord InMemory() => new(null, new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
+
+    /// <summary>Opens the record kept in <paramref name="path"/>: read when the file exists, empty when it does not.
+    /// Every change is written to it (a new file renamed over the old one, so a crash leaves the old or the new
+    /// record, never half of one).</summary>
+    /// <exception cref="InvalidDataException">The file exists but is not a record.</exception>
+    public static AppliedRecord Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        var entries = new Dictionary<string, AppliedEntry>(StringComparer.Ordinal);
+        if (File.Exists(full))
+        {
+            try
+            {
+                var stored = JsonSerializer.Deserialize(File.ReadAllBytes(full), AppliedRecordJson.Default.DictionaryStringAppliedEntry);
+                foreach (var (key, entry) in stored ?? [])
+                {
+                    if (entry?.Value is null)
+                    {
+                        throw new InvalidDataException($"{full}: entry '{key}' has no value");
+                    }
+
+                    entries[key] = entry;
+                }
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"{full}: not a last-applied record: {ex.Message}", ex);
+            }
+        }
+
+        return new AppliedRecord(full, entries);
+    }
+
+    /// <summary>Whether <paramref name="key"/> is in the record, and its entry.</summary>
+    public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AppliedEntry? entry)
+    {
+        lock (_lock)
+        {
+            return _entries.TryGetValue(key, out entry);
+        }
+    }
+
+    /// <summary>A copy of the entries, for a pure diff.</summary>
+    public IReadOnlyDictionary<string, AppliedEntry> Snapshot()
+    {
+        lock (_lock)
+        {
+            return new Dictionary<string, AppliedEntry>(_entries, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Records that <paramref name="key"/> was applied.</summary>
+    public void Set(string key, AppliedEntry entry)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(key, out var old) && old == entry)
+            {
+                return;
+            }
+
+            _entries[key] = entry;
+            Save();
+        }
+    }
+
+    /// <summary>Forgets <paramref name="key"/>; false when it was not there.</summary>
+    public bool Remove(string key)
+    {
+        lock (_lock)
+        {
+            if (!_entries.Remove(key))
+            {
+                return false;
+            }
+
+            Save();
+            return true;
+        }
+    }
+
+    private void Save()
+    {
+        if (FilePath is null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        var temp = FilePath + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(stream, _entries, AppliedRecordJson.Default.DictionaryStringAppliedEntry);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, FilePath, overwrite: true);
+    }
+}
+
+/// <summary>What a source does with an object it wants that exists but is not its own.</summary>
+public enum ConflictPolicy
+{
+    /// <summary>Report a conflict and leave the object alone (the default).</summary>
+    Report,
+
+    /// <summary>Take the object over: mark or record it as owned, then manage it like one's own. Explicit only.</summary>
+    Adopt,
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(Dictionary<string, AppliedEntry>))]
+internal sealed partial class AppliedRecordJson : JsonSerializerContext
+{
+}

@@ -85,16 +85,12 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     public string Mark { get; }
 
     /// <inheritdoc/>
-    public override string Name => "links in " + (_handle.Namespace?.ToString() ?? "the host");
+    public override string Name => "links in " + SourceNamespace.Describe(_handle);
 
     /// <inheritdoc/>
     public override async Task<LinkObservation> ObserveAsync(CancellationToken cancellationToken)
     {
-        if (_handle.Namespace is { Name: { } nsName } && !NetworkNamespace.Exists(nsName))
-        {
-            throw new NamespaceGoneException($"namespace {nsName} no longer exists");
-        }
-
+        SourceNamespace.ThrowIfGone(_handle.Namespace);
         var links = (await _handle.ListLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);

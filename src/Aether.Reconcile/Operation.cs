@@ -24,7 +24,7 @@ public enum OperationKind
 public record Operation(OperationKind Kind, int Stage, string Target, string Reason)
 {
     /// <inheritdoc/>
-    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Target}: {Reason}";
+    public sealed override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Target}: {Reason}";
 }
 
 /// <summary>The stages operations are ordered by.</summary>

@@ -7,16 +7,37 @@ using Aether.Netlink.Rtnl;
 namespace Aether.Reconcile.Sources;
 
 /// <summary>A link Aether should keep in one namespace. A veth's peer may live in another namespace
-/// (<see cref="Veth.PeerNamespace"/>); it is kept up along with its partner.</summary>
+/// (<see cref="Veth.PeerNamespace"/>); it is kept up or down along with its partner.</summary>
 /// <param name="Name">The link's name.</param>
-/// <param name="Kind">Its kind: <see cref="Veth"/> (with a peer name) or <see cref="Bridge"/>.</param>
+/// <param name="Kind">Its kind: <see cref="Veth"/> (with a peer name), <see cref="Bridge"/>, <see cref="Vxlan"/> or
+/// <see cref="Macvlan"/>.</param>
 public sealed record DesiredLink(string Name, LinkKindData Kind)
 {
-    /// <summary>Administratively up (both ends of a veth).</summary>
+    /// <summary>Administratively up (true, the default) or down (both ends of a veth).</summary>
     public bool Up { get; init; } = true;
 
     /// <summary>The MTU, or whatever the kernel gives.</summary>
     public int? Mtu { get; init; }
+
+    /// <summary>The bridge this link is a port of, by name, in the same namespace; null: no master (a master set by
+    /// hand on an owned link is drift, and is removed).</summary>
+    public string? Master { get; init; }
+
+    /// <summary>The lower device by name, in the same namespace: required for a macvlan, the underlay of a VXLAN.</summary>
+    public string? Parent { get; init; }
+
+    /// <summary>Where the link may already be under another name or in another namespace: when it is missing here
+    /// and an owned link of that name is there, it is moved (and renamed) here instead of created anew.</summary>
+    public LinkOrigin? Origin { get; init; }
+}
+
+/// <summary>Where a desired link may come from: a link named <paramref name="Name"/> in <see cref="Namespace"/>
+/// (null: the source's own namespace, which makes it a rename).</summary>
+/// <param name="Name">The link's name there.</param>
+public sealed record LinkOrigin(string Name)
+{
+    /// <summary>The namespace it is in, or null for the source's own.</summary>
+    public NetworkNamespace? Namespace { get; init; }
 }
 
 /// <summary>What <see cref="LinkSource"/> reads: the links of its namespace, the peers' namespaces' links, and the
@@ -24,7 +45,12 @@ public sealed record DesiredLink(string Name, LinkKindData Kind)
 /// <param name="Links">The links of the source's namespace by name.</param>
 /// <param name="Peers">For each desired veth, its peer as found in the peer's namespace (or null).</param>
 /// <param name="PeerNsIds">For each desired veth, the nsid of its peer's namespace as seen from the source's namespace.</param>
-public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IReadOnlyDictionary<string, Link?> Peers, IReadOnlyDictionary<string, int> PeerNsIds);
+public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IReadOnlyDictionary<string, Link?> Peers, IReadOnlyDictionary<string, int> PeerNsIds)
+{
+    /// <summary>For each desired link that is missing and has an <see cref="DesiredLink.Origin"/>, the link found
+    /// there (or null).</summary>
+    public IReadOnlyDictionary<string, Link?> Origins { get; init; } = new Dictionary<string, Link?>(StringComparer.Ordinal);
+}
 
 /// <summary>An operation on a link, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
@@ -38,25 +64,40 @@ public sealed record LinkOperation(OperationKind Kind, string Target, string Rea
     /// <summary>The link exists but belongs to someone else: applying reports a conflict, never takes it over.</summary>
     public bool Conflict { get; init; }
 
-    /// <summary>Only the veth's peer needs bringing up.</summary>
+    /// <summary>The operation acts on the veth's peer, in the peer's namespace.</summary>
     public bool PeerOnly { get; init; }
+
+    /// <summary>The link is foreign and is being adopted (<see cref="ConflictPolicy.Adopt"/>): it gets the mark.</summary>
+    public bool Adopt { get; init; }
+
+    /// <summary>The link is at its <see cref="DesiredLink.Origin"/>, with this ifindex there: move and rename it.</summary>
+    public bool Move { get; init; }
 }
 
 /// <summary>
-/// Links in one namespace: creates what is missing, brings links up, sets MTUs, deletes owned links that are no
-/// longer desired, and repairs a veth whose peer is missing or is not its partner (deleted and recreated). Owned
-/// links carry the alias <c>aether:OWNER</c>; a link of the same name without it is a conflict, reported, not taken.
+/// Links in one namespace: creates what is missing (or moves and renames it from its <see cref="DesiredLink.Origin"/>),
+/// sets up/down, MTU and master, deletes owned links that are no longer desired, and repairs what cannot be changed
+/// in place: a veth whose peer is missing or is not its partner, a link of the wrong kind, a VXLAN with another VNI,
+/// port, remote or underlay, a macvlan with another mode or parent (deleted and recreated, and the report says why).
+/// Owned links carry the alias <c>aether:OWNER</c>; a link of the same name without it is a conflict, reported and
+/// left alone, unless the source was told to adopt foreign links (<see cref="ConflictPolicy.Adopt"/>).
 /// </summary>
 public sealed class LinkSource : Source<LinkObservation>, IDisposable
 {
     private readonly NetlinkHandle _handle;
-    private readonly IReadOnlyList<DesiredLink> _desired;
+    private readonly DesiredLink[] _desired;
+    private readonly ConflictPolicy _conflicts;
     private readonly Dictionary<ulong, NetlinkHandle> _peerHandles = [];
     private readonly Lock _lock = new();
+    private NetworkNamespace? _current;
 
     /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
+    /// <param name="handle">The namespace's handle (the source does not own it).</param>
+    /// <param name="owner">The owner's name, written into the mark.</param>
+    /// <param name="desired">The links wanted there.</param>
+    /// <param name="conflicts">What to do with a foreign link that has a desired name.</param>
     /// <exception cref="ArgumentException">An owner or a desired link is invalid, or a name is desired twice.</exception>
-    public LinkSource(NetlinkHandle handle, string owner, IReadOnlyList<DesiredLink> desired)
+    public LinkSource(NetlinkHandle handle, string owner, IReadOnlyList<DesiredLink> desired, ConflictPolicy conflicts = ConflictPolicy.Report)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
@@ -64,20 +105,27 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var link in desired)
         {
-            new LinkSpec(link.Name, link.Kind) { Mtu = link.Mtu }.Validate();
-            if (link.Kind is not (Veth or Bridge))
-            {
-                throw new ArgumentException($"link '{link.Name}': kind {link.Kind.Kind} is not managed by this source yet", nameof(desired));
-            }
-
+            Validate(link);
             if (!names.Add(link.Name))
             {
                 throw new ArgumentException($"link '{link.Name}' is desired twice", nameof(desired));
             }
         }
 
+        foreach (var link in desired)
+        {
+            if (link.Kind is Veth { PeerName: { } peer, PeerNamespace: null } && !names.Add(peer))
+            {
+                throw new ArgumentException($"link '{link.Name}': its peer name '{peer}' is desired too", nameof(desired));
+            }
+        }
+
         _handle = handle;
-        _desired = desired;
+        _conflicts = conflicts;
+
+        // Masters and parents first, so that one pass can create a bridge and its ports, or a device and its macvlan.
+        var referenced = desired.SelectMany(l => new[] { l.Master, l.Parent }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        _desired = [.. desired.Where(l => referenced.Contains(l.Name)), .. desired.Where(l => !referenced.Contains(l.Name))];
         Mark = "aether:" + owner;
     }
 
@@ -94,6 +142,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         var links = (await _handle.ListLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);
         foreach (var link in _desired)
         {
             if (link.Kind is Veth { PeerName: { } peerName } veth)
@@ -104,9 +153,16 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                     nsids[link.Name] = await _handle.GetNsIdAsync(veth.PeerNamespace, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            if (link.Origin is { } origin && !links.ContainsKey(link.Name))
+            {
+                origins[link.Name] = origin.Namespace is null
+                    ? links.GetValueOrDefault(origin.Name)
+                    : await PeerHandle(origin.Namespace).FindLinkAsync(origin.Name, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        return new LinkObservation(links, peers, nsids);
+        return new LinkObservation(links, peers, nsids) { Origins = origins };
     }
 
     /// <inheritdoc/>
@@ -114,32 +170,63 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     {
         ArgumentNullException.ThrowIfNull(observed);
         var ops = new List<Operation>();
-        var desiredNames = new HashSet<string>(StringComparer.Ordinal);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var byIndex = observed.Links.Values.ToDictionary(l => l.Index);
         foreach (var want in _desired)
         {
-            desiredNames.Add(want.Name);
+            claimed.Add(want.Name);
             if (want.Kind is Veth { PeerName: { } samePeer, PeerNamespace: null })
             {
-                desiredNames.Add(samePeer); // the peer carries the mark too, and lives here
+                claimed.Add(samePeer); // the peer carries the mark too, and lives here
             }
 
             var target = "link " + want.Name;
             if (!observed.Links.TryGetValue(want.Name, out var have))
             {
+                if (observed.Origins.GetValueOrDefault(want.Name) is { } from)
+                {
+                    var where = want.Origin!.Namespace is null ? from.Name : $"{from.Name} in {want.Origin.Namespace}";
+                    var foreign = !IsOurs(from);
+                    if (want.Origin.Namespace is null)
+                    {
+                        claimed.Add(from.Name);
+                    }
+
+                    ops.Add(new LinkOperation(OperationKind.Update, target, $"moved from {where}" + (foreign ? $" (not ours: alias '{from.Alias}')" : string.Empty), want, from.Index)
+                    {
+                        Move = true,
+                        Conflict = foreign && _conflicts == ConflictPolicy.Report,
+                        Adopt = foreign,
+                    });
+                    continue;
+                }
+
                 ops.Add(new LinkOperation(OperationKind.Create, target, "missing", want, 0));
                 continue;
             }
 
-            if (!string.Equals(have.Alias, Mark, StringComparison.Ordinal))
+            var adopt = false;
+            if (!IsOurs(have))
             {
-                ops.Add(new LinkOperation(OperationKind.Update, target, $"exists but is not ours (alias '{have.Alias}')", want, have.Index) { Conflict = true });
-                continue;
+                if (_conflicts == ConflictPolicy.Report)
+                {
+                    ops.Add(new LinkOperation(OperationKind.Update, target, $"exists but is not ours (alias '{have.Alias}')", want, have.Index) { Conflict = true });
+                    continue;
+                }
+
+                adopt = true;
             }
 
-            if (BrokenPair(want, have, observed) is { } why)
+            if (Mismatch(want, have, observed) is { } why)
             {
+                if (adopt)
+                {
+                    ops.Add(new LinkOperation(OperationKind.Update, target, $"is not ours and {why}: adopting it would mean deleting it", want, have.Index) { Conflict = true });
+                    continue;
+                }
+
                 var strayPeer = observed.Peers.GetValueOrDefault(want.Name);
-                if (strayPeer is not null && !string.Equals(strayPeer.Alias, Mark, StringComparison.Ordinal))
+                if (strayPeer is not null && !IsOurs(strayPeer))
                 {
                     ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{why}, and {strayPeer.Name} is not ours (alias '{strayPeer.Alias}')", want, strayPeer.Index) { Conflict = true });
                     continue;
@@ -155,31 +242,26 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 continue;
             }
 
-            var changes = new List<string>();
-            if (want.Up && !have.IsUp)
+            var changes = Changes(want, have, observed, byIndex);
+            if (adopt)
             {
-                changes.Add("down, want up");
-            }
-
-            if (want.Mtu is int mtu && have.Mtu != mtu)
-            {
-                changes.Add($"MTU {have.Mtu}, want {mtu}");
+                changes.Insert(0, $"adopted (alias was '{have.Alias}')");
             }
 
             if (changes.Count > 0)
             {
-                ops.Add(new LinkOperation(OperationKind.Update, target, string.Join(", ", changes), want, have.Index));
+                ops.Add(new LinkOperation(OperationKind.Update, target, string.Join(", ", changes), want, have.Index) { Adopt = adopt });
             }
 
-            if (want.Up && want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { IsUp: false } peer)
+            if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer && peer.IsUp != want.Up)
             {
-                ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{peer.Name} is down, want up", want, peer.Index) { PeerOnly = true });
+                ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}", want, peer.Index) { PeerOnly = true });
             }
         }
 
         foreach (var have in observed.Links.Values)
         {
-            if (string.Equals(have.Alias, Mark, StringComparison.Ordinal) && !desiredNames.Contains(have.Name))
+            if (IsOurs(have) && !claimed.Contains(have.Name))
             {
                 ops.Add(new LinkOperation(OperationKind.Delete, "link " + have.Name, "no longer desired", null, have.Index));
             }
@@ -200,26 +282,22 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         switch (op.Kind)
         {
             case OperationKind.Delete when op.PeerOnly:
-                await PeerHandleOf(op.Link!).DeleteLinkAsync(op.Index, cancellationToken).ConfigureAwait(false);
+                await DeleteIfPresentAsync(PeerHandleOf(op.Link!), op.Index, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Delete:
-                await _handle.DeleteLinkAsync(op.Index, cancellationToken).ConfigureAwait(false);
+                await DeleteIfPresentAsync(_handle, op.Index, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Create:
-                var want = op.Link!;
-                await _handle.CreateLinkAsync(new LinkSpec(want.Name, want.Kind) { Up = want.Up, Mtu = want.Mtu, Alias = Mark }, cancellationToken).ConfigureAwait(false);
-                if (want.Kind is Veth { PeerName: { } peerName })
-                {
-                    // The peer carries the mark too, so a stale peer left by a crash can be recognised as ours.
-                    await PeerHandleOf(want).SetLinkAsync(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, cancellationToken).ConfigureAwait(false);
-                }
-
+                await CreateAsync(op.Link!, cancellationToken).ConfigureAwait(false);
+                break;
+            case OperationKind.Update when op.Move:
+                await MoveAsync(op, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Update when op.PeerOnly:
-                await PeerHandleOf(op.Link!).SetUpAsync(op.Index, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await PeerHandleOf(op.Link!).SetUpAsync(op.Index, op.Link!.Up, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Update:
-                await _handle.SetLinkAsync(op.Index, new LinkChange { Up = op.Link!.Up ? true : null, Mtu = op.Link.Mtu }, cancellationToken).ConfigureAwait(false);
+                await _handle.SetLinkAsync(op.Index, await ChangeFor(op.Link!, op.Adopt, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 break;
         }
     }
@@ -227,7 +305,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     /// <inheritdoc/>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
 
-    /// <summary>Closes the handles opened for peer namespaces.</summary>
+    /// <summary>Closes the handles opened for peer and origin namespaces.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -238,8 +316,216 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
             }
 
             _peerHandles.Clear();
+            _current?.Dispose();
+            _current = null;
         }
     }
+
+    private static void Validate(DesiredLink link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        var kind = link.Kind is Vxlan { Group: not null } vx && link.Parent is not null ? vx with { UnderlayIndex = 1 } : link.Kind;
+        switch (link.Kind)
+        {
+            case Veth or Bridge or Vxlan:
+                break;
+            case Macvlan when link.Parent is null:
+                throw new ArgumentException($"link '{link.Name}': a macvlan needs a parent", nameof(link));
+            case Macvlan:
+                break;
+            default:
+                throw new ArgumentException($"link '{link.Name}': kind {link.Kind.Kind} is not managed by this source", nameof(link));
+        }
+
+        // Parents are named here and resolved to an ifindex at apply time: validate with a stand-in index.
+        new LinkSpec(link.Name, kind) { Mtu = link.Mtu, ParentIndex = link.Kind is Macvlan && link.Parent is not null ? 1 : null }.Validate();
+        if (link.Kind is Vxlan { UnderlayIndex: not null })
+        {
+            throw new ArgumentException($"link '{link.Name}': give a VXLAN's underlay by name (Parent), not by ifindex", nameof(link));
+        }
+
+        foreach (var (what, name) in new[] { ("master", link.Master), ("parent", link.Parent), ("origin", link.Origin?.Name) })
+        {
+            if (name is null)
+            {
+                continue;
+            }
+
+            InterfaceName.Validate(name, what);
+            if (string.Equals(name, link.Name, StringComparison.Ordinal) && (!string.Equals(what, "origin", StringComparison.Ordinal) || link.Origin!.Namespace is null))
+            {
+                throw new ArgumentException($"link '{link.Name}' cannot be its own {what}", nameof(link));
+            }
+        }
+
+        if (link.Parent is not null && link.Kind is not (Macvlan or Vxlan))
+        {
+            throw new ArgumentException($"link '{link.Name}': a {link.Kind.Kind} has no parent", nameof(link));
+        }
+    }
+
+    /// <summary>Deletes a link; one already gone is fine (deleting a veth takes its peer with it).</summary>
+    private static async Task DeleteIfPresentAsync(NetlinkHandle where, int index, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await where.DeleteLinkAsync(index, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetlinkException ex) when (ex.Errno == Errno.ENODEV)
+        {
+        }
+    }
+
+    private static string UpDown(bool up) => up ? "up" : "down";
+
+    /// <summary>What can be changed in place: up/down, MTU, master.</summary>
+    private static List<string> Changes(DesiredLink want, Link have, LinkObservation observed, Dictionary<int, Link> byIndex)
+    {
+        var changes = new List<string>();
+        if (want.Up != have.IsUp)
+        {
+            changes.Add($"{UpDown(have.IsUp)}, want {UpDown(want.Up)}");
+        }
+
+        if (want.Mtu is int mtu && have.Mtu != mtu)
+        {
+            changes.Add($"MTU {have.Mtu}, want {mtu}");
+        }
+
+        var master = have.MasterIndex is int m and > 0 ? byIndex.GetValueOrDefault(m)?.Name ?? $"ifindex {m}" : null;
+        if (!string.Equals(master, want.Master, StringComparison.Ordinal))
+        {
+            var wantMaster = want.Master is null ? "none" : want.Master + (observed.Links.ContainsKey(want.Master) ? string.Empty : " (missing)");
+            changes.Add($"master {master ?? "none"}, want {wantMaster}");
+        }
+
+        return changes;
+    }
+
+    /// <summary>Why a link must be recreated, or null when it can be kept: it is of another kind; a veth whose peer
+    /// is missing or is not its partner (the peer ifindex or the peer namespace's nsid do not match: the stale pair of
+    /// an earlier run); a VXLAN or macvlan whose identity (VNI, port, remote, local, underlay; mode, parent) differs.</summary>
+    private static string? Mismatch(DesiredLink want, Link have, LinkObservation observed)
+    {
+        if (!string.Equals(have.Kind, want.Kind.Kind, StringComparison.Ordinal))
+        {
+            return $"is a {have.Kind ?? "plain device"}, want a {want.Kind.Kind}";
+        }
+
+        var parentIndex = want.Parent is null ? null : observed.Links.GetValueOrDefault(want.Parent)?.Index;
+        switch (want.Kind)
+        {
+            case Veth { PeerName: not null } veth:
+                var peer = observed.Peers.GetValueOrDefault(want.Name);
+                if (peer is null)
+                {
+                    return $"its peer {veth.PeerName} is missing";
+                }
+
+                var expectedNsId = veth.PeerNamespace is null ? (int?)null : observed.PeerNsIds.GetValueOrDefault(want.Name, NsId.NotAssigned);
+                if (have.LinkIndex != peer.Index || (expectedNsId is int id && (id < 0 || have.LinkNetNsId != id)))
+                {
+                    return $"its peer {veth.PeerName} is not its partner (peer ifindex {Show(have.LinkIndex)}, found {peer.Index})";
+                }
+
+                break;
+            case Vxlan vx when have.KindData is Vxlan hv:
+                var diffs = new List<string>();
+                Compare(diffs, "VNI", hv.Id, vx.Id);
+                Compare(diffs, "port", hv.Port, vx.Port ?? hv.Port);
+                Compare(diffs, "remote", hv.Remote ?? hv.Group, vx.Remote ?? vx.Group ?? hv.Remote ?? hv.Group);
+                Compare(diffs, "local", hv.Local, vx.Local ?? hv.Local);
+                Compare(diffs, "underlay ifindex", hv.UnderlayIndex, parentIndex ?? hv.UnderlayIndex);
+                if (diffs.Count > 0)
+                {
+                    return string.Join(", ", diffs);
+                }
+
+                break;
+            case Macvlan mv when have.KindData is Macvlan hm:
+                if (hm.Mode != mv.Mode)
+                {
+                    return $"mode {hm.Mode}, want {mv.Mode}";
+                }
+
+                if (parentIndex is int p && have.LinkIndex != p)
+                {
+                    return $"parent ifindex {Show(have.LinkIndex)}, want {want.Parent} ({p})";
+                }
+
+                break;
+        }
+
+        return null;
+    }
+
+    private static void Compare<T>(List<string> diffs, string what, T have, T want)
+    {
+        if (!EqualityComparer<T>.Default.Equals(have, want))
+        {
+            diffs.Add($"{what} {have?.ToString() ?? "none"}, want {want?.ToString() ?? "none"}");
+        }
+    }
+
+    private static string Show(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+
+    private bool IsOurs(Link link) => string.Equals(link.Alias, Mark, StringComparison.Ordinal);
+
+    private async Task CreateAsync(DesiredLink want, CancellationToken cancellationToken)
+    {
+        var parent = want.Parent is null ? (int?)null : await RequireIndexAsync(want.Parent, "parent", want, cancellationToken).ConfigureAwait(false);
+        var master = want.Master is null ? null : (await _handle.FindLinkAsync(want.Master, cancellationToken).ConfigureAwait(false))?.Index;
+        var kind = want.Kind is Vxlan vx && parent is int underlay ? vx with { UnderlayIndex = underlay } : want.Kind;
+
+        var spec = new LinkSpec(want.Name, kind)
+        {
+            Up = want.Up,
+            Mtu = want.Mtu,
+            Alias = Mark,
+            ParentIndex = want.Kind is Macvlan ? parent : null,
+            MasterIndex = master,
+        };
+        await _handle.CreateLinkAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (want.Kind is Veth { PeerName: { } peerName })
+        {
+            // The peer carries the mark too, so a stale peer left by a crash can be recognised as ours.
+            // The kernel creates the peer down whatever the request says.
+            await PeerHandleOf(want).SetLinkAsync(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The master may have been missing: the next pass sets it, and the report says "master none, want X".
+    }
+
+    /// <summary>Moves (and renames) a link from its origin: one request, so the kernel never shows it half-moved;
+    /// a moved link arrives down, so its state, MTU and master are set at once afterwards.</summary>
+    private async Task MoveAsync(LinkOperation op, CancellationToken cancellationToken)
+    {
+        var want = op.Link!;
+        var origin = want.Origin!;
+        var from = origin.Namespace is null ? _handle : PeerHandle(origin.Namespace);
+        var change = new LinkChange
+        {
+            Name = string.Equals(origin.Name, want.Name, StringComparison.Ordinal) ? null : want.Name,
+            Namespace = origin.Namespace is null ? null : _handle.Namespace ?? Current(),
+            Alias = op.Adopt ? Mark : null,
+        };
+        await from.SetLinkAsync(op.Index, change, cancellationToken).ConfigureAwait(false);
+        await _handle.SetLinkAsync(want.Name, await ChangeFor(want, adopt: false, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<LinkChange> ChangeFor(DesiredLink want, bool adopt, CancellationToken cancellationToken) => new()
+    {
+        Up = want.Up,
+        Mtu = want.Mtu,
+        MasterIndex = want.Master is null ? 0 : await RequireIndexAsync(want.Master, "master", want, cancellationToken).ConfigureAwait(false),
+        Alias = adopt ? Mark : null,
+    };
+
+    /// <summary>The ifindex of a link this one depends on; a missing one is a failure worth retrying (another source,
+    /// or a later pass, may create it).</summary>
+    private async Task<int> RequireIndexAsync(string name, string role, DesiredLink of, CancellationToken cancellationToken) =>
+        (await _handle.FindLinkAsync(name, cancellationToken).ConfigureAwait(false))?.Index
+        ?? throw new InvalidOperationException($"link {of.Name}: its {role} {name} does not exist (yet)");
 
     private async IAsyncEnumerable<object> HintsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -247,35 +533,6 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         {
             yield return e;
         }
-    }
-
-    /// <summary>Why a veth must be recreated, or null when it is a sound pair: the peer is missing, or it is not this
-    /// link's partner (the peer ifindex or the peer namespace's nsid do not match: the stale pair of an earlier run).</summary>
-    private static string? BrokenPair(DesiredLink want, Link have, LinkObservation observed)
-    {
-        if (want.Kind is not Veth { PeerName: not null } veth)
-        {
-            return null;
-        }
-
-        if (!string.Equals(have.Kind, "veth", StringComparison.Ordinal))
-        {
-            return $"is a {have.Kind ?? "plain device"}, want a veth";
-        }
-
-        var peer = observed.Peers.GetValueOrDefault(want.Name);
-        if (peer is null)
-        {
-            return $"its peer {veth.PeerName} is missing";
-        }
-
-        var expectedNsId = veth.PeerNamespace is null ? (int?)null : observed.PeerNsIds.GetValueOrDefault(want.Name, NsId.NotAssigned);
-        if (have.LinkIndex != peer.Index || (expectedNsId is int id && (id < 0 || have.LinkNetNsId != id)))
-        {
-            return $"its peer {veth.PeerName} is not its partner (peer ifindex {have.LinkIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, found {peer.Index})";
-        }
-
-        return null;
     }
 
     /// <summary>The handle for a veth's peer: this source's own, or one opened (once) in the peer's namespace.</summary>
@@ -293,6 +550,14 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
             }
 
             return handle;
+        }
+    }
+
+    private NetworkNamespace Current()
+    {
+        lock (_lock)
+        {
+            return _current ??= NetworkNamespace.OpenCurrent();
         }
     }
 }

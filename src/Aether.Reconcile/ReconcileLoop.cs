@@ -87,6 +87,8 @@ public sealed partial class ReconcileLoop : BackgroundService
         var failures = 0;
         var next = _time.GetUtcNow();
         var hintsWake = true; // may a hint cut the wait short? Not during a backoff or a coalesce window.
+        DateTimeOffset? coalescing = null; // when the current trailing-edge window opened
+        var lastEnd = DateTimeOffset.MinValue;
         long passId = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -96,10 +98,33 @@ public sealed partial class ReconcileLoop : BackgroundService
                 return;
             }
 
+            // A burst still going on: hints came within the window. Wait for a quiet window, but never longer than
+            // the cap since the window opened, so a storm costs one pass per cap, not one per window.
+            if (coalescing is { } opened && Interlocked.Exchange(ref _hinted, 0) == 1 && _time.GetUtcNow() - opened < _options.CoalesceCap)
+            {
+                var capped = opened + _options.CoalesceCap;
+                var quiet = _time.GetUtcNow() + _options.CoalesceWindow;
+                next = quiet < capped ? quiet : capped;
+                continue;
+            }
+
+            // A hint right after a pass is not a quiet spell's first: the burst goes on, so coalesce instead of
+            // running at once (the leading edge is for the first change after quiet, which heals immediately).
+            if (hintsWake && coalescing is null && Volatile.Read(ref _hinted) == 1 && _time.GetUtcNow() - lastEnd < _options.CoalesceWindow)
+            {
+                Volatile.Write(ref _hinted, 0);
+                coalescing = lastEnd;
+                next = _time.GetUtcNow() + _options.CoalesceWindow;
+                hintsWake = false;
+                continue;
+            }
+
+            coalescing = null;
             Volatile.Write(ref _hinted, 0);
             var report = await PassAsync(++passId, stoppingToken).ConfigureAwait(false);
             Publish(report, ref failures);
             var now = _time.GetUtcNow();
+            lastEnd = now;
             switch (report.Outcome)
             {
                 case PassOutcome.NamespaceGone:
@@ -111,9 +136,10 @@ public sealed partial class ReconcileLoop : BackgroundService
                 default:
                     // Hints that came during the pass: one more pass after the window (trailing edge), which also
                     // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
-                    var trailing = Volatile.Read(ref _hinted) == 1;
+                    var trailing = Interlocked.Exchange(ref _hinted, 0) == 1;
                     next = now + (trailing ? _options.CoalesceWindow : Jittered(_options.Resync));
                     hintsWake = !trailing;
+                    coalescing = trailing ? now : null;
                     break;
             }
         }

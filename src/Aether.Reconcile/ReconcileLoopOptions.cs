@@ -9,8 +9,13 @@ public sealed record ReconcileLoopOptions
     /// <summary>Spread of the resync period, as a fraction (0.1 = ±10%), so many loops do not pass in step.</summary>
     public double Jitter { get; init; } = 0.1;
 
-    /// <summary>After a pass during which hints arrived, wait this long and run one more pass for all of them.</summary>
+    /// <summary>After a pass during which hints arrived, wait until no hint has come for this long, then run one more
+    /// pass for all of them (the trailing edge).</summary>
     public TimeSpan CoalesceWindow { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest the trailing edge waits for a burst to go quiet: during a storm of hints, one pass per
+    /// this period.</summary>
+    public TimeSpan CoalesceCap { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The first retry delay after a failed pass; doubled per consecutive failure.</summary>
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -35,9 +40,14 @@ public sealed record ReconcileLoopOptions
             throw new ArgumentException($"invalid jitter {Jitter}: must be in [0, 1)", nameof(Jitter));
         }
 
-        if (CoalesceWindow < TimeSpan.Zero || BackoffBase <= TimeSpan.Zero || BackoffCap < BackoffBase)
+        if (CoalesceWindow < TimeSpan.Zero || CoalesceCap < CoalesceWindow)
         {
-            throw new ArgumentException($"invalid timing: coalesce window {CoalesceWindow}, backoff {BackoffBase}..{BackoffCap}", nameof(BackoffBase));
+            throw new ArgumentException($"invalid coalescing: window {CoalesceWindow}, cap {CoalesceCap} (0 <= window <= cap)", nameof(CoalesceCap));
+        }
+
+        if (BackoffBase <= TimeSpan.Zero || BackoffCap < BackoffBase)
+        {
+            throw new ArgumentException($"invalid backoff {BackoffBase}..{BackoffCap}", nameof(BackoffBase));
         }
     }
 }

@@ -56,6 +56,7 @@ public sealed class LoopTests : IAsyncLifetime
         await NextReportAsync();
         await _time.NextTimerAsync();
 
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
         _source.SendHint();
         var report = await NextReportAsync();
         Assert.Equal(2, report.PassId);
@@ -69,6 +70,7 @@ public sealed class LoopTests : IAsyncLifetime
         await NextReportAsync();
         await _time.NextTimerAsync();
 
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
         _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _loop.Hint();
         while (await _source.Started.Reader.ReadAsync().AsTask().WaitAsync(Wait) != 2)
@@ -94,6 +96,49 @@ public sealed class LoopTests : IAsyncLifetime
         // Then quiet again: the next timer is a resync, and nothing else ran.
         var after = await _time.NextTimerAsync();
         Assert.True(after > TimeSpan.FromSeconds(20), $"next pass in {after}");
+        Assert.Equal(3, _source.Passes);
+    }
+
+    [Fact]
+    public async Task A_storm_of_hints_waits_for_quiet_but_passes_at_least_once_per_cap()
+    {
+        await StartAsync(Options with { CoalesceCap = TimeSpan.FromMilliseconds(50) });
+        await NextReportAsync();
+        await _time.NextTimerAsync();
+
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
+        _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop.Hint();
+        while (await _source.Started.Reader.ReadAsync().AsTask().WaitAsync(Wait) != 2)
+        {
+            // skip pass 1's start
+        }
+
+        _loop.Hint(); // during pass 2: the trailing edge opens when it ends
+        _source.Gate.SetResult();
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+
+        // Hints keep coming every window: no pass until the cap (50 ms after the window opened).
+        var waited = TimeSpan.Zero;
+        while (waited < TimeSpan.FromMilliseconds(50))
+        {
+            var delay = await _time.NextTimerAsync();
+            Assert.True(delay <= Options.CoalesceWindow, $"waited {delay}");
+            _loop.Hint();
+            _time.Advance(delay);
+            waited += delay;
+            if (waited < TimeSpan.FromMilliseconds(50))
+            {
+                await Task.Delay(20); // let the loop see the window end
+                Assert.Equal(2, _source.Passes);
+            }
+        }
+
+        Assert.Equal(3, (await NextReportAsync()).PassId);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), waited);
+
+        // Every hint came before pass 3 started, so pass 3 read their truth: quiet now, the next timer is the resync.
+        Assert.True(await _time.NextTimerAsync() > TimeSpan.FromSeconds(20));
         Assert.Equal(3, _source.Passes);
     }
 
@@ -164,6 +209,8 @@ public sealed class LoopTests : IAsyncLifetime
         _source.ObserveFails = pass => pass == 2 ? new NamespaceGoneException("namespace blue is gone") : null;
         await StartAsync();
         await NextReportAsync();
+        await _time.NextTimerAsync();
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
         _loop.Hint();
         var gone = await NextReportAsync();
         Assert.Equal(PassOutcome.NamespaceGone, gone.Outcome);
@@ -186,11 +233,32 @@ public sealed class LoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hint_right_after_a_pass_waits_for_the_coalesce_window()
+    {
+        await StartAsync();
+        await NextReportAsync();
+        await _time.NextTimerAsync();
+
+        _loop.Hint(); // no time since pass 1 ended: the burst that caused it may go on
+        var deadline = DateTime.UtcNow + Wait;
+        while (!_time.Armed().Contains(Options.CoalesceWindow))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the loop did not arm the coalesce window: " + string.Join(", ", _time.Armed()));
+            await Task.Delay(2);
+        }
+
+        Assert.Equal(1, _source.Passes);
+        _time.Advance(Options.CoalesceWindow);
+        Assert.Equal(2, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
     public async Task Kernel_hints_from_the_source_wake_the_loop()
     {
         await StartAsync();
         await NextReportAsync();
         await _time.NextTimerAsync();
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
         _source.SendHint();
         Assert.Equal(2, (await NextReportAsync()).PassId);
     }

@@ -132,6 +132,10 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     /// <summary>The alias that marks links as owned.</summary>
     public string Mark { get; }
 
+    /// <summary>How the hint monitor is opened (its receive buffer, for one); null for the defaults. A monitor that
+    /// overruns its buffer yields an overrun event, which is a hint like any other: the next pass reads the truth.</summary>
+    public MonitorOptions? HintOptions { get; init; }
+
     /// <inheritdoc/>
     public override string Name => "links in " + SourceNamespace.Describe(_handle);
 
@@ -529,7 +533,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
     private async IAsyncEnumerable<object> HintsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in _handle.MonitorAsync(MonitorGroups.Links, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _handle.MonitorAsync(MonitorGroups.Links, HintOptions, cancellationToken).ConfigureAwait(false))
         {
             yield return e;
         }

@@ -1,4 +1,5 @@
 using Aether.Netlink.IntegrationTests.Infrastructure;
+using Aether.Netlink.Monitoring;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
@@ -212,6 +213,82 @@ public sealed class LinkSourceTests : SandboxTest
 
         Assert.Equal(PassOutcome.NamespaceGone, loop.Status.LastReport?.Outcome);
         Assert.False(NetworkNamespace.Exists(_a.Name!));
+    }
+
+    [Fact]
+    public async Task A_burst_that_overruns_a_tiny_monitor_buffer_still_converges_in_a_few_passes()
+    {
+        var source = Box.Own(new LinkSource(_h, Box.Token, Desired()) { HintOptions = new MonitorOptions { ReceiveBufferSize = 4096 } });
+        var counting = new OverrunCounter(source);
+        using var loop = new ReconcileLoop(counting, new ReconcileLoopOptions { Resync = TimeSpan.FromHours(1) });
+        await loop.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(async () => await Ip.LinkAsync(_a.Name, _veth) is { } v && Ip.Flags(v).Contains("UP"), loop);
+            var before = loop.Status.Passes;
+
+            // 4000 changes to a foreign bridge, with our veth deleted in the middle, from one `ip -batch`: the
+            // monitor's 4 KiB buffer overflows, and only the overrun tells the loop that something happened.
+            var foreign = Box.Name("f");
+            await Ip.RunAsync("-n", _a.Name!, "link", "add", foreign, "type", "bridge");
+            var batch = Path.Combine(Path.GetTempPath(), Box.Token + ".batch");
+            var lines = new List<string>();
+            for (var i = 0; i < 2000; i++)
+            {
+                lines.Add($"link set {foreign} {(i % 2 == 0 ? "up" : "down")}");
+                if (i == 1000)
+                {
+                    lines.Add($"link del {_veth}");
+                }
+            }
+
+            await File.WriteAllLinesAsync(batch, lines);
+            try
+            {
+                await Ip.RunAsync("-n", _a.Name!, "-batch", batch);
+            }
+            finally
+            {
+                File.Delete(batch);
+            }
+
+            await WaitForAsync(async () => await Ip.LinkAsync(_a.Name, _veth) is { } v && Ip.Flags(v).Contains("UP"), loop);
+            Assert.True(counting.Overruns > 0, "the burst did not overrun the monitor: the test proves nothing");
+            var passes = loop.Status.Passes - before;
+            Assert.True(passes <= 10, $"{passes} passes for one burst of 4000 changes");
+            Assert.NotNull(await Ip.LinkAsync(_a.Name, foreign)); // foreign: untouched
+        }
+        finally
+        {
+            await loop.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Passes hints through and counts the overruns among them.</summary>
+    private sealed class OverrunCounter(IReconcileSource inner) : IReconcileSource
+    {
+        private int _overruns;
+
+        public int Overruns => Volatile.Read(ref _overruns);
+
+        public string Name => inner.Name;
+
+        public Task<PassResult> RunPassAsync(CancellationToken cancellationToken) => inner.RunPassAsync(cancellationToken);
+
+        public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => Count(inner.Subscribe(cancellationToken)!, cancellationToken);
+
+        private async IAsyncEnumerable<object> Count(IAsyncEnumerable<object> hints, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var hint in hints.WithCancellation(cancellationToken))
+            {
+                if (hint is OverrunEvent)
+                {
+                    Interlocked.Increment(ref _overruns);
+                }
+
+                yield return hint;
+            }
+        }
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, ReconcileLoop? loop = null)

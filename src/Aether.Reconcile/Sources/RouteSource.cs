@@ -127,7 +127,10 @@ public sealed record RouteOperation(OperationKind Kind, string Target, string Re
 /// by family, table, destination and metric, as the kernel finds it. Owned routes carry <see cref="Protocol"/>; and
 /// since <c>ip route replace</c> or <c>change</c> rewrites the protocol to <c>boot</c>, a route at a key in the
 /// last-applied record is owned too, whatever its protocol. A route at a desired key that is neither is a conflict:
-/// reported (terminal) or, with <see cref="ConflictPolicy.Adopt"/>, replaced by ours.
+/// reported (terminal) or, with <see cref="ConflictPolicy.Adopt"/>, replaced by ours. A route found carrying
+/// <see cref="Protocol"/> at a desired key is recorded when observed, so a restarted source with an empty record
+/// still recognises it after its protocol is rewritten. When several routes share a key (<c>ip route append</c>), the
+/// one carrying our protocol, else the first, is the one compared and replaced; the others are left alone.
 /// </summary>
 public sealed class RouteSource : Source<RouteObservation>
 {

@@ -189,6 +189,18 @@ public sealed class RouteDiffTests
     }
 
     [Fact]
+    public async Task Applying_a_forget_removes_the_record_entry_and_touches_nothing_else()
+    {
+        var record = AppliedRecord.InMemory();
+        record.Set(LanKey, new AppliedEntry(Lan.ToString()));
+        var source = new RouteSource([], new RouteSourceOptions { Record = record });
+        var op = Assert.Single(source.Diff(new RouteObservation(Links, [], record.Snapshot())));
+        await source.ApplyAsync(op, CancellationToken.None); // no socket: a forget needs none
+        Assert.Equal(0, record.Count);
+        Assert.True(source.Diff(new RouteObservation(Links, [], record.Snapshot())).IsEmpty);
+    }
+
+    [Fact]
     public void Keys_of_other_sources_in_a_shared_record_are_not_routes()
     {
         var plan = Source().Diff(Observe([], "address eth0 10.0.0.1/24"));

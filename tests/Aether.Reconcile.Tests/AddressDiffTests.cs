@@ -207,7 +207,7 @@ public sealed class AddressDiffTests
     }
 
     [Fact]
-    public void Deletes_come_first_conflicts_last_and_creates_keep_the_desired_order()
+    public void Deletes_come_first_then_creates_in_desired_order_then_those_waiting_for_a_link_then_conflicts()
     {
         var seen = Seen(
             [On(Eth0, "10.0.0.9/24"), On(Eth1, "10.0.0.1/24"), On(Eth0, "10.0.5.1/24")],
@@ -215,6 +215,7 @@ public sealed class AddressDiffTests
         var plan = Diff(
             seen,
             Want("eth0", "10.0.0.1/24"), // conflicts with the foreign one on eth1
+            Want("veth9", "10.0.8.1/24"), // waits for its link
             Want("eth0", "10.0.2.1/24"),
             Want("eth1", "10.0.5.1/24"), // moves from eth0
             Want("eth1", "fd00::1/64"));
@@ -225,6 +226,7 @@ public sealed class AddressDiffTests
                 "create address 10.0.2.1/24 on eth0: missing",
                 "create address 10.0.5.1/24 on eth1: missing",
                 "create address fd00::1/64 on eth1: missing",
+                "create address 10.0.8.1/24 on veth9: link veth9 missing",
                 "create address 10.0.0.1/24 on eth0: conflicts with 10.0.0.1/24 on eth1, which is not ours",
             ],
             plan.Select(o => o.ToString()));

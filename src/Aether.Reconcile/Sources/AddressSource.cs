@@ -66,7 +66,9 @@ public sealed record AddressOperation(OperationKind Kind, string Target, string 
 /// or on another link, is a clash: when it is ours it is deleted and the desired one added; when it is not, it is a
 /// conflict, reported (<see cref="ConflictPolicy.Report"/>: applying throws <see cref="TerminalReconcileException"/>)
 /// or taken over (<see cref="ConflictPolicy.Adopt"/>: deleted, then ours added). A foreign clash is judged once the
-/// desired link exists. Give each source its own record (or one per namespace): keys do not name the namespace.
+/// desired link exists. Creates that wait for a link, then conflicts, come after the rest, so that they do not hold
+/// up the addresses that can be applied. Give each source its own record (or one per namespace): keys do not name
+/// the namespace.
 /// </remarks>
 public sealed class AddressSource : Source<AddressObservation>
 {
@@ -186,7 +188,9 @@ public sealed class AddressSource : Source<AddressObservation>
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(observed);
         var ops = new List<Operation>();
-        var conflicts = new List<Operation>(); // last, so that one conflict does not hold up the other addresses
+        // Last, so that a link not there yet, or a conflict, does not hold up the addresses that can be applied.
+        var waiting = new List<Operation>();
+        var conflicts = new List<Operation>();
         var desiredKeys = new HashSet<string>(StringComparer.Ordinal);
         var desiredByIp = new Dictionary<IPAddress, DesiredAddress>();
         foreach (var want in desired)
@@ -201,7 +205,7 @@ public sealed class AddressSource : Source<AddressObservation>
             var target = TargetOf(want.Link, want.Address);
             if (!observed.LinkIndexes.TryGetValue(want.Link, out var index))
             {
-                ops.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
+                waiting.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
                 continue;
             }
 
@@ -263,7 +267,7 @@ public sealed class AddressSource : Source<AddressObservation>
                 : new AddressOperation(OperationKind.Delete, target, why, link, address, index) { Peer = found.Peer });
         }
 
-        return Plan.Of(ops.Concat(conflicts));
+        return Plan.Of(ops.Concat(waiting).Concat(conflicts));
     }
 
     /// <summary>Checks the whole desired list; throws <see cref="ArgumentException"/> naming the first bad entry.</summary>

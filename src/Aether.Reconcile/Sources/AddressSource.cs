@@ -1,0 +1,370 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Aether.Netlink;
+using Aether.Netlink.Monitoring;
+using Aether.Netlink.Rtnl;
+
+namespace Aether.Reconcile.Sources;
+
+/// <summary>An address Aether should keep on a link of one namespace.</summary>
+/// <param name="Link">The link's name (it may be made by another source, or by someone else).</param>
+/// <param name="Address">The address and prefix length (<c>10.0.0.1/24</c>, <c>fd00::1/64</c>).</param>
+public sealed record DesiredAddress(string Link, IPPrefix Address)
+{
+    /// <inheritdoc/>
+    public override string ToString() => Address + " on " + Link;
+}
+
+/// <summary>What <see cref="AddressSource"/> reads: the links of its namespace both ways, every address in it, and a
+/// copy of the last-applied record taken at the same time (so the diff needs nothing else).</summary>
+/// <param name="LinkIndexes">Link name to ifindex.</param>
+/// <param name="LinkNames">Ifindex to link name.</param>
+/// <param name="Addresses">Every address in the namespace, of both families.</param>
+/// <param name="Record">The record's entries when the addresses were read.</param>
+public sealed record AddressObservation(
+    IReadOnlyDictionary<string, int> LinkIndexes,
+    IReadOnlyDictionary<int, string> LinkNames,
+    IReadOnlyList<Address> Addresses,
+    IReadOnlyDictionary<string, AppliedEntry> Record);
+
+/// <summary>An operation on an address, with what it needs to run.</summary>
+/// <param name="Kind">Create, update (adoption or conflict only) or delete.</param>
+/// <param name="Target">The address named for people (<c>address 10.0.0.1/24 on eth0</c>).</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Link">The link's name.</param>
+/// <param name="Address">The address and prefix length.</param>
+/// <param name="Index">The link's ifindex, or 0 when the link was missing.</param>
+public sealed record AddressOperation(OperationKind Kind, string Target, string Reason, string Link, IPPrefix Address, int Index)
+    : Operation(Kind, Stages.Addresses, Target, Reason)
+{
+    /// <summary>The peer of a point-to-point address being deleted (the kernel matches IPv4 deletes on it).</summary>
+    public IPAddress? Peer { get; init; }
+
+    /// <summary>The address clashes with one that is not ours: applying reports the conflict and changes nothing.</summary>
+    public bool Conflict { get; init; }
+
+    /// <summary>Only the record changes: an adoption (update) or forgetting an address that is already gone (delete).</summary>
+    public bool RecordOnly { get; init; }
+
+    /// <summary>The key of this address in the last-applied record.</summary>
+    public string Key => AddressSource.KeyOf(Link, Address);
+
+    /// <summary><c>create address 10.0.0.1/24 on eth0: missing</c>, as for every operation (a derived record would
+    /// otherwise print its members).</summary>
+    public override string ToString() => base.ToString();
+}
+
+/// <summary>
+/// IPv4 and IPv6 addresses in one namespace. The kernel cannot mark an address, so the last-applied record is the
+/// ownership: an address is ours when, and only when, its key (<see cref="KeyOf"/>) is in the record. Adds what is
+/// missing, removes owned addresses that are no longer desired (or that a change of prefix length replaced), and
+/// never touches anything else: kernel link-locals, foreign addresses, links nobody asked about.
+/// </summary>
+/// <remarks>
+/// An address's identity is link, address and prefix length. The same IP address found with another prefix length,
+/// or on another link, is a clash: when it is ours it is deleted and the desired one added; when it is not, it is a
+/// conflict, reported (<see cref="ConflictPolicy.Report"/>: applying throws <see cref="TerminalReconcileException"/>)
+/// or taken over (<see cref="ConflictPolicy.Adopt"/>: deleted, then ours added). A foreign clash is judged once the
+/// desired link exists. Creates that wait for a link, then conflicts, come after the rest, so that they do not hold
+/// up the addresses that can be applied. Give each source its own record (or one per namespace): keys do not name
+/// the namespace.
+/// </remarks>
+public sealed class AddressSource : Source<AddressObservation>
+{
+    private const string KeyPrefix = "address ";
+
+    private readonly NetlinkHandle _handle;
+    private readonly AppliedRecord _record;
+    private readonly IReadOnlyList<DesiredAddress> _desired;
+    private readonly ConflictPolicy _policy;
+
+    /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
+    /// <param name="handle">The handle bound to the namespace (not owned: the caller disposes it).</param>
+    /// <param name="record">The last-applied record: what this source owns.</param>
+    /// <param name="desired">The addresses wanted, each IP address once.</param>
+    /// <param name="policy">What to do with a foreign address in the way.</param>
+    /// <exception cref="ArgumentException">An entry is invalid (the message names it), or an IP address is desired twice.</exception>
+    public AddressSource(NetlinkHandle handle, AppliedRecord record, IReadOnlyList<DesiredAddress> desired, ConflictPolicy policy = ConflictPolicy.Report)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(record);
+        Validate(desired);
+        if (!Enum.IsDefined(policy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(policy), policy, "unknown conflict policy");
+        }
+
+        _handle = handle;
+        _record = record;
+        _desired = [.. desired];
+        _policy = policy;
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "addresses in " + SourceNamespace.Describe(_handle);
+
+    /// <summary>The record key of an address: <c>address LINK ADDR/PLEN</c>.</summary>
+    public static string KeyOf(string link, IPPrefix address) => KeyPrefix + link + " " + address;
+
+    /// <inheritdoc/>
+    public override async Task<AddressObservation> ObserveAsync(CancellationToken cancellationToken)
+    {
+        SourceNamespace.ThrowIfGone(_handle.Namespace);
+        var links = await _handle.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+        var addresses = await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new Dictionary<int, string>();
+        foreach (var link in links)
+        {
+            indexes[link.Name] = link.Index;
+            names[link.Index] = link.Name;
+        }
+
+        return new AddressObservation(indexes, names, addresses, _record.Snapshot());
+    }
+
+    /// <inheritdoc/>
+    public override Plan Diff(AddressObservation observed) => Diff(_desired, _policy, observed);
+
+    /// <inheritdoc/>
+    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    {
+        var op = operation as AddressOperation ?? throw new ArgumentException($"not an address operation: {operation}", nameof(operation));
+        if (op.Conflict)
+        {
+            throw new TerminalReconcileException($"{op.Target} {op.Reason}: not taking it over (conflict policy {_policy})");
+        }
+
+        if (op.RecordOnly)
+        {
+            if (op.Kind == OperationKind.Delete)
+            {
+                _record.Remove(op.Key);
+            }
+            else
+            {
+                _record.Set(op.Key, new AppliedEntry(op.Address.ToString()));
+            }
+
+            return;
+        }
+
+        switch (op.Kind)
+        {
+            case OperationKind.Create:
+                if (op.Index <= 0)
+                {
+                    // Retryable: the link may be on its way (another source creates it).
+                    throw new InvalidOperationException($"add {op.Target}: link {op.Link} missing");
+                }
+
+                await _handle.AddAddressAsync(SpecOf(op), cancellationToken).ConfigureAwait(false);
+                _record.Set(op.Key, new AppliedEntry(op.Address.ToString()));
+                break;
+            case OperationKind.Delete:
+                try
+                {
+                    await _handle.DeleteAddressAsync(SpecOf(op), cancellationToken).ConfigureAwait(false);
+                }
+                catch (NetlinkException ex) when (ex.Errno is Errno.EADDRNOTAVAIL or Errno.ENODEV)
+                {
+                    // Gone since it was observed (with its link, perhaps): what the delete wanted.
+                }
+
+                _record.Remove(op.Key);
+                break;
+            default:
+                throw new ArgumentException($"unexpected address operation: {op}", nameof(operation));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
+
+    /// <summary>The diff, as a function of its inputs alone.</summary>
+    internal static Plan Diff(IReadOnlyList<DesiredAddress> desired, ConflictPolicy policy, AddressObservation observed)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        ArgumentNullException.ThrowIfNull(observed);
+        var ops = new List<Operation>();
+        // Last, so that a link not there yet, or a conflict, does not hold up the addresses that can be applied.
+        var waiting = new List<Operation>();
+        var conflicts = new List<Operation>();
+        var desiredKeys = new HashSet<string>(StringComparer.Ordinal);
+        var desiredByIp = new Dictionary<IPAddress, DesiredAddress>();
+        foreach (var want in desired)
+        {
+            desiredKeys.Add(KeyOf(want.Link, want.Address));
+            desiredByIp[want.Address.Address] = want;
+        }
+
+        foreach (var want in desired)
+        {
+            var key = KeyOf(want.Link, want.Address);
+            var target = TargetOf(want.Link, want.Address);
+            if (!observed.LinkIndexes.TryGetValue(want.Link, out var index))
+            {
+                waiting.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
+                continue;
+            }
+
+            var present = false;
+            var foreign = new List<Address>();
+            foreach (var have in observed.Addresses)
+            {
+                if (!have.Prefix.Address.Equals(want.Address.Address))
+                {
+                    continue;
+                }
+
+                if (have.Index == index && have.Prefix.PrefixLength == want.Address.PrefixLength)
+                {
+                    present = true;
+                }
+                else if (!observed.Record.ContainsKey(KeyOf(NameOf(observed, have.Index), have.Prefix)))
+                {
+                    foreign.Add(have); // an owned clash is no longer desired: the record pass below deletes it
+                }
+            }
+
+            if (foreign.Count > 0 && policy == ConflictPolicy.Report)
+            {
+                var clashes = string.Join(", ", foreign.Select(f => $"{f.Prefix} on {NameOf(observed, f.Index)}"));
+                conflicts.Add(new AddressOperation(present ? OperationKind.Update : OperationKind.Create, target, $"conflicts with {clashes}, which is not ours", want.Link, want.Address, index) { Conflict = true });
+                continue;
+            }
+
+            foreach (var f in foreign)
+            {
+                var name = NameOf(observed, f.Index);
+                ops.Add(new AddressOperation(OperationKind.Delete, TargetOf(name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
+            }
+
+            if (!present)
+            {
+                ops.Add(new AddressOperation(OperationKind.Create, target, "missing", want.Link, want.Address, index));
+            }
+            else if (!observed.Record.ContainsKey(key) && policy == ConflictPolicy.Adopt)
+            {
+                ops.Add(new AddressOperation(OperationKind.Update, target, "present but not ours: adopted (conflict policy Adopt)", want.Link, want.Address, index) { RecordOnly = true });
+            }
+        }
+
+        foreach (var key in observed.Record.Keys.Order(StringComparer.Ordinal))
+        {
+            if (desiredKeys.Contains(key) || !TryParseKey(key, out var link, out var address))
+            {
+                continue;
+            }
+
+            var why = desiredByIp.TryGetValue(address.Address, out var replacement) ? "replaced by " + replacement : "no longer desired";
+            var target = TargetOf(link, address);
+            var index = observed.LinkIndexes.GetValueOrDefault(link);
+            var found = index == 0 ? null : observed.Addresses.FirstOrDefault(a => a.Index == index && a.Prefix == address);
+            ops.Add(found is null
+                ? new AddressOperation(OperationKind.Delete, target, why + ", already gone: forgotten", link, address, index) { RecordOnly = true }
+                : new AddressOperation(OperationKind.Delete, target, why, link, address, index) { Peer = found.Peer });
+        }
+
+        return Plan.Of(ops.Concat(waiting).Concat(conflicts));
+    }
+
+    /// <summary>Checks the whole desired list; throws <see cref="ArgumentException"/> naming the first bad entry.</summary>
+    internal static void Validate(IReadOnlyList<DesiredAddress> desired)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var byIp = new Dictionary<IPAddress, DesiredAddress>();
+        for (var i = 0; i < desired.Count; i++)
+        {
+            var want = desired[i] ?? throw new ArgumentException($"desired address #{i} is null", nameof(desired));
+            var ip = want.Address.Address;
+            if (ip is null)
+            {
+                throw new ArgumentException($"desired address #{i} on '{want.Link}' has no address", nameof(desired));
+            }
+
+            if (!InterfaceName.IsValid(want.Link, out var why))
+            {
+                throw new ArgumentException($"address {want.Address} on '{want.Link}': invalid interface name: {why}", nameof(desired));
+            }
+
+            if (NotAnInterfaceAddress(ip) is { } what)
+            {
+                throw new ArgumentException($"address {want}: {what}", nameof(desired));
+            }
+
+            if (byIp.TryGetValue(ip, out var first))
+            {
+                var detail = first == want ? "desired twice" : $"desired twice ({first} and {want}): an IP address lives in one place";
+                throw new ArgumentException($"address {ip} is {detail}", nameof(desired));
+            }
+
+            byIp[ip] = want;
+        }
+    }
+
+    /// <summary>Reads a key made by <see cref="KeyOf"/>; false for keys of other sources or ones that do not parse.</summary>
+    internal static bool TryParseKey(string key, out string link, out IPPrefix address)
+    {
+        link = string.Empty;
+        address = default;
+        if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = key[KeyPrefix.Length..];
+        var space = rest.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || !InterfaceName.IsValid(rest[..space], out _) || !IPPrefix.TryParse(rest[(space + 1)..], out address))
+        {
+            address = default;
+            return false;
+        }
+
+        link = rest[..space];
+        return true;
+    }
+
+    private static string TargetOf(string link, IPPrefix address) => "address " + address + " on " + link;
+
+    /// <summary>A link's name, or <c>ifindex N</c> for one that appeared between the two dumps.</summary>
+    private static string NameOf(AddressObservation observed, int index) =>
+        observed.LinkNames.TryGetValue(index, out var name) ? name : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ifindex {index}");
+
+    /// <summary>Why <paramref name="ip"/> cannot be put on an interface, or null when it can.</summary>
+    private static string? NotAnInterfaceAddress(IPAddress ip)
+    {
+        if (ip.AddressFamily == AddressFamily.InterNetworkV6 && ip.ScopeId != 0)
+        {
+            return "carries a scope id (the link gives the scope)";
+        }
+
+        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+        {
+            return "the unspecified address is not an interface address";
+        }
+
+        if (ip.IsIPv6Multicast || (ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes()[0] is >= 224 and <= 239))
+        {
+            return "a multicast address is not an interface address";
+        }
+
+        return ip.Equals(IPAddress.Broadcast) ? "the broadcast address is not an interface address" : null;
+    }
+
+    /// <summary>What the kernel is asked: 127/8 gets host scope, as <c>ip addr add</c> gives it.</summary>
+    private static AddressSpec SpecOf(AddressOperation op) => new(op.Index, op.Address)
+    {
+        Peer = op.Peer,
+        Scope = op.Address.Family == AddressFamily.InterNetwork && op.Address.Address.GetAddressBytes()[0] == 127 ? Scope.Host : Scope.Universe,
+    };
+
+    private async IAsyncEnumerable<object> HintsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in _handle.MonitorAsync(MonitorGroups.Addresses | MonitorGroups.Links, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
+}

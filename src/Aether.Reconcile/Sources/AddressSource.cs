@@ -49,10 +49,6 @@ public sealed record AddressOperation(OperationKind Kind, string Target, string 
 
     /// <summary>The key of this address in the last-applied record.</summary>
     public string Key => AddressSource.KeyOf(Link, Address);
-
-    /// <summary><c>create address 10.0.0.1/24 on eth0: missing</c>, as for every operation (a derived record would
-    /// otherwise print its members).</summary>
-    public override string ToString() => base.ToString();
 }
 
 /// <summary>

@@ -32,11 +32,7 @@ public sealed record SysctlObservation(IReadOnlyDictionary<string, string?> Valu
 /// <param name="Value">The value to write: the desired one (update), the original to restore (delete), or null for
 /// a delete that only forgets.</param>
 public sealed record SysctlOperation(OperationKind Kind, string Target, string Reason, string Key, string? Value)
-    : Operation(Kind, Stages.Sysctls, Target, Reason)
-{
-    /// <inheritdoc/>
-    public override string ToString() => base.ToString(); // as people read it, not the record's member dump
-}
+    : Operation(Kind, Stages.Sysctls, Target, Reason);
 
 /// <summary>
 /// Sysctls below <c>/proc/sys/net</c> in one namespace: writes the desired values and puts them back when they drift.

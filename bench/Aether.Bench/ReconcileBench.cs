@@ -149,6 +149,88 @@ internal static class ReconcileBench
         }
     }
 
+    /// <summary>Idle cost: <paramref name="n"/> loops (one per namespace, hints on, the default 30 s resync) that
+    /// have converged, then the process's CPU time over <paramref name="seconds"/> of doing nothing but resyncs.</summary>
+    public static async Task<int> IdleAsync(int n, int seconds, TimeSpan resync)
+    {
+        var prefix = "bi" + Guid.NewGuid().ToString("N")[..4];
+        var namespaces = new List<NetworkNamespace>();
+        var handles = new List<NetlinkHandle>();
+        var sources = new List<LinkSource>();
+        var loops = new List<ReconcileLoop>();
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var ns = NetworkNamespace.Create(string.Create(CultureInfo.InvariantCulture, $"{prefix}{i}"));
+                namespaces.Add(ns);
+                var h = NetlinkHandle.OpenAt(ns);
+                handles.Add(h);
+                var source = new LinkSource(h, prefix, [new DesiredLink("v0", new Veth("v1")), new DesiredLink("br0", new Bridge())]);
+                sources.Add(source);
+                var loop = new ReconcileLoop(source, new ReconcileLoopOptions { Resync = resync });
+                loops.Add(loop);
+                await loop.StartAsync(CancellationToken.None);
+            }
+
+            var settle = Stopwatch.StartNew();
+            while (loops.Any(l => l.Status.LastSuccess is null))
+            {
+                if (settle.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"{loops.Count(l => l.Status.LastSuccess is null)} loops have not converged");
+                }
+
+                await Task.Delay(100);
+            }
+
+            // Let the creation's own events and trailing passes die down, and the JIT finish, before measuring.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            GC.Collect();
+            using var self = Process.GetCurrentProcess();
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
+            var userBefore = self.UserProcessorTime;
+            var passesBefore = loops.Sum(l => l.Status.Passes);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            self.Refresh();
+            var cpu = self.TotalProcessorTime - cpuBefore;
+            var user = self.UserProcessorTime - userBefore;
+            var wall = clock.Elapsed;
+            var passes = loops.Sum(l => l.Status.Passes) - passesBefore;
+            var failing = loops.Count(l => l.Status.ConsecutiveFailures > 0);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"idle: {n} loops (resync {resync.TotalSeconds:F0} s, hints on), {wall.TotalSeconds:F0} s: CPU {cpu.TotalMilliseconds:F0} ms (user {user.TotalMilliseconds:F0}, kernel {(cpu - user).TotalMilliseconds:F0}) = {100 * cpu / wall:F3}% of one core; {passes} passes ({passes / wall.TotalSeconds:F1}/s), {failing} loops failing; threads {self.Threads.Count}, RSS {self.WorkingSet64 / 1048576.0:F1} MiB"));
+            return failing == 0 ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var loop in loops)
+            {
+                await loop.StopAsync(CancellationToken.None);
+                loop.Dispose();
+            }
+
+            foreach (var s in sources)
+            {
+                s.Dispose();
+            }
+
+            foreach (var h in handles)
+            {
+                h.Dispose();
+            }
+
+            foreach (var ns in namespaces)
+            {
+                var name = ns.Name!;
+                ns.Dispose();
+                NetworkNamespace.Delete(name);
+            }
+        }
+    }
+
     private static async Task<long> WaitAsync(System.Threading.Channels.ChannelReader<(LinkEvent Event, long Ticks)> events, Func<LinkEvent, bool> match, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

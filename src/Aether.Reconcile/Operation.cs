@@ -23,6 +23,11 @@ public enum OperationKind
 /// <param name="Reason">Why it is needed (<c>missing</c>, <c>MTU 1400, want 1500</c>, <c>peer is not its partner</c>).</param>
 public record Operation(OperationKind Kind, int Stage, string Target, string Reason)
 {
+    /// <summary>The object is someone else's (a foreign link, address or route where ours should be): applying it
+    /// reports the conflict as terminal and changes nothing. A controller can refuse a whole plan that holds one
+    /// before it touches anything.</summary>
+    public bool Conflict { get; init; }
+
     /// <inheritdoc/>
     public sealed override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Target}: {Reason}";
 }

@@ -41,8 +41,6 @@ public sealed record AddressOperation(OperationKind Kind, string Target, string 
     /// <summary>The peer of a point-to-point address being deleted (the kernel matches IPv4 deletes on it).</summary>
     public IPAddress? Peer { get; init; }
 
-    /// <summary>The address clashes with one that is not ours: applying reports the conflict and changes nothing.</summary>
-    public bool Conflict { get; init; }
 
     /// <summary>Only the record changes: an adoption (update) or forgetting an address that is already gone (delete).</summary>
     public bool RecordOnly { get; init; }

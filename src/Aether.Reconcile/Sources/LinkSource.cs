@@ -61,8 +61,6 @@ public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IR
 public sealed record LinkOperation(OperationKind Kind, string Target, string Reason, DesiredLink? Link, int Index)
     : Operation(Kind, Stages.Links, Target, Reason)
 {
-    /// <summary>The link exists but belongs to someone else: applying reports a conflict, never takes it over.</summary>
-    public bool Conflict { get; init; }
 
     /// <summary>The operation acts on the veth's peer, in the peer's namespace.</summary>
     public bool PeerOnly { get; init; }
@@ -135,6 +133,10 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     /// <summary>How the hint monitor is opened (its receive buffer, for one); null for the defaults. A monitor that
     /// overruns its buffer yields an overrun event, which is a hint like any other: the next pass reads the truth.</summary>
     public MonitorOptions? HintOptions { get; init; }
+
+    /// <summary>Links in this namespace that carry the mark but are another source's: the peers of veths managed
+    /// from another namespace. They are never deleted here as "no longer desired".</summary>
+    public IReadOnlySet<string> Claimed { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <inheritdoc/>
     public override string Name => "links in " + SourceNamespace.Describe(_handle);
@@ -265,7 +267,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
         foreach (var have in observed.Links.Values)
         {
-            if (IsOurs(have) && !claimed.Contains(have.Name))
+            if (IsOurs(have) && !claimed.Contains(have.Name) && !Claimed.Contains(have.Name))
             {
                 ops.Add(new LinkOperation(OperationKind.Delete, "link " + have.Name, "no longer desired", null, have.Index));
             }
@@ -423,7 +425,12 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 var peer = observed.Peers.GetValueOrDefault(want.Name);
                 if (peer is null)
                 {
-                    return $"its peer {veth.PeerName} is missing";
+                    // The end that should be in another namespace may sit right here (moved back, or never moved).
+                    var local = veth.PeerNamespace is null || have.LinkNetNsId is not null ? null
+                        : observed.Links.Values.FirstOrDefault(l => l.Index == have.LinkIndex);
+                    return local is not null && string.Equals(local.Name, veth.PeerName, StringComparison.Ordinal)
+                        ? $"its peer {veth.PeerName} is in the wrong namespace (here, not {veth.PeerNamespace})"
+                        : $"its peer {veth.PeerName} is missing";
                 }
 
                 var expectedNsId = veth.PeerNamespace is null ? (int?)null : observed.PeerNsIds.GetValueOrDefault(want.Name, NsId.NotAssigned);

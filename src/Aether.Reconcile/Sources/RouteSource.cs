@@ -117,8 +117,6 @@ public sealed record RouteOperation(OperationKind Kind, string Target, string Re
     /// <summary>The desired device was not found: applying fails (retryably) until it appears.</summary>
     public string? MissingDevice { get; init; }
 
-    /// <summary>A route that is not ours holds the key: applying reports a conflict, never takes it over.</summary>
-    public bool Conflict { get; init; }
 }
 
 /// <summary>

@@ -1,3 +1,12 @@
+using System.Diagnostics;
+using Aether.Netlink;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Rtnl;
+using Aether.Reconcile;
+using Aether.Reconcile.Sources;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Aether.Topology;
 
 /// <summary>How a change line starts: <c>+</c> create, <c>~</c> change, <c>-</c> delete, <c>=</c> in sync,
@@ -72,4 +81,565 @@ public sealed record ControllerOptions
     /// <summary>The state root; each topology gets <c>STATE/NAME/</c>. Default <c>/var/lib/aether</c>, or the
     /// <c>AETHER_STATE_DIR</c> environment variable when set.</summary>
     public string StateDirectory { get; init; } = Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } dir ? dir : "/var/lib/aether";
+}
+
+/// <summary>
+/// Plans, applies and destroys a topology through the reconcile sources, one set per namespace (the host is one too),
+/// and keeps it converged with one loop per namespace. Owned namespaces are recorded under the state directory;
+/// links carry the mark <c>aether:NAME</c>; addresses, routes and sysctls have last-applied records there too.
+/// </summary>
+public sealed class TopologyController
+{
+    private const string Host = "";
+    private readonly TopologySpec _topology;
+
+    /// <summary>Creates the controller for a validated topology.</summary>
+    public TopologyController(TopologySpec topology, ControllerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        _topology = topology;
+        StatePath = Path.Combine((options ?? new ControllerOptions()).StateDirectory, topology.Name);
+    }
+
+    /// <summary>This topology's state directory (<c>STATE/NAME</c>).</summary>
+    public string StatePath { get; }
+
+    private string Owner => _topology.Name;
+
+    /// <summary>What apply would do, touching nothing: namespaces that do not exist yet show everything in them as
+    /// to be created.</summary>
+    public async Task<TopologyResult> PlanAsync(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using var session = new Session(this, createMissing: false);
+        var lines = new List<ChangeLine>();
+        foreach (var ns in _topology.Namespaces.Where(n => !session.Exists(n.Name)))
+        {
+            lines.Add(new ChangeLine(ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
+        }
+
+        foreach (var stage in StageOrder)
+        {
+            foreach (var scope in Scopes)
+            {
+                if (!session.Exists(scope))
+                {
+                    lines.AddRange(Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)));
+                    continue;
+                }
+
+                var source = session.SourceFor(stage, scope);
+                if (source is null)
+                {
+                    continue;
+                }
+
+                var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
+                lines.AddRange(LinesOf(stage, scope, plan, plan, session));
+                if (stage == Stages.Links)
+                {
+                    // Veths whose peer's namespace is still to be created: apply creates them once it exists.
+                    lines.AddRange(_topology.Links
+                        .Where(l => Same(ScopeOf(l.Namespace), scope) && session.Planned(stage, scope, "link " + l.Name))
+                        .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
+                }
+            }
+        }
+
+        return new TopologyResult(lines, clock.Elapsed, null);
+    }
+
+    /// <summary>Makes the kernel match the topology. A conflict anywhere (someone else's object where ours should
+    /// be) stops it before anything is touched; a failure stops it at the failing operation, with the kernel's text.</summary>
+    public async Task<TopologyResult> ApplyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
+        if (plan.Conflicts > 0)
+        {
+            return new TopologyResult(plan.Lines, clock.Elapsed, $"{plan.Conflicts} conflict(s) with objects that are not ours: nothing was changed");
+        }
+
+        var lines = new List<ChangeLine>();
+        void Report(ChangeLine line)
+        {
+            lines.Add(line);
+            progress?.Report(line);
+        }
+
+        using var session = new Session(this, createMissing: true);
+        foreach (var created in session.Created)
+        {
+            Report(new ChangeLine(ChangeKind.Create, "namespace " + created, created, null));
+        }
+
+        foreach (var ns in _topology.Namespaces.Where(n => !session.Created.Contains(n.Name)))
+        {
+            Report(new ChangeLine(ChangeKind.InSync, "namespace " + ns.Name, ns.Name, null));
+        }
+
+        foreach (var stage in StageOrder)
+        {
+            foreach (var scope in Scopes)
+            {
+                if (session.SourceFor(stage, scope) is not { } source)
+                {
+                    continue;
+                }
+
+                var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var line in LinesOf(stage, scope, result.Plan, result.Applied, session))
+                {
+                    Report(line);
+                }
+
+                if (result.Error is not null)
+                {
+                    var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
+                    return new TopologyResult(lines, clock.Elapsed, failed + result.Error.Message);
+                }
+            }
+        }
+
+        return new TopologyResult(lines, clock.Elapsed, null);
+    }
+
+    /// <summary>Removes what this topology owns and nothing else: owned namespaces are deleted whole (the kernel tears
+    /// their contents down in one batch, far faster than link by link), then owned objects left in the host and in
+    /// namespaces the topology used but did not create are removed, and sysctls there get their original values.</summary>
+    public async Task<TopologyResult> DestroyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var lines = new List<ChangeLine>();
+        void Report(ChangeLine line)
+        {
+            lines.Add(line);
+            progress?.Report(line);
+        }
+
+        var owned = NamespaceRecord();
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var ns in _topology.Namespaces)
+        {
+            if (!owned.TryGet(NamespaceKey(ns.Name), out _))
+            {
+                continue;
+            }
+
+            if (NetworkNamespace.Exists(ns.Name))
+            {
+                NetworkNamespace.Delete(ns.Name);
+                deleted.Add(ns.Name);
+                Report(new ChangeLine(ChangeKind.Delete, "namespace " + ns.Name, ns.Name, "with everything in it"));
+            }
+
+            owned.Remove(NamespaceKey(ns.Name));
+        }
+
+        // Host ends of veths whose peers were in those namespaces go when the kernel tears the namespaces down.
+        var goingWithNamespaces = _topology.Links
+            .Where(l => l.Namespace is null && l.Peer is not null && PeerScope(l) is { Length: > 0 } p && deleted.Contains(p))
+            .Select(l => l.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        await WaitGoneAsync(goingWithNamespaces, cancellationToken).ConfigureAwait(false);
+        foreach (var name in goingWithNamespaces)
+        {
+            Report(new ChangeLine(ChangeKind.Delete, "link " + name, null, "with its peer's namespace"));
+        }
+
+        using (var session = new Session(this, createMissing: false, empty: true))
+        {
+            foreach (var scope in Scopes.Where(s => !deleted.Contains(s) && session.Exists(s)))
+            {
+                foreach (var stage in StageOrder.Reverse())
+                {
+                    if (session.SourceFor(stage, scope) is not { } source)
+                    {
+                        continue;
+                    }
+
+                    if (source is SysctlSource sysctls)
+                    {
+                        await sysctls.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var line in LinesOf(stage, scope, result.Plan, result.Applied, session).Where(l => l.Kind != ChangeKind.InSync))
+                    {
+                        Report(line);
+                    }
+
+                    if (result.Error is not null)
+                    {
+                        return new TopologyResult(lines, clock.Elapsed, result.Error.Message);
+                    }
+                }
+            }
+        }
+
+        if (Directory.Exists(StatePath))
+        {
+            Directory.Delete(StatePath, recursive: true);
+        }
+
+        return new TopologyResult(lines, clock.Elapsed, null);
+    }
+
+    /// <summary>Applies, then keeps every namespace converged with its own loop until <paramref name="cancellationToken"/>
+    /// is cancelled. Every pass report goes to <paramref name="onReport"/>.</summary>
+    public async Task<TopologyResult> RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loopOptions);
+        var first = await ApplyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var session = new Session(this, createMissing: true);
+        var loops = Scopes.Where(session.Exists)
+            .Select(scope => new ReconcileLoop(
+                new SourceGroup((scope.Length == 0 ? "host" : scope) + " of " + Owner, [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()]),
+                loopOptions,
+                logger: (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>()))
+            .ToList();
+        var readers = loops.Select(loop => Task.Run(async () =>
+        {
+            await foreach (var report in loop.Reports.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                onReport?.Invoke(report);
+            }
+        }, CancellationToken.None)).ToList();
+        foreach (var loop in loops)
+        {
+            await loop.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGINT or SIGTERM: stop the loops and leave.
+        }
+
+        foreach (var loop in loops)
+        {
+            await loop.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            loop.Dispose();
+        }
+
+        await Task.WhenAll(readers).ConfigureAwait(false);
+        return first;
+    }
+
+    private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls];
+
+    /// <summary>The host (empty string) and then every namespace, in file order.</summary>
+    private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
+
+    private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.Ordinal);
+
+    private static string? NsOf(string scope) => scope.Length == 0 ? null : scope;
+
+    private static string Qualify(string scope, string name) => scope.Length == 0 ? name : scope + "/" + name;
+
+    private static string NamespaceKey(string name) => "namespace " + name;
+
+    private static string ScopeOf(string? ns) => ns ?? Host;
+
+    private static string PeerScope(TopologyLink link) => link.Peer?.Namespace ?? ScopeOf(link.Namespace);
+
+    private AppliedRecord NamespaceRecord() => AppliedRecord.Open(Path.Combine(StatePath, "namespaces.json"));
+
+    private AppliedRecord RecordOf(string scope, string what) =>
+        AppliedRecord.Open(Path.Combine(StatePath, scope.Length == 0 ? "host" : "netns-" + scope, what + ".json"));
+
+    private static async Task<Plan> DiffAsync(IReconcileSource source, CancellationToken cancellationToken) => source switch
+    {
+        LinkSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        AddressSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        RouteSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        SysctlSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        _ => throw new InvalidOperationException($"unknown source {source.Name}"),
+    };
+
+    private static async Task WaitGoneAsync(HashSet<string> names, CancellationToken cancellationToken)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        using var host = NetlinkHandle.Open();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var links = await host.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+            if (!links.Any(l => names.Contains(l.Name)))
+            {
+                return;
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What a stage of a scope should hold, by the operation target the sources use, and as people name it.</summary>
+    private IEnumerable<(string Target, string Subject)> Expected(int stage, string scope)
+    {
+        switch (stage)
+        {
+            case Stages.Links:
+                foreach (var link in _topology.Links.Where(l => Same(ScopeOf(l.Namespace), scope)))
+                {
+                    yield return ("link " + link.Name, Describe(link, scope));
+                }
+
+                break;
+            case Stages.Addresses:
+                foreach (var (link, address) in AddressesIn(scope))
+                {
+                    yield return ($"address {address} on {link}", $"address {address} on {Qualify(scope, link)}");
+                }
+
+                break;
+            case Stages.Routes:
+                foreach (var route in RoutesIn(scope))
+                {
+                    yield return (RouteSource.KeyOf(route), "route " + route + (scope.Length == 0 ? string.Empty : " in " + scope));
+                }
+
+                break;
+            case Stages.Sysctls:
+                foreach (var sysctl in SysctlsIn(scope))
+                {
+                    var key = Sysctl.FormatKey(Sysctl.NormalizeKey(sysctl.Key));
+                    yield return ("sysctl " + key, $"sysctl {key}={sysctl.Value} in {scope}");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The lines for one source's pass: an operation per line, then <c>=</c> for every expected object no
+    /// operation touched.</summary>
+    private IEnumerable<ChangeLine> LinesOf(int stage, string scope, IReadOnlyList<Operation> plan, IReadOnlyList<Operation> done, Session session)
+    {
+        foreach (var op in done)
+        {
+            yield return LineOf(op, scope);
+        }
+
+        var touched = plan.Select(op => op.Target).ToHashSet(StringComparer.Ordinal);
+        foreach (var (target, subject) in Expected(stage, scope))
+        {
+            if (!touched.Contains(target) && !session.Planned(stage, scope, target))
+            {
+                yield return new ChangeLine(ChangeKind.InSync, subject, NsOf(scope), null);
+            }
+        }
+    }
+
+    private ChangeLine LineOf(Operation op, string scope)
+    {
+        var kind = op.Conflict ? ChangeKind.Conflict : op.Kind switch
+        {
+            OperationKind.Create => ChangeKind.Create,
+            OperationKind.Delete => ChangeKind.Delete,
+            _ => ChangeKind.Change,
+        };
+        var subject = op switch
+        {
+            LinkOperation { Kind: OperationKind.Create, Link: { } link } => Describe(link, scope),
+            LinkOperation l => l.Target.Replace("link ", "link " + (scope.Length == 0 ? string.Empty : scope + "/"), StringComparison.Ordinal),
+            AddressOperation a => $"address {a.Address} on {Qualify(scope, a.Link)}",
+            RouteOperation { Route: { } r } => "route " + r + (scope.Length == 0 ? string.Empty : " in " + scope),
+            _ => op.Target + (scope.Length == 0 ? string.Empty : " in " + scope),
+        };
+        var reason = op.Kind == OperationKind.Create && Same(op.Reason, "missing") ? null : op.Reason;
+        return new ChangeLine(kind, subject, NsOf(scope), reason);
+    }
+
+    private static string Describe(TopologyLink link, string scope) => link.Kind switch
+    {
+        TopologyLinkKind.Veth => $"veth {Qualify(scope, link.Name)} ↔ {Qualify(PeerScope(link), link.Peer!.Name)}",
+        TopologyLinkKind.Vxlan => $"vxlan {Qualify(scope, link.Name)} (VNI {link.Vni})",
+        TopologyLinkKind.Macvlan => $"macvlan {Qualify(scope, link.Name)} on {link.Parent}",
+        _ => $"bridge {Qualify(scope, link.Name)}",
+    };
+
+    private string Describe(DesiredLink link, string scope) =>
+        _topology.Links.FirstOrDefault(l => Same(ScopeOf(l.Namespace), scope) && Same(l.Name, link.Name)) is { } t ? Describe(t, scope) : "link " + Qualify(scope, link.Name);
+
+    private IEnumerable<(string Link, IPPrefix Address)> AddressesIn(string scope)
+    {
+        foreach (var link in _topology.Links)
+        {
+            if (Same(ScopeOf(link.Namespace), scope))
+            {
+                foreach (var a in link.Addresses)
+                {
+                    yield return (link.Name, a);
+                }
+            }
+
+            if (link.Peer is { } peer && Same(PeerScope(link), scope))
+            {
+                foreach (var a in peer.Addresses)
+                {
+                    yield return (peer.Name, a);
+                }
+            }
+        }
+    }
+
+    private IEnumerable<DesiredRoute> RoutesIn(string scope) =>
+        _topology.Routes.Where(r => Same(ScopeOf(r.Namespace), scope)).Select(r => new DesiredRoute
+        {
+            Destination = r.To,
+            Gateway = r.Via,
+            Device = r.Dev,
+            Metric = r.Metric,
+            Table = r.Table ?? Route.MainTable,
+            OnLink = r.OnLink,
+        });
+
+    private IEnumerable<DesiredSysctl> SysctlsIn(string scope) =>
+        _topology.Namespaces.Where(n => Same(n.Name, scope)).SelectMany(n => n.Sysctls).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
+
+    /// <summary>The namespaces, handles and sources of one plan, apply or destroy; disposing closes them.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly TopologyController _owner;
+        private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, NetlinkHandle> _handles = new(StringComparer.Ordinal);
+        private readonly Dictionary<(int, string), IReconcileSource?> _sources = [];
+        private readonly Dictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
+        private readonly bool _empty;
+
+        public Session(TopologyController owner, bool createMissing, bool empty = false)
+        {
+            _owner = owner;
+            _empty = empty;
+            _namespaces[Host] = NetworkNamespace.OpenCurrent();
+            var record = createMissing ? owner.NamespaceRecord() : null;
+            foreach (var ns in owner._topology.Namespaces)
+            {
+                if (NetworkNamespace.Exists(ns.Name))
+                {
+                    _namespaces[ns.Name] = NetworkNamespace.Open(ns.Name);
+                }
+                else if (createMissing)
+                {
+                    // Recorded first: a crash between the two leaves a record of a namespace that may not exist
+                    // (harmless), never a namespace nobody knows is ours.
+                    record!.Set(NamespaceKey(ns.Name), new AppliedEntry("created"));
+                    _namespaces[ns.Name] = NetworkNamespace.Create(ns.Name);
+                    Created.Add(ns.Name);
+                }
+            }
+        }
+
+        public List<string> Created { get; } = [];
+
+        public bool Exists(string scope) => _namespaces.ContainsKey(scope);
+
+        /// <summary>Whether a target is left out of its source because its peer's namespace does not exist yet (it
+        /// was reported as a create, so it is not "in sync").</summary>
+        public bool Planned(int stage, string scope, string target) =>
+            stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
+
+        public IReconcileSource? SourceFor(int stage, string scope)
+        {
+            if (!_sources.TryGetValue((stage, scope), out var source))
+            {
+                source = Build(stage, scope);
+                _sources[(stage, scope)] = source;
+            }
+
+            return source;
+        }
+
+        public void Dispose()
+        {
+            foreach (var source in _sources.Values.OfType<IDisposable>())
+            {
+                source.Dispose();
+            }
+
+            foreach (var handle in _handles.Values)
+            {
+                handle.Dispose();
+            }
+
+            foreach (var ns in _namespaces.Values)
+            {
+                ns.Dispose();
+            }
+        }
+
+        private NetlinkHandle HandleOf(string scope)
+        {
+            if (!_handles.TryGetValue(scope, out var handle))
+            {
+                handle = NetlinkHandle.OpenAt(_namespaces[scope]);
+                _handles[scope] = handle;
+            }
+
+            return handle;
+        }
+
+        private IReconcileSource? Build(int stage, string scope)
+        {
+            var t = _owner._topology;
+            var handle = HandleOf(scope);
+            switch (stage)
+            {
+                case Stages.Links:
+                    var desired = new List<DesiredLink>();
+                    var pending = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var link in _empty ? [] : t.Links.Where(l => Same(ScopeOf(l.Namespace), scope)))
+                    {
+                        var peerScope = PeerScope(link);
+                        if (link.Kind == TopologyLinkKind.Veth && !Same(peerScope, scope) && !Exists(peerScope))
+                        {
+                            pending.Add(link.Name);
+                            continue;
+                        }
+
+                        desired.Add(ToDesired(link, scope, peerScope));
+                    }
+
+                    _pendingPeers[scope] = pending;
+                    var claimed = _empty ? [] : t.Links.Where(l => l.Peer is not null && Same(PeerScope(l), scope) && !Same(ScopeOf(l.Namespace), scope)).Select(l => l.Peer!.Name);
+                    return new LinkSource(handle, _owner.Owner, desired)
+                    {
+                        Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
+                    };
+                case Stages.Addresses:
+                    return new AddressSource(handle, _owner.RecordOf(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
+                case Stages.Routes:
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = _owner.RecordOf(scope, "routes") });
+                case Stages.Sysctls when scope.Length > 0:
+                    return new SysctlSource(_namespaces[scope], _owner.RecordOf(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
+                default:
+                    return null;
+            }
+        }
+
+        private DesiredLink ToDesired(TopologyLink link, string scope, string peerScope)
+        {
+            LinkKindData kind = link.Kind switch
+            {
+                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = Same(peerScope, scope) ? null : _namespaces[peerScope] },
+                TopologyLinkKind.Vxlan when link.Remote is { IsIPv6Multicast: true } or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && IsMulticast(link.Remote) =>
+                    new Vxlan(link.Vni!.Value) { Group = link.Remote, Local = link.Local, Port = link.Port },
+                TopologyLinkKind.Vxlan => new Vxlan(link.Vni!.Value) { Remote = link.Remote, Local = link.Local, Port = link.Port },
+                TopologyLinkKind.Macvlan => new Macvlan(link.Mode ?? MacvlanMode.Bridge),
+                _ => new Bridge(),
+            };
+            return new DesiredLink(link.Name, kind) { Up = link.Up, Mtu = link.Mtu, Master = link.Master, Parent = link.Parent };
+        }
+
+        private static bool IsMulticast(System.Net.IPAddress? address) =>
+            address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && (address.GetAddressBytes()[0] & 0xF0) == 0xE0;
+    }
 }

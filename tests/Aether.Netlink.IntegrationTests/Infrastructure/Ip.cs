@@ -51,6 +51,10 @@ internal static class Ip
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs a program inside a namespace with <c>ip netns exec NS PROGRAM ARGS</c>.</summary>
+    public static Task<(int Code, string Stdout, string Stderr)> RunInAsync(string ns, string program, params string[] args) =>
+        ExecAsync("ip", ["netns", "exec", ns, program, .. args]);
+
     /// <summary>Runs <c>ip [-n NS] -j ARGS</c> and parses the JSON array it prints.</summary>
     public static async Task<JsonElement[]> JsonAsync(string? ns, params string[] args)
     {

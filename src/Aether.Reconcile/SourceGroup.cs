@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Aether.Reconcile;
+
+/// <summary>
+/// Several sources of one namespace driven as one: a pass runs each source's pass in stage order (links, addresses,
+/// routes, sysctls) and stops at the first failure; the hints of all of them wake it. One loop per namespace instead
+/// of one per subsystem: a quarter of the timers, wake-ups and passes.
+/// </summary>
+public sealed class SourceGroup : IReconcileSource
+{
+    private readonly IReconcileSource[] _sources;
+
+    /// <summary>Groups <paramref name="sources"/>, run in the order given.</summary>
+    public SourceGroup(string name, IReadOnlyList<IReconcileSource> sources)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(sources);
+        Name = name;
+        _sources = [.. sources];
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>The grouped sources.</summary>
+    public IReadOnlyList<IReconcileSource> Sources => _sources;
+
+    /// <inheritdoc/>
+    public async Task<PassResult> RunPassAsync(CancellationToken cancellationToken)
+    {
+        var plan = new List<Operation>();
+        var applied = new List<Operation>();
+        foreach (var source in _sources)
+        {
+            var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+            plan.AddRange(result.Plan);
+            applied.AddRange(result.Applied);
+            if (result.Error is not null)
+            {
+                // What the later sources would have done is unknown until they observe: pending is what failed.
+                return new PassResult(Plan.Of(plan), applied, result.Pending, result.Error);
+            }
+        }
+
+        return new PassResult(Plan.Of(plan), applied, [], null);
+    }
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken)
+    {
+        var streams = _sources.Select(s => s.Subscribe(cancellationToken)).OfType<IAsyncEnumerable<object>>().ToList();
+        return streams.Count switch
+        {
+            0 => null,
+            1 => streams[0],
+            _ => MergeAsync(streams, cancellationToken),
+        };
+    }
+
+    private static async IAsyncEnumerable<object> MergeAsync(List<IAsyncEnumerable<object>> streams, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var merged = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = streams.Select(async stream =>
+        {
+            await foreach (var hint in stream.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                merged.Writer.TryWrite(hint);
+            }
+        }).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await foreach (var hint in merged.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return hint;
+        }
+    }
+}

@@ -10,7 +10,7 @@ return args switch
         Option(rest, "--peers", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)),
     ["writer", .. var rest] => WriterBenchmarks.Run(rest),
     ["heal", .. var rest] => await ReconcileBench.HealAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture)),
-    ["idle", .. var rest] => await ReconcileBench.IdleAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Option(rest, "--resync", "30"), CultureInfo.InvariantCulture))),
+    ["idle", .. var rest] => await ReconcileBench.IdleAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Option(rest, "--resync", "30"), CultureInfo.InvariantCulture)), rest.Contains("--all-sources")),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -28,7 +28,7 @@ static int Usage()
                aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
                aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
-               aether-bench idle [--n 1000] [--seconds 60] [--resync 30](reconcile: CPU of N converged loops at the default resync)
+               aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

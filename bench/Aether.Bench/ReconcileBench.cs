@@ -151,12 +151,12 @@ internal static class ReconcileBench
 
     /// <summary>Idle cost: <paramref name="n"/> loops (one per namespace, hints on, the default 30 s resync) that
     /// have converged, then the process's CPU time over <paramref name="seconds"/> of doing nothing but resyncs.</summary>
-    public static async Task<int> IdleAsync(int n, int seconds, TimeSpan resync)
+    public static async Task<int> IdleAsync(int n, int seconds, TimeSpan resync, bool allSources)
     {
         var prefix = "bi" + Guid.NewGuid().ToString("N")[..4];
         var namespaces = new List<NetworkNamespace>();
         var handles = new List<NetlinkHandle>();
-        var sources = new List<LinkSource>();
+        var sources = new List<IDisposable>();
         var loops = new List<ReconcileLoop>();
         try
         {
@@ -166,8 +166,24 @@ internal static class ReconcileBench
                 namespaces.Add(ns);
                 var h = NetlinkHandle.OpenAt(ns);
                 handles.Add(h);
-                var source = new LinkSource(h, prefix, [new DesiredLink("v0", new Veth("v1")), new DesiredLink("br0", new Bridge())]);
-                sources.Add(source);
+                var links = new LinkSource(h, prefix, [new DesiredLink("v0", new Veth("v1")), new DesiredLink("br0", new Bridge())]);
+                sources.Add(links);
+                IReconcileSource source = links;
+                if (allSources)
+                {
+                    // What `aether run` gives a namespace: one loop over its links, addresses, routes and sysctls.
+                    var sysctls = new SysctlSource(ns, AppliedRecord.InMemory(), [new DesiredSysctl("net.ipv4.ip_forward", "1")]);
+                    sources.Add(sysctls);
+                    source = new SourceGroup(prefix + i.ToString(CultureInfo.InvariantCulture),
+                    [
+                        links,
+                        new AddressSource(h, AppliedRecord.InMemory(), [new DesiredAddress("v0", IPPrefix.Parse("10.9.0.1/30")), new DesiredAddress("v1", IPPrefix.Parse("10.9.0.2/30"))]),
+                        new RouteSource(h, [new DesiredRoute { Gateway = System.Net.IPAddress.Parse("10.9.0.2") }]),
+                        sysctls,
+                    ],
+                    hints: ct => Hints(h, ct));
+                }
+
                 var loop = new ReconcileLoop(source, new ReconcileLoopOptions { Resync = resync });
                 loops.Add(loop);
                 await loop.StartAsync(CancellationToken.None);
@@ -201,7 +217,7 @@ internal static class ReconcileBench
             var passes = loops.Sum(l => l.Status.Passes) - passesBefore;
             var failing = loops.Count(l => l.Status.ConsecutiveFailures > 0);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"idle: {n} loops (resync {resync.TotalSeconds:F0} s, hints on), {wall.TotalSeconds:F0} s: CPU {cpu.TotalMilliseconds:F0} ms (user {user.TotalMilliseconds:F0}, kernel {(cpu - user).TotalMilliseconds:F0}) = {100 * cpu / wall:F3}% of one core; {passes} passes ({passes / wall.TotalSeconds:F1}/s), {failing} loops failing; threads {self.Threads.Count}, RSS {self.WorkingSet64 / 1048576.0:F1} MiB"));
+                $"idle: {n} loops ({(allSources ? "links, addresses, routes, sysctls" : "links")}; resync {resync.TotalSeconds:F0} s, hints on), {wall.TotalSeconds:F0} s: CPU {cpu.TotalMilliseconds:F0} ms (user {user.TotalMilliseconds:F0}, kernel {(cpu - user).TotalMilliseconds:F0}) = {100 * cpu / wall:F3}% of one core; {passes} passes ({passes / wall.TotalSeconds:F1}/s), {failing} loops failing; threads {self.Threads.Count}, RSS {self.WorkingSet64 / 1048576.0:F1} MiB"));
             return failing == 0 ? 0 : 1;
         }
         finally
@@ -228,6 +244,14 @@ internal static class ReconcileBench
                 ns.Dispose();
                 NetworkNamespace.Delete(name);
             }
+        }
+    }
+
+    private static async IAsyncEnumerable<object> Hints(NetlinkHandle handle, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in handle.MonitorAsync(MonitorGroups.Links | MonitorGroups.Addresses | MonitorGroups.Routes, cancellationToken: cancellationToken))
+        {
+            yield return e;
         }
     }
 

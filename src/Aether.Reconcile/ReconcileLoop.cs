@@ -137,7 +137,7 @@ public sealed partial class ReconcileLoop : BackgroundService
                     // Hints that came during the pass: one more pass after the window (trailing edge), which also
                     // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
                     var trailing = Interlocked.Exchange(ref _hinted, 0) == 1;
-                    next = now + (trailing ? _options.CoalesceWindow : Jittered(_options.Resync));
+                    next = trailing ? now + _options.CoalesceWindow : Aligned(now + Jittered(_options.Resync));
                     hintsWake = !trailing;
                     coalescing = trailing ? now : null;
                     break;
@@ -285,6 +285,21 @@ public sealed partial class ReconcileLoop : BackgroundService
         {
             return TimeSpan.FromTicks((long)(raw * (0.5 + (_random.NextDouble() / 2))));
         }
+    }
+
+    /// <summary>Rounds a resync time up to the resync grid, so that the resyncs of many loops due within the same
+    /// grid step run back to back on one timer wake-up (warm caches, one wake) instead of one wake-up each.</summary>
+    internal DateTimeOffset Aligned(DateTimeOffset due)
+    {
+        var grid = Math.Min(_options.ResyncGrid.Ticks, _options.Resync.Ticks / 10);
+        if (grid <= 0)
+        {
+            return due;
+        }
+
+        var ticks = due.UtcTicks;
+        var up = (ticks + grid - 1) / grid * grid;
+        return new DateTimeOffset(up, TimeSpan.Zero);
     }
 
     internal TimeSpan Jittered(TimeSpan period)

@@ -9,6 +9,11 @@ public sealed record ReconcileLoopOptions
     /// <summary>Spread of the resync period, as a fraction (0.1 = ±10%), so many loops do not pass in step.</summary>
     public double Jitter { get; init; } = 0.1;
 
+    /// <summary>Resyncs are rounded up to this grid (on the wall clock), so loops whose resyncs fall due within one
+    /// step pass together on one wake-up: an idle host with a thousand loops wakes a few times a second instead of
+    /// dozens. Never coarser than a tenth of <see cref="Resync"/>; zero turns it off. Hints, the trailing edge and backoff are never rounded.</summary>
+    public TimeSpan ResyncGrid { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>After a pass during which hints arrived, wait until no hint has come for this long, then run one more
     /// pass for all of them (the trailing edge).</summary>
     public TimeSpan CoalesceWindow { get; init; } = TimeSpan.FromMilliseconds(10);
@@ -33,6 +38,11 @@ public sealed record ReconcileLoopOptions
         if (Resync <= TimeSpan.Zero)
         {
             throw new ArgumentException($"invalid resync period {Resync}: must be positive", nameof(Resync));
+        }
+
+        if (ResyncGrid < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"invalid resync grid {ResyncGrid}: must not be negative", nameof(ResyncGrid));
         }
 
         if (Jitter is < 0 or >= 1 || double.IsNaN(Jitter))

@@ -11,14 +11,21 @@ namespace Aether.Reconcile;
 public sealed class SourceGroup : IReconcileSource
 {
     private readonly IReconcileSource[] _sources;
+    private readonly Func<CancellationToken, IAsyncEnumerable<object>>? _hints;
 
     /// <summary>Groups <paramref name="sources"/>, run in the order given.</summary>
-    public SourceGroup(string name, IReadOnlyList<IReconcileSource> sources)
+    /// <param name="name">The group's name, for logs and reports.</param>
+    /// <param name="sources">The sources, in the order their passes run.</param>
+    /// <param name="hints">One hint stream for the whole group (a single monitor subscribed to every group the sources
+    /// care about: one socket and one reader thread per namespace instead of one per source); null merges the
+    /// sources' own.</param>
+    public SourceGroup(string name, IReadOnlyList<IReconcileSource> sources, Func<CancellationToken, IAsyncEnumerable<object>>? hints = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(sources);
         Name = name;
         _sources = [.. sources];
+        _hints = hints;
     }
 
     /// <inheritdoc/>
@@ -50,6 +57,11 @@ public sealed class SourceGroup : IReconcileSource
     /// <inheritdoc/>
     public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken)
     {
+        if (_hints is not null)
+        {
+            return _hints(cancellationToken);
+        }
+
         var streams = _sources.Select(s => s.Subscribe(cancellationToken)).OfType<IAsyncEnumerable<object>>().ToList();
         return streams.Count switch
         {

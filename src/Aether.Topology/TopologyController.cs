@@ -295,7 +295,10 @@ public sealed class TopologyController
         using var session = new Session(this, createMissing: true);
         var loops = Scopes.Where(session.Exists)
             .Select(scope => new ReconcileLoop(
-                new SourceGroup((scope.Length == 0 ? "host" : scope) + " of " + Owner, [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()]),
+                new SourceGroup(
+                    (scope.Length == 0 ? "host" : scope) + " of " + Owner,
+                    [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()],
+                    hints: ct => session.HintsAsync(scope, ct)),
                 loopOptions,
                 logger: (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>()))
             .ToList();
@@ -573,6 +576,15 @@ public sealed class TopologyController
             foreach (var ns in _namespaces.Values)
             {
                 ns.Dispose();
+            }
+        }
+
+        /// <summary>One monitor per namespace for every source's hints (links, addresses, routes; sysctls have none).</summary>
+        public async IAsyncEnumerable<object> HintsAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                yield return e;
             }
         }
 

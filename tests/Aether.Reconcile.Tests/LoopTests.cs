@@ -6,6 +6,7 @@ public sealed class LoopTests : IAsyncLifetime
     private static readonly ReconcileLoopOptions Options = new()
     {
         Resync = TimeSpan.FromSeconds(30),
+        ResyncGrid = TimeSpan.Zero,
         Jitter = 0.1,
         CoalesceWindow = TimeSpan.FromMilliseconds(10),
         BackoffBase = TimeSpan.FromMilliseconds(100),
@@ -47,6 +48,23 @@ public sealed class LoopTests : IAsyncLifetime
         Assert.Equal(1, _source.Passes); // not yet
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(2, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
+    public async Task Resyncs_are_rounded_up_to_the_grid_so_many_loops_share_a_wake_up()
+    {
+        var grid = TimeSpan.FromSeconds(1);
+        await StartAsync(Options with { ResyncGrid = grid });
+        await NextReportAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            var delay = await _time.NextTimerAsync();
+            var due = _time.GetUtcNow() + delay;
+            Assert.Equal(0, due.UtcTicks % grid.Ticks);
+            Assert.InRange(delay, TimeSpan.FromSeconds(27), TimeSpan.FromSeconds(34));
+            _time.Advance(delay);
+            await NextReportAsync();
+        }
     }
 
     [Fact]

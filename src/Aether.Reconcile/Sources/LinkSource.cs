@@ -153,9 +153,13 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         {
             if (link.Kind is Veth { PeerName: { } peerName } veth)
             {
-                peers[link.Name] = await PeerHandleOf(link).FindLinkAsync(peerName, cancellationToken).ConfigureAwait(false);
-                if (veth.PeerNamespace is not null)
+                if (veth.PeerNamespace is null)
                 {
+                    peers[link.Name] = links.GetValueOrDefault(peerName); // in the dump already: no second request
+                }
+                else
+                {
+                    peers[link.Name] = await PeerHandle(veth.PeerNamespace).FindLinkAsync(peerName, cancellationToken).ConfigureAwait(false);
                     nsids[link.Name] = await _handle.GetNsIdAsync(veth.PeerNamespace, cancellationToken).ConfigureAwait(false);
                 }
             }

@@ -68,7 +68,15 @@ internal static class ReconcileBench
             await loop.StopAsync(CancellationToken.None);
             await stop.CancelAsync();
             await pump;
+            var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
+            while (loop.Reports.TryRead(out var report))
+            {
+                var key = report.Outcome + (report.Error is null ? string.Empty : ": " + report.Error);
+                outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
+            }
+
             latencies.Sort();
+            Console.WriteLine("passes by outcome: " + string.Join("; ", outcomes.Select(kv => $"{kv.Key} x{kv.Value}")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"heal after `ip link del` (hint path), {trials} trials: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms; passes {loop.Status.Passes}"));
             return 0;

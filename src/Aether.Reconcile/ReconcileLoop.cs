@@ -25,6 +25,7 @@ public sealed partial class ReconcileLoop : BackgroundService
     private readonly Lock _statusLock = new();
     private TaskCompletionSource _wake = NewWake();
     private int _hinted;
+    private long _hints; // every hint counted: more than one while a rate-limited pass waited means a burst
     private ReconcileStatus _status;
 
     /// <summary>Creates a loop; it starts when the host starts it (or <see cref="BackgroundService.StartAsync"/>).</summary>
@@ -59,6 +60,7 @@ public sealed partial class ReconcileLoop : BackgroundService
     /// <summary>Asks for a pass soon (what a kernel event does). Safe from any thread; bursts coalesce.</summary>
     public void Hint()
     {
+        Interlocked.Increment(ref _hints);
         Volatile.Write(ref _hinted, 1);
         Volatile.Read(ref _wake).TrySetResult();
     }
@@ -89,6 +91,7 @@ public sealed partial class ReconcileLoop : BackgroundService
         var hintsWake = true; // may a hint cut the wait short? Not during a backoff or a coalesce window.
         DateTimeOffset? coalescing = null; // when the current trailing-edge window opened
         var lastEnd = DateTimeOffset.MinValue;
+        long? burstProbe = null; // the hint count when a pass was held back for being right after the last one
         long passId = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -108,16 +111,18 @@ public sealed partial class ReconcileLoop : BackgroundService
                 continue;
             }
 
-            // A hint right after a pass is not a quiet spell's first: the burst goes on, so coalesce instead of
-            // running at once (the leading edge is for the first change after quiet, which heals immediately).
+            // A hint right after a pass may be a burst going on: passes at most one window apart (counted from the
+            // last pass's end, so a single change waits less than a window), and whatever comes meanwhile rides along.
             if (hintsWake && coalescing is null && Volatile.Read(ref _hinted) == 1 && _time.GetUtcNow() - lastEnd < _options.CoalesceWindow)
             {
-                Volatile.Write(ref _hinted, 0);
-                coalescing = lastEnd;
-                next = _time.GetUtcNow() + _options.CoalesceWindow;
+                next = lastEnd + _options.CoalesceWindow;
                 hintsWake = false;
+                burstProbe = Interlocked.Read(ref _hints);
                 continue;
             }
+
+            var burst = burstProbe is long probe && Interlocked.Read(ref _hints) > probe;
+            burstProbe = null;
 
             coalescing = null;
             Volatile.Write(ref _hinted, 0);
@@ -136,7 +141,8 @@ public sealed partial class ReconcileLoop : BackgroundService
                 default:
                     // Hints that came during the pass: one more pass after the window (trailing edge), which also
                     // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
-                    var trailing = Interlocked.Exchange(ref _hinted, 0) == 1;
+                    // (Or, for a held-back pass, hints kept coming while it waited: a burst, so the same.)
+                    var trailing = (Interlocked.Exchange(ref _hinted, 0) == 1) | burst;
                     next = trailing ? now + _options.CoalesceWindow : Aligned(now + Jittered(_options.Resync));
                     hintsWake = !trailing;
                     coalescing = trailing ? now : null;

@@ -304,10 +304,10 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 await MoveAsync(op, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Update when op.PeerOnly:
-                await PeerHandleOf(op.Link!).SetUpAsync(op.Index, op.Link!.Up, cancellationToken).ConfigureAwait(false);
+                await IfStillThereAsync(PeerHandleOf(op.Link!).SetUpAsync(op.Index, op.Link!.Up, cancellationToken)).ConfigureAwait(false);
                 break;
             case OperationKind.Update:
-                await _handle.SetLinkAsync(op.Index, await ChangeFor(op.Link!, op.Adopt, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                await IfStillThereAsync(_handle.SetLinkAsync(op.Index, await ChangeFor(op.Link!, op.Adopt, cancellationToken).ConfigureAwait(false), cancellationToken)).ConfigureAwait(false);
                 break;
         }
     }
@@ -371,6 +371,20 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         if (link.Parent is not null && link.Kind is not (Macvlan or Vxlan))
         {
             throw new ArgumentException($"link '{link.Name}': a {link.Kind.Kind} has no parent", nameof(link));
+        }
+    }
+
+    /// <summary>Changes a link that may have vanished since it was observed (a deletion in progress: the pass that
+    /// observed it ran on the deletion's first event). Gone is not a failure worth a backoff: its deletion is a hint,
+    /// and the pass it triggers recreates it.</summary>
+    private static async Task IfStillThereAsync(Task change)
+    {
+        try
+        {
+            await change.ConfigureAwait(false);
+        }
+        catch (NetlinkException ex) when (ex.Errno == Errno.ENODEV)
+        {
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class TopologyReader
     private readonly List<NamespaceDraft> _namespaces = [];
     private readonly List<LinkDraft> _links = [];
     private readonly List<RouteDraft> _routes = [];
+    private readonly HashSet<string> _declaredNamespaces = new(StringComparer.Ordinal);
 
     private TopologyReader(TopologyErrors errors) => _errors = errors;
 
@@ -569,6 +570,7 @@ internal sealed class TopologyReader
             }
 
             var path = ns.Path + ".name";
+            _declaredNamespaces.Add(ns.Name);
             if (!seen.TryAdd(ns.Name, path))
             {
                 _errors.Add(path, $"namespace '{ns.Name}' is already declared at {seen[ns.Name]} ({_errors.LineOf(seen[ns.Name])})");
@@ -578,7 +580,7 @@ internal sealed class TopologyReader
 
     private void CheckNamespaceReference(string path, string? ns)
     {
-        if (ns is not null && !_namespaces.Any(n => string.Equals(n.Name, ns, StringComparison.Ordinal)))
+        if (ns is not null && !_declaredNamespaces.Contains(ns))
         {
             _errors.Add(path, $"namespace '{ns}' is not declared under namespaces");
         }

@@ -19,3 +19,70 @@ public sealed record TopologyLoadResult(TopologySpec? Topology, IReadOnlyList<To
     /// <summary>Whether the file is valid.</summary>
     public bool IsValid => Topology is not null && Errors.Count == 0;
 }
+
+/// <summary>
+/// Reads topology files. Every problem is reported at once, each with its file, line and column and a message
+/// naming the field (<c>links[1].peer.name</c>); a <see cref="TopologySpec"/> is produced only when there are none.
+/// Nothing here touches the kernel.
+/// </summary>
+public static class TopologyLoader
+{
+    /// <summary>The longest topology name: it is written into link marks (<c>aether:NAME</c>, within the kernel's
+    /// 128-byte alias) and names the state directory.</summary>
+    public const int MaxNameLength = 48;
+
+    /// <summary>Keys allowed at the top level.</summary>
+    internal static readonly IReadOnlyList<string> RootKeys = ["name", "namespaces", "links", "routes"];
+
+    /// <summary>Keys allowed in a <c>namespaces</c> item.</summary>
+    internal static readonly IReadOnlyList<string> NamespaceKeys = ["name", "sysctls"];
+
+    /// <summary>Keys allowed in a <c>links</c> item.</summary>
+    internal static readonly IReadOnlyList<string> LinkKeys =
+        ["name", "kind", "namespace", "up", "mtu", "master", "addresses", "peer", "vni", "remote", "local", "port", "parent", "mode"];
+
+    /// <summary>Keys allowed in a veth's <c>peer</c>.</summary>
+    internal static readonly IReadOnlyList<string> PeerKeys = ["name", "namespace", "addresses"];
+
+    /// <summary>Keys allowed in a <c>routes</c> item.</summary>
+    internal static readonly IReadOnlyList<string> RouteKeys = ["namespace", "to", "via", "dev", "metric", "table", "onlink"];
+
+    /// <summary>The values of a link's <c>kind</c>.</summary>
+    internal static readonly IReadOnlyList<string> LinkKinds = ["veth", "bridge", "vxlan", "macvlan"];
+
+    /// <summary>The values of a macvlan's <c>mode</c>.</summary>
+    internal static readonly IReadOnlyList<string> MacvlanModes = ["private", "vepa", "bridge", "passthru", "source"];
+
+    /// <summary>Reads and validates the file at <paramref name="path"/>. A file that cannot be read gives one error
+    /// (at line 1, column 1) saying why.</summary>
+    public static TopologyLoadResult LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return new TopologyLoadResult(null, [new TopologyError(path, 1, 1, $"cannot read the file: {e.Message}")]);
+        }
+
+        var result = Parse(text, path);
+        return result.Topology is null ? result : result with { Topology = result.Topology with { SourcePath = path } };
+    }
+
+    /// <summary>Validates the YAML text <paramref name="yaml"/>; <paramref name="fileName"/> is only used in the
+    /// errors (<c>topo.yaml:7:11: links[0].mtu: 70000 is outside 68..65535</c>).</summary>
+    public static TopologyLoadResult Parse(string yaml, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(fileName);
+        var errors = new TopologyErrors(fileName);
+        var spec = TopologyReader.Read(yaml, errors);
+        var sorted = errors.InFileOrder();
+        return sorted.Count == 0 && spec is not null
+            ? new TopologyLoadResult(spec, [])
+            : new TopologyLoadResult(null, sorted);
+    }
+}

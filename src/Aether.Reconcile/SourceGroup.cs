@@ -39,9 +39,15 @@ public sealed class SourceGroup : IReconcileSource
     {
         var plan = new List<Operation>();
         var applied = new List<Operation>();
+        using var cache = PassCache.Begin();
         foreach (var source in _sources)
         {
             var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+            if (result.Applied.Count > 0 || result.Error is not null)
+            {
+                PassCache.Invalidate(); // what the next source reads must include what this one changed
+            }
+
             plan.AddRange(result.Plan);
             applied.AddRange(result.Applied);
             if (result.Error is not null)

@@ -193,6 +193,7 @@ public sealed record Route
                 _ => AddressFamilies.Unspec,
             },
             Table = filter.Table is uint t && t < 256 ? (byte)t : (byte)0,
+            Protocol = filter.Protocol ?? 0,
         });
         if (filter.Table is uint table)
         {
@@ -222,4 +223,7 @@ public sealed record RouteFilter
 
     /// <summary>One output device, or any.</summary>
     public int? OutputIndex { get; init; }
+
+    /// <summary>Only routes of this protocol (<c>rtm_protocol</c>; the kernel filters on it in strict mode), or any.</summary>
+    public byte? Protocol { get; init; }
 }

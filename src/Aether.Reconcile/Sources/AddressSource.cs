@@ -105,7 +105,7 @@ public sealed class AddressSource : Source<AddressObservation>
     public override async Task<AddressObservation> ObserveAsync(CancellationToken cancellationToken)
     {
         SourceNamespace.ThrowIfGone(_handle.Namespace);
-        var links = await _handle.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+        var links = await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false);
         var addresses = await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new Dictionary<int, string>();

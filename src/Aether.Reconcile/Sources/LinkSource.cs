@@ -145,7 +145,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     public override async Task<LinkObservation> ObserveAsync(CancellationToken cancellationToken)
     {
         SourceNamespace.ThrowIfGone(_handle.Namespace);
-        var links = (await _handle.ListLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var links = (await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
         var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);

@@ -225,20 +225,25 @@ public sealed class RouteSource : Source<RouteObservation>
         var handle = Handle;
         SourceNamespace.ThrowIfGone(handle.Namespace);
         var links = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var link in await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var link in await PassCache.ListLinksAsync(handle, cancellationToken).ConfigureAwait(false))
         {
             links[link.Name] = link.Index;
         }
 
-        // The kernel cannot filter a dump by protocol, and owned routes may sit in any table: every table is read
-        // (one family at a time, so no other family's routes are mistaken for IPv4) and filtered here.
-        var all = new List<Route>();
-        all.AddRange(await handle.ListRoutesAsync(new RouteFilter { Family = AddressFamily.InterNetwork }, cancellationToken).ConfigureAwait(false));
-        all.AddRange(await handle.ListRoutesAsync(new RouteFilter { Family = AddressFamily.InterNetworkV6 }, cancellationToken).ConfigureAwait(false));
+        // Owned routes may sit in any table: every table is read, one family at a time (so no other family's routes
+        // are mistaken for IPv4). First only our protocol's routes (the kernel filters): when every desired and
+        // recorded key is among them, that is the whole truth, and the steady state never reads foreign routes.
+        // Otherwise everything is read, to see what holds the missing keys (a conflict, or ours rewritten by hand).
+        var desiredByKey = DesiredByKey();
+        var all = await ListAsync(handle, Protocol, cancellationToken).ConfigureAwait(false);
+        var found = all.Select(KeyOf).ToHashSet(StringComparer.Ordinal);
+        if (!desiredByKey.Keys.Concat(RouteEntries(_record.Snapshot()).Keys).All(found.Contains))
+        {
+            all = await ListAsync(handle, null, cancellationToken).ConfigureAwait(false);
+        }
 
         // A route carrying our protocol at a desired key is ours: record it, so that it stays ours after someone
         // rewrites its protocol (a record kept in memory starts empty after a restart).
-        var desiredByKey = DesiredByKey();
         foreach (var route in all)
         {
             if (route.Protocol == Protocol && desiredByKey.TryGetValue(KeyOf(route), out var want) && !_record.TryGet(KeyOf(route), out _))
@@ -250,6 +255,14 @@ public sealed class RouteSource : Source<RouteObservation>
         var record = RouteEntries(_record.Snapshot());
         var routes = all.Where(r => r.Protocol == Protocol || desiredByKey.ContainsKey(KeyOf(r)) || record.ContainsKey(KeyOf(r))).ToList();
         return new RouteObservation(links, routes, record);
+    }
+
+    private static async Task<List<Route>> ListAsync(NetlinkHandle handle, byte? protocol, CancellationToken cancellationToken)
+    {
+        var all = new List<Route>();
+        all.AddRange(await handle.ListRoutesAsync(new RouteFilter { Family = AddressFamily.InterNetwork, Protocol = protocol }, cancellationToken).ConfigureAwait(false));
+        all.AddRange(await handle.ListRoutesAsync(new RouteFilter { Family = AddressFamily.InterNetworkV6, Protocol = protocol }, cancellationToken).ConfigureAwait(false));
+        return protocol is byte p ? all.FindAll(r => r.Protocol == p) : all; // kept honest if a kernel ignores the filter
     }
 
     /// <inheritdoc/>

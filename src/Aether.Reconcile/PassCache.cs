@@ -1,0 +1,47 @@
+using Aether.Netlink;
+using Aether.Netlink.Rtnl;
+
+namespace Aether.Reconcile;
+
+/// <summary>
+/// Within one pass of a <see cref="SourceGroup"/>, the sources of a namespace share one link dump: the link source
+/// reads it, and the address and route sources reuse it for their name-to-ifindex maps instead of dumping again. It
+/// is dropped as soon as a source applies anything (the links may have changed), and outside a group nothing is
+/// cached, so a source on its own always reads the kernel.
+/// </summary>
+internal static class PassCache
+{
+    private static readonly AsyncLocal<Dictionary<NetlinkHandle, IReadOnlyList<Link>>?> Current = new();
+
+    /// <summary>Starts caching for the pass running in this async flow; disposing ends it.</summary>
+    public static Scope Begin()
+    {
+        var previous = Current.Value;
+        Current.Value = [];
+        return new Scope(previous);
+    }
+
+    /// <summary>Forgets what was cached (a source changed something).</summary>
+    public static void Invalidate() => Current.Value?.Clear();
+
+    /// <summary>The links of <paramref name="handle"/>'s namespace: cached within a group's pass, read otherwise.</summary>
+    public static async Task<IReadOnlyList<Link>> ListLinksAsync(NetlinkHandle handle, CancellationToken cancellationToken)
+    {
+        var cache = Current.Value;
+        if (cache is not null && cache.TryGetValue(handle, out var links))
+        {
+            return links;
+        }
+
+        links = await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+        cache?.TryAdd(handle, links);
+        return links;
+    }
+
+    /// <summary>Ends a pass's cache.</summary>
+    public readonly struct Scope(Dictionary<NetlinkHandle, IReadOnlyList<Link>>? previous) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => Current.Value = previous;
+    }
+}

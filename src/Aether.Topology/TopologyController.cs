@@ -113,9 +113,10 @@ public sealed class TopologyController
         var clock = Stopwatch.StartNew();
         using var session = new Session(this, createMissing: false);
         var lines = new List<ChangeLine>();
-        foreach (var ns in _topology.Namespaces.Where(n => !session.Exists(n.Name)))
+        foreach (var ns in _topology.Namespaces)
         {
-            lines.Add(new ChangeLine(ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
+            // Existing namespaces are listed in sync, as apply lists them, so a plan and its apply count the same objects.
+            lines.Add(new ChangeLine(session.Exists(ns.Name) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
         }
 
         foreach (var stage in StageOrder)

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aether.Topology;
+
+namespace Aether.Cli;
+
+/// <summary>One change line as JSON.</summary>
+internal sealed record JsonLine(string Change, string Object, string? Namespace, string? Reason);
+
+/// <summary>A plan, apply or destroy result as JSON.</summary>
+internal sealed record JsonResult(
+    string Command,
+    string Topology,
+    bool InSync,
+    int Created,
+    int Changed,
+    int Deleted,
+    int Unchanged,
+    int Conflicts,
+    long ElapsedMs,
+    string? Error,
+    IReadOnlyList<JsonLine> Lines);
+
+/// <summary>A namespace as <c>ns list -o json</c> prints it.</summary>
+internal sealed record JsonNamespace(string Name);
+
+/// <summary>The JSON the CLI prints, generated at build time (no reflection, trimming-safe).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(JsonResult))]
+[JsonSerializable(typeof(List<JsonNamespace>))]
+internal sealed partial class CliJson : JsonSerializerContext
+{
+    /// <summary>The context with readable non-ASCII (<c>↔</c> stays <c>↔</c>).</summary>
+    public static CliJson Readable { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
+
+/// <summary>What the command did, as text or JSON.</summary>
+internal enum Verb
+{
+    /// <summary><c>apply</c>.</summary>
+    Apply,
+
+    /// <summary><c>apply --dry-run</c> and <c>diff</c>.</summary>
+    Plan,
+
+    /// <summary><c>destroy</c>.</summary>
+    Destroy,
+}
+
+/// <summary>Prints results.</summary>
+internal static class Output
+{
+    /// <summary>The one-line summary: <c>applied: 3 created, 1 changed, 0 deleted, 5 in sync in 42 ms</c>.</summary>
+    public static string Summary(TopologyResult result, Verb verb)
+    {
+        var ms = (long)result.Elapsed.TotalMilliseconds;
+        var conflicts = result.Conflicts > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.Conflicts} conflict(s)") : string.Empty;
+        if (result.Error is null && result.InSync && verb != Verb.Destroy)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"in sync: nothing to do ({result.Lines.Count} objects, {ms} ms)");
+        }
+
+        return verb switch
+        {
+            Verb.Plan => string.Create(CultureInfo.InvariantCulture, $"plan: {result.Created} to create, {result.Changed} to change, {result.Deleted} to delete, {result.Unchanged} in sync{conflicts} ({ms} ms)"),
+            Verb.Destroy when result.Error is null && result.Lines.Count == 0 => string.Create(CultureInfo.InvariantCulture, $"destroyed: nothing to destroy ({ms} ms)"),
+            Verb.Destroy => string.Create(CultureInfo.InvariantCulture, $"{(result.Error is null ? "destroyed" : "failed")}: {result.Deleted} deleted, {result.Changed} changed in {ms} ms"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{(result.Error is null ? "applied" : "failed")}: {result.Created} created, {result.Changed} changed, {result.Deleted} deleted, {result.Unchanged} in sync{conflicts} in {ms} ms"),
+        };
+    }
+
+    /// <summary>The result as one JSON object.</summary>
+    public static string Json(string command, string topology, TopologyResult result) =>
+        JsonSerializer.Serialize(
+            new JsonResult(
+                command,
+                topology,
+                result.InSync,
+                result.Created,
+                result.Changed,
+                result.Deleted,
+                result.Unchanged,
+                result.Conflicts,
+                (long)result.Elapsed.TotalMilliseconds,
+                result.Error,
+                [.. result.Lines.Select(l => new JsonLine(l.Symbol.ToString(), l.Subject, l.Namespace, l.Reason))]),
+            CliJson.Readable.JsonResult);
+
+    /// <summary>Prints the namespaces.</summary>
+    public static string Json(IEnumerable<string> namespaces) =>
+        JsonSerializer.Serialize([.. namespaces.Select(n => new JsonNamespace(n))], CliJson.Readable.ListJsonNamespace);
+
+    /// <summary>Writes a line to stdout and flushes it (for <c>run</c>, whose output is read as it comes).</summary>
+    public static void Line(string text)
+    {
+        Console.Out.WriteLine(text);
+        Console.Out.Flush();
+    }
+
+    /// <summary>Writes <c>aether: MESSAGE</c> to stderr.</summary>
+    public static void Fail(string message) => Console.Error.WriteLine("aether: " + message);
+}

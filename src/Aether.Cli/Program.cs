@@ -1,0 +1,68 @@
+using System.CommandLine;
+
+namespace Aether.Cli;
+
+/// <summary>The <c>aether</c> command.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                Output.Fail(error.Message);
+            }
+
+            Console.Error.WriteLine("Try 'aether --help'.");
+            return ExitCodes.InvalidInput;
+        }
+
+        // Signals are handled by the commands that need it (run); the rest stop as any process does.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+    }
+
+    internal static RootCommand BuildRoot()
+    {
+        var stateDir = new Option<string?>("--state-dir")
+        {
+            Description = "Where last-applied records are kept (default: $AETHER_STATE_DIR, else /var/lib/aether).",
+            HelpName = "DIR",
+            Recursive = true,
+        };
+        var status = new Command("status", """
+            What the daemon reports. There is no daemon yet ('aether serve' will serve it), so this says so and exits 1.
+
+            Example:
+              aether status
+            """);
+        status.SetAction(_ =>
+        {
+            Output.Fail("no daemon is running (status is served by 'aether serve')");
+            return ExitCodes.Failure;
+        });
+
+        return new RootCommand("""
+            Aether: a declarative, self-healing controller for Linux network namespaces.
+
+            Examples:
+              aether apply -f topo.yaml
+              aether diff -f topo.yaml
+              aether run -f topo.yaml --resync 30s
+              aether destroy -f topo.yaml
+              aether ns list
+            """)
+        {
+            stateDir,
+            TopologyCommands.Apply(stateDir),
+            TopologyCommands.Diff(stateDir),
+            TopologyCommands.Destroy(stateDir),
+            TopologyCommands.Run(stateDir),
+            NamespaceCommands.Create(),
+            status,
+        };
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+
+namespace Aether.Cli;
+
+/// <summary>
+/// An exclusive <c>flock(2)</c> on <c>/run/aether/NAME.lock</c>, so two <c>apply</c>, <c>destroy</c> or <c>run</c>
+/// of the same topology never work at once, across processes. Released when disposed (or when the process dies).
+/// </summary>
+/// <remarks>Hand-written P/Invoke: no library here takes a <c>flock</c>. <see cref="FileStream"/> cannot be used for
+/// it: on Unix it takes its own non-blocking <c>flock</c> per open (shared unless <see cref="FileShare.None"/>) and
+/// throws instead of waiting when another process holds the lock, so the file is opened with <c>open(2)</c>.</remarks>
+internal sealed partial class TopologyLock : IDisposable
+{
+    /// <summary>Where the lock files live.</summary>
+    public const string Directory = "/run/aether";
+
+    private const int LOCK_EX = 2;
+    private const int LOCK_NB = 4;
+    private const int O_RDWR = 0x2;
+    private const int O_CREAT = 0x40;
+    private const int O_CLOEXEC = 0x80000;
+    private const int EINTR = 4;
+
+    private int _fd;
+
+    private TopologyLock(int fd) => _fd = fd;
+
+    /// <summary>The lock file of the topology <paramref name="name"/>.</summary>
+    public static string PathOf(string name) => System.IO.Path.Combine(Directory, name.Replace('/', '_') + ".lock");
+
+    /// <summary>Takes the lock; when another process holds it, says so on stderr and waits for it.</summary>
+    public static TopologyLock Acquire(string name)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = PathOf(name);
+        var fd = Open(path, O_RDWR | O_CREAT | O_CLOEXEC, Convert.ToUInt32("644", 8));
+        if (fd < 0)
+        {
+            throw new IOException($"open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+
+        try
+        {
+            if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+            {
+                Console.Error.WriteLine($"aether: waiting for another aether working on {name} (lock {path})");
+                int rc;
+                do
+                {
+                    rc = Flock(fd, LOCK_EX);
+                }
+                while (rc != 0 && Marshal.GetLastPInvokeError() == EINTR);
+
+                if (rc != 0)
+                {
+                    throw new IOException($"flock {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                }
+            }
+
+            return new TopologyLock(fd);
+        }
+        catch
+        {
+            _ = Close(fd);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Aether.Cli.Tests;
+
+/// <summary>Tests that time things (a running <c>aether run</c>, a held lock) run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialCollection
+{
+    public const string Name = "serial";
+}
+
+/// <summary><c>aether run</c> repairs drift and stops cleanly on SIGTERM; two <c>apply</c> of one topology are
+/// serialized by its lock.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class SerialTests : CliTest
+{
+    [Fact]
+    public async Task Run_repairs_a_link_deleted_with_ip_and_stops_on_SIGTERM()
+    {
+        using var run = Cli.Start("run", "-f", File, "--state-dir", Path.Combine(Dir, "state"), "--resync", "1s");
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        run.OutputDataReceived += (_, e) => { lock (stdout) { stdout.AppendLine(e.Data); } };
+        run.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
+        run.BeginOutputReadLine();
+        run.BeginErrorReadLine();
+        string Out()
+        {
+            lock (stdout)
+            {
+                return stdout + "--- stderr\n" + stderr;
+            }
+        }
+
+        try
+        {
+            await WaitForAsync(() => Task.FromResult(Out().Contains("running: ", StringComparison.Ordinal)), "run to converge", Out);
+            Assert.NotNull(await Ip.LinkAsync(null, HostEnd));
+            Assert.Contains($"+ veth {HostEnd} ↔ {Ns}/{Peer}", Out(), StringComparison.Ordinal);
+
+            await Ip.RunAsync("link", "del", HostEnd);
+            await WaitForAsync(
+                async () => await Ip.LinkAsync(null, HostEnd) is not null && await Ip.LinkAsync(Ns, Peer) is not null
+                    && (await Ip.RunAsync("-n", Ns, "addr", "show", "dev", Peer)).Contains("10.213.0.2/30", StringComparison.Ordinal),
+                "the veth and its address to come back",
+                Out);
+            await WaitForAsync(() => Task.FromResult(Out().Contains("converged", StringComparison.Ordinal)), "the repair to be logged", Out);
+            Assert.Matches(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[host of " + Box.Token + @"\] converged in \d+ ms: create link " + HostEnd, Out());
+
+            Cli.Terminate(run);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await run.WaitForExitAsync(cts.Token);
+            Assert.True(run.ExitCode == 0, Out());
+            Assert.Contains("stopped", Out(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!run.HasExited)
+            {
+                run.Kill(entireProcessTree: true);
+                await run.WaitForExitAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Apply_waits_for_another_holding_the_lock_then_succeeds()
+    {
+        Task<Cli.Result> pending;
+        using (Cli.HoldLock(Box.Token))
+        {
+            pending = AetherAsync("apply");
+            await Task.Delay(1500);
+            Assert.False(pending.IsCompleted, "apply did not wait for the lock");
+            Assert.Null(await Ip.LinkAsync(null, HostEnd));
+        }
+
+        var result = await pending;
+        Assert.True(result.Code == 0, result.ToString());
+        Assert.Contains($"aether: waiting for another aether working on {Box.Token} (lock /run/aether/{Box.Token}.lock)", result.Stderr, StringComparison.Ordinal);
+        Assert.NotNull(await Ip.LinkAsync(null, HostEnd));
+    }
+
+    [Fact]
+    public async Task Two_concurrent_applies_of_one_topology_both_converge()
+    {
+        var results = await Task.WhenAll(AetherAsync("apply"), AetherAsync("apply"));
+        Assert.All(results, r => Assert.True(r.Code == 0, r.ToString()));
+        Assert.Single(results, r => r.Stdout.Contains($"+ veth {HostEnd}", StringComparison.Ordinal));
+        Assert.Single(results, r => r.Stdout.Contains("in sync: nothing to do", StringComparison.Ordinal));
+        Assert.NotNull(await Ip.LinkAsync(null, HostEnd));
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> output)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new Xunit.Sdk.XunitException($"timed out waiting for {what}\n{output()}");
+    }
+}

@@ -266,7 +266,9 @@ public sealed class TopologyController
                     }
 
                     var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                    foreach (var line in LinesOf(stage, scope, result.Plan, result.Applied, session).Where(l => l.Kind != ChangeKind.InSync))
+                    // Record entries of objects already gone (with a deleted namespace, say) are forgotten silently.
+                    var removed = result.Applied.Where(op => op is not (AddressOperation { RecordOnly: true } or RouteOperation { Kind: OperationKind.Delete, Existing: null })).ToList();
+                    foreach (var line in LinesOf(stage, scope, result.Plan, removed, session).Where(l => l.Kind != ChangeKind.InSync))
                     {
                         Report(line);
                     }

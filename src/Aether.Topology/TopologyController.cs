@@ -119,31 +119,35 @@ public sealed class TopologyController
             lines.Add(new ChangeLine(session.Exists(ns.Name) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
         }
 
+        // Namespaces are independent within a stage: their sources observe in parallel; lines keep file order.
         foreach (var stage in StageOrder)
         {
-            foreach (var scope in Scopes)
+            foreach (var part in await PerScopeAsync(async scope =>
             {
                 if (!session.Exists(scope))
                 {
-                    lines.AddRange(Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)));
-                    continue;
+                    return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)).ToList();
                 }
 
-                var source = session.SourceFor(stage, scope);
-                if (source is null)
+                if (session.SourceFor(stage, scope) is not { } source)
                 {
-                    continue;
+                    return [];
                 }
 
                 var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
-                lines.AddRange(LinesOf(stage, scope, plan, plan, session));
+                var found = LinesOf(stage, scope, plan, plan, session).ToList();
                 if (stage == Stages.Links)
                 {
                     // Veths whose peer's namespace is still to be created: apply creates them once it exists.
-                    lines.AddRange(_topology.Links
+                    found.AddRange(_topology.Links
                         .Where(l => Same(ScopeOf(l.Namespace), scope) && session.Planned(stage, scope, "link " + l.Name))
                         .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
                 }
+
+                return found;
+            }, cancellationToken).ConfigureAwait(false))
+            {
+                lines.AddRange(part);
             }
         }
 
@@ -179,26 +183,45 @@ public sealed class TopologyController
             Report(new ChangeLine(ChangeKind.InSync, "namespace " + ns.Name, ns.Name, null));
         }
 
+        // Stage by stage (every namespace's links before any address: a veth made from one namespace puts its peer
+        // in another), the namespaces of a stage in parallel; a failure stops apply after its stage.
+        var progressLock = new Lock();
         foreach (var stage in StageOrder)
         {
-            foreach (var scope in Scopes)
+            var failures = new string?[_topology.Namespaces.Count + 1];
+            var parts = await PerScopeAsync(async scope =>
             {
                 if (session.SourceFor(stage, scope) is not { } source)
                 {
-                    continue;
+                    return [];
                 }
 
                 var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var line in LinesOf(stage, scope, result.Plan, result.Applied, session))
+                var done = LinesOf(stage, scope, result.Plan, result.Applied, session).ToList();
+                lock (progressLock)
                 {
-                    Report(line);
+                    foreach (var line in done)
+                    {
+                        progress?.Report(line);
+                    }
                 }
 
                 if (result.Error is not null)
                 {
                     var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
-                    return new TopologyResult(lines, clock.Elapsed, failed + result.Error.Message);
+                    failures[ScopeIndex(scope)] = failed + result.Error.Message;
                 }
+
+                return done;
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var part in parts)
+            {
+                lines.AddRange(part);
+            }
+
+            if (failures.FirstOrDefault(f => f is not null) is { } failure)
+            {
+                return new TopologyResult(lines, clock.Elapsed, failure);
             }
         }
 
@@ -341,6 +364,18 @@ public sealed class TopologyController
     /// <summary>The host (empty string) and then every namespace, in file order.</summary>
     private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
 
+    /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
+    private async Task<List<ChangeLine>[]> PerScopeAsync(Func<string, Task<List<ChangeLine>>> work, CancellationToken cancellationToken)
+    {
+        var scopes = Scopes.ToArray();
+        var results = new List<ChangeLine>[scopes.Length];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, scopes.Length), options, async (i, _) => results[i] = await work(scopes[i]).ConfigureAwait(false)).ConfigureAwait(false);
+        return results;
+    }
+
+    private int ScopeIndex(string scope) => scope.Length == 0 ? 0 : 1 + _topology.Namespaces.ToList().FindIndex(n => Same(n.Name, scope));
+
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.Ordinal);
 
     private static string? NsOf(string scope) => scope.Length == 0 ? null : scope;
@@ -378,7 +413,16 @@ public sealed class TopologyController
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(10))
         {
-            var links = await host.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Link> links;
+            try
+            {
+                links = await host.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DumpInterruptedException<Link>)
+            {
+                continue; // the teardown is changing the table right now: look again
+            }
+
             if (!links.Any(l => names.Contains(l.Name)))
             {
                 return;
@@ -516,9 +560,9 @@ public sealed class TopologyController
     {
         private readonly TopologyController _owner;
         private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, NetlinkHandle> _handles = new(StringComparer.Ordinal);
-        private readonly Dictionary<(int, string), IReconcileSource?> _sources = [];
-        private readonly Dictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), Lazy<IReconcileSource?>> _sources = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
         private readonly bool _empty;
 
         public Session(TopologyController owner, bool createMissing, bool empty = false)
@@ -553,27 +597,19 @@ public sealed class TopologyController
         public bool Planned(int stage, string scope, string target) =>
             stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
 
-        public IReconcileSource? SourceFor(int stage, string scope)
-        {
-            if (!_sources.TryGetValue((stage, scope), out var source))
-            {
-                source = Build(stage, scope);
-                _sources[(stage, scope)] = source;
-            }
-
-            return source;
-        }
+        public IReconcileSource? SourceFor(int stage, string scope) =>
+            _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
 
         public void Dispose()
         {
-            foreach (var source in _sources.Values.OfType<IDisposable>())
+            foreach (var source in _sources.Values.Where(l => l.IsValueCreated).Select(l => l.Value).OfType<IDisposable>())
             {
                 source.Dispose();
             }
 
-            foreach (var handle in _handles.Values)
+            foreach (var handle in _handles.Values.Where(l => l.IsValueCreated))
             {
-                handle.Dispose();
+                handle.Value.Dispose();
             }
 
             foreach (var ns in _namespaces.Values)
@@ -591,16 +627,8 @@ public sealed class TopologyController
             }
         }
 
-        private NetlinkHandle HandleOf(string scope)
-        {
-            if (!_handles.TryGetValue(scope, out var handle))
-            {
-                handle = NetlinkHandle.OpenAt(_namespaces[scope]);
-                _handles[scope] = handle;
-            }
-
-            return handle;
-        }
+        private NetlinkHandle HandleOf(string scope) =>
+            _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
 
         private IReconcileSource? Build(int stage, string scope)
         {

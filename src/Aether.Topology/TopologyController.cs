@@ -570,21 +570,31 @@ public sealed class TopologyController
             _owner = owner;
             _empty = empty;
             _namespaces[Host] = NetworkNamespace.OpenCurrent();
-            var record = createMissing ? owner.NamespaceRecord() : null;
+            var missing = new List<string>();
             foreach (var ns in owner._topology.Namespaces)
             {
                 if (NetworkNamespace.Exists(ns.Name))
                 {
                     _namespaces[ns.Name] = NetworkNamespace.Open(ns.Name);
                 }
-                else if (createMissing)
+                else
                 {
-                    // Recorded first: a crash between the two leaves a record of a namespace that may not exist
-                    // (harmless), never a namespace nobody knows is ours.
-                    record!.Set(NamespaceKey(ns.Name), new AppliedEntry("created"));
-                    _namespaces[ns.Name] = NetworkNamespace.Create(ns.Name);
-                    Created.Add(ns.Name);
+                    missing.Add(ns.Name);
                 }
+            }
+
+            if (!createMissing || missing.Count == 0)
+            {
+                return;
+            }
+
+            // Recorded first, all in one write: a crash before the creations leaves a record of namespaces that may
+            // not exist (harmless), never a namespace nobody knows is ours.
+            owner.NamespaceRecord().SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
+            foreach (var name in missing)
+            {
+                _namespaces[name] = NetworkNamespace.Create(name);
+                Created.Add(name);
             }
         }
 

@@ -32,6 +32,22 @@ public sealed class AppliedRecordTests : IDisposable
     }
 
     [Fact]
+    public void Many_entries_are_set_in_one_write_and_read_back()
+    {
+        var path = PathOf("many.json");
+        var record = AppliedRecord.Open(path);
+        record.SetMany(Enumerable.Range(0, 500).Select(i => KeyValuePair.Create($"namespace n{i}", new AppliedEntry("created"))));
+        var written = File.GetLastWriteTimeUtc(path);
+        record.SetMany([KeyValuePair.Create("namespace n7", new AppliedEntry("created"))]); // nothing new: no write
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+
+        var reread = AppliedRecord.Open(path);
+        Assert.Equal(500, reread.Count);
+        Assert.True(reread.TryGet("namespace n499", out var entry));
+        Assert.Equal("created", entry.Value);
+    }
+
+    [Fact]
     public void Keys_are_ordinal()
     {
         var record = AppliedRecord.InMemory();

@@ -27,6 +27,7 @@ wall() { # wall seconds of a whole process
 }
 
 for r in $(seq "$runs"); do
+  wall "$bin" diff -f examples/aether-ctl.yaml --state-dir "$work/small" >>"$work/diff"
   p="bc$r$RANDOM"
   bash examples/generate-topology.sh "$n" "$p" >"$work/topo.yaml"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/apply"
@@ -35,8 +36,7 @@ for r in $(seq "$runs"); do
   "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >/dev/null
   "$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/go"
   bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/ipb"
-  wall "$bin" diff -f examples/aether-ctl.yaml --state-dir "$work/small" >>"$work/diff"
-  sleep 2   # let the kernel finish tearing the namespaces down before the next round
+  sleep 5   # let the kernel finish tearing the last round's namespaces down
 done
 
 a=$(median <"$work/apply"); o=$(median <"$work/noop"); g=$(median <"$work/go"); i=$(median <"$work/ipb"); d=$(median <"$work/diff")

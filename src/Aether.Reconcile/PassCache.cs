@@ -9,15 +9,15 @@ namespace Aether.Reconcile;
 /// is dropped as soon as a source applies anything (the links may have changed), and outside a group nothing is
 /// cached, so a source on its own always reads the kernel.
 /// </summary>
-internal static class PassCache
+public static class PassCache
 {
-    private static readonly AsyncLocal<Dictionary<NetlinkHandle, IReadOnlyList<Link>>?> Current = new();
+    private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>?> Current = new();
 
     /// <summary>Starts caching for the pass running in this async flow; disposing ends it.</summary>
     public static Scope Begin()
     {
         var previous = Current.Value;
-        Current.Value = [];
+        Current.Value = new();
         return new Scope(previous);
     }
 
@@ -52,7 +52,7 @@ internal static class PassCache
     }
 
     /// <summary>Ends a pass's cache.</summary>
-    public readonly struct Scope(Dictionary<NetlinkHandle, IReadOnlyList<Link>>? previous) : IDisposable
+    public readonly struct Scope(System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>? previous) : IDisposable
     {
         /// <inheritdoc/>
         public void Dispose() => Current.Value = previous;

@@ -112,6 +112,7 @@ public sealed class TopologyController
     {
         var clock = Stopwatch.StartNew();
         using var session = new Session(this, createMissing: false);
+        using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
         var lines = new List<ChangeLine>();
         foreach (var ns in _topology.Namespaces)
         {

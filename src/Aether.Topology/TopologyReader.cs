@@ -471,16 +471,7 @@ internal sealed class TopologyReader
             return null;
         }
 
-        var why = name switch
-        {
-            "" => "empty",
-            "." or ".." => "'.' and '..' are reserved",
-            { Length: > 255 } => string.Create(CultureInfo.InvariantCulture, $"{name.Length} characters, the limit is 255"),
-            _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
-            _ when name.Any(c => char.IsWhiteSpace(c) || c == '\0') => "contains whitespace or NUL",
-            _ => null,
-        };
-        if (why is not null)
+        if (!NetworkNamespace.IsValidName(name, out var why))
         {
             _errors.Add(fields.PathOf(key), $"invalid namespace name '{name}': {why}");
             return null;

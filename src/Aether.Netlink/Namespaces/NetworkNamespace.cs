@@ -149,11 +149,25 @@ public sealed class NetworkNamespace : SafeHandle
     public static void ValidateName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Length == 0 || name is "." or ".." || name.Length > 255
-            || name.Contains('/', StringComparison.Ordinal) || Rtnl.InterfaceName.HasWhiteSpaceOrNul(name))
+        if (!IsValidName(name, out _))
         {
             throw new ArgumentException($"invalid namespace name '{name}': must be 1-255 characters without '/', NUL or whitespace, and not '.' or '..'", nameof(name));
         }
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a namespace name <c>ip netns</c> would accept, and if not, why.</summary>
+    public static bool IsValidName(string? name, out string? why)
+    {
+        why = name switch
+        {
+            null or "" => "empty",
+            "." or ".." => "'.' and '..' are reserved",
+            { Length: > 255 } => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name.Length} characters, the limit is 255"),
+            _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
+            _ when Rtnl.InterfaceName.HasWhiteSpaceOrNul(name) => "contains whitespace or NUL",
+            _ => null,
+        };
+        return why is null;
     }
 
     /// <summary>Runs <paramref name="work"/> on a dedicated thread inside this namespace and returns its result.

@@ -93,12 +93,36 @@ public sealed class TopologyController
     private const string Host = "";
     private readonly TopologySpec _topology;
 
+    // What each scope holds, worked out once: every pass over a thousand namespaces would otherwise scan every link.
+    private readonly ILookup<string, TopologyLink> _linksByScope;
+    private readonly ILookup<string, TopologyLink> _peersByScope; // veths whose peer lives in a scope other than their own
+    private readonly Dictionary<string, List<(string Link, IPPrefix Address)>> _addressesByScope = new(StringComparer.Ordinal);
+    private readonly ILookup<string, TopologyRoute> _routesByScope;
+    private readonly Dictionary<string, int> _scopeIndex = new(StringComparer.Ordinal);
+
     /// <summary>Creates the controller for a validated topology.</summary>
     public TopologyController(TopologySpec topology, ControllerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
         _topology = topology;
         StatePath = Path.Combine((options ?? new ControllerOptions()).StateDirectory, topology.Name);
+        _linksByScope = topology.Links.ToLookup(l => ScopeOf(l.Namespace), StringComparer.Ordinal);
+        _peersByScope = topology.Links.Where(l => l.Peer is not null && !Same(PeerScope(l), ScopeOf(l.Namespace))).ToLookup(PeerScope, StringComparer.Ordinal);
+        _routesByScope = topology.Routes.ToLookup(r => ScopeOf(r.Namespace), StringComparer.Ordinal);
+        foreach (var link in topology.Links)
+        {
+            AddressList(ScopeOf(link.Namespace)).AddRange(link.Addresses.Select(a => (link.Name, a)));
+            if (link.Peer is { } peer)
+            {
+                AddressList(PeerScope(link)).AddRange(peer.Addresses.Select(a => (peer.Name, a)));
+            }
+        }
+
+        _scopeIndex[Host] = 0;
+        for (var i = 0; i < topology.Namespaces.Count; i++)
+        {
+            _scopeIndex[topology.Namespaces[i].Name] = i + 1;
+        }
     }
 
     /// <summary>This topology's state directory (<c>STATE/NAME</c>).</summary>
@@ -140,8 +164,8 @@ public sealed class TopologyController
                 if (stage == Stages.Links)
                 {
                     // Veths whose peer's namespace is still to be created: apply creates them once it exists.
-                    found.AddRange(_topology.Links
-                        .Where(l => Same(ScopeOf(l.Namespace), scope) && session.Planned(stage, scope, "link " + l.Name))
+                    found.AddRange(_linksByScope[scope]
+                        .Where(l => session.Planned(stage, scope, "link " + l.Name))
                         .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
                 }
 
@@ -313,12 +337,13 @@ public sealed class TopologyController
         return new TopologyResult(lines, clock.Elapsed, null);
     }
 
-    /// <summary>Applies, then keeps every namespace converged with its own loop until <paramref name="cancellationToken"/>
-    /// is cancelled. Every pass report goes to <paramref name="onReport"/>.</summary>
-    public async Task<TopologyResult> RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    /// <summary>Keeps every namespace converged with its own loop until <paramref name="cancellationToken"/> is
+    /// cancelled; missing namespaces are created first. The loops' first passes converge whatever is left, so every
+    /// change made from here on shows in a pass report, and every pass report goes to <paramref name="onReport"/>.
+    /// Call <see cref="ApplyAsync"/> before it to show the initial state object by object.</summary>
+    public async Task RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loopOptions);
-        var first = await ApplyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         using var session = new Session(this, createMissing: true);
         var loops = Scopes.Where(session.Exists)
             .Select(scope => new ReconcileLoop(
@@ -357,7 +382,6 @@ public sealed class TopologyController
         }
 
         await Task.WhenAll(readers).ConfigureAwait(false);
-        return first;
     }
 
     private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls];
@@ -375,7 +399,18 @@ public sealed class TopologyController
         return results;
     }
 
-    private int ScopeIndex(string scope) => scope.Length == 0 ? 0 : 1 + _topology.Namespaces.ToList().FindIndex(n => Same(n.Name, scope));
+    private int ScopeIndex(string scope) => _scopeIndex[scope];
+
+    private List<(string Link, IPPrefix Address)> AddressList(string scope)
+    {
+        if (!_addressesByScope.TryGetValue(scope, out var list))
+        {
+            list = [];
+            _addressesByScope[scope] = list;
+        }
+
+        return list;
+    }
 
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.Ordinal);
 
@@ -439,7 +474,7 @@ public sealed class TopologyController
         switch (stage)
         {
             case Stages.Links:
-                foreach (var link in _topology.Links.Where(l => Same(ScopeOf(l.Namespace), scope)))
+                foreach (var link in _linksByScope[scope])
                 {
                     yield return ("link " + link.Name, Describe(link, scope));
                 }
@@ -518,32 +553,13 @@ public sealed class TopologyController
     };
 
     private string Describe(DesiredLink link, string scope) =>
-        _topology.Links.FirstOrDefault(l => Same(ScopeOf(l.Namespace), scope) && Same(l.Name, link.Name)) is { } t ? Describe(t, scope) : "link " + Qualify(scope, link.Name);
+        _linksByScope[scope].FirstOrDefault(l => Same(l.Name, link.Name)) is { } t ? Describe(t, scope) : "link " + Qualify(scope, link.Name);
 
-    private IEnumerable<(string Link, IPPrefix Address)> AddressesIn(string scope)
-    {
-        foreach (var link in _topology.Links)
-        {
-            if (Same(ScopeOf(link.Namespace), scope))
-            {
-                foreach (var a in link.Addresses)
-                {
-                    yield return (link.Name, a);
-                }
-            }
-
-            if (link.Peer is { } peer && Same(PeerScope(link), scope))
-            {
-                foreach (var a in peer.Addresses)
-                {
-                    yield return (peer.Name, a);
-                }
-            }
-        }
-    }
+    private List<(string Link, IPPrefix Address)> AddressesIn(string scope) =>
+        _addressesByScope.TryGetValue(scope, out var list) ? list : [];
 
     private IEnumerable<DesiredRoute> RoutesIn(string scope) =>
-        _topology.Routes.Where(r => Same(ScopeOf(r.Namespace), scope)).Select(r => new DesiredRoute
+        _routesByScope[scope].Select(r => new DesiredRoute
         {
             Destination = r.To,
             Gateway = r.Via,
@@ -554,7 +570,7 @@ public sealed class TopologyController
         });
 
     private IEnumerable<DesiredSysctl> SysctlsIn(string scope) =>
-        _topology.Namespaces.Where(n => Same(n.Name, scope)).SelectMany(n => n.Sysctls).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
+        (_scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Sysctls : []).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
 
     /// <summary>The namespaces, handles and sources of one plan, apply or destroy; disposing closes them.</summary>
     private sealed class Session : IDisposable
@@ -643,14 +659,13 @@ public sealed class TopologyController
 
         private IReconcileSource? Build(int stage, string scope)
         {
-            var t = _owner._topology;
             var handle = HandleOf(scope);
             switch (stage)
             {
                 case Stages.Links:
                     var desired = new List<DesiredLink>();
                     var pending = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var link in _empty ? [] : t.Links.Where(l => Same(ScopeOf(l.Namespace), scope)))
+                    foreach (var link in _empty ? [] : _owner._linksByScope[scope])
                     {
                         var peerScope = PeerScope(link);
                         if (link.Kind == TopologyLinkKind.Veth && !Same(peerScope, scope) && !Exists(peerScope))
@@ -663,7 +678,7 @@ public sealed class TopologyController
                     }
 
                     _pendingPeers[scope] = pending;
-                    var claimed = _empty ? [] : t.Links.Where(l => l.Peer is not null && Same(PeerScope(l), scope) && !Same(ScopeOf(l.Namespace), scope)).Select(l => l.Peer!.Name);
+                    var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
                         Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),

@@ -138,22 +138,7 @@ internal static class ReconcileBench
         }
         finally
         {
-            foreach (var s in sources)
-            {
-                s.Dispose();
-            }
-
-            foreach (var h in handles)
-            {
-                h.Dispose();
-            }
-
-            foreach (var ns in namespaces)
-            {
-                var name = ns.Name!;
-                ns.Dispose();
-                NetworkNamespace.Delete(name);
-            }
+            Teardown(sources, handles, namespaces);
         }
     }
 
@@ -236,22 +221,7 @@ internal static class ReconcileBench
                 loop.Dispose();
             }
 
-            foreach (var s in sources)
-            {
-                s.Dispose();
-            }
-
-            foreach (var h in handles)
-            {
-                h.Dispose();
-            }
-
-            foreach (var ns in namespaces)
-            {
-                var name = ns.Name!;
-                ns.Dispose();
-                NetworkNamespace.Delete(name);
-            }
+            Teardown(sources, handles, namespaces);
         }
     }
 
@@ -260,6 +230,27 @@ internal static class ReconcileBench
         await foreach (var e in handle.MonitorAsync(MonitorGroups.Links | MonitorGroups.Addresses | MonitorGroups.Routes, cancellationToken: cancellationToken))
         {
             yield return e;
+        }
+    }
+
+    /// <summary>Sources, then handles (an open socket keeps a namespace alive), then the namespaces themselves.</summary>
+    private static void Teardown(IEnumerable<IDisposable> sources, List<NetlinkHandle> handles, List<NetworkNamespace> namespaces)
+    {
+        foreach (var s in sources)
+        {
+            s.Dispose();
+        }
+
+        foreach (var h in handles)
+        {
+            h.Dispose();
+        }
+
+        foreach (var ns in namespaces)
+        {
+            var name = ns.Name!;
+            ns.Dispose();
+            NetworkNamespace.Delete(name);
         }
     }
 

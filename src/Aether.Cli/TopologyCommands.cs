@@ -194,7 +194,8 @@ internal static class TopologyCommands
         }
 
         using var held = TopologyLock.Acquire(topology.Name);
-        var result = await WithProgressAsync(controller, topology, Verb.Apply, json, (c, p) => c.ApplyAsync(p, ct), ct).ConfigureAwait(false);
+        var planned = await controller.PlanAsync(ct).ConfigureAwait(false); // under the lock: nobody applies meanwhile
+        var result = await WithProgressAsync(controller, topology, Verb.Apply, json, planned.Lines.Count, (c, p) => c.ApplyAsync(planned, p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Apply, json);
     }
 
@@ -225,7 +226,7 @@ internal static class TopologyCommands
 
         using var held = TopologyLock.Acquire(topology.Name);
         var controller = new TopologyController(topology, Options(stateDir));
-        var result = await WithProgressAsync(controller, topology, Verb.Destroy, json, (c, p) => c.DestroyAsync(p, ct), ct).ConfigureAwait(false);
+        var result = await WithProgressAsync(controller, topology, Verb.Destroy, json, total: null, (c, p) => c.DestroyAsync(p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Destroy, json);
     }
 
@@ -345,20 +346,21 @@ internal static class TopologyCommands
         TopologySpec topology,
         Verb verb,
         bool json,
+        int? total,
         Func<TopologyController, IProgress<ChangeLine>, Task<TopologyResult>> work,
         CancellationToken ct)
     {
         var printed = 0;
         TopologyResult result;
         var (command, label) = verb == Verb.Destroy ? ("destroy", "destroying") : ("apply", "applying");
-        if (!json && !Console.IsOutputRedirected && (await controller.PlanAsync(ct).ConfigureAwait(false)).Lines.Count is var total && total > ProgressThreshold)
+        if (!json && !Console.IsOutputRedirected && (total ?? (await controller.PlanAsync(ct).ConfigureAwait(false)).Lines.Count) is var count && count > ProgressThreshold)
         {
             result = null!;
             await AnsiConsole.Progress()
                 .AutoClear(true)
                 .StartAsync(async ctx =>
                 {
-                    var task = ctx.AddTask(label, maxValue: total);
+                    var task = ctx.AddTask(label, maxValue: count);
                     result = await work(controller, new LineProgress(_ => task.Increment(1))).ConfigureAwait(false);
                     task.Value = task.MaxValue;
                 }).ConfigureAwait(false);

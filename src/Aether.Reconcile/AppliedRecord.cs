@@ -18,12 +18,23 @@ public sealed record AppliedEntry(string Value, string? Original = null);
 public sealed class AppliedRecord
 {
     private readonly Dictionary<string, AppliedEntry> _entries;
-    private readonly Lock _lock = new();
+    private readonly Lock _lock;
+    private readonly AppliedRecordStore? _store;
 
     private AppliedRecord(string? path, Dictionary<string, AppliedEntry> entries)
     {
         FilePath = path;
         _entries = entries;
+        _lock = new Lock();
+    }
+
+    /// <summary>A section of <paramref name="store"/>: it shares the store's lock and file.</summary>
+    internal AppliedRecord(AppliedRecordStore store, Dictionary<string, AppliedEntry> entries, Lock storeLock)
+    {
+        FilePath = store.FilePath;
+        _entries = entries;
+        _lock = storeLock;
+        _store = store;
     }
 
     /// <summary>The file the record is written through to, or null for a record kept in memory only.</summary>
@@ -155,6 +166,12 @@ public sealed class AppliedRecord
 
     private void Save()
     {
+        if (_store is not null)
+        {
+            _store.Changed(); // under the store's lock, which is ours
+            return;
+        }
+
         if (FilePath is null)
         {
             return;
@@ -184,6 +201,7 @@ public enum ConflictPolicy
 
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(Dictionary<string, AppliedEntry>))]
+[JsonSerializable(typeof(Dictionary<string, Dictionary<string, AppliedEntry>>))]
 internal sealed partial class AppliedRecordJson : JsonSerializerContext
 {
 }

@@ -5,7 +5,7 @@ namespace Aether.Reconcile;
 /// against what is wanted (pure), apply the plan step by step, and optionally subscribe to change hints.
 /// </summary>
 /// <typeparam name="TState">What <see cref="ObserveAsync"/> reads.</typeparam>
-public abstract class Source<TState> : IReconcileSource
+public abstract class Source<TState> : IReconcileSource, ISplitPassSource
 {
     /// <summary>A short name for logs and reports (<c>links in blue</c>).</summary>
     public abstract string Name { get; }
@@ -26,10 +26,23 @@ public abstract class Source<TState> : IReconcileSource
     public virtual IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => null;
 
     /// <summary>One pass: observe, diff, apply in order, stop at the first failure and report the rest as pending.</summary>
-    public async Task<PassResult> RunPassAsync(CancellationToken cancellationToken)
+    public async Task<PassResult> RunPassAsync(CancellationToken cancellationToken) =>
+        await ApplyPlanAsync(await PlanPassAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The first half of a pass: observe and diff.</summary>
+    public async Task<Plan> PlanPassAsync(CancellationToken cancellationToken) =>
+        Diff(await ObserveAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The second half of a pass: <see cref="Prepare"/>, then apply <paramref name="plan"/> in order, stop at
+    /// the first failure and report the rest as pending.</summary>
+    public async Task<PassResult> ApplyPlanAsync(Plan plan, CancellationToken cancellationToken)
     {
-        var observed = await ObserveAsync(cancellationToken).ConfigureAwait(false);
-        var plan = Diff(observed);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Count > 0)
+        {
+            Prepare(plan);
+        }
+
         var applied = new List<Operation>(plan.Count);
         for (var i = 0; i < plan.Count; i++)
         {
@@ -47,6 +60,15 @@ public abstract class Source<TState> : IReconcileSource
 
         return new PassResult(plan, applied, [], null);
     }
+
+    /// <summary>Called before a plan is applied. Sources that keep a last-applied record write their intent here, in
+    /// one write (a thousand addresses: one file write, not a thousand), before the kernel is touched: a crash between
+    /// the two leaves a record of an object that may not exist, which the next pass recreates or forgets, never an
+    /// object of ours that no record knows. Recording what is recorded already changes nothing, so calling it twice
+    /// (a controller that prepares every namespace's plan in one write, then applies) costs nothing.</summary>
+    public virtual void Prepare(Plan plan)
+    {
+    }
 }
 
 /// <summary>The loop's view of a source: a name, a pass, and hints.</summary>
@@ -60,6 +82,21 @@ public interface IReconcileSource
 
     /// <summary>Change hints, or null for timer-only sources.</summary>
     IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken);
+}
+
+/// <summary>A source whose pass can be run in halves, so that a controller of many namespaces can plan them all,
+/// record every plan's intent in one write, and then apply them.</summary>
+public interface ISplitPassSource
+{
+    /// <summary>Observe and diff only: touches nothing.</summary>
+    Task<Plan> PlanPassAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records the intent of <paramref name="plan"/> (sources with a last-applied record), touching no
+    /// kernel object.</summary>
+    void Prepare(Plan plan);
+
+    /// <summary>Applies a plan made by <see cref="PlanPassAsync"/> (after <see cref="Prepare"/>).</summary>
+    Task<PassResult> ApplyPlanAsync(Plan plan, CancellationToken cancellationToken);
 }
 
 /// <summary>What one pass did.</summary>

@@ -135,7 +135,7 @@ public sealed class TopologyController
     public async Task<TopologyResult> PlanAsync(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        using var session = new Session(this, createMissing: false);
+        using var session = new Session(this, OpenStore(), createMissing: false);
         using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
         var lines = new List<ChangeLine>();
         foreach (var ns in _topology.Namespaces)
@@ -181,13 +181,30 @@ public sealed class TopologyController
 
     /// <summary>Makes the kernel match the topology. A conflict anywhere (someone else's object where ours should
     /// be) stops it before anything is touched; a failure stops it at the failing operation, with the kernel's text.</summary>
-    public async Task<TopologyResult> ApplyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<TopologyResult> ApplyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default) =>
+        await ApplyAsync(await PlanAsync(cancellationToken).ConfigureAwait(false), progress, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Applies after <paramref name="plan"/>, a <see cref="PlanAsync"/> made just before (a caller that
+    /// shows a plan first does not pay for a second one). A plan with conflicts stops here; a plan that is all in
+    /// sync is the answer (it was read from the kernel a moment ago); anything else is applied stage by stage, each
+    /// stage observed afresh.</summary>
+    public async Task<TopologyResult> ApplyAsync(TopologyResult plan, IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         var clock = Stopwatch.StartNew();
-        var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
         if (plan.Conflicts > 0)
         {
-            return new TopologyResult(plan.Lines, clock.Elapsed, $"{plan.Conflicts} conflict(s) with objects that are not ours: nothing was changed");
+            return plan with { Elapsed = plan.Elapsed + clock.Elapsed, Error = $"{plan.Conflicts} conflict(s) with objects that are not ours: nothing was changed" };
+        }
+
+        if (plan.InSync)
+        {
+            foreach (var line in plan.Lines)
+            {
+                progress?.Report(line);
+            }
+
+            return plan with { Elapsed = plan.Elapsed + clock.Elapsed };
         }
 
         var lines = new List<ChangeLine>();
@@ -197,7 +214,8 @@ public sealed class TopologyController
             progress?.Report(line);
         }
 
-        using var session = new Session(this, createMissing: true);
+        var store = OpenStore();
+        using var session = new Session(this, store, createMissing: true);
         foreach (var created in session.Created)
         {
             Report(new ChangeLine(ChangeKind.Create, "namespace " + created, created, null));
@@ -209,36 +227,54 @@ public sealed class TopologyController
         }
 
         // Stage by stage (every namespace's links before any address: a veth made from one namespace puts its peer
-        // in another), the namespaces of a stage in parallel; a failure stops apply after its stage.
+        // in another), the namespaces of a stage in parallel; a failure stops apply after its stage. Each stage is
+        // planned everywhere first, every plan's intent is recorded in one write, and then the plans are applied
+        // (their record changes written once more, at the end of the stage).
         var progressLock = new Lock();
         foreach (var stage in StageOrder)
         {
-            var failures = new string?[_topology.Namespaces.Count + 1];
-            var parts = await PerScopeAsync(async scope =>
+            var plans = await PerScopeAsync(async scope => session.SourceFor(stage, scope) is ISplitPassSource source
+                ? (source, await source.PlanPassAsync(cancellationToken).ConfigureAwait(false))
+                : ((ISplitPassSource, Plan)?)null, cancellationToken).ConfigureAwait(false);
+            using (store.Defer())
             {
-                if (session.SourceFor(stage, scope) is not { } source)
+                foreach (var (source, stagePlan) in plans.OfType<(ISplitPassSource, Plan)>())
                 {
-                    return [];
+                    source.Prepare(stagePlan);
                 }
+            }
 
-                var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                var done = LinesOf(stage, scope, result.Plan, result.Applied, session).ToList();
-                lock (progressLock)
+            var failures = new string?[plans.Length];
+            List<ChangeLine>[] parts;
+            using (store.Defer())
+            {
+                parts = await PerScopeAsync(async scope =>
                 {
-                    foreach (var line in done)
+                    if (plans[ScopeIndex(scope)] is not var (source, stagePlan))
                     {
-                        progress?.Report(line);
+                        return [];
                     }
-                }
 
-                if (result.Error is not null)
-                {
-                    var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
-                    failures[ScopeIndex(scope)] = failed + result.Error.Message;
-                }
+                    var result = await source.ApplyPlanAsync(stagePlan, cancellationToken).ConfigureAwait(false);
+                    var done = LinesOf(stage, scope, result.Plan, result.Applied, session).ToList();
+                    lock (progressLock)
+                    {
+                        foreach (var line in done)
+                        {
+                            progress?.Report(line);
+                        }
+                    }
 
-                return done;
-            }, cancellationToken).ConfigureAwait(false);
+                    if (result.Error is not null)
+                    {
+                        var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
+                        failures[ScopeIndex(scope)] = failed + result.Error.Message;
+                    }
+
+                    return done;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var part in parts)
             {
                 lines.AddRange(part);
@@ -246,11 +282,11 @@ public sealed class TopologyController
 
             if (failures.FirstOrDefault(f => f is not null) is { } failure)
             {
-                return new TopologyResult(lines, clock.Elapsed, failure);
+                return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, failure);
             }
         }
 
-        return new TopologyResult(lines, clock.Elapsed, null);
+        return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, null);
     }
 
     /// <summary>Removes what this topology owns and nothing else: owned namespaces are deleted whole (the kernel tears
@@ -266,7 +302,8 @@ public sealed class TopologyController
             progress?.Report(line);
         }
 
-        var owned = NamespaceRecord();
+        var store = OpenStore();
+        var owned = NamespaceRecord(store);
         var deleted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var ns in _topology.Namespaces)
         {
@@ -296,7 +333,7 @@ public sealed class TopologyController
             Report(new ChangeLine(ChangeKind.Delete, "link " + name, null, "with its peer's namespace"));
         }
 
-        using (var session = new Session(this, createMissing: false, empty: true))
+        using (var session = new Session(this, store, createMissing: false, empty: true))
         {
             foreach (var scope in Scopes.Where(s => !deleted.Contains(s) && session.Exists(s)))
             {
@@ -340,11 +377,11 @@ public sealed class TopologyController
     /// <summary>Keeps every namespace converged with its own loop until <paramref name="cancellationToken"/> is
     /// cancelled; missing namespaces are created first. The loops' first passes converge whatever is left, so every
     /// change made from here on shows in a pass report, and every pass report goes to <paramref name="onReport"/>.
-    /// Call <see cref="ApplyAsync"/> before it to show the initial state object by object.</summary>
+    /// Call <see cref="ApplyAsync(IProgress{ChangeLine}?, CancellationToken)"/> before it to show the initial state object by object.</summary>
     public async Task RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loopOptions);
-        using var session = new Session(this, createMissing: true);
+        using var session = new Session(this, OpenStore(), createMissing: true);
         var loops = Scopes.Where(session.Exists)
             .Select(scope => new ReconcileLoop(
                 new SourceGroup(
@@ -390,10 +427,10 @@ public sealed class TopologyController
     private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
 
     /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
-    private async Task<List<ChangeLine>[]> PerScopeAsync(Func<string, Task<List<ChangeLine>>> work, CancellationToken cancellationToken)
+    private async Task<T[]> PerScopeAsync<T>(Func<string, Task<T>> work, CancellationToken cancellationToken)
     {
         var scopes = Scopes.ToArray();
-        var results = new List<ChangeLine>[scopes.Length];
+        var results = new T[scopes.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, scopes.Length), options, async (i, _) => results[i] = await work(scopes[i]).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
@@ -424,10 +461,14 @@ public sealed class TopologyController
 
     private static string PeerScope(TopologyLink link) => link.Peer?.Namespace ?? ScopeOf(link.Namespace);
 
-    private AppliedRecord NamespaceRecord() => AppliedRecord.Open(Path.Combine(StatePath, "namespaces.json"));
+    /// <summary>Every record of this topology, in one file: the namespaces it created, and per namespace (and the
+    /// host) the addresses, routes and sysctls it applied.</summary>
+    private AppliedRecordStore OpenStore() => AppliedRecordStore.Open(Path.Combine(StatePath, "records.json"));
 
-    private AppliedRecord RecordOf(string scope, string what) =>
-        AppliedRecord.Open(Path.Combine(StatePath, scope.Length == 0 ? "host" : "netns-" + scope, what + ".json"));
+    private static AppliedRecord NamespaceRecord(AppliedRecordStore store) => store.Section("namespaces");
+
+    private static AppliedRecord RecordOf(AppliedRecordStore store, string scope, string what) =>
+        store.Section((scope.Length == 0 ? "host" : "netns " + scope) + " " + what);
 
     private static async Task<Plan> DiffAsync(IReconcileSource source, CancellationToken cancellationToken) => source switch
     {
@@ -577,22 +618,25 @@ public sealed class TopologyController
     {
         private readonly TopologyController _owner;
         private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
+        private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), Lazy<IReconcileSource?>> _sources = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
         private readonly bool _empty;
+        private readonly AppliedRecordStore _store;
 
-        public Session(TopologyController owner, bool createMissing, bool empty = false)
+        public Session(TopologyController owner, AppliedRecordStore store, bool createMissing, bool empty = false)
         {
             _owner = owner;
+            _store = store;
             _empty = empty;
-            _namespaces[Host] = NetworkNamespace.OpenCurrent();
+            Add(Host, NetworkNamespace.OpenCurrent());
             var missing = new List<string>();
             foreach (var ns in owner._topology.Namespaces)
             {
                 if (NetworkNamespace.Exists(ns.Name))
                 {
-                    _namespaces[ns.Name] = NetworkNamespace.Open(ns.Name);
+                    Add(ns.Name, NetworkNamespace.Open(ns.Name));
                 }
                 else
                 {
@@ -607,11 +651,29 @@ public sealed class TopologyController
 
             // Recorded first, all in one write: a crash before the creations leaves a record of namespaces that may
             // not exist (harmless), never a namespace nobody knows is ours.
-            owner.NamespaceRecord().SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
-            foreach (var name in missing)
+            NamespaceRecord(store).SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
+
+            // Several at once (the kernel sets a new namespace up partly in parallel); a failure stops the rest and
+            // leaves those made so far to be closed with the session.
+            var made = new NetworkNamespace?[missing.Count];
+            try
             {
-                _namespaces[name] = NetworkNamespace.Create(name);
-                Created.Add(name);
+                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetworkNamespace.Create(missing[i]));
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
+            }
+            finally
+            {
+                for (var i = 0; i < missing.Count; i++)
+                {
+                    if (made[i] is { } ns)
+                    {
+                        Add(missing[i], ns);
+                        Created.Add(missing[i]);
+                    }
+                }
             }
         }
 
@@ -654,6 +716,15 @@ public sealed class TopologyController
             }
         }
 
+        /// <summary>The session's handle in <paramref name="ns"/>, one of its namespaces.</summary>
+        private NetlinkHandle HandleAt(NetworkNamespace ns) => HandleOf(_scopes[ns]);
+
+        private void Add(string scope, NetworkNamespace ns)
+        {
+            _namespaces[scope] = ns;
+            _scopes[ns] = scope;
+        }
+
         private NetlinkHandle HandleOf(string scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
 
@@ -681,14 +752,15 @@ public sealed class TopologyController
                     var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
+                        PeerHandles = HandleAt,
                         Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stages.Addresses:
-                    return new AddressSource(handle, _owner.RecordOf(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
+                    return new AddressSource(handle, RecordOf(_store, scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
                 case Stages.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = _owner.RecordOf(scope, "routes") });
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes") });
                 case Stages.Sysctls when scope.Length > 0:
-                    return new SysctlSource(_namespaces[scope], _owner.RecordOf(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
+                    return new SysctlSource(_namespaces[scope], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
                 default:
                     return null;
             }

@@ -122,6 +122,16 @@ public sealed class AddressSource : Source<AddressObservation>
     public override Plan Diff(AddressObservation observed) => Diff(_desired, _policy, observed);
 
     /// <inheritdoc/>
+    public override void Prepare(Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        // Up to the first conflict: a pass stops there (it is refused), so nothing after it is meant to happen.
+        _record.SetMany(plan.TakeWhile(op => !op.Conflict).OfType<AddressOperation>()
+            .Where(op => op is { Kind: OperationKind.Create, Index: > 0 })
+            .Select(op => KeyValuePair.Create(op.Key, new AppliedEntry(op.Address.ToString()))));
+    }
+
+    /// <inheritdoc/>
     public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
     {
         var op = operation as AddressOperation ?? throw new ArgumentException($"not an address operation: {operation}", nameof(operation));

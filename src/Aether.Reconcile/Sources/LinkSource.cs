@@ -134,6 +134,11 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     /// overruns its buffer yields an overrun event, which is a hint like any other: the next pass reads the truth.</summary>
     public MonitorOptions? HintOptions { get; init; }
 
+    /// <summary>Gives the handle for a peer's (or an origin's) namespace, for a caller that has one open there already
+    /// (a controller with a handle per namespace); the source does not own what it gives. Null: the source opens its
+    /// own, once per namespace.</summary>
+    public Func<NetworkNamespace, NetlinkHandle>? PeerHandles { get; init; }
+
     /// <summary>Links in this namespace that carry the mark but are another source's: the peers of veths managed
     /// from another namespace. They are never deleted here as "no longer desired".</summary>
     public IReadOnlySet<string> Claimed { get; init; } = new HashSet<string>(StringComparer.Ordinal);
@@ -570,6 +575,11 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
     private NetlinkHandle PeerHandle(NetworkNamespace ns)
     {
+        if (PeerHandles is { } given)
+        {
+            return given(ns);
+        }
+
         lock (_lock)
         {
             if (!_peerHandles.TryGetValue(ns.Inode, out var handle))

@@ -368,6 +368,16 @@ public sealed class RouteSource : Source<RouteObservation>
     }
 
     /// <inheritdoc/>
+    public override void Prepare(Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        // Up to the first conflict: a pass stops there (it is refused), so nothing after it is meant to happen.
+        _record.SetMany(plan.TakeWhile(op => !op.Conflict).OfType<RouteOperation>()
+            .Where(op => op is { Kind: not OperationKind.Delete, MissingDevice: null, Route: not null })
+            .Select(op => KeyValuePair.Create(op.Target, new AppliedEntry(op.Route!.ToString()))));
+    }
+
+    /// <inheritdoc/>
     public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
     {
         var op = operation as RouteOperation ?? throw new ArgumentException($"not a route operation: {operation}", nameof(operation));

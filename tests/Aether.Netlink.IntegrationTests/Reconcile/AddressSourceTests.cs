@@ -66,6 +66,30 @@ public sealed class AddressSourceTests : NamespaceTest
         Assert.True(pass.Plan.IsEmpty && pass.Error is null, $"expected an empty plan, got: {string.Join("; ", pass.Plan)} ({pass.Error?.Message})");
 
     [Fact]
+    public async Task Intent_is_recorded_before_the_kernel_is_touched_and_an_intent_never_carried_out_is_forgotten()
+    {
+        var source = Source(Desired());
+        var plan = await source.PlanPassAsync(CancellationToken.None);
+        source.Prepare(plan);
+        Assert.True(Owns(A, V4) && Owns(A, V6) && Owns(B, OnB), "prepare records every create in the plan");
+        Assert.DoesNotContain("10.50.0.1/24", await IpAddrsAsync(A)); // nothing applied yet
+
+        // A crash here: the next controller no longer wants the addresses; what was recorded but never made is
+        // forgotten, and nothing is deleted.
+        var after = await CleanPassAsync(Source());
+        Assert.All(after.Applied, op => Assert.True(((AddressOperation)op).RecordOnly, op.ToString()));
+        Assert.Equal(0, _record.Count);
+
+        // Carried out: the record already says so, and applying says the same.
+        var again = Source(Desired());
+        var result = await again.ApplyPlanAsync(await again.PlanPassAsync(CancellationToken.None), CancellationToken.None);
+        Assert.Null(result.Error);
+        Assert.Contains("10.50.0.1/24", await IpAddrsAsync(A));
+        Assert.True(Owns(A, V4) && Owns(B, OnB));
+        AssertNothingToDo(await PassAsync(again));
+    }
+
+    [Fact]
     public async Task A_pass_adds_IPv4_and_IPv6_and_records_them_then_the_next_finds_nothing_to_do()
     {
         var source = Source(Desired());

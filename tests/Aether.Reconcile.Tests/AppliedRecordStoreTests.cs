@@ -1,0 +1,96 @@
+using System.Text.Json;
+
+namespace Aether.Reconcile.Tests;
+
+public sealed class AppliedRecordStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("aether-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void Sections_are_kept_apart_in_one_file_and_read_back()
+    {
+        var path = PathOf("sub/records.json");
+        var store = AppliedRecordStore.Open(path);
+        store.Section("netns blue addresses").Set("address eth0 10.0.0.1/24", new AppliedEntry("10.0.0.1/24"));
+        store.Section("netns red addresses").Set("address eth0 10.0.0.1/24", new AppliedEntry("10.0.0.9/24"));
+        store.Section("netns red sysctls").Set("sysctl net/ipv4/ip_forward", new AppliedEntry("1", Original: "0"));
+        Assert.Same(store.Section("netns red addresses"), store.Section("netns red addresses"));
+
+        var reread = AppliedRecordStore.Open(path);
+        Assert.True(reread.Section("netns blue addresses").TryGet("address eth0 10.0.0.1/24", out var blue));
+        Assert.Equal("10.0.0.1/24", blue.Value);
+        Assert.True(reread.Section("netns red addresses").TryGet("address eth0 10.0.0.1/24", out var red));
+        Assert.Equal("10.0.0.9/24", red.Value);
+        Assert.True(reread.Section("netns red sysctls").TryGet("sysctl net/ipv4/ip_forward", out var forward));
+        Assert.Equal(new AppliedEntry("1", "0"), forward);
+        Assert.Equal(0, reread.Section("netns green addresses").Count);
+        Assert.Equal(path, reread.Section("netns blue addresses").FilePath);
+    }
+
+    [Fact]
+    public void A_deferral_writes_once_when_the_last_one_ends()
+    {
+        var path = PathOf("records.json");
+        var store = AppliedRecordStore.Open(path);
+        var outer = store.Defer();
+        var inner = store.Defer();
+        Parallel.For(0, 200, i => store.Section($"netns n{i % 10} addresses").Set($"address eth0 10.0.{i}.1/24", new AppliedEntry($"10.0.{i}.1/24")));
+        Assert.False(File.Exists(path));
+        inner.Dispose();
+        inner.Dispose(); // twice is once
+        Assert.False(File.Exists(path));
+        outer.Dispose();
+        Assert.True(File.Exists(path));
+
+        var reread = AppliedRecordStore.Open(path);
+        Assert.Equal(200, Enumerable.Range(0, 10).Sum(i => reread.Section($"netns n{i} addresses").Count));
+    }
+
+    [Fact]
+    public void Without_a_deferral_every_change_is_written_at_once_and_nothing_unchanged_is_rewritten()
+    {
+        var path = PathOf("records.json");
+        var store = AppliedRecordStore.Open(path);
+        var record = store.Section("host routes");
+        record.Set("route 254 10.1.0.0/24 metric 0", new AppliedEntry("10.1.0.0/24 via 10.0.0.2"));
+        Assert.Equal(1, AppliedRecordStore.Open(path).Section("host routes").Count);
+        var written = File.GetLastWriteTimeUtc(path);
+        using (store.Defer())
+        {
+            record.Set("route 254 10.1.0.0/24 metric 0", new AppliedEntry("10.1.0.0/24 via 10.0.0.2")); // the same: no write
+        }
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+        Assert.True(record.Remove("route 254 10.1.0.0/24 metric 0"));
+        Assert.Equal(0, AppliedRecordStore.Open(path).Section("host routes").Count);
+    }
+
+    [Fact]
+    public void Empty_sections_are_not_written()
+    {
+        var path = PathOf("records.json");
+        var store = AppliedRecordStore.Open(path);
+        store.Section("netns a addresses").Set("k", new AppliedEntry("v"));
+        store.Section("netns b addresses").Set("k", new AppliedEntry("v"));
+        store.Section("netns b addresses").Remove("k");
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        Assert.Equal(["netns a addresses"], json.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_store_is_refused_with_its_path()
+    {
+        var path = PathOf("records.json");
+        File.WriteAllText(path, "[1, 2]");
+        var ex = Assert.Throws<InvalidDataException>(() => AppliedRecordStore.Open(path));
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+
+        File.WriteAllText(path, """{"host addresses": {"k": {"Original": "x"}}}""");
+        ex = Assert.Throws<InvalidDataException>(() => AppliedRecordStore.Open(path));
+        Assert.Contains("'k' has no value", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -33,20 +33,7 @@ public static class PassCache
             return links;
         }
 
-        // A dump the kernel interrupted (its table changed while it was read: a namespace being torn down, a burst)
-        // is read again; only a third interruption in a row fails the pass (and the loop retries it).
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                links = await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (DumpInterruptedException<Link>) when (attempt < 3)
-            {
-            }
-        }
-
+        links = await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false); // an interrupted dump is read again by the handle
         cache?.TryAdd(handle, links);
         return links;
     }

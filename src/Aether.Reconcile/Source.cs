@@ -44,21 +44,46 @@ public abstract class Source<TState> : IReconcileSource, ISplitPassSource
         }
 
         var applied = new List<Operation>(plan.Count);
-        for (var i = 0; i < plan.Count; i++)
+        for (var i = 0; i < plan.Count;)
         {
+            ApplyOutcome outcome;
             try
             {
-                await ApplyAsync(plan[i], cancellationToken).ConfigureAwait(false);
+                outcome = await ApplyFromAsync(plan, i, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not NamespaceGoneException)
             {
                 return new PassResult(plan, applied, plan.Skip(i).ToList(), ex);
             }
 
-            applied.Add(plan[i]);
+            if (outcome.Consumed < 1 || i + outcome.Consumed > plan.Count)
+            {
+                throw new InvalidOperationException($"{Name}: applying from operation {i} consumed {outcome.Consumed} of {plan.Count - i}");
+            }
+
+            applied.AddRange(outcome.Applied);
+            var next = i + outcome.Consumed;
+            if (outcome.Error is not null)
+            {
+                // What the batch did not carry out (the failed operation first), then everything after it.
+                var done = outcome.Applied.ToHashSet();
+                return new PassResult(plan, applied, [.. plan.Skip(i).Take(outcome.Consumed).Where(op => !done.Contains(op)), .. plan.Skip(next)], outcome.Error);
+            }
+
+            i = next;
         }
 
         return new PassResult(plan, applied, [], null);
+    }
+
+    /// <summary>Applies <c>plan[start]</c> and, in a source that can, operations after it that go to the kernel
+    /// together (one batch of requests instead of one round trip each). The default applies one operation with
+    /// <see cref="ApplyAsync"/>; a failure may be thrown (nothing of it was applied) or returned in the outcome.</summary>
+    protected virtual async Task<ApplyOutcome> ApplyFromAsync(Plan plan, int start, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        await ApplyAsync(plan[start], cancellationToken).ConfigureAwait(false);
+        return new ApplyOutcome(1, [plan[start]], null);
     }
 
     /// <summary>Called before a plan is applied. Sources that keep a last-applied record write their intent here, in
@@ -98,6 +123,12 @@ public interface ISplitPassSource
     /// <summary>Applies a plan made by <see cref="PlanPassAsync"/> (after <see cref="Prepare"/>).</summary>
     Task<PassResult> ApplyPlanAsync(Plan plan, CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="Source{TState}"/>'s <c>ApplyFromAsync</c> did.</summary>
+/// <param name="Consumed">How many operations of the plan it took, from where it started.</param>
+/// <param name="Applied">Those of them carried out, in plan order.</param>
+/// <param name="Error">The first failure among them, or null.</param>
+public readonly record struct ApplyOutcome(int Consumed, IReadOnlyList<Operation> Applied, Exception? Error);
 
 /// <summary>What one pass did.</summary>
 /// <param name="Plan">The plan the diff produced: its length is the drift found.</param>

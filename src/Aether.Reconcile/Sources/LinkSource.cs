@@ -317,6 +317,73 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         }
     }
 
+    /// <summary>Consecutive creations of links that need no other link's ifindex (no master, no parent) go to the
+    /// kernel as one batch: each creation with our mark right after it (the kernel takes no alias in a create request)
+    /// and, for a veth whose peer stays here, the peer's mark and state; then the peers in other namespaces get theirs,
+    /// each on its namespace's handle, several namespaces at once. A thousand veths into a thousand namespaces cost a
+    /// few sends instead of three thousand round trips.</summary>
+    protected override async Task<ApplyOutcome> ApplyFromAsync(Plan plan, int start, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var run = 0;
+        while (start + run < plan.Count && plan[start + run] is LinkOperation { Kind: OperationKind.Create, Conflict: false, Link: { Master: null, Parent: null } })
+        {
+            run++;
+        }
+
+        if (run < 2)
+        {
+            return await base.ApplyFromAsync(plan, start, cancellationToken).ConfigureAwait(false);
+        }
+
+        var ops = plan.Skip(start).Take(run).Cast<LinkOperation>().ToArray();
+        var errors = new Exception?[ops.Length];
+        var firstEntry = new int[ops.Length + 1];
+        using (var batch = _handle.CreateBatch())
+        {
+            for (var i = 0; i < ops.Length; i++)
+            {
+                var want = ops[i].Link!;
+                firstEntry[i] = batch.Count;
+                batch.CreateLink(new LinkSpec(want.Name, want.Kind) { Up = want.Up, Mtu = want.Mtu });
+                batch.SetLink(want.Name, new LinkChange { Alias = Mark });
+                if (want.Kind is Veth { PeerName: { } peerName, PeerNamespace: null })
+                {
+                    batch.SetLink(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark });
+                }
+            }
+
+            firstEntry[ops.Length] = batch.Count;
+            var result = await batch.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < ops.Length; i++)
+            {
+                for (var e = firstEntry[i]; e < firstEntry[i + 1] && errors[i] is null; e++)
+                {
+                    errors[i] = result.Errors[e];
+                }
+            }
+        }
+
+        // The peers that live in other namespaces: their mark, and up (the kernel creates a peer down).
+        var remote = Enumerable.Range(0, ops.Length).Where(i => errors[i] is null && ops[i].Link!.Kind is Veth { PeerNamespace: not null }).ToArray();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(remote, options, async (i, ct) =>
+        {
+            var want = ops[i].Link!;
+            try
+            {
+                await PeerHandleOf(want).SetLinkAsync(((Veth)want.Kind).PeerName!, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, ct).ConfigureAwait(false);
+            }
+            catch (NetlinkException ex)
+            {
+                errors[i] = ex;
+            }
+        }).ConfigureAwait(false);
+
+        var applied = Enumerable.Range(0, ops.Length).Where(i => errors[i] is null).Select(i => (Operation)ops[i]).ToList();
+        return new ApplyOutcome(run, applied, errors.FirstOrDefault(e => e is not null));
+    }
+
     /// <inheritdoc/>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
 

@@ -68,6 +68,28 @@ public sealed class LinkSourceTests : SandboxTest
     }
 
     [Fact]
+    public async Task Creations_sent_together_report_each_one_and_a_failure_in_the_middle_leaves_the_others_made()
+    {
+        // The veth's peer name is taken in B by a link that is not ours: its creation fails (EEXIST) between two that succeed.
+        await Ip.RunAsync("-n", _b.Name!, "link", "add", _peer, "type", "bridge");
+        var second = Box.Name("br2");
+        var source = Source(new DesiredLink(_bridge, new Bridge()), new DesiredLink(_veth, new Veth(_peer) { PeerNamespace = _b }), new DesiredLink(second, new Bridge()) { Up = false });
+
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        var error = Assert.IsType<NetlinkException>(pass.Error);
+        Assert.Equal(Errno.EEXIST, error.Errno);
+        Assert.Equal(["link " + _bridge, "link " + second], pass.Applied.Select(op => op.Target));
+        Assert.Equal("link " + _veth, Assert.Single(pass.Pending).Target);
+
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(_a.Name, _bridge)));
+        var down = await Ip.RequireLinkAsync(_a.Name, second);
+        Assert.DoesNotContain("UP", Ip.Flags(down));
+        Assert.Equal("aether:" + Box.Token, Ip.Str(down, "ifalias"));
+        Assert.Null(await Ip.LinkAsync(_a.Name, _veth));
+        Assert.Equal("bridge", Ip.InfoKind(await Ip.RequireLinkAsync(_b.Name, _peer)));
+    }
+
+    [Fact]
     public async Task A_veth_with_both_ends_here_is_stable()
     {
         var source = Source(new DesiredLink(_veth, new Veth(_peer)));

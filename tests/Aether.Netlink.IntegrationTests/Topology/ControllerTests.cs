@@ -14,6 +14,20 @@ public sealed class ControllerTests : SandboxTest
     private string _peer = null!;
     private string _state = null!;
 
+    // The host end's /30, drawn at random: the host namespace is shared with every other test run on the machine, and
+    // an address another run holds there would be (rightly) a conflict.
+    private readonly string _net = $"10.200.{System.Security.Cryptography.RandomNumberGenerator.GetInt32(256)}.{4 * System.Security.Cryptography.RandomNumberGenerator.GetInt32(64)}";
+
+    private string HostAddress => Offset(1);
+
+    private string PeerAddress => Offset(2);
+
+    private string Offset(int by)
+    {
+        var parts = _net.Split('.');
+        return $"{parts[0]}.{parts[1]}.{parts[2]}.{int.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture) + by}";
+    }
+
     protected override Task SetUpAsync()
     {
         _ns = Box.Name("ns");
@@ -31,11 +45,11 @@ public sealed class ControllerTests : SandboxTest
         [
             new TopologyLink(_host, TopologyLinkKind.Veth)
             {
-                Peer = new TopologyPeer(_peer) { Namespace = _ns, Addresses = [IPPrefix.Parse("10.200.0.2/30")] },
-                Addresses = [IPPrefix.Parse("10.200.0.1/30")],
+                Peer = new TopologyPeer(_peer) { Namespace = _ns, Addresses = [IPPrefix.Parse(PeerAddress + "/30")] },
+                Addresses = [IPPrefix.Parse(HostAddress + "/30")],
             },
         ],
-        Routes = [new TopologyRoute(_ns, null) { Via = IPAddress.Parse("10.200.0.1") }],
+        Routes = [new TopologyRoute(_ns, null) { Via = IPAddress.Parse(HostAddress) }],
     };
 
     private TopologyController Controller(TopologySpec? spec = null) => new(spec ?? Ctl(), new ControllerOptions { StateDirectory = _state });
@@ -53,7 +67,7 @@ public sealed class ControllerTests : SandboxTest
         var first = await Controller().ApplyAsync();
         Assert.True(first.Error is null, Show(first));
         Assert.Contains(first.Lines, l => l.ToString() == $"+ veth {_host} ↔ {_ns}/{_peer}");
-        Assert.Contains(first.Lines, l => l.ToString() == $"+ address 10.200.0.2/30 on {_ns}/{_peer}");
+        Assert.Contains(first.Lines, l => l.ToString() == $"+ address {PeerAddress}/30 on {_ns}/{_peer}");
 
         var host = await Ip.RequireLinkAsync(null, _host);
         var peer = await Ip.RequireLinkAsync(_ns, _peer);
@@ -61,7 +75,7 @@ public sealed class ControllerTests : SandboxTest
         Assert.Contains("UP", Ip.Flags(peer));
         Assert.Equal("aether:" + Box.Token, Ip.Str(host, "ifalias"));
         var routes = await Ip.JsonAsync(_ns, "route", "show", "default");
-        Assert.Equal("10.200.0.1", Assert.Single(routes).GetProperty("gateway").GetString());
+        Assert.Equal(HostAddress, Assert.Single(routes).GetProperty("gateway").GetString());
         var (_, forward, _) = await Ip.RunInAsync(_ns, "cat", "/proc/sys/net/ipv4/ip_forward");
         Assert.Equal("1", forward.Trim());
 

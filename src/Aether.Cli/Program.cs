@@ -22,7 +22,14 @@ internal static class Program
 
         // Signals are handled by the commands that need it (run); the rest stop as any process does.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
-        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+        try
+        {
+            return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+        }
+        finally
+        {
+            Output.Flush(); // stdout is buffered when it is not a terminal
+        }
     }
 
     internal static RootCommand BuildRoot()

@@ -330,13 +330,15 @@ internal static class TopologyCommands
 
         foreach (var line in result.Lines.Skip(printed))
         {
-            Output.Line(line.ToString());
+            Output.StreamLine(line.ToString());
         }
 
         if (verb == Verb.Plan)
         {
             Output.Line(Output.Summary(result, verb));
         }
+
+        Output.Flush();
     }
 
     /// <summary>Runs apply or destroy: lines stream to stdout as they happen; on a terminal, a plan of more than
@@ -373,7 +375,7 @@ internal static class TopologyCommands
         {
             result = await work(controller, new LineProgress(line =>
             {
-                Output.Line(line.ToString());
+                Output.StreamLine(line.ToString());
                 printed++;
             })).ConfigureAwait(false);
         }

@@ -24,6 +24,10 @@ public static class PassCache
     /// <summary>Forgets what was cached (a source changed something).</summary>
     public static void Invalidate() => Current.Value?.Clear();
 
+    /// <summary>The links of <paramref name="handle"/>'s namespace if this pass read them already, else null.</summary>
+    public static IReadOnlyList<Link>? TryGet(NetlinkHandle handle) =>
+        Current.Value is { } cache && cache.TryGetValue(handle, out var links) ? links : null;
+
     /// <summary>The links of <paramref name="handle"/>'s namespace: cached within a group's pass, read otherwise.</summary>
     public static async Task<IReadOnlyList<Link>> ListLinksAsync(NetlinkHandle handle, CancellationToken cancellationToken)
     {

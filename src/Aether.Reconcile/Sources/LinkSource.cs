@@ -86,6 +86,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     private readonly DesiredLink[] _desired;
     private readonly ConflictPolicy _conflicts;
     private readonly Dictionary<ulong, NetlinkHandle> _peerHandles = [];
+    private readonly Dictionary<NetworkNamespace, int> _nsIds = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _lock = new();
     private NetworkNamespace? _current;
 
@@ -154,6 +155,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
         var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);
+        var remote = new List<(DesiredLink Link, Veth Veth)>();
         foreach (var link in _desired)
         {
             if (link.Kind is Veth { PeerName: { } peerName } veth)
@@ -164,8 +166,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 }
                 else
                 {
-                    peers[link.Name] = await PeerHandle(veth.PeerNamespace).FindLinkAsync(peerName, cancellationToken).ConfigureAwait(false);
-                    nsids[link.Name] = await _handle.GetNsIdAsync(veth.PeerNamespace, cancellationToken).ConfigureAwait(false);
+                    remote.Add((link, veth));
                 }
             }
 
@@ -175,6 +176,26 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                     ? links.GetValueOrDefault(origin.Name)
                     : await PeerHandle(origin.Namespace).FindLinkAsync(origin.Name, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        // Peers in other namespaces: each namespace is asked on its own handle, several at once (a thousand veths into
+        // a thousand namespaces would otherwise be two thousand round trips one after the other). Within a pass of a
+        // group or a controller's plan, a namespace whose links were read already is not asked again.
+        var found = new (Link? Peer, int NsId)[remote.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count), options, async (i, ct) =>
+        {
+            var (link, veth) = remote[i];
+            var handle = PeerHandle(veth.PeerNamespace!);
+            var peer = PassCache.TryGet(handle) is { } cached
+                ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
+                : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
+            found[i] = (peer, await NsIdOfAsync(veth.PeerNamespace!, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        for (var i = 0; i < remote.Count; i++)
+        {
+            peers[remote[i].Link.Name] = found[i].Peer;
+            nsids[remote[i].Link.Name] = found[i].NsId;
         }
 
         return new LinkObservation(links, peers, nsids) { Origins = origins };
@@ -639,6 +660,31 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     /// <summary>The handle for a veth's peer: this source's own, or one opened (once) in the peer's namespace.</summary>
     private NetlinkHandle PeerHandleOf(DesiredLink link) =>
         link.Kind is Veth { PeerNamespace: { } ns } ? PeerHandle(ns) : _handle;
+
+    /// <summary>The nsid under which this namespace knows <paramref name="ns"/>. An assigned id never changes while
+    /// both namespaces live (and the desired link holds <paramref name="ns"/> open), so it is asked once; "not
+    /// assigned" is asked again, as the kernel assigns one when a veth first crosses.</summary>
+    private async Task<int> NsIdOfAsync(NetworkNamespace ns, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_nsIds.TryGetValue(ns, out var known))
+            {
+                return known;
+            }
+        }
+
+        var id = await _handle.GetNsIdAsync(ns, cancellationToken).ConfigureAwait(false);
+        if (id >= 0)
+        {
+            lock (_lock)
+            {
+                _nsIds[ns] = id;
+            }
+        }
+
+        return id;
+    }
 
     private NetlinkHandle PeerHandle(NetworkNamespace ns)
     {

@@ -23,12 +23,19 @@ internal sealed record JsonResult(
     string? Error,
     IReadOnlyList<JsonLine> Lines);
 
+/// <summary>A problem in a topology file as JSON.</summary>
+internal sealed record JsonError(string File, int Line, int Column, string Message);
+
+/// <summary>An invalid topology file as JSON: nothing was touched.</summary>
+internal sealed record JsonInvalid(string Command, bool Valid, IReadOnlyList<JsonError> Errors);
+
 /// <summary>A namespace as <c>ns list -o json</c> prints it.</summary>
 internal sealed record JsonNamespace(string Name);
 
 /// <summary>The JSON the CLI prints, generated at build time (no reflection, trimming-safe).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(JsonResult))]
+[JsonSerializable(typeof(JsonInvalid))]
 [JsonSerializable(typeof(List<JsonNamespace>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
@@ -91,6 +98,10 @@ internal static class Output
                 result.Error,
                 [.. result.Lines.Select(l => new JsonLine(l.Symbol.ToString(), l.Subject, l.Namespace, l.Reason))]),
             CliJson.Readable.JsonResult);
+
+    /// <summary>The problems of an invalid topology file as one JSON object.</summary>
+    public static string Json(string command, IEnumerable<TopologyError> errors) =>
+        JsonSerializer.Serialize(new JsonInvalid(command, false, [.. errors.Select(e => new JsonError(e.File, e.Line, e.Column, e.Message))]), CliJson.Readable.JsonInvalid);
 
     /// <summary>Prints the namespaces.</summary>
     public static string Json(IEnumerable<string> namespaces) =>

@@ -156,8 +156,9 @@ internal static class TopologyCommands
     private static ControllerOptions Options(string? stateDir) =>
         stateDir is { Length: > 0 } ? new ControllerOptions { StateDirectory = stateDir } : new ControllerOptions();
 
-    /// <summary>The valid topology, or null after printing every problem to stderr.</summary>
-    private static TopologySpec? Load(string path)
+    /// <summary>The valid topology, or null after printing every problem to stderr (and, with <c>-o json</c>, as one
+    /// JSON object on stdout: <c>{"command", "valid": false, "errors": [{file, line, column, message}]}</c>).</summary>
+    private static TopologySpec? Load(string path, string? command = null, bool json = false)
     {
         var loaded = TopologyInput.Load(path);
         if (loaded.IsValid)
@@ -170,6 +171,12 @@ internal static class TopologyCommands
             Console.Error.WriteLine(error.ToString());
         }
 
+        if (json)
+        {
+            var errors = loaded.Errors.Count > 0 ? loaded.Errors : [new TopologyError(path, 1, 1, "invalid topology")];
+            Output.Line(Output.Json(command ?? "load", errors));
+        }
+
         if (loaded.Errors.Count == 0)
         {
             Output.Fail(path + ": invalid topology");
@@ -180,7 +187,7 @@ internal static class TopologyCommands
 
     private static async Task<int> ApplyAsync(string path, bool dryRun, bool json, string? stateDir, CancellationToken ct)
     {
-        if (Load(path) is not { } topology)
+        if (Load(path, dryRun ? "apply --dry-run" : "apply", json) is not { } topology)
         {
             return ExitCodes.InvalidInput;
         }
@@ -193,7 +200,7 @@ internal static class TopologyCommands
             return plan.Conflicts > 0 ? ConflictFailure(plan) : ExitCodes.Ok;
         }
 
-        using var held = TopologyLock.Acquire(topology.Name);
+        using var held = TopologyLock.Acquire(topology.Name, ct);
         var planned = await controller.PlanAsync(ct).ConfigureAwait(false); // under the lock: nobody applies meanwhile
         var result = await WithProgressAsync(controller, topology, Verb.Apply, json, planned.Lines.Count, (c, p) => c.ApplyAsync(planned, p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Apply, json);
@@ -201,7 +208,7 @@ internal static class TopologyCommands
 
     private static async Task<int> DiffAsync(string path, bool json, string? stateDir, CancellationToken ct)
     {
-        if (Load(path) is not { } topology)
+        if (Load(path, "diff", json) is not { } topology)
         {
             return ExitCodes.InvalidInput;
         }
@@ -219,12 +226,12 @@ internal static class TopologyCommands
 
     private static async Task<int> DestroyAsync(string path, bool json, string? stateDir, CancellationToken ct)
     {
-        if (Load(path) is not { } topology)
+        if (Load(path, "destroy", json) is not { } topology)
         {
             return ExitCodes.InvalidInput;
         }
 
-        using var held = TopologyLock.Acquire(topology.Name);
+        using var held = TopologyLock.Acquire(topology.Name, ct);
         var controller = new TopologyController(topology, Options(stateDir));
         var result = await WithProgressAsync(controller, topology, Verb.Destroy, json, total: null, (c, p) => c.DestroyAsync(p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Destroy, json);
@@ -237,7 +244,6 @@ internal static class TopologyCommands
             return ExitCodes.InvalidInput;
         }
 
-        using var held = TopologyLock.Acquire(topology.Name);
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
@@ -247,6 +253,18 @@ internal static class TopologyCommands
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        TopologyLock held;
+        try
+        {
+            held = TopologyLock.Acquire(topology.Name, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Output.Line("stopped before it started: another aether held the lock");
+            return ExitCodes.Ok;
+        }
+
+        using var _ = held;
         var controller = new TopologyController(topology, Options(stateDir));
         try
         {

@@ -20,6 +20,7 @@ internal sealed partial class TopologyLock : IDisposable
     private const int O_CREAT = 0x40;
     private const int O_CLOEXEC = 0x80000;
     private const int EINTR = 4;
+    private const int EWOULDBLOCK = 11;
 
     private int _fd;
 
@@ -28,8 +29,10 @@ internal sealed partial class TopologyLock : IDisposable
     /// <summary>The lock file of the topology <paramref name="name"/>.</summary>
     public static string PathOf(string name) => System.IO.Path.Combine(Directory, name.Replace('/', '_') + ".lock");
 
-    /// <summary>Takes the lock; when another process holds it, says so on stderr and waits for it.</summary>
-    public static TopologyLock Acquire(string name)
+    /// <summary>Takes the lock; when another process holds it, says so on stderr and waits for it until
+    /// <paramref name="cancellationToken"/> is cancelled (a signal: <c>run</c> stopped while it waited).</summary>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
+    public static TopologyLock Acquire(string name, CancellationToken cancellationToken = default)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(name);
@@ -41,19 +44,16 @@ internal sealed partial class TopologyLock : IDisposable
 
         try
         {
-            if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+            if (!TryLock(fd, path))
             {
                 Console.Error.WriteLine($"aether: waiting for another aether working on {name} (lock {path})");
-                int rc;
-                do
-                {
-                    rc = Flock(fd, LOCK_EX);
-                }
-                while (rc != 0 && Marshal.GetLastPInvokeError() == EINTR);
 
-                if (rc != 0)
+                // A blocking flock cannot be cancelled from another thread, so the wait tries again every 20 ms: waiting
+                // is rare, and a signal must be able to end it.
+                while (!TryLock(fd, path))
                 {
-                    throw new IOException($"flock {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                    cancellationToken.WaitHandle.WaitOne(20);
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
 
@@ -64,6 +64,24 @@ internal sealed partial class TopologyLock : IDisposable
             _ = Close(fd);
             throw;
         }
+    }
+
+    private static bool TryLock(int fd, string path)
+    {
+        while (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+        {
+            switch (Marshal.GetLastPInvokeError())
+            {
+                case EINTR:
+                    continue;
+                case EWOULDBLOCK:
+                    return false;
+                case var errno:
+                    throw new IOException($"flock {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+        }
+
+        return true;
     }
 
     /// <inheritdoc/>

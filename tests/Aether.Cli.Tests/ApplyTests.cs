@@ -89,6 +89,17 @@ public sealed class ApplyTests : CliTest
             Assert.True(result.Code == 2, command + ": " + result);
             Assert.Matches(new Regex("^" + Regex.Escape(file) + @":\d+:\d+: \S", RegexOptions.Multiline), result.Stderr);
             Assert.Equal(string.Empty, result.Stdout);
+
+            // The same as data: one JSON object on stdout naming every problem, still exit 2.
+            var asJson = await AetherAsync(command + " -o json", file);
+            Assert.True(asJson.Code == 2, command + " -o json: " + asJson);
+            using var doc = System.Text.Json.JsonDocument.Parse(asJson.Stdout);
+            Assert.Equal(command, doc.RootElement.GetProperty("command").GetString());
+            Assert.False(doc.RootElement.GetProperty("valid").GetBoolean());
+            var first = doc.RootElement.GetProperty("errors")[0];
+            Assert.Equal(file, first.GetProperty("file").GetString());
+            Assert.True(first.GetProperty("line").GetInt32() > 0 && first.GetProperty("column").GetInt32() > 0, asJson.Stdout);
+            Assert.False(string.IsNullOrEmpty(first.GetProperty("message").GetString()));
         }
 
         Assert.Equal(before, await SnapshotAsync());

@@ -83,6 +83,46 @@ public sealed class SerialTests : CliTest
     }
 
     [Fact]
+    public async Task Run_stopped_by_SIGTERM_while_it_waits_for_the_lock_leaves_cleanly_having_touched_nothing()
+    {
+        using (Cli.HoldLock(Box.Token))
+        {
+            using var run = Cli.Start("run", "-f", File, "--state-dir", Path.Combine(Dir, "state"));
+            var stderr = new StringBuilder();
+            run.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
+            run.BeginErrorReadLine();
+            var stdout = run.StandardOutput.ReadToEndAsync();
+            try
+            {
+                await WaitForAsync(() => Task.FromResult(Locked(stderr).Contains("waiting for another aether", StringComparison.Ordinal)), "run to wait for the lock", () => Locked(stderr));
+                Cli.Terminate(run);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await run.WaitForExitAsync(cts.Token);
+                Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {await stdout}{Locked(stderr)}");
+                Assert.Contains("stopped before it started", await stdout, StringComparison.Ordinal);
+                Assert.Null(await Ip.LinkAsync(null, HostEnd));
+                Assert.DoesNotContain(Ns, await Ip.NetnsNamesAsync());
+            }
+            finally
+            {
+                if (!run.HasExited)
+                {
+                    run.Kill(entireProcessTree: true);
+                    await run.WaitForExitAsync();
+                }
+            }
+        }
+    }
+
+    private static string Locked(StringBuilder builder)
+    {
+        lock (builder)
+        {
+            return builder.ToString();
+        }
+    }
+
+    [Fact]
     public async Task Two_concurrent_applies_of_one_topology_both_converge()
     {
         var results = await Task.WhenAll(AetherAsync("apply"), AetherAsync("apply"));

@@ -52,6 +52,27 @@ public sealed class AddressDiffTests
     }
 
     [Fact]
+    public void An_address_someone_else_holds_is_a_conflict_even_before_its_link_exists()
+    {
+        // eth9 is still to be created; 10.0.0.1 sits on eth1 and is not ours: a plan must refuse now, not after
+        // creating everything else.
+        var seen = Seen([On(Eth1, "10.0.0.1/24")]);
+        var op = Op(Assert.Single(Diff(seen, Want("eth9", "10.0.0.1/24"))));
+        Assert.True(op.Conflict);
+        Assert.Contains("conflicts with 10.0.0.1/24 on eth1, which is not ours", op.Reason, StringComparison.Ordinal);
+
+        // Nobody holds it: judged when the link exists.
+        var waiting = Op(Assert.Single(Diff(Seen([]), Want("eth9", "10.0.0.1/24"))));
+        Assert.False(waiting.Conflict);
+        Assert.Equal("link eth9 missing", waiting.Reason);
+
+        // Ours (recorded on eth1, no longer desired there): no conflict; the old one is deleted, the new one waits.
+        var moved = Diff(Seen([On(Eth1, "10.0.0.1/24")], Key("eth1", "10.0.0.1/24")), Want("eth9", "10.0.0.1/24"));
+        Assert.DoesNotContain(moved, o => o.Conflict);
+        Assert.Contains(moved, o => o.Kind == OperationKind.Delete);
+    }
+
+    [Fact]
     public void Desired_present_and_owned_is_nothing_to_do()
     {
         var seen = Seen([On(Eth0, "10.0.0.1/24"), On(Eth0, "fd00::1/64")], Key("eth0", "10.0.0.1/24"), Key("eth0", "fd00::1/64"));

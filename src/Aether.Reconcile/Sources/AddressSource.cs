@@ -203,26 +203,17 @@ public sealed class AddressSource : Source<AddressObservation>
             desiredByIp[want.Address.Address] = want;
         }
 
+        var holders = observed.Addresses.ToLookup(a => a.Prefix.Address);
         foreach (var want in desired)
         {
             var key = KeyOf(want.Link, want.Address);
             var target = TargetOf(want.Link, want.Address);
-            if (!observed.LinkIndexes.TryGetValue(want.Link, out var index))
-            {
-                waiting.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
-                continue;
-            }
-
+            var linkThere = observed.LinkIndexes.TryGetValue(want.Link, out var index);
             var present = false;
             var foreign = new List<Address>();
-            foreach (var have in observed.Addresses)
+            foreach (var have in holders[want.Address.Address])
             {
-                if (!have.Prefix.Address.Equals(want.Address.Address))
-                {
-                    continue;
-                }
-
-                if (have.Index == index && have.Prefix.PrefixLength == want.Address.PrefixLength)
+                if (linkThere && have.Index == index && have.Prefix.PrefixLength == want.Address.PrefixLength)
                 {
                     present = true;
                 }
@@ -230,6 +221,14 @@ public sealed class AddressSource : Source<AddressObservation>
                 {
                     foreign.Add(have); // an owned clash is no longer desired: the record pass below deletes it
                 }
+            }
+
+            if (!linkThere && (foreign.Count == 0 || policy != ConflictPolicy.Report))
+            {
+                // Judged once the link exists; but an address someone else holds already is a conflict right away,
+                // so that a plan refuses before anything is created.
+                waiting.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
+                continue;
             }
 
             if (foreign.Count > 0 && policy == ConflictPolicy.Report)

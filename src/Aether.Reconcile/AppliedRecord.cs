@@ -177,15 +177,22 @@ public sealed class AppliedRecord
             return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var temp = FilePath + ".tmp";
+        WriteAtomically(FilePath, stream => JsonSerializer.Serialize(stream, _entries, AppliedRecordJson.Default.DictionaryStringAppliedEntry));
+    }
+
+    /// <summary>Writes <paramref name="path"/> through a temporary file flushed to disk and renamed over it: a crash
+    /// leaves the old file or the new one, never half of one.</summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, _entries, AppliedRecordJson.Default.DictionaryStringAppliedEntry);
+            write(stream);
             stream.Flush(flushToDisk: true);
         }
 
-        File.Move(temp, FilePath, overwrite: true);
+        File.Move(temp, path, overwrite: true);
     }
 }
 

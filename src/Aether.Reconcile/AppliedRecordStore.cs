@@ -118,16 +118,8 @@ public sealed class AppliedRecordStore
 
     private void Save()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var temp = FilePath + ".tmp";
         var nonEmpty = _sections.Where(s => s.Value.Count > 0).ToDictionary(StringComparer.Ordinal);
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(stream, nonEmpty, AppliedRecordJson.Default.DictionaryStringDictionaryStringAppliedEntry);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, FilePath, overwrite: true);
+        AppliedRecord.WriteAtomically(FilePath, stream => JsonSerializer.Serialize(stream, nonEmpty, AppliedRecordJson.Default.DictionaryStringDictionaryStringAppliedEntry));
     }
 
     /// <summary>A deferral of writes; disposing ends it (the last one writes).</summary>

@@ -758,7 +758,7 @@ public sealed class TopologyController
                 case Stages.Addresses:
                     return new AddressSource(handle, RecordOf(_store, scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
                 case Stages.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes") });
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes"), OwnsProtocol = false });
                 case Stages.Sysctls when scope.Length > 0:
                     return new SysctlSource(_namespaces[scope], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
                 default:

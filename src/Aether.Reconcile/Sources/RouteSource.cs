@@ -92,6 +92,13 @@ public sealed record RouteSourceOptions
     /// <summary>The last-applied record; null is a fresh record kept in memory. Give each source its own: the keys
     /// do not name the namespace.</summary>
     public AppliedRecord? Record { get; init; }
+
+    /// <summary>Whether every route carrying <see cref="Protocol"/> in the namespace is this source's (true, the
+    /// default: one owner per namespace, and an owned route no longer desired is deleted even when a restart emptied
+    /// an in-memory record), or only those it desires or has in its record (false: several owners share a namespace
+    /// and the protocol, each with a record that survives restarts, as the topology controller's do; another owner's
+    /// routes are then left alone).</summary>
+    public bool OwnsProtocol { get; init; } = true;
 }
 
 /// <summary>What <see cref="RouteSource"/> reads: the links (to resolve device names), the IPv4 and IPv6 routes of
@@ -147,6 +154,7 @@ public sealed class RouteSource : Source<RouteObservation>
     private readonly string[] _keys;
     private readonly ConflictPolicy _conflicts;
     private readonly AppliedRecord _record;
+    private readonly bool _ownsProtocol;
 
     /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
     /// <exception cref="ArgumentException">A desired route or an option is invalid, or a route is desired twice.</exception>
@@ -191,6 +199,7 @@ public sealed class RouteSource : Source<RouteObservation>
         Protocol = options.Protocol;
         _conflicts = options.Conflicts;
         _record = options.Record ?? AppliedRecord.InMemory();
+        _ownsProtocol = options.OwnsProtocol;
     }
 
     /// <summary>The protocol number that marks owned routes.</summary>
@@ -344,7 +353,7 @@ public sealed class RouteSource : Source<RouteObservation>
                 continue;
             }
 
-            var ours = here.FindAll(r => r.Protocol == Protocol);
+            var ours = _ownsProtocol || record.ContainsKey(key) ? here.FindAll(r => r.Protocol == Protocol) : [];
             if (ours.Count == 0 && record.ContainsKey(key))
             {
                 ours.Add(here[0]); // ours by the record, its protocol rewritten by hand

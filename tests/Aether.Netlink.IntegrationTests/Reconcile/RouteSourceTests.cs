@@ -162,6 +162,32 @@ public sealed class RouteSourceTests : RouteSourceTest
     }
 
     [Fact]
+    public async Task Two_owners_sharing_a_namespace_and_the_protocol_leave_each_others_routes_alone()
+    {
+        // Two topologies with routes in one namespace (the host, typically): each knows its own by its record.
+        var first = AppliedRecord.InMemory();
+        var second = AppliedRecord.InMemory();
+        var mine = new DesiredRoute { Destination = IPPrefix.Parse("10.61.0.0/24"), Device = B };
+        var theirs = new DesiredRoute { Destination = IPPrefix.Parse("10.62.0.0/24"), Device = B };
+        Assert.Null((await Source([mine], new RouteSourceOptions { Record = first, OwnsProtocol = false }).RunPassAsync(CancellationToken.None)).Error);
+        Assert.Null((await Source([theirs], new RouteSourceOptions { Record = second, OwnsProtocol = false }).RunPassAsync(CancellationToken.None)).Error);
+        Assert.Equal(Proto, Ip.Str(await RequireRouteAsync("-4", "10.62.0.0/24"), "protocol"));
+
+        // The first no longer wants its route: it deletes its own and not the second's, which carries the same protocol.
+        var emptied = Source([], new RouteSourceOptions { Record = first, OwnsProtocol = false });
+        var pass = await emptied.RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        Assert.Equal("route 254 10.61.0.0/24 metric 0", Assert.Single(pass.Applied).Target);
+        Assert.Null(await RouteAsync("-4", "10.61.0.0/24"));
+        Assert.NotNull(await RouteAsync("-4", "10.62.0.0/24"));
+        Assert.True((await emptied.RunPassAsync(CancellationToken.None)).Plan.IsEmpty);
+
+        // With the default (one owner per namespace) the protocol alone makes a route ours.
+        Assert.Contains((await Source([]).RunPassAsync(CancellationToken.None)).Applied, op => op.Target == "route 254 10.62.0.0/24 metric 0");
+        Assert.Null(await RouteAsync("-4", "10.62.0.0/24"));
+    }
+
+    [Fact]
     public async Task A_route_in_another_table_owned_by_protocol_is_removed_when_no_longer_desired()
     {
         var inTable = new DesiredRoute { Destination = IPPrefix.Parse("10.80.0.0/24"), Gateway = IPAddress.Parse("10.50.0.2"), Table = 100, Metric = 7 };

@@ -90,6 +90,22 @@ public sealed class AddressSourceTests : NamespaceTest
     }
 
     [Fact]
+    public async Task Additions_sent_together_report_each_one_and_a_refused_one_leaves_the_others_made()
+    {
+        // IPv6 is off on B: the kernel refuses the address in the middle of the batch.
+        await Ip.RunAsync("netns", "exec", Ns, "sysctl", "-qw", $"net.ipv6.conf.{B}.disable_ipv6=1");
+        var source = Source(new DesiredAddress(A, V4), new DesiredAddress(B, IPPrefix.Parse("fd00:51::1/64")), new DesiredAddress(B, OnB));
+
+        var pass = await PassAsync(source);
+        Assert.IsType<NetlinkException>(pass.Error);
+        Assert.Equal([AddressSource.KeyOf(A, V4), AddressSource.KeyOf(B, OnB)], pass.Applied.Select(op => ((AddressOperation)op).Key));
+        Assert.Equal(AddressSource.KeyOf(B, IPPrefix.Parse("fd00:51::1/64")), ((AddressOperation)Assert.Single(pass.Pending)).Key);
+        Assert.Contains("10.50.0.1/24", await IpAddrsAsync(A));
+        Assert.Contains("10.51.0.1/24", await IpAddrsAsync(B));
+        Assert.True(Owns(A, V4) && Owns(B, OnB));
+    }
+
+    [Fact]
     public async Task A_pass_adds_IPv4_and_IPv6_and_records_them_then_the_next_finds_nothing_to_do()
     {
         var source = Source(Desired());

@@ -73,11 +73,8 @@ public sealed partial class NetlinkHandle : IDisposable
     private Task<T> RequestAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, string? target, CancellationToken cancellationToken) =>
         _socket.ExchangeAsync(state, write, parse, operation, target, cancellationToken);
 
-    /// <summary>How many times a dump is read before an interruption is given to the caller.</summary>
-    private const int DumpAttempts = 3;
-
     /// <summary>A dump the kernel interrupted (its table changed while it was read: a namespace torn down, a burst of
-    /// changes elsewhere) is read again at once; only the third interruption in a row is thrown, with what the last
+    /// changes elsewhere) is read again at once; after <see cref="NetlinkSocketOptions.DumpAttempts"/> interruptions in a row the last one is thrown, with what the last
     /// read gave.</summary>
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
     {
@@ -97,7 +94,7 @@ public sealed partial class NetlinkHandle : IDisposable
                     {
                         return _socket.Dump(writer.WrittenSpan, sequence, parse, operation);
                     }
-                    catch (DumpInterruptedException<T>) when (attempt < DumpAttempts)
+                    catch (DumpInterruptedException<T>) when (attempt < _options.DumpAttempts)
                     {
                     }
                 }

@@ -38,4 +38,9 @@ public sealed record NetlinkSocketOptions
     /// <c>ETIMEDOUT</c>; null waits for ever. rtnetlink answers at once, so this only guards against a family that
     /// never replies.</summary>
     public TimeSpan? ReplyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times a list (<c>ListLinksAsync</c> and the others) reads a dump the kernel marked
+    /// interrupted before it gives the interruption to the caller (default 8; 1: never read again). A table that
+    /// changed while it was read (a namespace torn down, a burst of changes) is usually whole on the next read.</summary>
+    public int DumpAttempts { get; init; } = 8;
 }

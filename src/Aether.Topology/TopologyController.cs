@@ -233,9 +233,14 @@ public sealed class TopologyController
         var progressLock = new Lock();
         foreach (var stage in StageOrder)
         {
-            var plans = await PerScopeAsync(async scope => session.SourceFor(stage, scope) is ISplitPassSource source
-                ? (source, await source.PlanPassAsync(cancellationToken).ConfigureAwait(false))
-                : ((ISplitPassSource, Plan)?)null, cancellationToken).ConfigureAwait(false);
+            (ISplitPassSource Source, Plan Plan)?[] plans;
+            using (PassCache.Begin()) // planning touches nothing: each namespace's links are read once for the stage
+            {
+                plans = await PerScopeAsync(async scope => session.SourceFor(stage, scope) is ISplitPassSource source
+                    ? (source, await source.PlanPassAsync(cancellationToken).ConfigureAwait(false))
+                    : ((ISplitPassSource, Plan)?)null, cancellationToken).ConfigureAwait(false);
+            }
+
             using (store.Defer())
             {
                 foreach (var (source, stagePlan) in plans.OfType<(ISplitPassSource, Plan)>())

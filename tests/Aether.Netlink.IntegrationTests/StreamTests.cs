@@ -43,7 +43,7 @@ public sealed class StreamTests : NamespaceTest
     }
 
     [Fact]
-    public async Task A_dump_interrupted_by_changes_raises_with_partial_results()
+    public async Task A_dump_interrupted_by_changes_raises_with_partial_results_when_it_may_not_be_read_again()
     {
         await CreateBridgesAsync(Handle, "d", 600);
 
@@ -60,6 +60,8 @@ public sealed class StreamTests : NamespaceTest
             }
         });
 
+        // Read once: by default an interrupted dump is read again, up to eight times, which churn this gentle never beats.
+        var once = Box.Own(NetlinkHandle.OpenAt(Namespace, new NetlinkSocketOptions { DumpAttempts = 1 }));
         DumpInterruptedException<Link>? caught = null;
         try
         {
@@ -67,7 +69,7 @@ public sealed class StreamTests : NamespaceTest
             {
                 try
                 {
-                    await Handle.ListLinksAsync();
+                    await once.ListLinksAsync();
                 }
                 catch (DumpInterruptedException<Link> ex)
                 {

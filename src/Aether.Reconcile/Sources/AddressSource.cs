@@ -105,6 +105,12 @@ public sealed class AddressSource : Source<AddressObservation>
     public override async Task<AddressObservation> ObserveAsync(CancellationToken cancellationToken)
     {
         SourceNamespace.ThrowIfGone(_handle.Namespace);
+        if (_desired.Count == 0 && _record.Count == 0)
+        {
+            // Addresses are ours only by the record: with nothing wanted and nothing recorded there is nothing to read.
+            return new AddressObservation(new Dictionary<string, int>(StringComparer.Ordinal), new Dictionary<int, string>(), [], new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
+        }
+
         var links = await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false);
         var addresses = await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -233,6 +233,12 @@ public sealed class RouteSource : Source<RouteObservation>
     {
         var handle = Handle;
         SourceNamespace.ThrowIfGone(handle.Namespace);
+        if (!_ownsProtocol && _desired.Count == 0 && _record.Count == 0)
+        {
+            // Nothing wanted, nothing recorded, and the protocol alone claims nothing: no route here can be ours.
+            return new RouteObservation(new Dictionary<string, int>(StringComparer.Ordinal), [], new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
+        }
+
         var links = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var link in await PassCache.ListLinksAsync(handle, cancellationToken).ConfigureAwait(false))
         {

@@ -68,6 +68,17 @@ public sealed class NftablesTests : SandboxTest
     }
 
     [Fact]
+    public void Every_form_of_the_masquerade_helper_reads_back_as_it_was_written()
+    {
+        var rules = new[] { "10.0.0.0/24", "10.0.0.7/32", "0.0.0.0/0", "fd00:1::/64", "fd00::7/128", "::/0" }
+            .Select(p => NftRule.Masquerade(IPPrefix.Parse(p), "eth0"));
+        var table = Table(NftChain.NatPostrouting(rules));
+        _nft.ReplaceTable(table);
+        var read = _nft.GetTable(NftFamily.Inet, table.Name);
+        Assert.True(table.ContentEquals(read), $"wrote {table.ToCanonicalJson()}\nread  {read?.ToCanonicalJson()}");
+    }
+
+    [Fact]
     public async Task A_second_replace_swaps_the_whole_table_and_a_rejected_one_leaves_it_as_it_was()
     {
         _nft.ReplaceTable(Table(Filter("a", Accept("x0")), Filter("b", Accept("x1"))));

@@ -172,4 +172,32 @@ public sealed class NftablesDiffTests
         Assert.Contains("chain c: policy 'reject'", Assert.Throws<ArgumentException>(() => Source(new NftChain("c") { Type = "filter", Hook = "input", Priority = 0, Policy = "reject" })).Message, StringComparison.Ordinal);
         Assert.Contains("belong to a base chain", Assert.Throws<ArgumentException>(() => Source(new NftChain("c") { Priority = 0 })).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Prepare_records_the_intent_before_the_kernel_is_touched_and_keeps_what_is_known()
+    {
+        var record = AppliedRecord.InMemory();
+        var source = new NftablesSource("lab", [Filter(SshIn)], new NftablesSourceOptions { Record = record });
+        source.Prepare(source.Diff(Observe(null)));
+        Assert.True(record.TryGet(Target, out var intent));
+        Assert.Contains("\"kernel\":null", intent.Value, StringComparison.Ordinal);
+
+        // An intent alone is not knowledge of the kernel's form: the table is still judged against the desired one,
+        // and a missing table is just missing.
+        var snapshot = new Dictionary<string, AppliedEntry>(record.Snapshot(), StringComparer.Ordinal);
+        Assert.Equal("missing", Single(source.Diff(Observe(null, snapshot))).Reason);
+        Assert.Equal("chain fwd: rule 1 differs", Single(source.Diff(Observe(Kernel(Filter(SshPrinted)), snapshot))).Reason);
+
+        // What the kernel showed for the same desired table survives a later prepare (drift repaired, not redesigned).
+        var known = Recorded(source.Desired!, Kernel(Filter(SshPrinted)));
+        record.Set(Target, known[Target]);
+        source.Prepare(source.Diff(Observe(Kernel(Filter()))));
+        Assert.True(record.TryGet(Target, out var kept));
+        Assert.Equal(known[Target], kept);
+
+        // Nothing desired: an intent whose table never appeared is forgotten.
+        var none = new NftablesSource("lab", [], new NftablesSourceOptions { Record = record });
+        var forget = Single(none.Diff(Observe(null, snapshot)));
+        Assert.True(forget.RecordOnly);
+    }
 }

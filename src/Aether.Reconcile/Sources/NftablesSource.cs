@@ -143,7 +143,8 @@ public sealed class NftablesSource : Source<NftablesObservation>
             throw new ArgumentException($"observed table {have.QualifiedName} is not this source's {Family.ToNftName()} {TableName}", nameof(observed));
         }
 
-        var recorded = observed.Record.TryGetValue(Target, out var entry) ? Recorded.TryParse(entry.Value) : null;
+        var found = observed.Record.TryGetValue(Target, out var entry) ? Recorded.TryParse(entry.Value) : null;
+        var recorded = found?.Kernel is null ? null : found; // an intent alone says nothing of what the kernel shows
         if (_desired is null)
         {
             return have is not null ? Single(OperationKind.Delete, "no longer desired", null)
@@ -153,7 +154,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
 
         if (have is null)
         {
-            return Single(OperationKind.Create, entry is null ? "missing" : "missing (deleted since it was applied)", _desired);
+            return Single(OperationKind.Create, recorded is null ? "missing" : "missing (deleted since it was applied)", _desired);
         }
 
         var want = _desired.ToCanonicalJson();
@@ -165,7 +166,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
 
         // Compared with what the kernel showed for this desired table when it was last applied, when that is known:
         // so the reason names the real drift, not the way nft prints a rule.
-        var expected = known && TryParse(recorded!.Kernel) is { } printed ? printed : _desired;
+        var expected = known && recorded!.Kernel is { } kernelForm && TryParse(kernelForm) is { } printed ? printed : _desired;
         return Single(OperationKind.Update, Differences(expected, have), _desired);
     }
 
@@ -199,6 +200,29 @@ public sealed class NftablesSource : Source<NftablesObservation>
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Records the intent to install the table before the kernel is touched, so that a crash in between
+    /// leaves a record that says the table may be ours (a controller then knows to remove it when it is no longer
+    /// wanted); what the kernel showed for the same desired table, when known, is kept.</summary>
+    public override void Prepare(Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        foreach (var op in plan.OfType<NftablesOperation>())
+        {
+            if (op.Table is not { } table)
+            {
+                continue;
+            }
+
+            var want = table.ToCanonicalJson();
+            if (_record.TryGet(Target, out var entry) && Recorded.TryParse(entry.Value) is { } known && string.Equals(known.Desired, want, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            _record.Set(Target, new AppliedEntry(new Recorded(want, null).ToJson()));
+        }
     }
 
     /// <summary>Checks the desired table against libnftables and the kernel without changing anything (see
@@ -344,21 +368,22 @@ public sealed class NftablesSource : Source<NftablesObservation>
         }
     }
 
-    /// <summary>A record entry's value: the desired table and what the kernel showed for it, both canonical.</summary>
-    private sealed record Recorded(string Desired, string Kernel)
+    /// <summary>A record entry's value: the desired table and what the kernel showed for it, both canonical; the
+    /// kernel's form is null for an intent recorded before the table was applied.</summary>
+    private sealed record Recorded(string Desired, string? Kernel)
     {
         public string ToJson() => new JsonObject
         {
             ["desired"] = JsonNode.Parse(Desired),
-            ["kernel"] = JsonNode.Parse(Kernel),
+            ["kernel"] = Kernel is null ? null : JsonNode.Parse(Kernel),
         }.ToJsonString();
 
         public static Recorded? TryParse(string value)
         {
             try
             {
-                return JsonNode.Parse(value) is JsonObject { } obj && obj["desired"] is JsonObject desired && obj["kernel"] is JsonObject kernel
-                    ? new Recorded(desired.ToJsonString(), kernel.ToJsonString())
+                return JsonNode.Parse(value) is JsonObject { } obj && obj["desired"] is JsonObject desired
+                    ? new Recorded(desired.ToJsonString(), (obj["kernel"] as JsonObject)?.ToJsonString())
                     : null;
             }
             catch (System.Text.Json.JsonException)

@@ -83,6 +83,39 @@ public sealed class NatControllerTests : SandboxTest
     }
 
     [Fact]
+    public async Task Run_puts_back_a_flushed_nat_chain_through_the_nftables_hint()
+    {
+        Assert.Null((await Controller(Spec()).ApplyAsync()).Error);
+        using var stop = new CancellationTokenSource();
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<Aether.Reconcile.PassReport>();
+        var run = Controller(Spec()).RunAsync(new Aether.Reconcile.ReconcileLoopOptions { Resync = TimeSpan.FromHours(1) }, reports.Enqueue, cancellationToken: stop.Token);
+        try
+        {
+            // The loops' first passes find everything in sync; then only a hint can wake the router's loop.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (reports.Count < 4 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(300);
+            await Nft.RunAsync(_router, "flush", "chain", "inet", Table, "postrouting");
+            while ((await Nft.RulesAsync(_router, "inet", Table, "postrouting")).Count == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline + TimeSpan.FromSeconds(5), "the flushed chain was not repaired; reports: " + string.Join("; ", reports.Select(r => $"{r.Source} {r.Outcome} {r.Error}")));
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(0, await PingAsync());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await run;
+        }
+    }
+
+    [Fact]
     public async Task Nat_dropped_from_the_file_takes_its_table_away_and_leaves_other_tables()
     {
         Assert.Null((await Controller(Spec()).ApplyAsync()).Error);

@@ -19,6 +19,8 @@ internal static unsafe partial class Libc
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVTIMEO = 20;
     public const int SO_RCVBUFFORCE = 33;
+    public const int SO_PROTOCOL = 38;
+    public const int SO_DOMAIN = 39;
     public const int SOL_NETLINK = 270;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;

@@ -6,7 +6,7 @@ using Aether.Netlink.Namespaces;
 namespace Aether.Netlink.Nftables;
 
 /// <summary>
-/// A libnftables context bound to one network namespace: runs nft commands (JSON or nft syntax) there, and reads,
+/// nftables in one network namespace through libnftables: runs nft commands (JSON or nft syntax) there, and reads,
 /// replaces and deletes whole tables, each as one kernel transaction.
 /// <para>
 /// Why libnftables and not nf_tables netlink written here like rtnetlink: a rule is a program of expressions
@@ -16,27 +16,31 @@ namespace Aether.Netlink.Nftables;
 /// means to <c>nft</c>, and reads back exactly as <c>nft -j list ruleset</c> prints it.
 /// </para>
 /// <para>
-/// Namespaces: <c>nft_ctx_new</c> opens the context's nf_tables netlink socket at creation, so the context is
-/// created on a dedicated thread inside the target namespace and its socket stays bound there. That is not enough on
-/// its own: libnftables resolves interface names (<c>meta oif "eth0"</c>) through a short-lived rtnetlink socket it
-/// opens on the calling thread, which would look in the caller's namespace. So every command also runs on a
-/// dedicated thread inside the target (see <see cref="NamespaceThread"/>); no thread-pool thread ever changes
+/// Namespaces: <c>nft_ctx_new</c> opens the libnftables context's nf_tables netlink socket at creation, so a context
+/// created on a dedicated thread inside the target namespace stays bound there. That is not enough on its own:
+/// libnftables resolves interface names (<c>meta oif "eth0"</c>) through a short-lived rtnetlink socket it opens on
+/// the calling thread, which would look in the caller's namespace. So every command runs on a dedicated thread
+/// inside the target (see <see cref="NamespaceThread"/>), and its libnftables context is made there for that command
+/// and freed after it: libnftables waits for acknowledgements with <c>select()</c>, which aborts the process when
+/// the socket's descriptor is 1024 or above, and a short-lived context can always be given a low one (see
+/// <see cref="LowDescriptors"/>) however many namespaces the process holds. No thread-pool thread ever changes
 /// namespace. libnftables keeps process-wide state (that interface cache, one-time initialisation), so commands of
-/// all contexts are serialised. A context is safe to use from any thread.
+/// all instances are serialised. An instance is safe to use from any thread.
 /// </para>
 /// </summary>
 public sealed class NftContext : IDisposable
 {
-    // libnftables' interface cache is a global list; two contexts running at once would share and free it.
-    private static readonly Lock LibraryLock = new();
+    /// <summary>Held around every use of libnftables: its interface cache is a global list that two commands running
+    /// at once would share and free; and while a context is made, no other nf_tables socket may be opened in this
+    /// process (see <see cref="LowDescriptors"/>).</summary>
+    internal static readonly Lock LibraryLock = new();
 
-    private readonly Libnftables.SafeContextHandle _ctx;
     private readonly NetworkNamespace _where;
     private readonly bool _processNamespace;
+    private bool _closed;
 
-    private NftContext(Libnftables.SafeContextHandle ctx, NetworkNamespace where, bool processNamespace)
+    private NftContext(NetworkNamespace where, bool processNamespace)
     {
-        _ctx = ctx;
         _where = where;
         _processNamespace = processNamespace;
     }
@@ -65,7 +69,8 @@ public sealed class NftContext : IDisposable
         var own = NetworkNamespace.OpenCurrent();
         try
         {
-            return new NftContext(Create(own), own, processNamespace: true);
+            Probe(own);
+            return new NftContext(own, processNamespace: true);
         }
         catch
         {
@@ -85,7 +90,8 @@ public sealed class NftContext : IDisposable
         var where = target.Duplicate();
         try
         {
-            return new NftContext(Create(where), where, processNamespace: false);
+            Probe(where);
+            return new NftContext(where, processNamespace: false);
         }
         catch
         {
@@ -175,12 +181,12 @@ public sealed class NftContext : IDisposable
         Execute(NftJson.Text(new JsonObject { ["nftables"] = NftTable.DeleteCommands(family, name) }), stateless: false, dryRun: false, "delete table", Describe(family.ToNftName() + " " + name));
     }
 
-    /// <summary>Frees the context (closing its socket) and the namespace handle.</summary>
+    /// <summary>Closes the namespace handle; commands are refused afterwards.</summary>
     public void Dispose()
     {
         lock (LibraryLock)
         {
-            _ctx.Dispose();
+            _closed = true;
         }
 
         _where.Dispose();
@@ -191,36 +197,20 @@ public sealed class NftContext : IDisposable
 
     private static string Document(JsonObject command) => NftJson.Text(new JsonObject { ["nftables"] = new JsonArray(command) });
 
-    private static Libnftables.SafeContextHandle Create(NetworkNamespace where)
+    /// <summary>Checks that libnftables loads and that a netfilter netlink socket opens in <paramref name="where"/>
+    /// (libnftables exits the process when it cannot open its socket: this makes that an exception, up front).</summary>
+    private static void Probe(NetworkNamespace where)
     {
         if (!IsAvailable(out var why))
         {
             throw new NftablesException("open nftables context", "in " + where, why!, null);
         }
 
-        lock (LibraryLock)
+        NamespaceThread.Run(where, static () =>
         {
-            return NamespaceThread.Run(where, static () =>
-            {
-                // libnftables exits the process when it cannot open its socket: open one first, so that a
-                // namespace without netfilter netlink is an exception here instead.
-                NetlinkSocket.OpenHere(NetlinkProtocol.Netfilter, NetlinkSocketOptions.Default, 0).Dispose();
-                var ctx = Libnftables.nft_ctx_new(Libnftables.NFT_CTX_DEFAULT);
-                if (ctx.IsInvalid)
-                {
-                    ctx.Dispose();
-                    throw new NftablesException("open nftables context", null, "nft_ctx_new failed", null);
-                }
-
-                if (Libnftables.nft_ctx_buffer_output(ctx) != 0 || Libnftables.nft_ctx_buffer_error(ctx) != 0)
-                {
-                    ctx.Dispose();
-                    throw new NftablesException("open nftables context", null, "could not buffer its output", null);
-                }
-
-                return ctx;
-            });
-        }
+            NetlinkSocket.OpenHere(NetlinkProtocol.Netfilter, NetlinkSocketOptions.Default, 0).Dispose();
+            return true;
+        });
     }
 
     private string Execute(string commands, bool stateless, bool dryRun, string operation, string target)
@@ -233,23 +223,34 @@ public sealed class NftContext : IDisposable
 
         lock (LibraryLock)
         {
-            ObjectDisposedException.ThrowIf(_ctx.IsClosed, this);
+            ObjectDisposedException.ThrowIf(_closed, this);
             var (rc, errno, output, error) = NamespaceThread.Run(
                 _where,
                 static s =>
                 {
-                    var ctx = s.Ctx;
-                    Libnftables.nft_ctx_output_set_flags(ctx, Libnftables.NFT_CTX_OUTPUT_JSON | (s.Stateless ? Libnftables.NFT_CTX_OUTPUT_STATELESS : 0));
-                    Libnftables.nft_ctx_set_dry_run(ctx, s.DryRun);
-                    Marshal.SetLastPInvokeError(0);
-                    var rc = Libnftables.nft_run_cmd_from_buffer(ctx, s.Commands);
-                    var errno = Marshal.GetLastPInvokeError();
-                    Libnftables.nft_ctx_set_dry_run(ctx, false);
-                    var output = Marshal.PtrToStringUTF8(Libnftables.nft_ctx_get_output_buffer(ctx)) ?? string.Empty;
-                    var error = Marshal.PtrToStringUTF8(Libnftables.nft_ctx_get_error_buffer(ctx)) ?? string.Empty;
-                    return (rc, errno, output, error);
+                    var ctx = LowDescriptors.NewContext();
+                    try
+                    {
+                        if (Libnftables.nft_ctx_buffer_output(ctx) != 0 || Libnftables.nft_ctx_buffer_error(ctx) != 0)
+                        {
+                            throw new NftablesException("open nftables context", null, "could not buffer its output", null);
+                        }
+
+                        Libnftables.nft_ctx_output_set_flags(ctx, Libnftables.NFT_CTX_OUTPUT_JSON | (s.Stateless ? Libnftables.NFT_CTX_OUTPUT_STATELESS : 0));
+                        Libnftables.nft_ctx_set_dry_run(ctx, s.DryRun);
+                        Marshal.SetLastPInvokeError(0);
+                        var rc = Libnftables.nft_run_cmd_from_buffer(ctx, s.Commands);
+                        var errno = Marshal.GetLastPInvokeError();
+                        var output = Marshal.PtrToStringUTF8(Libnftables.nft_ctx_get_output_buffer(ctx)) ?? string.Empty;
+                        var error = Marshal.PtrToStringUTF8(Libnftables.nft_ctx_get_error_buffer(ctx)) ?? string.Empty;
+                        return (rc, errno, output, error);
+                    }
+                    finally
+                    {
+                        LowDescriptors.Release(ctx);
+                    }
                 },
-                (Ctx: _ctx, Commands: commands, Stateless: stateless, DryRun: dryRun));
+                (Commands: commands, Stateless: stateless, DryRun: dryRun));
             if (rc != 0)
             {
                 var text = string.IsNullOrWhiteSpace(error) ? "libnftables failed without a message" : error;

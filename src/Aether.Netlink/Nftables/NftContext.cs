@@ -30,10 +30,9 @@ namespace Aether.Netlink.Nftables;
 /// </summary>
 public sealed class NftContext : IDisposable
 {
-    /// <summary>Held around every use of libnftables: its interface cache is a global list that two commands running
-    /// at once would share and free; and while a context is made, no other nf_tables socket may be opened in this
-    /// process (see <see cref="LowDescriptors"/>).</summary>
-    internal static readonly Lock LibraryLock = new();
+    // Held around every use of libnftables: its interface cache is a global list that two commands running at once
+    // would share and free; and the descriptors set aside for its sockets (LowDescriptors) are handed out under it.
+    private static readonly Lock LibraryLock = new();
 
     private readonly NetworkNamespace _where;
     private readonly bool _processNamespace;
@@ -228,7 +227,8 @@ public sealed class NftContext : IDisposable
                 _where,
                 static s =>
                 {
-                    var ctx = LowDescriptors.NewContext();
+                    var context = LowDescriptors.NewContext();
+                    var ctx = context.Handle;
                     try
                     {
                         if (Libnftables.nft_ctx_buffer_output(ctx) != 0 || Libnftables.nft_ctx_buffer_error(ctx) != 0)
@@ -247,7 +247,7 @@ public sealed class NftContext : IDisposable
                     }
                     finally
                     {
-                        LowDescriptors.Release(ctx);
+                        LowDescriptors.Release(context);
                     }
                 },
                 (Commands: commands, Stateless: stateless, DryRun: dryRun));

@@ -44,11 +44,7 @@ public static class NftMonitor
     /// <exception cref="NetlinkException">The socket cannot be opened or subscribed.</exception>
     public static async IAsyncEnumerable<NftEvent> WatchAsync(NetworkNamespace? target, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        NetlinkSocket socket;
-        lock (NftContext.LibraryLock) // not while a libnftables context is being made (it looks for its new socket)
-        {
-            socket = NetlinkSocket.Open(NetlinkProtocol.Netfilter, target, NetlinkSocketOptions.Default with { ReplyTimeout = null });
-        }
+        var socket = NetlinkSocket.Open(NetlinkProtocol.Netfilter, target, NetlinkSocketOptions.Default with { ReplyTimeout = null });
 
         Reader reader;
         try

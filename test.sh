@@ -12,11 +12,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Debian packages the tests use: iproute2 (ip, the oracle), procps (sysctl, the sysctl oracle), iputils-ping
-# (traffic across a topology, inside test namespaces only).
+# (traffic across a topology, inside test namespaces only), nftables (nft, the nftables oracle; it brings
+# libnftables1, which Aether's nftables source loads).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

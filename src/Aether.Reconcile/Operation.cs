@@ -18,7 +18,7 @@ public enum OperationKind
 /// link spec); the loop only needs what is here.
 /// </summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Stage">Dependency order: links 0, addresses 1, routes 2, sysctls 3 (see <see cref="Stages"/>).</param>
+/// <param name="Stage">Dependency order: links 0, addresses 1, routes 2, sysctls 3, nftables 4 (see <see cref="Stages"/>).</param>
 /// <param name="Target">The object, as a person would name it (<c>link veth-host</c>).</param>
 /// <param name="Reason">Why it is needed (<c>missing</c>, <c>MTU 1400, want 1500</c>, <c>peer is not its partner</c>).</param>
 public record Operation(OperationKind Kind, int Stage, string Target, string Reason)
@@ -44,8 +44,11 @@ public static class Stages
     /// <summary>Routes need their addresses (a gateway must be reachable).</summary>
     public const int Routes = 2;
 
-    /// <summary>Sysctls, last.</summary>
+    /// <summary>Sysctls.</summary>
     public const int Sysctls = 3;
+
+    /// <summary>nftables tables: rules name interfaces and addresses, so they come after them.</summary>
+    public const int Nftables = 4;
 }
 
 /// <summary>

@@ -77,8 +77,11 @@ public sealed class SourceGroup : IReconcileSource
         };
     }
 
-    private static async IAsyncEnumerable<object> MergeAsync(List<IAsyncEnumerable<object>> streams, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Several hint streams as one: hints in the order they arrive; it ends when all have ended, and fails
+    /// when one fails.</summary>
+    public static async IAsyncEnumerable<object> MergeAsync(IReadOnlyList<IAsyncEnumerable<object>> streams, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(streams);
         var merged = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
         var pumps = streams.Select(async stream =>
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
+using Aether.Netlink.Nftables;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
@@ -86,7 +87,8 @@ public sealed record ControllerOptions
 /// <summary>
 /// Plans, applies and destroys a topology through the reconcile sources, one set per namespace (the host is one too),
 /// and keeps it converged with one loop per namespace. Owned namespaces are recorded under the state directory;
-/// links carry the mark <c>aether:NAME</c>; addresses, routes and sysctls have last-applied records there too.
+/// links carry the mark <c>aether:NAME</c>; addresses, routes and sysctls have last-applied records there too; a
+/// namespace's NAT rules live in the nftables table <c>inet aether-NAME</c>.
 /// </summary>
 public sealed class TopologyController
 {
@@ -357,7 +359,7 @@ public sealed class TopologyController
 
                     var result = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
                     // Record entries of objects already gone (with a deleted namespace, say) are forgotten silently.
-                    var removed = result.Applied.Where(op => op is not (AddressOperation { RecordOnly: true } or RouteOperation { Kind: OperationKind.Delete, Existing: null })).ToList();
+                    var removed = result.Applied.Where(op => op is not (AddressOperation { RecordOnly: true } or RouteOperation { Kind: OperationKind.Delete, Existing: null } or NftablesOperation { RecordOnly: true })).ToList();
                     foreach (var line in LinesOf(stage, scope, result.Plan, removed, session).Where(l => l.Kind != ChangeKind.InSync))
                     {
                         Report(line);
@@ -426,7 +428,7 @@ public sealed class TopologyController
         await Task.WhenAll(readers).ConfigureAwait(false);
     }
 
-    private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls];
+    private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls, Stages.Nftables];
 
     /// <summary>The host (empty string) and then every namespace, in file order.</summary>
     private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
@@ -481,6 +483,7 @@ public sealed class TopologyController
         AddressSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         RouteSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         SysctlSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        NftablesSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         _ => throw new InvalidOperationException($"unknown source {source.Name}"),
     };
 
@@ -548,6 +551,9 @@ public sealed class TopologyController
                 }
 
                 break;
+            case Stages.Nftables when NatIn(scope).Count > 0:
+                yield return ($"nftables inet {NftablesSource.TablePrefix}{Owner}", NatSubject(scope));
+                break;
         }
     }
 
@@ -584,6 +590,7 @@ public sealed class TopologyController
             LinkOperation l => l.Target.Replace("link ", "link " + (scope.Length == 0 ? string.Empty : scope + "/"), StringComparison.Ordinal),
             AddressOperation a => $"address {a.Address} on {Qualify(scope, a.Link)}",
             RouteOperation { Route: { } r } => "route " + r + (scope.Length == 0 ? string.Empty : " in " + scope),
+            NftablesOperation { Table: not null } => NatSubject(scope),
             _ => op.Target + (scope.Length == 0 ? string.Empty : " in " + scope),
         };
         var reason = op.Kind == OperationKind.Create && Same(op.Reason, "missing") ? null : op.Reason;
@@ -615,6 +622,13 @@ public sealed class TopologyController
             OnLink = r.OnLink,
         });
 
+    private IReadOnlyList<TopologyMasquerade> NatIn(string scope) =>
+        _scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Nat : [];
+
+    /// <summary>A namespace's NAT as people read it: <c>nat in blue: masquerade 10.0.0.0/24 out eth0</c>.</summary>
+    private string NatSubject(string scope) =>
+        $"nat in {scope}: " + string.Join(", ", NatIn(scope).Select(m => $"masquerade {m.Source} out {m.Out}"));
+
     private IEnumerable<DesiredSysctl> SysctlsIn(string scope) =>
         (_scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Sysctls : []).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
 
@@ -625,6 +639,7 @@ public sealed class TopologyController
         private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
         private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NftContext>> _nftables = new(StringComparer.Ordinal);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), Lazy<IReconcileSource?>> _sources = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
         private readonly bool _empty;
@@ -706,14 +721,25 @@ public sealed class TopologyController
                 handle.Value.Dispose();
             }
 
+            foreach (var context in _nftables.Values.Where(l => l.IsValueCreated))
+            {
+                context.Value.Dispose();
+            }
+
             foreach (var ns in _namespaces.Values)
             {
                 ns.Dispose();
             }
         }
 
-        /// <summary>One monitor per namespace for every source's hints (links, addresses, routes; sysctls have none).</summary>
-        public async IAsyncEnumerable<object> HintsAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        /// <summary>One rtnetlink monitor per namespace for the hints of links, addresses and routes (sysctls have
+        /// none), and the nf_tables monitor of the nftables source where there is one.</summary>
+        public IAsyncEnumerable<object> HintsAsync(string scope, CancellationToken cancellationToken) =>
+            SourceFor(Stages.Nftables, scope)?.Subscribe(cancellationToken) is { } nftables
+                ? SourceGroup.MergeAsync([RtnetlinkHintsAsync(scope, cancellationToken), nftables], cancellationToken)
+                : RtnetlinkHintsAsync(scope, cancellationToken);
+
+        private async IAsyncEnumerable<object> RtnetlinkHintsAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
@@ -766,6 +792,18 @@ public sealed class TopologyController
                     return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes"), OwnsProtocol = false });
                 case Stages.Sysctls when scope.Length > 0:
                     return new SysctlSource(_namespaces[scope], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
+                case Stages.Nftables when scope.Length > 0:
+                    // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
+                    var nat = _empty ? [] : _owner.NatIn(scope);
+                    var record = RecordOf(_store, scope, "nftables");
+                    if (nat.Count == 0 && record.Count == 0)
+                    {
+                        return null;
+                    }
+
+                    NftChain[] chains = nat.Count == 0 ? [] : [NftChain.NatPostrouting([.. nat.Select(m => NftRule.Masquerade(m.Source, m.Out))])];
+                    var context = _nftables.GetOrAdd(scope, key => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[key]))).Value;
+                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record });
                 default:
                     return null;
             }

@@ -35,7 +35,13 @@ public static class TopologyLoader
     internal static readonly IReadOnlyList<string> RootKeys = ["name", "namespaces", "links", "routes"];
 
     /// <summary>Keys allowed in a <c>namespaces</c> item.</summary>
-    internal static readonly IReadOnlyList<string> NamespaceKeys = ["name", "sysctls"];
+    internal static readonly IReadOnlyList<string> NamespaceKeys = ["name", "sysctls", "nat"];
+
+    /// <summary>Keys allowed in a namespace's <c>nat</c> item (one rule each).</summary>
+    internal static readonly IReadOnlyList<string> NatKeys = ["masquerade"];
+
+    /// <summary>Keys allowed in a <c>masquerade</c> rule.</summary>
+    internal static readonly IReadOnlyList<string> MasqueradeKeys = ["source", "out"];
 
     /// <summary>Keys allowed in a <c>links</c> item.</summary>
     internal static readonly IReadOnlyList<string> LinkKeys =

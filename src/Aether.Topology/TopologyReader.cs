@@ -107,7 +107,7 @@ internal sealed class TopologyReader
 
         return new TopologySpec(name)
         {
-            Namespaces = [.. _namespaces.Select(n => new TopologyNamespace(n.Name!) { Sysctls = n.Sysctls })],
+            Namespaces = [.. _namespaces.Select(n => new TopologyNamespace(n.Name!) { Sysctls = n.Sysctls, Nat = n.Nat })],
             Links = [.. _links.Select(l => l.Build())],
             Routes = [.. _routes.Select(r => r.Build())],
         };
@@ -162,7 +162,59 @@ internal sealed class TopologyReader
             _errors.Add(sysctls, fields.PathOf("sysctls"), $"expected a mapping of sysctl keys to values (net.ipv4.ip_forward: 1); got {TopologyErrors.Describe(sysctls)}");
         }
 
+        var nat = fields.List("nat");
+        for (var i = 0; i < nat.Count; i++)
+        {
+            ReadNat(nat[i], TopologyErrors.Index(fields.PathOf("nat"), i), draft);
+        }
+
         _namespaces.Add(draft);
+    }
+
+    private void ReadNat(YamlNode node, string path, NamespaceDraft draft)
+    {
+        var fields = _errors.Mapping(node, path, TopologyLoader.NatKeys);
+        if (fields is null || !fields.Require("masquerade", "{ source: 10.0.0.0/24, out: eth0 }"))
+        {
+            return;
+        }
+
+        var rule = _errors.Mapping(fields.Value("masquerade")!, fields.PathOf("masquerade"), TopologyLoader.MasqueradeKeys);
+        if (rule is null)
+        {
+            return;
+        }
+
+        IPPrefix? source = null;
+        if (rule.Require("source", "the prefix whose traffic is masqueraded, such as 10.0.0.0/24") && rule.String("source") is { } text
+            && Prefix(rule.PathOf("source"), text) is { } prefix)
+        {
+            if (!prefix.Network.Equals(prefix.Address))
+            {
+                _errors.Add(rule.PathOf("source"), string.Create(CultureInfo.InvariantCulture, $"'{text}' has host bits set; the network is {prefix.Network}/{prefix.PrefixLength}"));
+            }
+            else
+            {
+                source = prefix;
+            }
+        }
+
+        var output = rule.Require("out", "the interface the traffic leaves through") ? InterfaceNameField(rule, "out") : null;
+        if (source is null || output is null)
+        {
+            return;
+        }
+
+        var masquerade = new TopologyMasquerade(source.Value, output);
+        var first = draft.Nat.IndexOf(masquerade);
+        if (first >= 0)
+        {
+            _errors.Add(node, path, $"the same rule as {draft.NatPaths[first]}; give each once");
+            return;
+        }
+
+        draft.Nat.Add(masquerade);
+        draft.NatPaths.Add(path);
     }
 
     private void ReadSysctls(YamlMappingNode map, string path, NamespaceDraft draft)
@@ -679,6 +731,10 @@ internal sealed class TopologyReader
         public string? Name { get; set; }
 
         public List<KeyValuePair<string, string>> Sysctls { get; } = [];
+
+        public List<TopologyMasquerade> Nat { get; } = [];
+
+        public List<string> NatPaths { get; } = [];
     }
 
     private sealed class LinkDraft(string path)

@@ -31,7 +31,16 @@ public sealed record TopologyNamespace(string Name)
 {
     /// <summary>Sysctls under <c>net.</c>, in file order (key as written, value as a string).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Sysctls { get; init; } = [];
+
+    /// <summary>NAT rules, in file order: kept in the nftables table <c>inet aether-OWNER</c> of this namespace.</summary>
+    public IReadOnlyList<TopologyMasquerade> Nat { get; init; } = [];
 }
+
+/// <summary>Masquerade traffic from <see cref="Source"/> leaving through <see cref="Out"/>: it leaves with the
+/// address of that interface (<c>ip saddr SOURCE oifname OUT masquerade</c>).</summary>
+/// <param name="Source">The source prefix (no host bits set).</param>
+/// <param name="Out">The output interface, in the same namespace.</param>
+public sealed record TopologyMasquerade(IPPrefix Source, string Out);
 
 /// <summary>The kinds of link a topology can declare.</summary>
 public enum TopologyLinkKind

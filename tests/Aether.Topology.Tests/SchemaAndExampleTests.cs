@@ -39,6 +39,8 @@ public sealed class SchemaAndExampleTests
         Assert.Equal(TopologyLoader.LinkKeys, Properties(defs.GetProperty("link")));
         Assert.Equal(TopologyLoader.PeerKeys, Properties(defs.GetProperty("peer")));
         Assert.Equal(TopologyLoader.RouteKeys, Properties(defs.GetProperty("route")));
+        Assert.Equal(TopologyLoader.NatKeys, Properties(defs.GetProperty("nat")));
+        Assert.Equal(TopologyLoader.MasqueradeKeys, Properties(defs.GetProperty("masquerade")));
         Assert.Equal("#/$defs/peer", defs.GetProperty("link").GetProperty("properties").GetProperty("peer").GetProperty("$ref").GetString());
     }
 

@@ -19,6 +19,8 @@ internal static unsafe partial class Libc
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVTIMEO = 20;
     public const int SO_RCVBUFFORCE = 33;
+    public const int SO_PROTOCOL = 38;
+    public const int SO_DOMAIN = 39;
     public const int SOL_NETLINK = 270;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;
@@ -93,6 +95,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldFd, int newFd);
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);

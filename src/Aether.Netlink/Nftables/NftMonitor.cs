@@ -1,0 +1,211 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Aether.Netlink.Interop;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Protocol;
+
+namespace Aether.Netlink.Nftables;
+
+/// <summary>One nf_tables change the kernel announced: which message, in which family and table. Only the header
+/// and the table name are read; the change itself is not decoded (a hint says "look again").</summary>
+/// <param name="Message">The <c>NFT_MSG_*</c> type (<c>NFT_MSG_NEWRULE</c> is 6, <c>NFT_MSG_DELRULE</c> 8,
+/// <c>NFT_MSG_NEWGEN</c> 15 ends every transaction); 0 for an overrun.</param>
+/// <param name="Family">The table's family, or null when the message has none (a new generation).</param>
+/// <param name="Table">The table's name (<c>NFTA_*_TABLE</c>), or null when the message names none.</param>
+public sealed record NftEvent(ushort Message, NftFamily? Family, string? Table)
+{
+    /// <summary>The kernel dropped announcements (<c>ENOBUFS</c>): anything may have changed.</summary>
+    public bool Overrun { get; init; }
+}
+
+/// <summary>
+/// Watches a namespace's nf_tables announcements (the netfilter netlink group <c>NFNLGRP_NFTABLES</c>) on a socket of
+/// our own, read by a dedicated thread that never changes namespace. For hints only: nothing is decoded beyond the
+/// family and table name, and what changed is read again through <see cref="NftContext"/>.
+/// </summary>
+public static class NftMonitor
+{
+    /// <summary><c>NFNLGRP_NFTABLES</c>.</summary>
+    private const uint NftablesGroup = 7;
+
+    /// <summary><c>NFNL_SUBSYS_NFTABLES</c>, the high byte of every nf_tables message type.</summary>
+    private const int NftablesSubsystem = 10;
+
+    /// <summary><c>NFT_MSG_NEWGEN</c>: carries no table.</summary>
+    private const ushort NewGeneration = 15;
+
+    /// <summary>The size of <c>struct nfgenmsg</c>.</summary>
+    private const int NfGenMsgSize = 4;
+
+    /// <summary>Announcements in <paramref name="target"/> (the process's namespace when null) until
+    /// <paramref name="cancellationToken"/> fires. An overrun yields an event with <see cref="NftEvent.Overrun"/> and
+    /// the stream goes on.</summary>
+    /// <exception cref="NetlinkException">The socket cannot be opened or subscribed.</exception>
+    public static async IAsyncEnumerable<NftEvent> WatchAsync(NetworkNamespace? target, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var socket = NetlinkSocket.Open(NetlinkProtocol.Netfilter, target, NetlinkSocketOptions.Default with { ReplyTimeout = null });
+
+        Reader reader;
+        try
+        {
+            socket.JoinGroup(NftablesGroup);
+            reader = new Reader(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        using (reader)
+        {
+            var events = reader.Events;
+            while (await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (events.TryRead(out var e))
+                {
+                    yield return e;
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads one announcement: null for anything that is not an nf_tables message.</summary>
+    internal static NftEvent? ToEvent(in NetlinkMessage message)
+    {
+        if (message.Header.Type >> 8 != NftablesSubsystem || message.Payload.Length < NfGenMsgSize)
+        {
+            return null;
+        }
+
+        var type = (ushort)(message.Header.Type & 0xFF);
+        NftFamily? family = NftFamilies.TryFromNfProto(message.Payload[0], out var f) ? f : null;
+        string? table = null;
+        if (type != NewGeneration)
+        {
+            foreach (var attribute in message.Attributes(NfGenMsgSize))
+            {
+                if (attribute.Type == 1) // NFTA_TABLE_NAME, and NFTA_{CHAIN,RULE,SET,SET_ELEM_LIST,OBJ,FLOWTABLE}_TABLE
+                {
+                    table = attribute.GetString();
+                    break;
+                }
+            }
+        }
+
+        return new NftEvent(type, family, table);
+    }
+
+    /// <summary>The socket, its reader thread and the channel it fills; disposing stops the thread and closes the
+    /// socket.</summary>
+    private sealed class Reader : IDisposable
+    {
+        private readonly NetlinkSocket _socket;
+        private readonly int _wakeFd;
+        private readonly Channel<NftEvent> _events = Channel.CreateUnbounded<NftEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        private readonly Thread _thread;
+        private int _disposed;
+
+        public Reader(NetlinkSocket socket)
+        {
+            _socket = socket;
+            _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            if (_wakeFd < 0)
+            {
+                throw NetlinkException.FromLastError("eventfd", "nftables monitor");
+            }
+
+            _thread = new Thread(ReadLoop) { IsBackground = true, Name = "aether-nft-monitor" };
+            _thread.UnsafeStart();
+        }
+
+        public ChannelReader<NftEvent> Events => _events.Reader;
+
+        public unsafe void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            ulong one = 1;
+            Libc.Write(_wakeFd, &one, sizeof(ulong));
+            _thread.Join();
+            Libc.Close(_wakeFd);
+            _socket.Dispose();
+            _events.Writer.TryComplete();
+        }
+
+        private unsafe void ReadLoop()
+        {
+            var buffer = NetlinkSocket.RentReceiveBuffer();
+            var fds = stackalloc Libc.PollFd[2];
+            try
+            {
+                while (Volatile.Read(ref _disposed) == 0)
+                {
+                    fds[0] = new Libc.PollFd { Fd = _socket.Fd, Events = Libc.POLLIN };
+                    fds[1] = new Libc.PollFd { Fd = _wakeFd, Events = Libc.POLLIN };
+                    if (Libc.Poll(fds, 2, -1) < 0)
+                    {
+                        if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                        {
+                            continue;
+                        }
+
+                        throw NetlinkException.FromLastError("poll", "nftables monitor");
+                    }
+
+                    if (fds[1].REvents != 0)
+                    {
+                        return;
+                    }
+
+                    int n;
+                    try
+                    {
+                        n = _socket.Receive(buffer, nonBlocking: true);
+                    }
+                    catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
+                    {
+                        _events.Writer.TryWrite(new NftEvent(0, null, null) { Overrun = true });
+                        continue;
+                    }
+
+                    if (n > 0)
+                    {
+                        Dispatch(buffer.AsSpan(0, n));
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is NetlinkException or ObjectDisposedException)
+            {
+                _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? ex : null);
+            }
+            finally
+            {
+                NetlinkSocket.ReturnReceiveBuffer(buffer);
+            }
+        }
+
+        private void Dispatch(ReadOnlySpan<byte> datagram)
+        {
+            try
+            {
+                var messages = new NetlinkMessageEnumerator(datagram);
+                while (messages.MoveNext())
+                {
+                    if (ToEvent(messages.Current) is { } e)
+                    {
+                        _events.Writer.TryWrite(e);
+                    }
+                }
+            }
+            catch (NetlinkParseException)
+            {
+                // A malformed datagram is dropped whole; the next resync covers it.
+            }
+        }
+    }
+}

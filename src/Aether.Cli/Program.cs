@@ -54,6 +54,7 @@ internal static class Program
               aether run -f topo.yaml --resync 30s
               aether destroy -f topo.yaml
               aether ns list
+              aether wg genkey | aether wg pubkey
             """)
         {
             stateDir,
@@ -62,6 +63,7 @@ internal static class Program
             TopologyCommands.Destroy(stateDir),
             TopologyCommands.Run(stateDir),
             NamespaceCommands.Create(),
+            WireGuardCommands.Create(),
             status,
         };
     }

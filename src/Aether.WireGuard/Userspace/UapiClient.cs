@@ -29,9 +29,14 @@ public static class UapiClient
 
     /// <summary>Reads device <paramref name="name"/>, or null when nothing listens on its socket.</summary>
     /// <exception cref="WireGuardException">The device answered with an error, not in time, or not in the protocol.</exception>
-    public static async Task<WireGuardDevice?> GetAsync(string socketPath, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="socketPath">The device's socket.</param>
+    /// <param name="name">The device's name.</param>
+    /// <param name="timeout">How long the exchange may take.</param>
+    /// <param name="acceptServer">Given the serving process's pid, whether to talk to it (false: as if nothing listened).</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    public static async Task<WireGuardDevice?> GetAsync(string socketPath, string name, TimeSpan timeout, Func<int?, bool>? acceptServer, CancellationToken cancellationToken)
     {
-        var answer = await ExchangeAsync(socketPath, UapiProtocol.GetRequest, "get wireguard device", name, timeout, cancellationToken).ConfigureAwait(false);
+        var answer = await ExchangeAsync(socketPath, UapiProtocol.GetRequest, "get wireguard device", name, timeout, acceptServer, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {
             return null;
@@ -54,10 +59,10 @@ public static class UapiClient
     /// <summary>Applies <paramref name="config"/> to device <paramref name="name"/>.</summary>
     /// <exception cref="WireGuardException"><c>ENODEV</c> when nothing listens on the socket; the device's errno when
     /// it refused (wireguard-go may have applied the lines before the one it refused).</exception>
-    public static async Task SetAsync(string socketPath, string name, WireGuardDeviceConfig config, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task SetAsync(string socketPath, string name, WireGuardDeviceConfig config, TimeSpan timeout, Func<int?, bool>? acceptServer, CancellationToken cancellationToken)
     {
         var request = UapiProtocol.FormatSet(config);
-        var answer = await ExchangeAsync(socketPath, request, "set wireguard device", name, timeout, cancellationToken).ConfigureAwait(false)
+        var answer = await ExchangeAsync(socketPath, request, "set wireguard device", name, timeout, acceptServer, cancellationToken).ConfigureAwait(false)
             ?? throw new WireGuardException(Errno.ENODEV, "set wireguard device", name, $"no userspace WireGuard device listens on {socketPath}");
         int errno;
         try
@@ -83,14 +88,14 @@ public static class UapiClient
     }
 
     /// <summary>Sends <paramref name="request"/> and reads the answer up to its blank line; null when nothing listens.</summary>
-    internal static async Task<string?> ExchangeAsync(string socketPath, string request, string operation, string device, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task<string?> ExchangeAsync(string socketPath, string request, string operation, string device, TimeSpan timeout, Func<int?, bool>? acceptServer, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
             using var socket = await ConnectAsync(socketPath, deadline.Token).ConfigureAwait(false);
-            if (socket is null)
+            if (socket is null || (acceptServer is not null && !acceptServer(PeerPid(socket))))
             {
                 return null;
             }

@@ -15,10 +15,10 @@ internal static class WgAllowedIp
     /// <summary>Bytes one allowed IP takes in a message.</summary>
     public static int SizeOf(IPPrefix prefix) => 4 + 8 + (prefix.Family == AddressFamily.InterNetwork ? 8 : 20) + 8;
 
-    /// <summary>Writes the nest, numbered <paramref name="index"/> as wg(8) numbers them.</summary>
-    public static void Write(ref NetlinkWriter writer, ushort index, IPPrefix prefix)
+    /// <summary>Writes the nest. Like the kernel and wg(8), every element of the list is nest type 0.</summary>
+    public static void Write(ref NetlinkWriter writer, IPPrefix prefix)
     {
-        var nest = writer.BeginNested((ushort)(index | NetlinkWriter.NestedFlag));
+        var nest = writer.BeginNested(NetlinkWriter.NestedFlag);
         writer.WriteU16(WgAllowedIpAttr.Family, prefix.Family == AddressFamily.InterNetwork ? AfInet : AfInet6);
         writer.WriteNetwork(WgAllowedIpAttr.IpAddr, prefix.Address, prefix.PrefixLength);
         writer.WriteU8(WgAllowedIpAttr.CidrMask, (byte)prefix.PrefixLength);

@@ -218,7 +218,7 @@ internal static class WgDevice
             for (var i = 0; i < message.Peers.Count; i++)
             {
                 var f = message.Peers[i];
-                WgPeer.Write(ref writer, (ushort)i, f.Peer, f.First, f.AllowedFrom, f.AllowedCount);
+                WgPeer.Write(ref writer, f.Peer, f.First, f.AllowedFrom, f.AllowedCount);
             }
 
             writer.EndNested(peers);

@@ -70,10 +70,11 @@ internal static class WgPeer
     }
 
     /// <summary>Writes one fragment in wg(8)'s order: public key, preshared key, endpoint, keepalive, flags, allowed
-    /// IPs. Only the first fragment sets the preshared key, endpoint, keepalive and the replace-allowed-IPs flag.</summary>
-    public static void Write(ref NetlinkWriter writer, ushort index, WireGuardPeerConfig peer, bool first, int allowedFrom, int allowedCount)
+    /// IPs. Only the first fragment sets the preshared key, endpoint, keepalive and the replace-allowed-IPs flag.
+    /// Like the kernel and wg(8), every peer in the list is nest type 0.</summary>
+    public static void Write(ref NetlinkWriter writer, WireGuardPeerConfig peer, bool first, int allowedFrom, int allowedCount)
     {
-        var nest = writer.BeginNested((ushort)(index | NetlinkWriter.NestedFlag));
+        var nest = writer.BeginNested(NetlinkWriter.NestedFlag);
         writer.WriteAttribute(WgPeerAttr.PublicKey, peer.PublicKey.Bytes);
         if (first && !peer.Remove)
         {
@@ -107,7 +108,7 @@ internal static class WgPeer
             var ips = writer.BeginNested(WgPeerAttr.AllowedIps | NetlinkWriter.NestedFlag);
             for (var i = 0; i < allowedCount; i++)
             {
-                WgAllowedIp.Write(ref writer, (ushort)i, peer.AllowedIPs[allowedFrom + i]);
+                WgAllowedIp.Write(ref writer, peer.AllowedIPs[allowedFrom + i]);
             }
 
             writer.EndNested(ips);

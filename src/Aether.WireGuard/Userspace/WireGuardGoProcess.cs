@@ -72,7 +72,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await SpawnAsync(cancellationToken).ConfigureAwait(false);
+            await SpawnAsync(restart: false, cancellationToken).ConfigureAwait(false);
             _supervisor = Task.Run(SuperviseAsync, CancellationToken.None);
         }
         finally
@@ -126,7 +126,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task SpawnAsync(CancellationToken cancellationToken)
+    private async Task SpawnAsync(bool restart, CancellationToken cancellationToken)
     {
         var psi = new ProcessStartInfo(_options.Nsenter)
         {
@@ -181,6 +181,11 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
 
             if (await IsServingAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (restart)
+                {
+                    Interlocked.Increment(ref _restarts);
+                }
+
                 LogStarted(_logger, _name, process.Id, _where);
                 return;
             }
@@ -300,8 +305,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
                     return;
                 }
 
-                await SpawnAsync(_stopping.Token).ConfigureAwait(false);
-                Interlocked.Increment(ref _restarts);
+                await SpawnAsync(restart: true, _stopping.Token).ConfigureAwait(false);
                 Raise("wireguard-go restarted with an empty configuration");
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

@@ -147,6 +147,13 @@ public sealed class UserspaceBackendTests : SandboxTest
 
         Process.GetProcessById(first).Kill(); // SIGKILL: no cleanup, the socket file stays behind
         await WaitForAsync(async () => backend.ProcessId(name) is int next && next != first && await backend.GetDeviceAsync(name) is not null);
+        await WaitForAsync(() =>
+        {
+            lock (events)
+            {
+                return Task.FromResult(events.Count >= 2);
+            }
+        });
 
         Assert.Equal(1, backend.Restarts(name));
         Assert.NotNull(await Ip.LinkAsync(ns.Name, name));

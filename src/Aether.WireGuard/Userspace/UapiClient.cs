@@ -63,7 +63,7 @@ public static class UapiClient
     {
         var request = UapiProtocol.FormatSet(config);
         var answer = await ExchangeAsync(socketPath, request, "set wireguard device", name, timeout, acceptServer, cancellationToken).ConfigureAwait(false)
-            ?? throw new WireGuardException(Errno.ENODEV, "set wireguard device", name, $"no userspace WireGuard device listens on {socketPath}");
+            ?? throw new WireGuardException(Errno.ENODEV, "set wireguard device", name, $"no userspace WireGuard device of that name here (nothing serves {socketPath}, or it serves another namespace)");
         int errno;
         try
         {

@@ -89,7 +89,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
             return;
         }
 
-        await _wakeBackoff.CancelAsync().ConfigureAwait(false);
+        await Volatile.Read(ref _wakeBackoff).CancelAsync().ConfigureAwait(false);
         var deadline = DateTime.UtcNow + _options.ReadyTimeout + _options.ReadyTimeout;
         while (Pid is null || !await IsServingAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -285,7 +285,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
             // Wait, unless asked to start now (a reconcile pass wants the device back).
             try
             {
-                await Task.Delay(delay, _wakeBackoff.Token).WaitAsync(_stopping.Token).ConfigureAwait(false);
+                await Task.Delay(delay, Volatile.Read(ref _wakeBackoff).Token).WaitAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -293,8 +293,8 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                _wakeBackoff.Dispose();
-                _wakeBackoff = new CancellationTokenSource();
+                // Not disposed: an EnsureRunningAsync racing with this swap may still cancel the old one (harmless).
+                Interlocked.Exchange(ref _wakeBackoff, new CancellationTokenSource());
             }
 
             await _gate.WaitAsync().ConfigureAwait(false);

@@ -192,6 +192,33 @@ public sealed class UserspaceBackendTests : SandboxTest
     }
 
     [Fact]
+    public async Task Status_is_polled_null_while_the_device_is_missing()
+    {
+        using var ns = Box.CreateNamespace("n");
+        var name = Box.Name("w");
+        await using var backend = UserspaceWireGuardBackend.Open(ns);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var seen = new List<WireGuardDevice?>();
+        await foreach (var device in WireGuardStatus.PollAsync(backend, name, TimeSpan.FromMilliseconds(50), cts.Token))
+        {
+            seen.Add(device);
+            if (seen.Count == 1)
+            {
+                await backend.CreateDeviceAsync(name, cts.Token);
+                await backend.ConfigureDeviceAsync(name, new WireGuardDeviceConfig { ListenPort = 40999 }, cts.Token);
+            }
+
+            if (seen.Count == 3)
+            {
+                break;
+            }
+        }
+
+        Assert.Null(seen[0]);
+        Assert.All(seen.Skip(1), d => Assert.Equal(40999, d!.ListenPort));
+    }
+
+    [Fact]
     public async Task Bad_names_are_refused_before_anything_starts()
     {
         using var ns = Box.CreateNamespace("n");

@@ -13,15 +13,19 @@ fi
 
 # Debian packages the tests use: iproute2 (ip, the oracle), procps (sysctl, the sysctl oracle), iputils-ping
 # (traffic across a topology, inside test namespaces only), nftables (nft, the nftables oracle; it brings
-# libnftables1, which Aether's nftables source loads).
+# libnftables1, which Aether's nftables source loads), wireguard-go (the userspace WireGuard where the kernel has
+# none) and wireguard-tools (wg, the WireGuard oracle). --no-install-recommends: wireguard-tools recommends a kernel
+# package, which the tests do not need.
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 results=$(mktemp -d)

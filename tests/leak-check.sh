@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Leak check for the integration tests: every namespace and host link a test makes is named "aet...".
+# Leak check for the integration tests: every namespace, host link and userspace WireGuard device a test makes is
+# named "aet...".
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
@@ -13,12 +14,21 @@ survivors() {
     ip netns list 2>/dev/null | awk -v p="$prefix" 'index($1, p) == 1 { print "namespace " $1 }'
     # Host links: "N: name@peer: <...>" or "N: name: <...>".
     ip -o link show 2>/dev/null | awk -F': ' -v p="$prefix" '{ split($2, n, "@"); if (index(n[1], p) == 1) print "link " n[1] }'
+    # Userspace WireGuard: wireguard-go processes serving a test device (they keep a deleted namespace alive), and
+    # UAPI sockets left in /var/run/wireguard.
+    for pid in $(pgrep -x wireguard-go 2>/dev/null); do
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v p="$prefix" -v pid="$pid" '{ if (index($NF, p) == 1) print "wireguard-go " $NF " (pid " pid ")" }'
+    done
+    for sock in /var/run/wireguard/"$prefix"*.sock; do
+        [ -e "$sock" ] && echo "socket $sock"
+    done
 }
 
 while :; do
     left="$(survivors)"
     if [ -z "$left" ]; then
-        echo "leak-check: no '$prefix' namespaces or host links left"
+        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go processes or UAPI sockets left"
         exit 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then

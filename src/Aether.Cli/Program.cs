@@ -61,6 +61,7 @@ internal static class Program
               aether run -f topo.yaml --resync 30s
               aether destroy -f topo.yaml
               aether ns list
+              aether wg genkey | aether wg pubkey
             """)
         {
             stateDir,
@@ -69,6 +70,7 @@ internal static class Program
             TopologyCommands.Destroy(stateDir),
             TopologyCommands.Run(stateDir),
             NamespaceCommands.Create(),
+            WireGuardCommands.Create(),
             status,
         };
     }

@@ -26,13 +26,32 @@ public static partial class Cli
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>The path of the built binary.</summary>
+    public static string BinaryPath => Binary.Value;
+
+    /// <summary>Runs <c>aether ARGS</c> with <paramref name="stdin"/> written to its standard input, then closed.</summary>
+    public static async Task<Result> RunWithInputAsync(string stdin, params string[] args)
+    {
+        using var process = Start(args, redirectInput: true);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>Starts <c>aether ARGS</c> with stdout and stderr redirected.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(args, redirectInput: false);
+
+    private static Process Start(string[] args, bool redirectInput)
     {
         var psi = new ProcessStartInfo(Binary.Value)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,

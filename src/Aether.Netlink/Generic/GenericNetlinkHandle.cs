@@ -7,7 +7,7 @@ namespace Aether.Netlink.Generic;
 /// A generic netlink (<c>NETLINK_GENERIC</c>) handle bound to one namespace, like <see cref="NetlinkHandle"/>:
 /// resolves families by name; family-specific protocols (WireGuard) build on its socket.
 /// </summary>
-public sealed class GenericNetlinkHandle : IDisposable
+public sealed partial class GenericNetlinkHandle : IDisposable
 {
     private static readonly WriteRequest<string> GetFamily = static (ref NetlinkWriter w, string name, uint seq, uint pid) => GenericFamily.WriteGet(ref w, name, seq, pid);
     private static readonly MessageParser<GenericFamily> ParseFamily = GenericFamily.TryParse;

@@ -146,36 +146,38 @@ public sealed class TopologyController
             lines.Add(new ChangeLine(session.Exists(ns.Name) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
         }
 
-        // Namespaces are independent within a stage: their sources observe in parallel; lines keep file order.
-        foreach (var stage in StageOrder)
+        // Nothing is applied while planning, so every stage of every namespace is observed at once (the host's links,
+        // with a peer to look up in every namespace, overlap the rest); lines keep stage order, then file order.
+        var scopes = Scopes.ToArray();
+        var units = StageOrder.SelectMany(stage => scopes.Select(scope => (Stage: stage, Scope: scope))).ToArray();
+        var parts = await ForEachAsync(units, async unit =>
         {
-            foreach (var part in await PerScopeAsync(async scope =>
+            var (stage, scope) = unit;
+            if (!session.Exists(scope))
             {
-                if (!session.Exists(scope))
-                {
-                    return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)).ToList();
-                }
-
-                if (session.SourceFor(stage, scope) is not { } source)
-                {
-                    return [];
-                }
-
-                var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
-                var found = LinesOf(stage, scope, plan, plan, session).ToList();
-                if (stage == Stages.Links)
-                {
-                    // Veths whose peer's namespace is still to be created: apply creates them once it exists.
-                    found.AddRange(_linksByScope[scope]
-                        .Where(l => session.Planned(stage, scope, "link " + l.Name))
-                        .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
-                }
-
-                return found;
-            }, cancellationToken).ConfigureAwait(false))
-            {
-                lines.AddRange(part);
+                return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)).ToList();
             }
+
+            if (session.SourceFor(stage, scope) is not { } source)
+            {
+                return [];
+            }
+
+            var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
+            var found = LinesOf(stage, scope, plan, plan, session).ToList();
+            if (stage == Stages.Links)
+            {
+                // Veths whose peer's namespace is still to be created: apply creates them once it exists.
+                found.AddRange(_linksByScope[scope]
+                    .Where(l => session.Planned(stage, scope, "link " + l.Name))
+                    .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
+            }
+
+            return found;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var part in parts)
+        {
+            lines.AddRange(part);
         }
 
         return new TopologyResult(lines, clock.Elapsed, null);
@@ -434,12 +436,15 @@ public sealed class TopologyController
     private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
 
     /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
-    private async Task<T[]> PerScopeAsync<T>(Func<string, Task<T>> work, CancellationToken cancellationToken)
+    private Task<T[]> PerScopeAsync<T>(Func<string, Task<T>> work, CancellationToken cancellationToken) =>
+        ForEachAsync(Scopes.ToArray(), work, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> for every item, several at once, and returns the results in item order.</summary>
+    private static async Task<T[]> ForEachAsync<TItem, T>(TItem[] items, Func<TItem, Task<T>> work, CancellationToken cancellationToken)
     {
-        var scopes = Scopes.ToArray();
-        var results = new T[scopes.Length];
+        var results = new T[items.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, scopes.Length), options, async (i, _) => results[i] = await work(scopes[i]).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(Enumerable.Range(0, items.Length), options, async (i, _) => results[i] = await work(items[i]).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
 

@@ -144,7 +144,8 @@ public sealed class WatchTests : SandboxTest
     private static async Task<ulong> UnnamedInodeAsync(int pid)
     {
         var own = new FileInfo("/proc/self/ns/net").LinkTarget;
-        for (var i = 0; i < 500; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60); // unshare may wait on the kernel's namespace lock
+        while (DateTime.UtcNow < deadline)
         {
             var link = new FileInfo($"/proc/{pid}/ns/net").LinkTarget;
             if (link is not null && link != own && (await File.ReadAllTextAsync($"/proc/{pid}/comm")).Trim() == "sleep")
@@ -180,7 +181,7 @@ public sealed class WatchTests : SandboxTest
     /// <summary>A running <c>aether ns watch</c> (possibly under another program), its stdout parsed line by line.</summary>
     private sealed class WatchProcess : IAsyncDisposable
     {
-        private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+        private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
         private readonly Process _process;
         private readonly List<JsonElement> _lines = [];
         private readonly StringBuilder _raw = new();

@@ -243,13 +243,22 @@ public sealed class NamespaceWatcherTests : SandboxTest
         using var holder = await Holder.StartAsync();
         using var log = new WatchLog(watcher, e => e.Inode == holder.Inode);
 
-        var host = Box.TrackHostLink(Box.Name("h"));
-        await Ip.RunAsync("link", "add", host, "type", "veth", "peer", "name", Box.Name("p"), "netns", holder.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var created = await log.WaitForAsync(es => es.Any(e => e.Kind == NamespaceEventKind.Created), "the unnamed namespace");
-        var e = created.Single();
-        Assert.Null(e.Name);
-        Assert.Contains(holder.Pid, e.Pids);
-        Assert.Contains(watcher.Current, n => n.Inode == holder.Inode && n.Name is null);
+        // A veth end moved into it makes the host give it an nsid. The pair goes with the namespace, but it is deleted
+        // here first (and in any case below), so nothing of the test outlives it.
+        var host = Box.Name("h");
+        try
+        {
+            await Ip.RunAsync("link", "add", host, "type", "veth", "peer", "name", Box.Name("p"), "netns", holder.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var created = await log.WaitForAsync(es => es.Any(e => e.Kind == NamespaceEventKind.Created), "the unnamed namespace");
+            var e = created.Single();
+            Assert.Null(e.Name);
+            Assert.Contains(holder.Pid, e.Pids);
+            Assert.Contains(watcher.Current, n => n.Inode == holder.Inode && n.Name is null);
+        }
+        finally
+        {
+            await Ip.TryRunAsync("link", "del", host);
+        }
 
         holder.Dispose(); // the namespace dies with its only process: RTM_DELNSID
         await log.WaitForAsync(es => es.Any(x => x.Kind == NamespaceEventKind.Deleted), "its deletion");
@@ -313,7 +322,10 @@ public sealed class NamespaceWatcherTests : SandboxTest
             var own = NetworkNamespace.OpenCurrent().Inode;
             var psi = ns is null ? new ProcessStartInfo("unshare", ["--net", "sleep", "300"]) : new ProcessStartInfo("ip", ["netns", "exec", ns, "sleep", "300"]);
             var process = Process.Start(psi)!;
-            for (var i = 0; i < 500; i++)
+
+            // unshare waits on the kernel's namespace lock while earlier namespaces are torn down: give it time.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
             {
                 try
                 {

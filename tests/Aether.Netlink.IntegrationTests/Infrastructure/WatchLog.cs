@@ -9,7 +9,7 @@ namespace Aether.Netlink.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class WatchLog : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly List<NamespaceEvent> _events = [];
     private readonly List<string> _unusable = [];
     private readonly CancellationTokenSource _stop = new();
@@ -75,7 +75,7 @@ public sealed class WatchLog : IDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="done"/> holds for the kept events; fails the test after 20 s, showing them.</summary>
+    /// <summary>Waits until <paramref name="done"/> holds for the kept events; fails the test after 30 s, showing them.</summary>
     public async Task<List<NamespaceEvent>> WaitForAsync(Func<List<NamespaceEvent>, bool> done, string what)
     {
         using var timeout = new CancellationTokenSource(Patience);

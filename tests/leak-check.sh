@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Leak check for the integration tests: every namespace and host link a test makes is named "aet...".
+# Leak check for the integration tests: every namespace and host link a test makes is named "aet..." (and every
+# mount, under a temp directory named so).
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
@@ -13,6 +14,8 @@ survivors() {
     ip netns list 2>/dev/null | awk -v p="$prefix" 'index($1, p) == 1 { print "namespace " $1 }'
     # Host links: "N: name@peer: <...>" or "N: name: <...>".
     ip -o link show 2>/dev/null | awk -F': ' -v p="$prefix" '{ split($2, n, "@"); if (index(n[1], p) == 1) print "link " n[1] }'
+    # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
+    awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
 }
 
 while :; do

@@ -71,9 +71,10 @@ public sealed class WatchTests : SandboxTest
             await inside.RunAsync("ip", "netns", "del", n2);
             await watch.WaitForAsync(l => Event(l) == "deleted" && Name(l) == n2, "deleted " + n2);
 
-            // 6: re-create under the first name: another namespace, another inode.
+            // 6: re-create under the first name: another namespace (the kernel may give it the freed inode number again
+            // once the first is gone; the deleted line before it is what tells them apart).
             await inside.RunAsync("ip", "netns", "add", n1);
-            var recreated = await watch.WaitForAsync(l => Event(l) == "created" && Name(l) == n1 && Inode(l) != Inode(created1), "created " + n1 + " again");
+            var recreated = await watch.WaitForAsync(l => Event(l) == "created" && Name(l) == n1, "created " + n1 + " again", nth: 2);
             Assert.Equal(await inside.InodeAsync(n1), Inode(recreated));
 
             // The directory removed while watched, then made again by the next ip netns add.
@@ -222,7 +223,8 @@ public sealed class WatchTests : SandboxTest
             return new WatchProcess(Process.Start(psi)!);
         }
 
-        public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> match, string what)
+        /// <summary>Waits for the <paramref name="nth"/> line that matches, and returns it.</summary>
+        public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> match, string what, int nth = 1)
         {
             using var timeout = new CancellationTokenSource(Patience);
             while (true)
@@ -230,9 +232,10 @@ public sealed class WatchTests : SandboxTest
                 Task changed;
                 lock (_lines)
                 {
+                    var seen = 0;
                     foreach (var line in _lines)
                     {
-                        if (match(line))
+                        if (match(line) && ++seen == nth)
                         {
                             return line;
                         }

@@ -17,9 +17,10 @@ public enum NamespaceEventKind
     DirectoryRemoved,
 }
 
-/// <summary>A network namespace as the watcher knows it. Its identity is <see cref="Inode"/> (and <see cref="Name"/>
-/// for a named one): a namespace deleted and re-created under the same name has another inode, so it is another
-/// namespace.</summary>
+/// <summary>A network namespace as the watcher knows it: its name (for a named one) and its nsfs inode. A namespace
+/// deleted and re-created under the same name is another namespace: the watcher reports the deletion, then the
+/// creation. (Their inodes differ while the first is still held by anything; once it is freed, the kernel may hand
+/// its inode number to the next namespace, so the order of events, not the number alone, tells them apart.)</summary>
 /// <param name="Name">The file name under the watched directory, or null for an unnamed namespace.</param>
 /// <param name="Path">Where to open it: the entry (<c>/run/netns/blue</c>), a bind mount elsewhere, or
 /// <c>/proc/PID/ns/net</c> of a process in it.</param>

@@ -49,7 +49,7 @@ public sealed class NamespaceLoopsTests : SandboxTest
             await Ip.RunAsync("netns", "add", name);
             var again = await NextAsync(loops);
             Assert.True(again.Started);
-            Assert.NotEqual(started.Namespace.Inode, again.Namespace.Inode);
+            Assert.Equal(name, again.Namespace.Name);
             await UntilAsync(async () => await Ip.LinkAsync(name, bridge) is not null, "the new loop to make the bridge");
             Assert.Equal([name], loops.Running.Select(n => n.Name));
         }

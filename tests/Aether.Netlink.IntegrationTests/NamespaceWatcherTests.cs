@@ -176,12 +176,23 @@ public sealed class NamespaceWatcherTests : SandboxTest
             Box.TrackNamespace(name);
         }
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, N), new ParallelOptions { MaxDegreeOfParallelism = 8 }, (i, _) =>
+        // Half by the library from 8 threads at once, half by one `ip -batch` (each entry created, then mounted) at the
+        // same time.
+        var batch = Path.Combine(Box.Own(new TempDirectory(Box.Token)).Path, "batch");
+        await File.WriteAllLinesAsync(batch, names.Where((_, i) => i % 2 == 1).Select(n => "netns add " + n));
+        var byIp = Ip.RunAsync("-batch", batch);
+        await Parallel.ForEachAsync(Enumerable.Range(0, N).Where(i => i % 2 == 0), new ParallelOptions { MaxDegreeOfParallelism = 8 }, (i, _) =>
         {
             using var ns = NetworkNamespace.Create(names[i]);
             inodes[i] = ns.Inode;
             return ValueTask.CompletedTask;
         });
+        await byIp;
+        for (var i = 1; i < N; i += 2)
+        {
+            using var ns = NetworkNamespace.Open(names[i]);
+            inodes[i] = ns.Inode;
+        }
 
         var created = await log.WaitForAsync(es => es.Count(e => e.Kind == NamespaceEventKind.Created) >= N, $"{N} Created");
         Assert.Equal(names.Order(StringComparer.Ordinal), created.Select(e => e.Name!).Order(StringComparer.Ordinal));

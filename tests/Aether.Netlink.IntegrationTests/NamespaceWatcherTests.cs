@@ -154,6 +154,7 @@ public sealed class NamespaceWatcherTests : SandboxTest
         Assert.Empty(watcher.Initial);
 
         await File.WriteAllBytesAsync(Path.Combine(dir.Path, "plain2"), []);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "subdir"));
         await dir.AddAsync("real", a.Path);          // a mount: the plain entries are looked at again, and still are not
         await log.WaitForAsync(NamespaceEventKind.Created, "real");
         watcher.Rescan();

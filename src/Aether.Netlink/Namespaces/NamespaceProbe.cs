@@ -9,7 +9,7 @@ internal static class NamespaceProbe
     /// <summary>What a path is.</summary>
     public enum State
     {
-        /// <summary>Nothing there.</summary>
+        /// <summary>Nothing there (or a directory, which no namespace is mounted on).</summary>
         Missing,
 
         /// <summary>A file that is not (or not yet) a network namespace: <c>ip netns add</c> creates the entry, then
@@ -35,6 +35,11 @@ internal static class NamespaceProbe
         if (errno != 0)
         {
             return errno is Errno.ENOENT or 20 /* ENOTDIR */ ? State.Missing : State.NotYet;
+        }
+
+        if (id.IsDirectory)
+        {
+            return State.Missing; // a directory is never a namespace, and never becomes one by a mount of a namespace
         }
 
         if (!id.SameDevice(Nsfs))

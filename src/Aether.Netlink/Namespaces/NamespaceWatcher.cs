@@ -260,8 +260,9 @@ public sealed class NamespaceWatcher : IDisposable
                 _batch.Clear();
             }
         }
-        catch (Exception ex) when (ex is NetlinkException or IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // Whatever stopped the thread ends the stream with it, so the reader learns why instead of waiting for ever.
             _events.Writer.TryComplete(ex);
         }
         finally

@@ -156,16 +156,24 @@ public sealed partial class NamespaceLoops
         LogStarting(_logger, ns.Name ?? ns.Path, ns.Inode);
 
         var loop = new ReconcileLoop(source.Source, _options, _time, _loggers.CreateLogger<ReconcileLoop>());
+        var readerStop = new CancellationTokenSource();
         var reports = Task.Run(async () =>
         {
-            await foreach (var report in loop.Reports.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            try
             {
-                OnReport?.Invoke(report);
+                await foreach (var report in loop.Reports.ReadAllAsync(readerStop.Token).ConfigureAwait(false))
+                {
+                    OnReport?.Invoke(report);
+                }
+            }
+            catch (OperationCanceledException) when (readerStop.IsCancellationRequested)
+            {
+                // Stopped: what is left is read by StopAsync.
             }
         }, CancellationToken.None);
         lock (_running)
         {
-            _running[key] = new Entry(ns, loop, reports, source.Resources);
+            _running[key] = new Entry(ns, loop, reports, readerStop, source.Resources);
         }
 
         await loop.StartAsync(CancellationToken.None).ConfigureAwait(false);
@@ -186,8 +194,18 @@ public sealed partial class NamespaceLoops
         }
 
         await running.Loop.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        running.Loop.Dispose();
+
+        // The loop's report stream completes when its body ends; a loop stopped before its body ever ran (the host
+        // runs it on the thread pool) never completes it. So the reader is stopped here and the rest read directly.
+        await running.ReaderStop.CancelAsync().ConfigureAwait(false);
         await running.Reports.ConfigureAwait(false);
+        while (running.Loop.Reports.TryRead(out var report))
+        {
+            OnReport?.Invoke(report);
+        }
+
+        running.ReaderStop.Dispose();
+        running.Loop.Dispose();
         running.Resources?.Dispose();
         LogStopped(_logger, running.Namespace.Name ?? running.Namespace.Path, running.Namespace.Inode);
         _changes.Writer.TryWrite(new NamespaceLoopChange(running.Namespace, Started: false));
@@ -202,5 +220,5 @@ public sealed partial class NamespaceLoops
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "namespace {Namespace}: no loop, its source could not be made: {Error}")]
     private static partial void LogSourceFailed(ILogger logger, string @namespace, string error);
 
-    private sealed record Entry(NamespaceInfo Namespace, ReconcileLoop Loop, Task Reports, IDisposable? Resources);
+    private sealed record Entry(NamespaceInfo Namespace, ReconcileLoop Loop, Task Reports, CancellationTokenSource ReaderStop, IDisposable? Resources);
 }

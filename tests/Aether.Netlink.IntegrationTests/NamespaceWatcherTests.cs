@@ -298,6 +298,22 @@ public sealed class NamespaceWatcherTests : SandboxTest
     }
 
     [Fact]
+    public async Task An_unnamed_namespace_is_deleted_as_soon_as_its_last_process_exits()
+    {
+        // Listed at start; no nsid, no rescan timer: the exit of the process holding it is what tells.
+        using var holder = await Holder.StartAsync();
+        using var watcher = NamespaceWatcher.ListAndWatch(new() { IncludeUnnamed = true, RescanInterval = Timeout.InfiniteTimeSpan });
+        using var log = new WatchLog(watcher, e => e.Inode == holder.Inode);
+        var listed = Assert.Single(watcher.Initial, n => n.Inode == holder.Inode);
+        Assert.Equal([holder.Pid], listed.Pids);
+
+        holder.Dispose();
+        var deleted = (await log.WaitForAsync(es => es.Count > 0, "its deletion")).Single();
+        Assert.Equal(NamespaceEventKind.Deleted, deleted.Kind);
+        Assert.DoesNotContain(watcher.Current, n => n.Inode == holder.Inode);
+    }
+
+    [Fact]
     public async Task Scan_lists_named_namespaces_with_the_pids_in_them()
     {
         using var ns = Box.CreateNamespace("a");

@@ -2,8 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Aether.Netlink.Interop;
 
-/// <summary>The file-system side of libc the namespace watcher uses: inotify, reads, statx identities and the nsfs
-/// ioctl. Kept beside <c>Libc.cs</c> as a partial so the socket and namespace calls stay readable.</summary>
+/// <summary>The file-system side of libc the namespace watcher uses: inotify, reads, statx identities, the nsfs
+/// ioctl and pidfds. Kept beside <c>Libc.cs</c> as a partial so the socket and namespace calls stay readable.</summary>
 internal static unsafe partial class Libc
 {
     /// <summary><c>IN_NONBLOCK</c> (= <c>O_NONBLOCK</c>).</summary>
@@ -77,6 +77,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, nint arg);
+
+    /// <summary><c>pidfd_open</c> (Linux 5.3, glibc 2.36): a descriptor that polls readable when the process exits.</summary>
+    [LibraryImport(Lib, EntryPoint = "pidfd_open", SetLastError = true)]
+    public static partial int PidfdOpen(int pid, uint flags);
 
     /// <summary>A file's identity as <c>statx</c> reports it: the device it lives on, its inode, and its type bits.</summary>
     /// <param name="Major">The device's major number.</param>

@@ -17,8 +17,9 @@ namespace Aether.Netlink.Namespaces;
 /// switch. An entry is reported only when it is an nsfs mount of a network namespace: <c>ip netns add</c> creates
 /// the file about a millisecond before it bind-mounts the namespace onto it, so an entry seen too early waits for the
 /// mount table to change (<c>POLLPRI</c> on <c>/proc/self/mountinfo</c>), never for a timer.</item>
-/// <item>Unnamed ones (<see cref="NamespaceWatcherOptions.IncludeUnnamed"/>): <c>RTM_NEWNSID</c>/<c>RTM_DELNSID</c>
-/// and mount-table changes trigger a scan of <c>/proc/*/ns/net</c> and of nsfs mounts outside the directory.</item>
+/// <item>Unnamed ones (<see cref="NamespaceWatcherOptions.IncludeUnnamed"/>): <c>RTM_NEWNSID</c>/<c>RTM_DELNSID</c>,
+/// mount-table changes and the exit of a process holding one (a pidfd on one holder each) trigger a scan of
+/// <c>/proc/*/ns/net</c> and of nsfs mounts outside the directory.</item>
 /// <item>A rescan every <see cref="NamespaceWatcherOptions.RescanInterval"/> as the safety net; nothing else runs
 /// on a timer, so an idle watcher does not wake up between rescans.</item>
 /// </list>
@@ -36,6 +37,7 @@ public sealed class NamespaceWatcher : IDisposable
     private readonly DirectoryWatch _watch;
     private readonly MountTableWatch _mounts;
     private readonly NetlinkSocket? _nsids;
+    private readonly HolderWatch _holders = new();
     private readonly int _wakeFd;
     private readonly NamespaceTable _table = new();
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
@@ -88,6 +90,7 @@ public sealed class NamespaceWatcher : IDisposable
         catch
         {
             _nsids?.Dispose();
+            _holders.Dispose();
             _mounts?.Dispose();
             _watch?.Dispose();
             Libc.Close(_wakeFd);
@@ -187,6 +190,7 @@ public sealed class NamespaceWatcher : IDisposable
         }
 
         _nsids?.Dispose();
+        _holders.Dispose();
         _mounts.Dispose();
         _watch.Dispose();
         Libc.Close(_wakeFd);
@@ -202,12 +206,18 @@ public sealed class NamespaceWatcher : IDisposable
     private unsafe void Run()
     {
         ThreadId = Libc.GetTid();
-        var fds = stackalloc Libc.PollFd[4];
+        var fds = new Libc.PollFd[8];
         var receive = _nsids is null ? null : NetlinkSocket.RentReceiveBuffer();
         try
         {
             while (Volatile.Read(ref _disposed) == 0)
             {
+                var holders = _holders.Fds;
+                if (fds.Length < 4 + holders.Count)
+                {
+                    fds = new Libc.PollFd[(4 + holders.Count) * 2];
+                }
+
                 var count = 0;
                 fds[count++] = new Libc.PollFd { Fd = _wakeFd, Events = POLLIN };
                 fds[count++] = new Libc.PollFd { Fd = _watch.Fd, Events = POLLIN };
@@ -226,7 +236,19 @@ public sealed class NamespaceWatcher : IDisposable
                     fds[nsidsAt] = new Libc.PollFd { Fd = _nsids!.Fd, Events = POLLIN };
                 }
 
-                if (Libc.Poll(fds, (nuint)count, TimeoutMilliseconds()) < 0)
+                var holdersAt = count;
+                foreach (var fd in holders)
+                {
+                    fds[count++] = new Libc.PollFd { Fd = fd, Events = POLLIN };
+                }
+
+                int polled;
+                fixed (Libc.PollFd* p = fds)
+                {
+                    polled = Libc.Poll(p, (nuint)count, TimeoutMilliseconds());
+                }
+
+                if (polled < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno == Errno.EINTR)
@@ -247,9 +269,15 @@ public sealed class NamespaceWatcher : IDisposable
                     }
                 }
 
+                var exited = false;
+                for (var i = holdersAt; i < count; i++)
+                {
+                    exited |= fds[i].REvents != 0;
+                }
+
                 lock (_lock)
                 {
-                    Step(fds[1].REvents != 0, mountsAt >= 0 && fds[mountsAt].REvents != 0, nsidsAt >= 0 && fds[nsidsAt].REvents != 0, receive);
+                    Step(fds[1].REvents != 0, mountsAt >= 0 && fds[mountsAt].REvents != 0, nsidsAt >= 0 && fds[nsidsAt].REvents != 0, exited, receive);
                 }
 
                 foreach (var e in _batch)
@@ -274,8 +302,9 @@ public sealed class NamespaceWatcher : IDisposable
         }
     }
 
-    /// <summary>One round after poll: what each readable source says, in the order that keeps events right.</summary>
-    private void Step(bool inotify, bool mounts, bool nsids, byte[]? receive)
+    /// <summary>One round after poll: what each readable source says, in the order that keeps events right.
+    /// <paramref name="exited"/>: a process holding an unnamed namespace exited.</summary>
+    private void Step(bool inotify, bool mounts, bool nsids, bool exited, byte[]? receive)
     {
         var rescan = Interlocked.Exchange(ref _rescanRequested, 0) == 1 || Environment.TickCount64 >= _nextRescan;
         var rearm = false;
@@ -304,6 +333,8 @@ public sealed class NamespaceWatcher : IDisposable
         {
             unnamed |= DrainNsIds(receive!);
         }
+
+        unnamed |= exited;
 
         if (rearm)
         {
@@ -394,7 +425,20 @@ public sealed class NamespaceWatcher : IDisposable
         _table.ReconcileNamed(ListNamed(_directory, _table, _pending), _batch);
     }
 
-    private void ScanUnnamed() => _table.ReconcileUnnamed(ListUnnamed(_directory, NamespaceProbe.ProcessNamespaces()), _batch);
+    /// <summary>Looks for unnamed namespaces, then watches one holder of each for its exit (again at once, a few times,
+    /// when a holder exited before it could be watched).</summary>
+    private void ScanUnnamed()
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            _table.ReconcileUnnamed(ListUnnamed(_directory, NamespaceProbe.ProcessNamespaces()), _batch);
+            var holders = _table.Snapshot().Where(n => n.Name is null && n.Pids.Count > 0).Select(n => n.Pids[0]);
+            if (_holders.Track(holders))
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Drains the nsid socket; true when an nsid came or went (or announcements were lost).</summary>
     private bool DrainNsIds(byte[] buffer)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Leak check for the integration tests: every namespace, host link and userspace WireGuard device a test makes is
-# named "aet...".
+# named "aet..." (and every mount, under a temp directory named so).
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
@@ -23,6 +23,8 @@ survivors() {
     for sock in /var/run/wireguard/"$prefix"*.sock; do
         [ -e "$sock" ] && echo "socket $sock"
     done
+    # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
+    awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
 }
 
 while :; do

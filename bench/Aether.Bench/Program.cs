@@ -11,6 +11,8 @@ return args switch
     ["writer", .. var rest] => WriterBenchmarks.Run(rest),
     ["heal", .. var rest] => await ReconcileBench.HealAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture)),
     ["idle", .. var rest] => await ReconcileBench.IdleAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Option(rest, "--resync", "30"), CultureInfo.InvariantCulture)), rest.Contains("--all-sources")),
+    ["watch-latency", .. var rest] => await WatchBench.RunAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
+    ["watch-latency-case", .. var rest] => await WatchBench.RunCaseAsync(Option(rest, "--case", "present"), int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -29,6 +31,7 @@ static int Usage()
                aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
+               aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

@@ -3,7 +3,7 @@ using Aether.Netlink.Namespaces;
 
 namespace Aether.Cli;
 
-/// <summary><c>ns list|add|del</c>: named namespaces, interoperable with <c>ip netns</c>.</summary>
+/// <summary><c>ns list|add|del|watch</c>: named namespaces, interoperable with <c>ip netns</c>.</summary>
 internal static class NamespaceCommands
 {
     public static Command Create()
@@ -15,17 +15,24 @@ internal static class NamespaceCommands
             HelpName = "text|json",
         };
         output.AcceptOnlyFromAmong("text", "json");
+        var all = NamespaceWatchCommand.AllOption("Also list unnamed namespaces (held by processes or mounted elsewhere), with inodes and the pids in each.");
         var list = new Command("list", """
             List the named namespaces (those under /run/netns, as ip netns list shows them).
 
             Examples:
               aether ns list
               aether ns list -o json
+              aether ns list --all
             """)
         {
             output,
+            all,
         };
-        list.SetAction(parse => TopologyCommands.Guard(() => Task.FromResult(List(string.Equals(parse.GetValue(output), "json", StringComparison.Ordinal)))));
+        list.SetAction(parse =>
+        {
+            var json = string.Equals(parse.GetValue(output), "json", StringComparison.Ordinal);
+            return TopologyCommands.Guard(() => Task.FromResult(parse.GetValue(all) ? NamespaceWatchCommand.ListAll(json) : List(json)));
+        });
 
         var addName = NameArgument();
         var add = new Command("add", """
@@ -58,11 +65,13 @@ internal static class NamespaceCommands
               aether ns list
               aether ns add lab1
               aether ns del lab1
+              aether ns watch
             """)
         {
             list,
             add,
             del,
+            NamespaceWatchCommand.Create(),
         };
     }
 

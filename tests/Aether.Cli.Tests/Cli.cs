@@ -15,6 +15,9 @@ public static partial class Cli
         public override string ToString() => $"exit {Code}\n--- stdout\n{Stdout}--- stderr\n{Stderr}";
     }
 
+    /// <summary>The path of the built <c>aether</c> binary (to run it under another program, such as <c>unshare</c>).</summary>
+    public static string BinaryPath => Binary.Value;
+
     /// <summary>Runs <c>aether ARGS</c> to completion (60 s at most).</summary>
     public static async Task<Result> RunAsync(params string[] args)
     {
@@ -25,9 +28,6 @@ public static partial class Cli
         await process.WaitForExitAsync(cts.Token);
         return new Result(process.ExitCode, await stdout, await stderr);
     }
-
-    /// <summary>The path of the built binary.</summary>
-    public static string BinaryPath => Binary.Value;
 
     /// <summary>Runs <c>aether ARGS</c> with <paramref name="stdin"/> written to its standard input, then closed.</summary>
     public static async Task<Result> RunWithInputAsync(string stdin, params string[] args)

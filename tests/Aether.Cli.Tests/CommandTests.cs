@@ -66,7 +66,7 @@ public sealed class CommandTests : SandboxTest
     [Fact]
     public async Task Every_command_has_help_with_an_example()
     {
-        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "status" })
+        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "ns watch", "status" })
         {
             var help = await Cli.RunAsync([.. command.Split(' '), "--help"]);
             Assert.True(help.Code == 0, command + ": " + help);

@@ -26,17 +26,23 @@ wall() { # wall seconds of a whole process
   tail -1 "$work/t"
 }
 
+# The kernel tears deleted namespaces down in the background, for seconds after a thousand, holding locks that every
+# namespace creation needs: each timed creation starts after a pause, so none pays for the one before it.
+settle() { sleep "${SETTLE:-10}"; }
+
 for r in $(seq "$runs"); do
-  wall "$bin" diff -f examples/aether-ctl.yaml --state-dir "$work/small" >>"$work/diff"
   p="bc$r$RANDOM"
   bash examples/generate-topology.sh "$n" "$p" >"$work/topo.yaml"
+  settle
+  wall "$bin" diff -f examples/aether-ctl.yaml --state-dir "$work/small" >>"$work/diff"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/apply"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/noop"
   grep -q "in sync" "$work/out" || { echo "no-op apply was not in sync:" >&2; tail -3 "$work/out" >&2; exit 1; }
   "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >/dev/null
+  settle
   "$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/go"
+  settle
   bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/ipb"
-  sleep 5   # let the kernel finish tearing the last round's namespaces down
 done
 
 a=$(median <"$work/apply"); o=$(median <"$work/noop"); g=$(median <"$work/go"); i=$(median <"$work/ipb"); d=$(median <"$work/diff")

@@ -174,7 +174,7 @@ public sealed class TopologyController
             }
 
             return found;
-        }, cancellationToken).ConfigureAwait(false);
+        }, unit => unit.Scope.Length == 0, cancellationToken).ConfigureAwait(false);
         foreach (var part in parts)
         {
             lines.AddRange(part);
@@ -437,14 +437,17 @@ public sealed class TopologyController
 
     /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
     private Task<T[]> PerScopeAsync<T>(Func<string, Task<T>> work, CancellationToken cancellationToken) =>
-        ForEachAsync(Scopes.ToArray(), work, cancellationToken);
+        ForEachAsync(Scopes.ToArray(), work, scope => scope.Length == 0, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> for every item, several at once, and returns the results in item order.</summary>
-    private static async Task<T[]> ForEachAsync<TItem, T>(TItem[] items, Func<TItem, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> for every item, several at once, and returns the results in item order.
+    /// Items for which <paramref name="last"/> holds are started after the others: the host, whose link source looks
+    /// up a peer in every namespace, then finds most of them in the links the namespaces' own sources have read.</summary>
+    private static async Task<T[]> ForEachAsync<TItem, T>(TItem[] items, Func<TItem, Task<T>> work, Func<TItem, bool> last, CancellationToken cancellationToken)
     {
         var results = new T[items.Length];
+        var order = Enumerable.Range(0, items.Length).Where(i => !last(items[i])).Concat(Enumerable.Range(0, items.Length).Where(i => last(items[i])));
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 4, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, items.Length), options, async (i, _) => results[i] = await work(items[i]).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(order, options, async (i, _) => results[i] = await work(items[i]).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
 

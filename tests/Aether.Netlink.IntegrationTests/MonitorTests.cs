@@ -7,7 +7,8 @@ namespace Aether.Netlink.IntegrationTests;
 
 public sealed class MonitorTests : NamespaceTest
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // Generous: a namespace created here can wait seconds on the kernel while parallel tests tear hundreds down.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Lists_existing_then_sees_links_addresses_and_routes_changed_by_ip()

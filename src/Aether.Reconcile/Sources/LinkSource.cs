@@ -190,7 +190,8 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
             var peer = PassCache.TryGet(handle) is { } cached
                 ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
                 : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
-            found[i] = (peer, await NsIdOfAsync(veth.PeerNamespace!, ct).ConfigureAwait(false));
+            // The nsid only matters to judge an end that exists here (is its peer in that namespace?).
+            found[i] = (peer, links.ContainsKey(link.Name) ? await NsIdOfAsync(veth.PeerNamespace!, ct).ConfigureAwait(false) : NsId.NotAssigned);
         }).ConfigureAwait(false);
         for (var i = 0; i < remote.Count; i++)
         {

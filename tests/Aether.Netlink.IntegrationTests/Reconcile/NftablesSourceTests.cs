@@ -205,7 +205,10 @@ public sealed class NftablesSourceTests : SandboxTest
         try
         {
             await WaitForAsync(async () => (await Nft.TablesAsync(Ns)).Contains($"inet {Table}"), loop);
-            await Task.Delay(200); // the monitor is subscribed once the loop's first pass is done
+            // The monitor is subscribed once the loop's first pass is done: wait for that pass to be counted (under
+            // load it ends well after its table appears), then a moment for the subscription.
+            await WaitForAsync(() => Task.FromResult(loop.Status.Passes >= 1), loop);
+            await Task.Delay(200);
             var passes = loop.Status.Passes;
             await Nft.RunAsync(Ns, "flush", "chain", "inet", Table, "postrouting");
             await WaitForAsync(async () => (await MasqueradedAsync()).Count == 1, loop);

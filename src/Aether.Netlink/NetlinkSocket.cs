@@ -272,4 +272,25 @@ public sealed partial class NetlinkSocket : IDisposable
 
         protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
     }
+
+    /// <summary>Blocks until <paramref name="fd"/> has input (true) or <paramref name="wakeFd"/> is signalled (false:
+    /// the reader is asked to stop), retrying on <c>EINTR</c>. The one wait of every monitor's reading thread.</summary>
+    internal static unsafe bool WaitForInput(int fd, int wakeFd, string what)
+    {
+        var fds = stackalloc Libc.PollFd[2];
+        while (true)
+        {
+            fds[0] = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
+            fds[1] = new Libc.PollFd { Fd = wakeFd, Events = Libc.POLLIN };
+            if (Libc.Poll(fds, 2, -1) >= 0)
+            {
+                return fds[1].REvents == 0;
+            }
+
+            if (Marshal.GetLastPInvokeError() != Errno.EINTR)
+            {
+                throw NetlinkException.FromLastError("poll", what);
+            }
+        }
+    }
 }

@@ -137,29 +137,16 @@ public static class NftMonitor
             _events.Writer.TryComplete();
         }
 
-        private unsafe void ReadLoop()
+        private void ReadLoop()
         {
             var buffer = NetlinkSocket.RentReceiveBuffer();
-            var fds = stackalloc Libc.PollFd[2];
-            try
+                try
             {
                 while (Volatile.Read(ref _disposed) == 0)
                 {
-                    fds[0] = new Libc.PollFd { Fd = _socket.Fd, Events = Libc.POLLIN };
-                    fds[1] = new Libc.PollFd { Fd = _wakeFd, Events = Libc.POLLIN };
-                    if (Libc.Poll(fds, 2, -1) < 0)
+                    if (!NetlinkSocket.WaitForInput(_socket.Fd, _wakeFd, "nftables monitor"))
                     {
-                        if (Marshal.GetLastPInvokeError() == Errno.EINTR)
-                        {
-                            continue;
-                        }
-
-                        throw NetlinkException.FromLastError("poll", "nftables monitor");
-                    }
-
-                    if (fds[1].REvents != 0)
-                    {
-                        return;
+                        return; // woken to stop
                     }
 
                     int n;

@@ -65,6 +65,21 @@ public sealed partial class ReconcileLoop : BackgroundService
         Volatile.Read(ref _wake).TrySetResult();
     }
 
+    /// <summary>Stops the loop; its <see cref="Reports"/> then complete, also when it was stopped before its first
+    /// pass began (since .NET 10 a background service's work starts on the thread pool, so a stop can come first, and
+    /// a reader of the reports would otherwise wait for ever).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reports.Writer.TryComplete();
+        }
+    }
+
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

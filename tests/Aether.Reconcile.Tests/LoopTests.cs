@@ -37,6 +37,24 @@ public sealed class LoopTests : IAsyncLifetime
     private async Task<PassReport> NextReportAsync() => await _loop.Reports.ReadAsync().AsTask().WaitAsync(Wait);
 
     [Fact]
+    public async Task Reports_complete_when_the_loop_stops_even_before_its_first_pass()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            using var loop = new ReconcileLoop(new FakeSource(), Options, _time, random: new Random(i));
+            var reader = Task.Run(async () =>
+            {
+                await foreach (var _ in loop.Reports.ReadAllAsync())
+                {
+                }
+            });
+            await loop.StartAsync(CancellationToken.None);
+            await loop.StopAsync(CancellationToken.None); // at once: the first pass may not have begun
+            await reader.WaitAsync(Wait);
+        }
+    }
+
+    [Fact]
     public async Task First_pass_runs_at_start_then_one_per_jittered_resync()
     {
         await StartAsync();

@@ -273,9 +273,49 @@ public sealed partial class NetlinkSocket : IDisposable
         protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
     }
 
+    /// <summary>The reading thread of a monitor: waits for a datagram or a wake-up on <paramref name="wakeFd"/>, hands
+    /// each datagram to <paramref name="dispatch"/>, reports a receive-buffer overrun (<c>ENOBUFS</c>: announcements
+    /// were dropped) through <paramref name="overrun"/> and goes on, until woken or <paramref name="stopping"/>.
+    /// Returns the failure that ended it (null when it was asked to stop).</summary>
+    internal static Exception? ReadUntilWoken(NetlinkSocket socket, int wakeFd, string what, Func<bool> stopping, DatagramHandler dispatch, Action overrun)
+    {
+        var buffer = RentReceiveBuffer();
+        try
+        {
+            while (!stopping() && WaitForInput(socket.Fd, wakeFd, what))
+            {
+                int n;
+                try
+                {
+                    n = socket.Receive(buffer, nonBlocking: true);
+                }
+                catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
+                {
+                    overrun();
+                    continue;
+                }
+
+                if (n > 0)
+                {
+                    dispatch(buffer.AsSpan(0, n));
+                }
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is NetlinkException or ObjectDisposedException)
+        {
+            return ex;
+        }
+        finally
+        {
+            ReturnReceiveBuffer(buffer);
+        }
+    }
+
     /// <summary>Blocks until <paramref name="fd"/> has input (true) or <paramref name="wakeFd"/> is signalled (false:
-    /// the reader is asked to stop), retrying on <c>EINTR</c>. The one wait of every monitor's reading thread.</summary>
-    internal static unsafe bool WaitForInput(int fd, int wakeFd, string what)
+    /// the reader is asked to stop), retrying on <c>EINTR</c>.</summary>
+    private static unsafe bool WaitForInput(int fd, int wakeFd, string what)
     {
         var fds = stackalloc Libc.PollFd[2];
         while (true)
@@ -293,4 +333,7 @@ public sealed partial class NetlinkSocket : IDisposable
             }
         }
     }
+
+    /// <summary>Takes one received datagram.</summary>
+    internal delegate void DatagramHandler(ReadOnlySpan<byte> datagram);
 }

@@ -148,40 +148,10 @@ internal sealed class NetlinkMonitor : IDisposable
 
     private void ReadLoop()
     {
-        var buffer = NetlinkSocket.RentReceiveBuffer();
-        try
+        var error = NetlinkSocket.ReadUntilWoken(_socket, _wakeFd, "monitor", () => Volatile.Read(ref _disposed) != 0, Dispatch, () => _events.Writer.TryWrite(new OverrunEvent()));
+        if (error is not null)
         {
-            while (Volatile.Read(ref _disposed) == 0)
-            {
-                if (!NetlinkSocket.WaitForInput(_socket.Fd, _wakeFd, "monitor"))
-                {
-                    return; // woken to stop
-                }
-
-                int n;
-                try
-                {
-                    n = _socket.Receive(buffer, nonBlocking: true);
-                }
-                catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
-                {
-                    _events.Writer.TryWrite(new OverrunEvent());
-                    continue;
-                }
-
-                if (n > 0)
-                {
-                    Dispatch(buffer.AsSpan(0, n));
-                }
-            }
-        }
-        catch (Exception ex) when (ex is NetlinkException or ObjectDisposedException)
-        {
-            _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? ex : null);
-        }
-        finally
-        {
-            NetlinkSocket.ReturnReceiveBuffer(buffer);
+            _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
         }
     }
 

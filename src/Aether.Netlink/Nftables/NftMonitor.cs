@@ -139,40 +139,10 @@ public static class NftMonitor
 
         private void ReadLoop()
         {
-            var buffer = NetlinkSocket.RentReceiveBuffer();
-                try
+            var error = NetlinkSocket.ReadUntilWoken(_socket, _wakeFd, "nftables monitor", () => Volatile.Read(ref _disposed) != 0, Dispatch, () => _events.Writer.TryWrite(new NftEvent(0, null, null) { Overrun = true }));
+            if (error is not null)
             {
-                while (Volatile.Read(ref _disposed) == 0)
-                {
-                    if (!NetlinkSocket.WaitForInput(_socket.Fd, _wakeFd, "nftables monitor"))
-                    {
-                        return; // woken to stop
-                    }
-
-                    int n;
-                    try
-                    {
-                        n = _socket.Receive(buffer, nonBlocking: true);
-                    }
-                    catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
-                    {
-                        _events.Writer.TryWrite(new NftEvent(0, null, null) { Overrun = true });
-                        continue;
-                    }
-
-                    if (n > 0)
-                    {
-                        Dispatch(buffer.AsSpan(0, n));
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is NetlinkException or ObjectDisposedException)
-            {
-                _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? ex : null);
-            }
-            finally
-            {
-                NetlinkSocket.ReturnReceiveBuffer(buffer);
+                _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
             }
         }
 

@@ -238,6 +238,20 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                     continue;
                 }
 
+                // Our end is missing but a link holds the peer's name in the peer's namespace: someone else's is a
+                // conflict (creating would fail with EEXIST after the plan said all was well); ours is the orphan of
+                // a pair half torn down, deleted before the pair is made again.
+                if (want.Kind is Veth { PeerNamespace: not null } && observed.Peers.GetValueOrDefault(want.Name) is { } orphan)
+                {
+                    if (!IsOurs(orphan))
+                    {
+                        ops.Add(new LinkOperation(OperationKind.Create, "peer of " + target, $"{orphan.Name} exists in the peer's namespace and is not ours (alias '{orphan.Alias}')", want, orphan.Index) { Conflict = true });
+                        continue;
+                    }
+
+                    ops.Add(new LinkOperation(OperationKind.Delete, "peer of " + target, "an orphan: its partner is missing", want, orphan.Index) { PeerOnly = true });
+                }
+
                 ops.Add(new LinkOperation(OperationKind.Create, target, "missing", want, 0));
                 continue;
             }

@@ -46,6 +46,10 @@ public sealed record HubNetworkRequest
     /// <summary>The peer's persistent keepalive in seconds (0, the default, is off).</summary>
     public int? PersistentKeepalive { get; init; }
 
+    /// <summary>The request for logs: every field but the private key, which never prints.</summary>
+    public override string ToString() =>
+        $"{{ networkId = {NetworkId}, index = {Index}, container = {Container ?? ContainerPid?.ToString(System.Globalization.CultureInfo.InvariantCulture)}, privateKey = {(PrivateKey is null ? "" : "(hidden)")}, listenPort = {ListenPort}, peerEndpoint = {PeerEndpoint}, peerPublicKey = {PeerPublicKey}, address = {Address}, networkCidr = {NetworkCidr}, gateway = {Gateway} }}";
+
     /// <summary>Checks every field and returns the validated network.</summary>
     /// <exception cref="HubException">Of kind <see cref="HubErrorKind.Invalid"/>, with every bad field.</exception>
     public HubNetworkSpec Validate() => HubNetworkSpec.From(this);

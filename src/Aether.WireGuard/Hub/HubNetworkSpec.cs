@@ -54,8 +54,12 @@ public sealed record HubNetworkSpec
     /// <summary>The peer's persistent keepalive in seconds.</summary>
     public ushort PersistentKeepalive { get; init; }
 
+    /// <summary>What the WireGuard device's name starts with: <c>wg</c> unless the hub says otherwise (WireGuard
+    /// names of the userspace implementation are global to the machine, so tests give theirs a unique prefix).</summary>
+    public string WgPrefix { get; init; } = "wg";
+
     /// <summary><c>wgN</c>.</summary>
-    public string WgName => "wg" + Index.ToString(CultureInfo.InvariantCulture);
+    public string WgName => WgPrefix + Index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary><c>veth-rootN</c>.</summary>
     public string VethRootName => "veth-root" + Index.ToString(CultureInfo.InvariantCulture);
@@ -261,7 +265,7 @@ public sealed record HubNetworkSpec
             Index = index,
             Container = request.ContainerPid is null ? container : null,
             ContainerPid = request.ContainerPid,
-            PrivateKey = privateKey.ToString(),
+            PrivateKey = privateKey.ToBase64(),
             ListenPort = port,
             PeerEndpoint = endpoint!.ToString(),
             PeerPublicKey = peerKey.ToString(),

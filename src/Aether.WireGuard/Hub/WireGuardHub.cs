@@ -92,6 +92,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         options ??= new WireGuardHubOptions();
         options.Backend.Validate();
         options.Loop.Validate();
+        InterfaceName.Validate(options.WireGuardPrefix + HubNetworkSpec.MaxIndex.ToString(CultureInfo.InvariantCulture), nameof(options.WireGuardPrefix));
         var host = options.HostNamespace?.Duplicate() ?? NetworkNamespace.OpenCurrent();
         NetlinkHandle? handle = null;
         IWireGuardBackend? backend = null;
@@ -129,7 +130,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     public async Task<HubAddResult> AddNetworkAsync(HubNetworkRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var spec = request.Validate();
+        var spec = Validate(request);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -333,7 +334,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             HubNetworkSpec spec;
             try
             {
-                spec = request.Validate();
+                spec = Validate(request);
             }
             catch (HubException ex)
             {
@@ -367,6 +368,8 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
         }
     }
+
+    private HubNetworkSpec Validate(HubNetworkRequest request) => request.Validate() with { WgPrefix = _options.WireGuardPrefix };
 
     private void OnDeviceChanged(object? sender, WireGuardDeviceEventArgs e) => _loop?.Hint();
 

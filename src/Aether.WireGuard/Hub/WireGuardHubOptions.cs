@@ -11,6 +11,11 @@ public sealed record WireGuardHubOptions
     /// (<c>inet aether-hub</c>).</summary>
     public string Owner { get; init; } = "hub";
 
+    /// <summary>What WireGuard device names start with (<c>wg</c>: <c>wg0</c>, <c>wg1</c>…). The userspace
+    /// implementation's names are global to the machine (its sockets are), so two hubs on one machine need different
+    /// prefixes; at most 11 bytes.</summary>
+    public string WireGuardPrefix { get; init; } = "wg";
+
     /// <summary>The host namespace: where <c>wgN</c> and <c>veth-rootN</c> live; null for the process's own. The
     /// hub duplicates it.</summary>
     public NetworkNamespace? HostNamespace { get; init; }

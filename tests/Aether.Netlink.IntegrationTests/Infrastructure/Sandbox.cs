@@ -180,8 +180,21 @@ public abstract class SandboxTest : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync() => await Box.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await TearDownAsync();
+        }
+        finally
+        {
+            await Box.DisposeAsync();
+        }
+    }
 
     /// <summary>Per-test setup; what it makes through <see cref="Box"/> is cleaned up even when it fails.</summary>
     protected virtual Task SetUpAsync() => Task.CompletedTask;
+
+    /// <summary>Per-test teardown before the sandbox's objects go (stop what runs in its namespaces).</summary>
+    protected virtual Task TearDownAsync() => Task.CompletedTask;
 }

@@ -70,12 +70,15 @@ public sealed class LinkSourceTests : SandboxTest
     [Fact]
     public async Task Creations_sent_together_report_each_one_and_a_failure_in_the_middle_leaves_the_others_made()
     {
-        // The veth's peer name is taken in B by a link that is not ours: its creation fails (EEXIST) between two that succeed.
-        await Ip.RunAsync("-n", _b.Name!, "link", "add", _peer, "type", "bridge");
+        // The veth's peer name is taken in B, after the plan, by a link that is not ours: its creation fails (EEXIST)
+        // between two that succeed. (Taken before the plan, it is a conflict the plan reports: see below.)
         var second = Box.Name("br2");
         var source = Source(new DesiredLink(_bridge, new Bridge()), new DesiredLink(_veth, new Veth(_peer) { PeerNamespace = _b }), new DesiredLink(second, new Bridge()) { Up = false });
+        var plan = await source.PlanPassAsync(CancellationToken.None);
+        Assert.DoesNotContain(plan, op => op.Conflict);
+        await Ip.RunAsync("-n", _b.Name!, "link", "add", _peer, "type", "bridge");
 
-        var pass = await source.RunPassAsync(CancellationToken.None);
+        var pass = await source.ApplyPlanAsync(plan, CancellationToken.None);
         var error = Assert.IsType<NetlinkException>(pass.Error);
         Assert.Equal(Errno.EEXIST, error.Errno);
         Assert.Equal(["link " + _bridge, "link " + second], pass.Applied.Select(op => op.Target));
@@ -87,6 +90,28 @@ public sealed class LinkSourceTests : SandboxTest
         Assert.Equal("aether:" + Box.Token, Ip.Str(down, "ifalias"));
         Assert.Null(await Ip.LinkAsync(_a.Name, _veth));
         Assert.Equal("bridge", Ip.InfoKind(await Ip.RequireLinkAsync(_b.Name, _peer)));
+
+        // The next plan sees the foreign link that holds the peer's name: a conflict, before anything is tried.
+        var next = await source.PlanPassAsync(CancellationToken.None);
+        var conflict = Assert.Single(next, op => op.Conflict);
+        Assert.Contains($"{_peer} exists in the peer's namespace and is not ours", conflict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_orphaned_peer_of_ours_is_deleted_before_its_pair_is_made_again()
+    {
+        var source = Source(new DesiredLink(_veth, new Veth(_peer) { PeerNamespace = _b }));
+        Assert.Null((await source.RunPassAsync(CancellationToken.None)).Error);
+        var peerIndex = Ip.Int(await Ip.RequireLinkAsync(_b.Name, _peer), "ifindex");
+
+        // An orphan: our end renamed away and no longer ours, the peer in B still marked and holding its name.
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", _veth, "name", Box.Name("gone"));
+        await Ip.RunAsync("-n", _a.Name!, "link", "set", Box.Name("gone"), "alias", "someone-else");
+        var pass = await source.RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        Assert.Equal(["delete peer of link " + _veth + ": an orphan: its partner is missing", "create link " + _veth + ": missing"], pass.Applied.Select(op => op.ToString()));
+        Assert.NotEqual(peerIndex, Ip.Int(await Ip.RequireLinkAsync(_b.Name, _peer), "ifindex"));
+        Assert.True((await source.RunPassAsync(CancellationToken.None)).Plan.IsEmpty);
     }
 
     [Fact]

@@ -400,27 +400,23 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
     private async Task<(string Step, string What)?> FindKernelConflictAsync(CancellationToken cancellationToken)
     {
-        foreach (var step in Steps())
+        var steps = Steps().Where(s => s.CanConflict && s.Split is not null).ToList();
+        var plans = await Task.WhenAll(steps.Select(async step =>
         {
-            if (step.Split is null)
-            {
-                continue;
-            }
-
-            Plan plan;
             try
             {
-                plan = await step.Split.PlanPassAsync(cancellationToken).ConfigureAwait(false);
+                return await step.Split!.PlanPassAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Reading failed: the pass itself will say so, with the step.
-                return null;
+                return null; // reading failed: the pass itself will say so, with the step
             }
-
-            if (plan.FirstOrDefault(op => op.Conflict) is { } op)
+        })).ConfigureAwait(false);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (plans[i]?.FirstOrDefault(op => op.Conflict) is { } op)
             {
-                return (step.Name, $"{op.Target} {op.Reason}");
+                return (steps[i].Name, $"{op.Target} {op.Reason}");
             }
         }
 
@@ -617,19 +613,32 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         var containers = _containers.Values.Where(c => c.Handle is not null).ToList();
         var steps = new List<Step>
         {
-            new("links in the host", new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])),
-            new("wireguard in the host", new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)])),
-            new("addresses in the host", new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))])),
+            new("links in the host", new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])
+            {
+                PeerHandles = ContainerHandle,
+            }, Phase: 0),
+            new("wireguard in the host", new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]), Phase: 0),
+            new("sysctls in the host", new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }), Phase: 0, CanConflict: false),
+            new("addresses in the host", new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]), Phase: 1),
         };
+        if (_nft is not null)
+        {
+            steps.Add(new("nftables in the host", new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") }), Phase: 0, CanConflict: false));
+        }
+        else if (all.Count > 0)
+        {
+            steps.Add(new("nftables in the host", new Unavailable("nftables in the host", "libnftables is not available: " + _nftMissing), Phase: 0, CanConflict: false));
+        }
+
         foreach (var c in containers)
         {
             var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
-            steps.Add(new("addresses in " + c.Reference, new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))])));
+            steps.Add(new("addresses in " + c.Reference, new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))]), Phase: 1));
         }
 
         var hostRoutes = live.Select(n => new DesiredRoute { Destination = new IPPrefix(n.Address, 32), Device = n.VethRootName })
             .Concat(all.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Device = n.WgName }));
-        steps.Add(new("routes in the host", new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false })));
+        steps.Add(new("routes in the host", new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }), Phase: 2));
         foreach (var c in containers)
         {
             var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
@@ -640,21 +649,16 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 routes.Add(new DesiredRoute { Gateway = first.Gateway, Device = first.EthName, OnLink = true });
             }
 
-            steps.Add(new("routes in " + c.Reference, new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false })));
-        }
-
-        steps.Add(new("sysctls in the host", new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true })));
-        if (_nft is not null)
-        {
-            steps.Add(new("nftables in the host", new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") })));
-        }
-        else if (all.Count > 0)
-        {
-            steps.Add(new("nftables in the host", new Unavailable("nftables in the host", "libnftables is not available: " + _nftMissing)));
+            steps.Add(new("routes in " + c.Reference, new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }), Phase: 2));
         }
 
         return steps;
     }
+
+    /// <summary>The handle the hub holds in a container's namespace, lent to the link source for its peer lookups.</summary>
+    private NetlinkHandle ContainerHandle(NetworkNamespace ns) =>
+        _containers.Values.FirstOrDefault(c => c.Namespace is { } mine && mine.Inode == ns.Inode)?.Handle
+        ?? throw new InvalidOperationException($"no handle held in {ns}");
 
     private DesiredWireGuardDevice Device(HubNetworkSpec n) => new(n.WgName, n.PrivateKey)
     {
@@ -717,35 +721,49 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
     private static string Match(string op, string left, string right) => "{\"match\":{\"op\":" + Str(op) + ",\"left\":" + left + ",\"right\":" + right + "}}";
 
-    /// <summary>Runs every step's pass in order.</summary>
-    /// <returns>The first failure, or null.</returns>
+    /// <summary>Runs every step's pass, phase by phase, the steps of a phase at once.</summary>
+    /// <returns>The first failure (in step order), or null.</returns>
     private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
     {
         (string Step, Exception Error)? first = null;
-        foreach (var step in Steps())
+        foreach (var (_, results) in await RunPhasesAsync(stopAtFirstFailure, cancellationToken).ConfigureAwait(false))
         {
-            Exception? error;
-            try
+            foreach (var (step, result, error) in results)
             {
-                var result = await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                error = result.Error;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                error = ex;
-            }
-
-            if (error is not null)
-            {
-                first ??= (step.Name, error);
-                if (stopAtFirstFailure)
+                if ((error ?? result?.Error) is { } e)
                 {
-                    break;
+                    first ??= (step.Name, e);
                 }
             }
         }
 
         return first;
+    }
+
+    private async Task<List<(int Phase, (Step Step, PassResult? Result, Exception? Error)[] Results)>> RunPhasesAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
+    {
+        var done = new List<(int, (Step, PassResult?, Exception?)[])>();
+        foreach (var phase in Steps().GroupBy(s => s.Phase).OrderBy(g => g.Key))
+        {
+            var results = await Task.WhenAll(phase.Select(async step =>
+            {
+                try
+                {
+                    return (step, await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false), (Exception?)null);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    return (step, (PassResult?)null, ex);
+                }
+            })).ConfigureAwait(false);
+            done.Add((phase.Key, results));
+            if (stopAtFirstFailure && results.Any(r => (r.Item3 ?? r.Item2?.Error) is not null))
+            {
+                break;
+            }
+        }
+
+        return done;
     }
 
     private async Task<PassResult> LoopPassAsync(CancellationToken cancellationToken)
@@ -758,22 +776,21 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             var pending = new List<Operation>();
             var plan = new List<Operation>();
             Exception? first = null;
-            foreach (var step in Steps())
+            foreach (var (_, results) in await RunPhasesAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false))
             {
-                try
+                foreach (var (step, result, error) in results)
                 {
-                    var result = await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                    plan.AddRange(result.Plan);
-                    applied.AddRange(result.Applied);
-                    pending.AddRange(result.Pending);
-                    if (result.Error is not null)
+                    if (result is not null)
                     {
-                        first ??= new InvalidOperationException($"{step.Name}: {result.Error.Message}", result.Error);
+                        plan.AddRange(result.Plan);
+                        applied.AddRange(result.Applied);
+                        pending.AddRange(result.Pending);
                     }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    first ??= new InvalidOperationException($"{step.Name}: {ex.Message}", ex);
+
+                    if ((error ?? result?.Error) is { } e)
+                    {
+                        first ??= new InvalidOperationException($"{step.Name}: {e.Message}", e);
+                    }
                 }
             }
 
@@ -827,7 +844,9 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "hub repaired: {Kind} {Target} ({Reason})")]
     private static partial void LogRepaired(ILogger logger, OperationKind kind, string target, string reason);
 
-    private sealed record Step(string Name, IReconcileSource Source)
+    /// <summary>One source of a pass. Steps of one phase touch independent objects and run at once; a phase runs
+    /// after the one before it (addresses need their links, routes their links and devices).</summary>
+    private sealed record Step(string Name, IReconcileSource Source, int Phase, bool CanConflict = true)
     {
         public ISplitPassSource? Split => Source as ISplitPassSource;
     }

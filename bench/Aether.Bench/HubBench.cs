@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aether.Netlink.Namespaces;
+using Aether.WireGuard;
+using Aether.WireGuard.Hub;
+
+namespace Aether.Bench;
+
+/// <summary>
+/// The WireGuard hub: how long <c>AddNetwork</c> takes until every kernel object is in place and the peer configured
+/// (wgN with its key, port and peer, the veth pair with ethN in the container, addresses, routes, forwarding, the
+/// nftables table), and how long a status read takes with 16 networks; beside the same steps as an <c>ip</c> +
+/// <c>wg</c> + <c>nft</c> script (what the reference's service does, one command per step), run as one shell per
+/// network. Everything happens in benchmark namespaces; the peers' endpoints are never contacted.
+/// </summary>
+internal static class HubBench
+{
+    public static async Task<int> RunAsync(int networks, int rounds, Func<IWireGuardHub, Task<Func<Task>>>? statusOverHttp = null)
+    {
+        var prefix = "bh" + Guid.NewGuid().ToString("N")[..4];
+        var hostName = prefix + "h";
+        var containerName = prefix + "c";
+        using var host = NetworkNamespace.Create(hostName);
+        using var container = NetworkNamespace.Create(containerName);
+        var keys = Enumerable.Range(0, networks).Select(_ => WireGuardSecretKey.GeneratePrivate()).ToArray();
+        var peers = Enumerable.Range(0, networks).Select(_ => WireGuardSecretKey.GeneratePrivate().GetPublicKey()).ToArray();
+        var keyDir = Directory.CreateTempSubdirectory(prefix);
+        try
+        {
+            await using var hub = await WireGuardHub.StartAsync(new InMemoryHubStore(), new WireGuardHubOptions { HostNamespace = host, WireGuardPrefix = prefix + "w", RunLoop = Environment.GetEnvironmentVariable("HUB_BENCH_NO_LOOP") is null });
+            Console.WriteLine($"hub benchmark: {networks} networks × {rounds} rounds, WireGuard backend {hub.Backend.ToString().ToLowerInvariant()}");
+
+            var add = new List<double>();
+            var remove = new List<double>();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var i = 0; i < networks; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await hub.AddNetworkAsync(Request(i, containerName, keys[i], peers[i]), default);
+                    add.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                if (round < rounds - 1)
+                {
+                    for (var i = networks - 1; i >= 0; i--)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await hub.RemoveNetworkAsync("net" + i.ToString(CultureInfo.InvariantCulture), default);
+                        remove.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+            }
+
+            // Status with every network present, read from the devices each time.
+            var status = new List<double>();
+            for (var i = 0; i < 200; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var s = await hub.GetStatusAsync(default);
+                status.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (s.Networks.Count != networks || s.Networks.Any(n => n.Peers.Count != 1))
+                {
+                    throw new InvalidOperationException($"status shows {s.Networks.Count} networks, not {networks} with a peer each");
+                }
+            }
+
+            List<double>? http = null;
+            if (statusOverHttp is not null)
+            {
+                var get = await statusOverHttp(hub);
+                http = [];
+                for (var i = 0; i < 200; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await get();
+                    http.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+
+            for (var i = networks - 1; i >= 0; i--)
+            {
+                await hub.RemoveNetworkAsync("net" + i.ToString(CultureInfo.InvariantCulture), default);
+            }
+
+            // The script peer: the same objects, one shell per network, then the same status read by wg(8).
+            var script = new List<double>();
+            var wgShow = new List<double>();
+            for (var round = 0; round < Math.Min(rounds, 2); round++)
+            {
+                for (var i = 0; i < networks; i++)
+                {
+                    var keyFile = Path.Combine(keyDir.FullName, "k" + i.ToString(CultureInfo.InvariantCulture));
+                    await File.WriteAllTextAsync(keyFile, keys[i].ToBase64());
+                    var started = Stopwatch.GetTimestamp();
+                    await ShellAsync(AddScript(i, hostName, containerName, prefix + "p", keyFile, peers[i]));
+                    script.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                if (round == 0)
+                {
+                    for (var i = 0; i < 50; i++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await ShellAsync("exec wg show all dump >/dev/null");
+                        wgShow.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                }
+
+                for (var i = 0; i < networks; i++)
+                {
+                    var n = i.ToString(CultureInfo.InvariantCulture);
+                    await ShellAsync($"ip -n {hostName} link del veth-root{n}; ip -n {hostName} link del {prefix}p{n}; ip netns exec {hostName} nft delete table inet bench 2>/dev/null; true");
+                }
+            }
+
+            Console.WriteLine($"{"",-34} {"p50 ms",9} {"p99 ms",9} {"n",5}");
+            Report("AddNetwork (Aether hub)", add);
+            Report("add network (ip/wg/nft script)", script);
+            Console.WriteLine($"  ratio p50 hub/script: {Percentile(add, 50) / Percentile(script, 50):0.00}x");
+            Report("RemoveNetwork (Aether hub)", remove);
+            Report($"GetStatus, {networks} networks (hub)", status);
+            if (http is not null)
+            {
+                Report($"GET /v1/hub/status, {networks} nets", http);
+            }
+
+            Report($"wg show all dump, {networks} devices", wgShow);
+            return 0;
+        }
+        finally
+        {
+            keyDir.Delete(recursive: true);
+            foreach (var name in new[] { hostName, containerName })
+            {
+                if (NetworkNamespace.Exists(name))
+                {
+                    NetworkNamespace.Delete(name);
+                }
+            }
+        }
+    }
+
+    private static HubNetworkRequest Request(int i, string container, WireGuardSecretKey key, WireGuardKey peer)
+    {
+        var n = i.ToString(CultureInfo.InvariantCulture);
+        return new HubNetworkRequest
+        {
+            NetworkId = "net" + n,
+            Index = i,
+            Container = container,
+            PrivateKey = key.ToBase64(),
+            ListenPort = 40000 + i,
+            PeerEndpoint = $"192.0.2.{i + 1}:51820",
+            PeerPublicKey = peer.ToString(),
+            Address = $"10.{100 + i}.0.2",
+            NetworkCidr = $"10.{100 + i}.0.0/24",
+            Gateway = $"10.{100 + i}.0.1",
+        };
+    }
+
+    /// <summary>What the reference's service does for one network, as commands.</summary>
+    private static string AddScript(int i, string host, string container, string wgPrefix, string keyFile, WireGuardKey peer)
+    {
+        var n = i.ToString(CultureInfo.InvariantCulture);
+        var wg = wgPrefix + n;
+        var cidr = $"10.{100 + i}.0.0/24";
+        var gw = $"10.{100 + i}.0.1";
+        var addr = $"10.{100 + i}.0.2";
+        var lines = new List<string>
+        {
+            "set -e",
+            $"ip -n {host} link add veth-root{n} type veth peer name eth{n} netns {container}",
+            // wireguard-go forks into the background; its socket appears when it is ready.
+            $"ip netns exec {host} wireguard-go {wg} >/dev/null 2>&1",
+            $"while [ ! -S /var/run/wireguard/{wg}.sock ]; do sleep 0.001; done",
+            $"wg set {wg} private-key {keyFile} listen-port {40000 + i} peer {peer} endpoint 192.0.2.{i + 1}:51820 allowed-ips {cidr}",
+            $"ip -n {host} link set {wg} up",
+            $"ip -n {host} link set veth-root{n} up",
+            $"ip -n {host} addr add {gw}/32 dev veth-root{n}",
+            $"ip -n {host} route add {addr}/32 dev veth-root{n}",
+            $"ip -n {host} route add {cidr} dev {wg}",
+            $"ip -n {container} link set eth{n} up",
+            $"ip -n {container} addr add {addr}/32 dev eth{n}",
+            $"ip -n {container} route add {cidr} via {gw} dev eth{n} onlink",
+            $"ip netns exec {host} sysctl -qw net.ipv4.ip_forward=1",
+        };
+        if (i == 0)
+        {
+            lines.Add($"ip -n {container} route add default via {gw} dev eth{n} onlink");
+            lines.Add($"ip netns exec {host} nft 'add table inet bench; add chain inet bench post {{ type nat hook postrouting priority srcnat; }}; add rule inet bench post ip saddr {cidr} oifname != {{ \"{wg}\", \"veth-root{n}\" }} masquerade'");
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    private static async Task ShellAsync(string script)
+    {
+        var psi = new ProcessStartInfo("bash", ["-c", script]) { RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("bash did not start");
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"script failed ({process.ExitCode}): {stderr}\n{script}");
+        }
+    }
+
+    private static void Report(string what, List<double> values) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-34} {Percentile(values, 50),9:0.00} {Percentile(values, 99),9:0.00} {values.Count,5}"));
+
+    private static double Percentile(List<double> values, int p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+    }
+}

@@ -168,6 +168,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         Volatile.Write(ref _process, process);
 
         var deadline = DateTime.UtcNow + _options.ReadyTimeout;
+        var wait = 1; // ms: it is usually ready within a few, so look often at first, then every 20 ms
         while (true)
         {
             if (process.HasExited)
@@ -198,7 +199,8 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
 
             try
             {
-                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                wait = Math.Min(wait * 2, 20);
             }
             catch (OperationCanceledException)
             {

@@ -131,6 +131,17 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public async Task A_body_too_large_is_refused_without_a_call()
+    {
+        var body = Requests.Valid();
+        body["container"] = new string('a', 100_000);
+        using var response = await _client.PostAsync("/v1/hub/networks", Requests.Json(body));
+        var problem = await Requests.ProblemAsync(response, 400);
+        Assert.Equal(["body"], Requests.Fields(problem));
+        Assert.Empty(_factory.Hub.Mutations);
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_json_is_415()
     {
         using var response = await _client.PostAsync("/v1/hub/networks", new StringContent("networkId=net1"));

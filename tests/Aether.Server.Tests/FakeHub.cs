@@ -4,7 +4,7 @@ using Aether.WireGuard.Hub;
 namespace Aether.Server.Tests;
 
 /// <summary>A hub in memory that records every call, so a test can say which calls a request reached.</summary>
-public sealed class FakeHub : IWireGuardHub
+public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
 {
     private readonly Dictionary<string, HubNetworkSpec> _networks = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -22,6 +22,15 @@ public sealed class FakeHub : IWireGuardHub
                 return [.. Calls.Where(c => c.StartsWith("add", StringComparison.Ordinal) || c.StartsWith("remove", StringComparison.Ordinal))];
             }
         }
+    }
+
+    /// <summary>Whether the daemon disposed of it.</summary>
+    public bool Disposed { get; private set; }
+
+    public ValueTask DisposeAsync()
+    {
+        Disposed = true;
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>When set, AddNetwork fails with this step (a kernel failure).</summary>

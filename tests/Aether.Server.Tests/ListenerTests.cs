@@ -19,13 +19,15 @@ public sealed class ListenerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private readonly FakeHub _hub = new();
+
     private ServerOptions Options(Uri? listen = null, string? token = "s3cret-token") => new()
     {
         SocketPath = Socket,
         DatabasePath = Path.Combine(_dir, "aether.db"),
         Listen = listen,
         TokenFile = token is null ? null : WriteToken(token),
-        Hub = (_, _) => Task.FromResult<IWireGuardHub>(new FakeHub()),
+        Hub = (_, _) => Task.FromResult<IWireGuardHub>(_hub),
         ConfigureBuilder = b => b.Services.AddSingleton<IHubStore>(new InMemoryHubStore()),
     };
 
@@ -79,7 +81,7 @@ public sealed class ListenerTests : IDisposable
     }
 
     [Fact]
-    public async Task The_socket_has_mode_0600_replaces_a_stale_one_and_is_removed_at_stop()
+    public async Task The_socket_has_mode_0600_replaces_a_stale_one_and_is_removed_at_stop_with_the_hub_disposed()
     {
         // A stale socket: bound, then its owner gone (closed without unlinking, as a killed daemon leaves it).
         StaleSocket.Create(Socket);
@@ -91,7 +93,9 @@ public sealed class ListenerTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Socket));
             using var unix = Unix.Client(Socket);
             Assert.Equal(HttpStatusCode.OK, (await unix.GetAsync("/v1/health")).StatusCode);
+            Assert.False(_hub.Disposed);
             await app.StopAsync();
+            Assert.True(_hub.Disposed);
         }
 
         Assert.False(File.Exists(Socket));

@@ -82,6 +82,11 @@ internal static class HubApi
         {
             return Problems.Invalid(Field(e.Path), Describe(e));
         }
+        catch (BadHttpRequestException e)
+        {
+            // A body over Kestrel's limit (413) or cut short by the client.
+            return TypedResults.Problem(statusCode: e.StatusCode, title: "Bad request body", detail: e.Message);
+        }
 
         if (request is null)
         {

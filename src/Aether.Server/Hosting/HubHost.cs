@@ -36,7 +36,9 @@ internal sealed partial class HubHost(ServerOptions options, IHubStore store, IL
         LogStarted(_log, networks, elapsedMs);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Stops the hub (its loops) once the server has stopped taking requests: hosted services stop in
+    /// reverse order, and the server is the last one started.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {

@@ -7,6 +7,12 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        if (args.Contains("serve", StringComparer.Ordinal))
+        {
+            // Before anything reads it: the daemon needs run-time code generation (see ServeCommand.DynamicCodeSwitch).
+            AppContext.SetSwitch(ServeCommand.DynamicCodeSwitch, isEnabled: true);
+        }
+
         var root = BuildRoot();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -40,18 +46,6 @@ internal static class Program
             HelpName = "DIR",
             Recursive = true,
         };
-        var status = new Command("status", """
-            What the daemon reports. There is no daemon yet ('aether serve' will serve it), so this says so and exits 1.
-
-            Example:
-              aether status
-            """);
-        status.SetAction(_ =>
-        {
-            Output.Fail("no daemon is running (status is served by 'aether serve')");
-            return ExitCodes.Failure;
-        });
-
         return new RootCommand("""
             Aether: a declarative, self-healing controller for Linux network namespaces.
 
@@ -62,6 +56,8 @@ internal static class Program
               aether destroy -f topo.yaml
               aether ns list
               aether wg genkey | aether wg pubkey
+              aether serve
+              aether status
             """)
         {
             stateDir,
@@ -71,7 +67,9 @@ internal static class Program
             TopologyCommands.Run(stateDir),
             NamespaceCommands.Create(),
             WireGuardCommands.Create(),
-            status,
+            ServeCommand.Create(),
+            DaemonCommands.Status(),
+            DaemonCommands.Hub(),
         };
     }
 }

@@ -46,9 +46,10 @@ public sealed class CommandTests : SandboxTest
     [Fact]
     public async Task Status_says_no_daemon_is_running()
     {
-        var result = await Cli.RunAsync("status");
+        var socket = Path.Combine(Path.GetTempPath(), Box.Token + ".sock");
+        var result = await Cli.RunAsync("status", "--socket", socket);
         Assert.Equal(1, result.Code);
-        Assert.Equal("aether: no daemon is running (status is served by 'aether serve')", result.Stderr.Trim());
+        Assert.Equal($"aether: no daemon is running: {socket} does not exist (start one with 'aether serve')", result.Stderr.Trim());
     }
 
     [Theory]
@@ -66,7 +67,7 @@ public sealed class CommandTests : SandboxTest
     [Fact]
     public async Task Every_command_has_help_with_an_example()
     {
-        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "ns watch", "status" })
+        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "ns watch", "serve", "status", "hub", "hub add", "hub remove", "hub list", "hub status" })
         {
             var help = await Cli.RunAsync([.. command.Split(' '), "--help"]);
             Assert.True(help.Code == 0, command + ": " + help);

@@ -1,0 +1,328 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Aether.Cli;
+
+/// <summary><c>status</c> and <c>hub add|remove|list|status</c>: clients of the daemon over its unix socket.</summary>
+internal static class DaemonCommands
+{
+    public static Command Status()
+    {
+        var socket = ServeCommand.SocketOption();
+        var output = OutputOption();
+        var command = new Command("status", """
+            What the daemon reports: version, uptime, WireGuard backend, and its reconcile loops.
+            Exit codes: 0, 1 when no daemon answers.
+
+            Examples:
+              aether status
+              aether status -o json
+            """)
+        {
+            socket,
+            output,
+        };
+        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/status", ct).ConfigureAwait(false), parse.GetValue(output), PrintStatus)));
+        return command;
+    }
+
+    public static Command Hub()
+    {
+        return new Command("hub", """
+            The daemon's WireGuard hub: a container joins networks, each with wgN and veth-rootN in the host and
+            ethN in the container.
+
+            Examples:
+              aether hub add --network-id net1 --index 1 --container blue --private-key-file hub.key \
+                --listen-port 51821 --peer-endpoint 192.0.2.2:51821 --peer-public-key KEY= \
+                --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
+              aether hub list
+              aether hub status
+              aether hub remove net1
+            """)
+        {
+            Add(),
+            Remove(),
+            List(),
+            HubStatus(),
+        };
+    }
+
+    private static Command Add()
+    {
+        var socket = ServeCommand.SocketOption();
+        var id = new Option<string?>("--network-id") { Description = "The network's id: 1 to 64 of A-Z a-z 0-9 . _ -.", HelpName = "ID" };
+        var index = new Option<int?>("--index") { Description = "The network's index N (0-9999): wgN, veth-rootN, ethN.", HelpName = "N" };
+        var container = new Option<string?>("--container") { Description = "The container's namespace: a name under /run/netns or a path such as /proc/PID/ns/net.", HelpName = "NS" };
+        var pid = new Option<int?>("--container-pid") { Description = "The container's namespace as a process id.", HelpName = "PID" };
+        var keyFile = new Option<string?>("--private-key-file") { Description = "The file holding the hub's private key for wgN (as wg genkey writes it).", HelpName = "FILE" };
+        var port = new Option<int?>("--listen-port") { Description = "The UDP port wgN listens on.", HelpName = "PORT" };
+        var endpoint = new Option<string?>("--peer-endpoint") { Description = "The peer's endpoint, IP:PORT.", HelpName = "IP:PORT" };
+        var peerKey = new Option<string?>("--peer-public-key") { Description = "The peer's public key.", HelpName = "KEY" };
+        var address = new Option<string?>("--address") { Description = "The container's address in the network.", HelpName = "IP" };
+        var cidr = new Option<string?>("--network-cidr") { Description = "The network, such as 10.1.0.0/24.", HelpName = "CIDR" };
+        var gateway = new Option<string?>("--gateway") { Description = "The gateway: veth-rootN's address in the network.", HelpName = "IP" };
+        var keepalive = new Option<int?>("--persistent-keepalive") { Description = "The peer's keepalive in seconds (0: off).", HelpName = "N" };
+        var command = new Command("add", """
+            Add a network to the daemon's hub (nothing changes when the same network is there already). Every field
+            is checked by the daemon before anything is touched; the bad ones are named.
+            Exit codes: 0 added or present, 1 failure or conflict, 2 invalid request.
+
+            Example:
+              aether hub add --network-id net1 --index 1 --container blue --private-key-file hub.key \
+                --listen-port 51821 --peer-endpoint 192.0.2.2:51821 --peer-public-key KEY= \
+                --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
+            """)
+        {
+            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive,
+        };
+        command.SetAction((parse, ct) => Call(parse, socket, async client =>
+        {
+            string? key = null;
+            if (parse.GetValue(keyFile) is { } file)
+            {
+                try
+                {
+                    key = (await File.ReadAllTextAsync(file, ct).ConfigureAwait(false)).Trim();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Output.Fail($"--private-key-file {file}: {e.Message}");
+                    return ExitCodes.InvalidInput;
+                }
+            }
+
+            var body = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var json = new Utf8JsonWriter(body))
+            {
+                json.WriteStartObject();
+                Write(json, "networkId", parse.GetValue(id));
+                Write(json, "index", parse.GetValue(index));
+                Write(json, "container", parse.GetValue(container));
+                Write(json, "containerPid", parse.GetValue(pid));
+                Write(json, "privateKey", key);
+                Write(json, "listenPort", parse.GetValue(port));
+                Write(json, "peerEndpoint", parse.GetValue(endpoint));
+                Write(json, "peerPublicKey", parse.GetValue(peerKey));
+                Write(json, "address", parse.GetValue(address));
+                Write(json, "networkCidr", parse.GetValue(cidr));
+                Write(json, "gateway", parse.GetValue(gateway));
+                Write(json, "persistentKeepalive", parse.GetValue(keepalive));
+                json.WriteEndObject();
+            }
+
+            var response = await client.PostAsync("v1/hub/networks", Encoding.UTF8.GetString(body.WrittenSpan), ct).ConfigureAwait(false);
+            if (!response.Ok)
+            {
+                return DaemonClient.Fail(response);
+            }
+
+            using var doc = JsonDocument.Parse(response.Body);
+            var n = doc.RootElement;
+            Output.Line(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{(response.Status == 201 ? "+" : "=")} network {S(n, "networkId")}: {S(n, "wgInterface")} (port {n.GetProperty("listenPort").GetInt32()}, public key {S(n, "publicKey")}), {S(n, "vethRoot")} ↔ {S(n, "container")}/{S(n, "ethInterface")} {S(n, "address")} via {S(n, "gateway")}{(response.Status == 201 ? "" : " (already there)")}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var socket = ServeCommand.SocketOption();
+        var id = new Argument<string>("ID") { Description = "The network's id." };
+        var command = new Command("remove", """
+            Remove a network's objects from the daemon's hub; the other networks keep working.
+            Exit codes: 0 removed, 1 no such network or failure, 2 invalid id.
+
+            Example:
+              aether hub remove net1
+            """)
+        {
+            socket,
+            id,
+        };
+        command.SetAction((parse, ct) => Call(parse, socket, async client =>
+        {
+            var name = parse.GetRequiredValue(id);
+            var response = await client.DeleteAsync("v1/hub/networks/" + Uri.EscapeDataString(name), ct).ConfigureAwait(false);
+            if (!response.Ok)
+            {
+                return DaemonClient.Fail(response);
+            }
+
+            Output.Line("- network " + name);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var socket = ServeCommand.SocketOption();
+        var output = OutputOption();
+        var command = new Command("list", """
+            The hub's networks as accepted.
+
+            Examples:
+              aether hub list
+              aether hub list -o json
+            """)
+        {
+            socket,
+            output,
+        };
+        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/hub/networks", ct).ConfigureAwait(false), parse.GetValue(output), PrintList)));
+        return command;
+    }
+
+    private static Command HubStatus()
+    {
+        var socket = ServeCommand.SocketOption();
+        var output = OutputOption();
+        var command = new Command("status", """
+            The hub's networks with what their devices report: peers, endpoints, latest handshakes, transfer.
+
+            Examples:
+              aether hub status
+              aether hub status -o json
+            """)
+        {
+            socket,
+            output,
+        };
+        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/hub/status", ct).ConfigureAwait(false), parse.GetValue(output), PrintHubStatus)));
+        return command;
+    }
+
+    private static Option<string> OutputOption()
+    {
+        var option = new Option<string>("--output", "-o")
+        {
+            Description = "text, or json (the daemon's answer as it is).",
+            DefaultValueFactory = _ => "text",
+            HelpName = "text|json",
+        };
+        option.AcceptOnlyFromAmong("text", "json");
+        return option;
+    }
+
+    private static Task<int> Call(ParseResult parse, Option<string?> socket, Func<DaemonClient, Task<int>> body) =>
+        TopologyCommands.Guard(async () =>
+        {
+            using var client = new DaemonClient(parse.GetValue(socket) ?? ServeCommand.DefaultSocket);
+            try
+            {
+                return await body(client).ConfigureAwait(false);
+            }
+            catch (DaemonUnreachableException e)
+            {
+                Output.Fail(e.Message);
+                return ExitCodes.Failure;
+            }
+        });
+
+    private static int Print(DaemonResponse response, string? output, Action<JsonElement> text)
+    {
+        if (!response.Ok)
+        {
+            return DaemonClient.Fail(response);
+        }
+
+        if (string.Equals(output, "json", StringComparison.Ordinal))
+        {
+            Output.Line(response.Body);
+            return ExitCodes.Ok;
+        }
+
+        using var doc = JsonDocument.Parse(response.Body);
+        text(doc.RootElement);
+        Output.Flush();
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintStatus(JsonElement s)
+    {
+        Output.Line(string.Create(
+            CultureInfo.InvariantCulture,
+            $"aether {S(s, "version")}: pid {s.GetProperty("pid").GetInt32()}, up {Ago(TimeSpan.FromSeconds(s.GetProperty("uptimeSeconds").GetDouble()))}, WireGuard backend {S(s, "backend")}"));
+        Output.Line($"socket {S(s, "socket")}{(S(s, "listen") is { } listen ? ", tcp " + listen : "")}{(S(s, "namespace") is { } ns ? ", hub in namespace " + ns : "")}");
+        var loops = s.GetProperty("loops");
+        Output.Line(string.Create(CultureInfo.InvariantCulture, $"hub: {s.GetProperty("networks").GetInt32()} network(s), {loops.GetArrayLength()} reconcile loop(s)"));
+        foreach (var loop in loops.EnumerateArray())
+        {
+            var report = loop.GetProperty("lastReport");
+            var last = report.ValueKind == JsonValueKind.Object
+                ? $"last {S(report, "outcome")}{(S(report, "error") is { } error ? ": " + error : "")}"
+                : "no pass yet";
+            Output.Line(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {S(loop, "source")}: {(loop.GetProperty("running").GetBoolean() ? "running" : "stopped")}, {loop.GetProperty("passes").GetInt64()} passes, {last}"));
+        }
+    }
+
+    private static void PrintList(JsonElement networks)
+    {
+        if (networks.GetArrayLength() == 0)
+        {
+            Output.Line("no networks");
+            return;
+        }
+
+        foreach (var n in networks.EnumerateArray())
+        {
+            Output.Line(Network(n));
+        }
+    }
+
+    private static void PrintHubStatus(JsonElement status)
+    {
+        var networks = status.GetProperty("networks");
+        Output.Line(string.Create(CultureInfo.InvariantCulture, $"backend {S(status, "backend")}, {networks.GetArrayLength()} network(s)"));
+        foreach (var s in networks.EnumerateArray())
+        {
+            var n = s.GetProperty("network");
+            var device = s.GetProperty("deviceUp").GetBoolean() ? string.Create(CultureInfo.InvariantCulture, $"up, port {s.GetProperty("listenPort").GetInt32()}") : "down";
+            Output.Line(Network(n) + " [" + device + "]" + (S(s, "error") is { } error ? ": " + error : ""));
+            foreach (var p in s.GetProperty("peers").EnumerateArray())
+            {
+                var handshake = p.GetProperty("latestHandshake").ValueKind == JsonValueKind.String
+                    ? Ago(DateTimeOffset.UtcNow - p.GetProperty("latestHandshake").GetDateTimeOffset()) + " ago"
+                    : "none";
+                Output.Line(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"  peer {S(p, "publicKey")} endpoint {S(p, "endpoint") ?? "(none)"}, handshake {handshake}, rx {p.GetProperty("receivedBytes").GetUInt64()} B, tx {p.GetProperty("sentBytes").GetUInt64()} B"));
+            }
+        }
+    }
+
+    private static string Network(JsonElement n) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{S(n, "networkId")}  {S(n, "wgInterface")}  {S(n, "vethRoot")} ↔ {S(n, "container")}/{S(n, "ethInterface")}  {S(n, "address")} in {S(n, "networkCidr")} via {S(n, "gateway")}  peer {S(n, "peerEndpoint")}{(n.GetProperty("nat").GetBoolean() ? "  nat" : "")}");
+
+    private static string? S(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string Ago(TimeSpan t) => t.TotalSeconds < 60
+        ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalSeconds}s")
+        : t.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalMinutes}m {t.Seconds}s")
+        : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h {t.Minutes}m");
+
+    private static void Write(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void Write(Utf8JsonWriter json, string name, int? value)
+    {
+        if (value is int v)
+        {
+            json.WriteNumber(name, v);
+        }
+    }
+}

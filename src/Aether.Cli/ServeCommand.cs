@@ -1,0 +1,74 @@
+using System.CommandLine;
+
+namespace Aether.Cli;
+
+/// <summary><c>serve</c>: the daemon. Only System.CommandLine types here: the daemon's assemblies (ASP.NET Core,
+/// EF Core) load when <see cref="Serve.RunAsync"/> runs, never for the other commands.</summary>
+internal static class ServeCommand
+{
+    /// <summary>The daemon's default socket (the server's default, repeated so that client commands need not load the
+    /// server's assembly to know it).</summary>
+    public const string DefaultSocket = "/run/aether/aether.sock";
+
+    /// <summary>The runtime switch the CLI's project turns off (<c>DynamicCodeSupport=false</c>, which spares every
+    /// short command the emitted regexes of YamlDotNet). The daemon needs it on: EF Core refuses to build a model or
+    /// compile a query without it (it would want a compiled model from the design-time tools, which are not available
+    /// here), and minimal APIs would interpret their expression trees. <see cref="Program"/> sets it back before
+    /// anything reads it when the command is <c>serve</c>.</summary>
+    public const string DynamicCodeSwitch = "System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported";
+
+    public static Command Create()
+    {
+        var socket = SocketOption();
+        var listen = new Option<string?>("--listen")
+        {
+            Description = "Also listen on loopback TCP, http://127.0.0.1:PORT; requests over it need the bearer token of --token-file.",
+            HelpName = "URL",
+        };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = "The file holding the bearer token TCP requests must present (required with --listen).",
+            HelpName = "FILE",
+        };
+        var db = new Option<string?>("--db")
+        {
+            Description = "The SQLite database of the hub's networks (default /var/lib/aether/aether.db; created with mode 0600).",
+            HelpName = "PATH",
+        };
+        var ns = new Option<string?>("--namespace")
+        {
+            Description = "Bind the hub to this named namespace instead of the daemon's own (where wgN and veth-rootN live).",
+            HelpName = "NAME",
+        };
+        var command = new Command("serve", """
+            Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite) and the
+            HTTP API, on a unix socket (mode 0600, no token) and optionally loopback TCP (bearer token). Ready
+            (and, under systemd, READY=1) once the hub has loaded and reconciled its networks. Runs until SIGINT
+            or SIGTERM, then stops gracefully and removes its socket.
+            Exit codes: 0 stopped by a signal, 1 failure, 2 invalid options.
+
+            Examples:
+              aether serve
+              aether serve --listen http://127.0.0.1:7070 --token-file /etc/aether/token
+              aether serve --socket /tmp/aether.sock --db /tmp/aether.db
+            """)
+        {
+            socket,
+            listen,
+            tokenFile,
+            db,
+            ns,
+        };
+        command.SetAction((parse, _) => OperatingSystem.IsLinux()
+            ? Serve.RunAsync(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(ns))
+            : Task.FromResult(ExitCodes.Failure));
+        return command;
+    }
+
+    /// <summary>The <c>--socket</c> option, for serve and the client commands.</summary>
+    public static Option<string?> SocketOption() => new("--socket")
+    {
+        Description = "The daemon's unix socket (default " + DefaultSocket + ").",
+        HelpName = "PATH",
+    };
+}

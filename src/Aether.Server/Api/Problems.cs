@@ -1,0 +1,49 @@
+using Aether.WireGuard.Hub;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Aether.Server.Api;
+
+/// <summary>
+/// Errors as RFC 9457 problem details (<c>application/problem+json</c>): <c>title</c> says what kind, <c>detail</c>
+/// the one line for people, and extensions for machines: <c>errors</c> (every bad field, as <c>{field, message}</c>),
+/// <c>step</c> (what failed), <c>networkId</c>.
+/// </summary>
+internal static class Problems
+{
+    /// <summary>The problem for a hub refusal or failure.</summary>
+    public static IResult From(HubException e)
+    {
+        var (status, title) = e.Kind switch
+        {
+            HubErrorKind.Invalid => (StatusCodes.Status400BadRequest, "Invalid request"),
+            HubErrorKind.NotFound => (StatusCodes.Status404NotFound, "No such network"),
+            HubErrorKind.Conflict => (StatusCodes.Status409Conflict, "Conflict"),
+            _ => (StatusCodes.Status500InternalServerError, "A step failed"),
+        };
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = e.Message };
+        if (e.Errors.Count > 0)
+        {
+            problem.Extensions["errors"] = e.Errors;
+        }
+
+        if (e.Step is not null)
+        {
+            problem.Extensions["step"] = e.Step;
+        }
+
+        if (e.NetworkId is not null)
+        {
+            problem.Extensions["networkId"] = e.NetworkId;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+
+    /// <summary>A 400 naming one field.</summary>
+    public static IResult Invalid(string field, string message) => From(HubException.Invalid([new HubFieldError(field, message)]));
+
+    /// <summary>A 401 for a request over TCP without the right token.</summary>
+    public static IResult Unauthorized(string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = StatusCodes.Status401Unauthorized, Title = "Unauthorized", Detail = detail });
+}

@@ -1,0 +1,33 @@
+namespace Aether.Server.Store;
+
+/// <summary>One row of <c>hub_networks</c>: an accepted <see cref="WireGuard.Hub.HubNetworkRequest"/>, field by
+/// field, so the file reads plainly with <c>sqlite3</c>.</summary>
+internal sealed class NetworkRow
+{
+    public required string NetworkId { get; set; }
+
+    public int? Index { get; set; }
+
+    public string? Container { get; set; }
+
+    public int? ContainerPid { get; set; }
+
+    public string? PrivateKey { get; set; }
+
+    public int? ListenPort { get; set; }
+
+    public string? PeerEndpoint { get; set; }
+
+    public string? PeerPublicKey { get; set; }
+
+    public string? Address { get; set; }
+
+    public string? NetworkCidr { get; set; }
+
+    public string? Gateway { get; set; }
+
+    public int? PersistentKeepalive { get; set; }
+
+    /// <summary>Unix milliseconds of the last save.</summary>
+    public long UpdatedAt { get; set; }
+}

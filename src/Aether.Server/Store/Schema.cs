@@ -1,0 +1,69 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Aether.Server.Store;
+
+/// <summary>
+/// The schema, created and upgraded by hand: a <c>schema_version</c> table holds the version the file is at, and each
+/// step below takes it one further, in one transaction. Hand-written rather than <c>EnsureCreated()</c>, which can
+/// create a schema but never change one, and rather than EF migrations, whose design-time tools do not restore here.
+/// </summary>
+internal static class Schema
+{
+    /// <summary>The version this build writes.</summary>
+    public const int Current = 1;
+
+    private static readonly string[] Steps =
+    [
+        // 1: the hub's networks, one row per accepted request.
+        """
+        CREATE TABLE hub_networks (
+            network_id TEXT NOT NULL PRIMARY KEY,
+            idx INTEGER NULL,
+            container TEXT NULL,
+            container_pid INTEGER NULL,
+            private_key TEXT NULL,
+            listen_port INTEGER NULL,
+            peer_endpoint TEXT NULL,
+            peer_public_key TEXT NULL,
+            address TEXT NULL,
+            network_cidr TEXT NULL,
+            gateway TEXT NULL,
+            persistent_keepalive INTEGER NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>Brings the database to <see cref="Current"/>.</summary>
+    /// <exception cref="InvalidOperationException">The file was written by a newer build.</exception>
+    public static void Upgrade(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT max(version) FROM schema_version";
+        var found = read.ExecuteScalar() is long v ? (int)v : 0;
+        if (found > Current)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{connection.DataSource}: schema version {found} is newer than this build's {Current}"));
+        }
+
+        for (var version = found + 1; version <= Current; version++)
+        {
+            Execute(connection, transaction, Steps[version - 1]);
+            Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"INSERT INTO schema_version (version) VALUES ({version})"));
+        }
+
+        transaction.Commit();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,185 @@
+using Aether.WireGuard.Hub;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aether.Server.Store;
+
+/// <summary>
+/// The hub's desired state in a SQLite file, through EF Core. The file holds private keys: it is created with mode
+/// 0600 (a wider mode found on an existing file is narrowed) in a directory created with mode 0700, and SQLite gives
+/// its journal the file's mode. Every save is one transaction with <c>synchronous=FULL</c>: durable when it returns.
+/// One connection, one operation at a time (a daemon's writes are few; SQLite serialises writers anyway).
+/// </summary>
+public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
+{
+    private const UnixFileMode FileMode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode DirectoryMode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private readonly SqliteConnection _connection;
+    private readonly DbContextOptions<HubDbContext> _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private SqliteHubStore(string path, SqliteConnection connection)
+    {
+        Path = path;
+        _connection = connection;
+        _options = new DbContextOptionsBuilder<HubDbContext>().UseSqlite(connection).Options;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating when missing) the database at <paramref name="path"/> and brings its schema up to
+    /// date.</summary>
+    /// <exception cref="InvalidOperationException">The file was written by a newer build.</exception>
+    public static SqliteHubStore Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = System.IO.Path.GetFullPath(path);
+        PrepareFile(full);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+                pragma.ExecuteNonQuery();
+            }
+
+            Schema.Upgrade(connection);
+            return new SqliteHubStore(full, connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<HubNetworkRequest>> LoadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            var rows = await db.Networks.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. rows.Select(ToRequest)];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task SaveAsync(HubNetworkRequest network, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(network.NetworkId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            var row = await db.Networks.FindAsync([network.NetworkId], cancellationToken).ConfigureAwait(false);
+            if (row is null)
+            {
+                row = new NetworkRow { NetworkId = network.NetworkId };
+                db.Networks.Add(row);
+            }
+
+            Fill(row, network);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task DeleteAsync(string networkId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(networkId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            await db.Networks.Where(n => n.NetworkId == networkId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _gate.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    /// <summary>Creates the directory (0700) and an empty file (0600) when missing; narrows a wider file mode.</summary>
+    private static void PrepareFile(string path)
+    {
+        var directory = System.IO.Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory, DirectoryMode0700);
+        }
+
+        try
+        {
+            // Created with its final mode: never a moment readable by others.
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode0600 });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            if ((File.GetUnixFileMode(path) & ~FileMode0600) != UnixFileMode.None)
+            {
+                File.SetUnixFileMode(path, FileMode0600);
+            }
+        }
+    }
+
+    private static HubNetworkRequest ToRequest(NetworkRow row) => new()
+    {
+        NetworkId = row.NetworkId,
+        Index = row.Index,
+        Container = row.Container,
+        ContainerPid = row.ContainerPid,
+        PrivateKey = row.PrivateKey,
+        ListenPort = row.ListenPort,
+        PeerEndpoint = row.PeerEndpoint,
+        PeerPublicKey = row.PeerPublicKey,
+        Address = row.Address,
+        NetworkCidr = row.NetworkCidr,
+        Gateway = row.Gateway,
+        PersistentKeepalive = row.PersistentKeepalive,
+    };
+
+    private static void Fill(NetworkRow row, HubNetworkRequest network)
+    {
+        row.Index = network.Index;
+        row.Container = network.Container;
+        row.ContainerPid = network.ContainerPid;
+        row.PrivateKey = network.PrivateKey;
+        row.ListenPort = network.ListenPort;
+        row.PeerEndpoint = network.PeerEndpoint;
+        row.PeerPublicKey = network.PeerPublicKey;
+        row.Address = network.Address;
+        row.NetworkCidr = network.NetworkCidr;
+        row.Gateway = network.Gateway;
+        row.PersistentKeepalive = network.PersistentKeepalive;
+        row.UpdatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+}

@@ -1,0 +1,90 @@
+using Aether.Server.Store;
+using Aether.WireGuard.Hub;
+
+namespace Aether.Server.Tests;
+
+/// <summary>The SQLite store on a temporary file.</summary>
+public sealed class StoreTests : IDisposable
+{
+    private const UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private readonly string _dir = Directory.CreateTempSubdirectory("aether-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static HubNetworkRequest Network(string id, int index) =>
+        System.Text.Json.JsonSerializer.Deserialize<HubNetworkRequest>(Requests.Valid(id, index).ToJsonString(), System.Text.Json.JsonSerializerOptions.Web)!.Validate().Request;
+
+    [Fact]
+    public async Task Saves_loads_replaces_deletes_and_survives_reopening()
+    {
+        var path = Path.Combine(_dir, "state", "aether.db");
+        var one = Network("net1", 1);
+        var two = Network("net2", 2) with { PersistentKeepalive = 25, ContainerPid = null };
+        await using (var store = SqliteHubStore.Open(path))
+        {
+            Assert.Empty(await store.LoadAsync(default));
+            await store.SaveAsync(one, default);
+            await store.SaveAsync(two, default);
+            await store.SaveAsync(one with { ListenPort = 40000 }, default);
+            await store.DeleteAsync("nothing-there", default);
+            var loaded = (await store.LoadAsync(default)).OrderBy(n => n.Index).ToList();
+            Assert.Equal([one with { ListenPort = 40000 }, two], loaded);
+        }
+
+        await using (var reopened = SqliteHubStore.Open(path))
+        {
+            var loaded = (await reopened.LoadAsync(default)).OrderBy(n => n.Index).ToList();
+            Assert.Equal([one with { ListenPort = 40000 }, two], loaded);
+            await reopened.DeleteAsync("net1", default);
+        }
+
+        await using (var again = SqliteHubStore.Open(path))
+        {
+            Assert.Equal([two], await again.LoadAsync(default));
+        }
+    }
+
+    [Fact]
+    public async Task The_file_is_0600_in_a_directory_created_0700_and_a_wider_mode_is_narrowed()
+    {
+        var path = Path.Combine(_dir, "new", "aether.db");
+        await using (var store = SqliteHubStore.Open(path))
+        {
+            await store.SaveAsync(Network("net1", 1), default);
+        }
+
+        Assert.Equal(Mode0600, File.GetUnixFileMode(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+
+        File.SetUnixFileMode(path, Mode0600 | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        await using (var store = SqliteHubStore.Open(path))
+        {
+            Assert.Single(await store.LoadAsync(default));
+        }
+
+        Assert.Equal(Mode0600, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public async Task Keys_are_kept_exactly_and_a_newer_schema_is_refused()
+    {
+        var path = Path.Combine(_dir, "aether.db");
+        var network = Network("net1", 1);
+        await using (var store = SqliteHubStore.Open(path))
+        {
+            await store.SaveAsync(network, default);
+            Assert.Equal(network.PrivateKey, Assert.Single(await store.LoadAsync(default)).PrivateKey);
+        }
+
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path + ";Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO schema_version (version) VALUES (99)";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var e = Assert.Throws<InvalidOperationException>(() => SqliteHubStore.Open(path));
+        Assert.Contains("newer", e.Message, StringComparison.Ordinal);
+    }
+}

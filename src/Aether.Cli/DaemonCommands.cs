@@ -65,6 +65,7 @@ internal static class DaemonCommands
         var cidr = new Option<string?>("--network-cidr") { Description = "The network, such as 10.1.0.0/24.", HelpName = "CIDR" };
         var gateway = new Option<string?>("--gateway") { Description = "The gateway: veth-rootN's address in the network.", HelpName = "IP" };
         var keepalive = new Option<int?>("--persistent-keepalive") { Description = "The peer's keepalive in seconds (0: off).", HelpName = "N" };
+        var output = OutputOption();
         var command = new Command("add", """
             Add a network to the daemon's hub (nothing changes when the same network is there already). Every field
             is checked by the daemon before anything is touched; the bad ones are named.
@@ -76,7 +77,7 @@ internal static class DaemonCommands
                 --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
             """)
         {
-            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive,
+            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive, output,
         };
         command.SetAction((parse, ct) => Call(parse, socket, async client =>
         {
@@ -114,17 +115,9 @@ internal static class DaemonCommands
             }
 
             var response = await client.PostAsync("v1/hub/networks", Encoding.UTF8.GetString(body.WrittenSpan), ct).ConfigureAwait(false);
-            if (!response.Ok)
-            {
-                return DaemonClient.Fail(response);
-            }
-
-            using var doc = JsonDocument.Parse(response.Body);
-            var n = doc.RootElement;
-            Output.Line(string.Create(
+            return Print(response, parse.GetValue(output), n => Output.Line(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{(response.Status == 201 ? "+" : "=")} network {S(n, "networkId")}: {S(n, "wgInterface")} (port {n.GetProperty("listenPort").GetInt32()}, public key {S(n, "publicKey")}), {S(n, "vethRoot")} ↔ {S(n, "container")}/{S(n, "ethInterface")} {S(n, "address")} via {S(n, "gateway")}{(response.Status == 201 ? "" : " (already there)")}"));
-            return ExitCodes.Ok;
+                $"{(response.Status == 201 ? "+" : "=")} network {S(n, "networkId")}: {S(n, "wgInterface")} (port {n.GetProperty("listenPort").GetInt32()}, public key {S(n, "publicKey")}), {S(n, "vethRoot")} ↔ {S(n, "container")}/{S(n, "ethInterface")} {S(n, "address")} via {S(n, "gateway")}{(response.Status == 201 ? "" : " (already there)")}")));
         }));
         return command;
     }

@@ -1,6 +1,6 @@
 using Aether.Server;
 using Aether.WireGuard.Hub;
-using Aether.Reconcile;
+using Aether.Netlink.Namespaces;
 using Microsoft.AspNetCore.Builder;
 
 namespace Aether.Cli;
@@ -9,8 +9,14 @@ namespace Aether.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class Serve
 {
-    public static async Task<int> RunAsync(string socket, string? listen, string? tokenFile, string? db, string? ns)
+    public static async Task<int> RunAsync(string socket, string? listen, string? tokenFile, string? db, string? ns, string wireGuardPrefix)
     {
+        if (!Aether.Netlink.Rtnl.InterfaceName.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex, out var badPrefix))
+        {
+            Output.Fail($"--wireguard-prefix {wireGuardPrefix}: {badPrefix}");
+            return ExitCodes.InvalidInput;
+        }
+
         Uri? listenUri = null;
         if (listen is not null && !Uri.TryCreate(listen, UriKind.Absolute, out listenUri))
         {
@@ -31,7 +37,7 @@ internal static class Serve
             TokenFile = tokenFile,
             DatabasePath = db ?? ServerOptions.DefaultDatabasePath,
             Namespace = ns,
-            Hub = CreateHubAsync,
+            Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, ct),
         };
 
         WebApplication app;
@@ -66,32 +72,20 @@ internal static class Serve
         }
     }
 
-    /// <summary>The hub the daemon runs.</summary>
-    /// <remarks>The WireGuard hub's implementation (<c>WireGuardHub</c>) is written beside this; until it is
-    /// constructed here, the daemon serves the networks its store holds, read-only, and refuses changes with a clear
-    /// error rather than pretending to make them.</remarks>
-    private static async Task<IWireGuardHub> CreateHubAsync(HubContext context, CancellationToken cancellationToken)
+    /// <summary>The hub the daemon runs: bound to <see cref="HubContext.Namespace"/> (or the daemon's own namespace),
+    /// its networks from the store, its last-applied record beside the database.</summary>
+    private static async Task<IWireGuardHub> CreateHubAsync(HubContext context, string stateDirectory, string wireGuardPrefix, CancellationToken cancellationToken)
     {
-        var stored = await context.Store.LoadAsync(cancellationToken).ConfigureAwait(false);
-        return new StoredNetworksHub([.. stored.Select(r => r.Validate())]);
-    }
-
-    private sealed class StoredNetworksHub(IReadOnlyList<HubNetworkSpec> networks) : IWireGuardHub
-    {
-        private const string Unwired = "this build of the daemon has no WireGuard hub wired in: it serves its stored networks read-only";
-
-        public Task<HubAddResult> AddNetworkAsync(HubNetworkRequest request, CancellationToken cancellationToken) =>
-            throw new HubException(HubErrorKind.Failed, Unwired) { Step = "hub", NetworkId = request.NetworkId };
-
-        public Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken) =>
-            throw new HubException(HubErrorKind.Failed, Unwired) { Step = "hub", NetworkId = networkId };
-
-        public IReadOnlyList<HubNetworkInfo> ListNetworks() =>
-            [.. networks.OrderBy(n => n.Index).Select(n => n.ToInfo(nat: networks.Where(o => string.Equals(o.Container, n.Container, StringComparison.Ordinal)).Min(o => o.Index) == n.Index))];
-
-        public Task<HubStatus> GetStatusAsync(CancellationToken cancellationToken) =>
-            Task.FromResult(new HubStatus("none", [.. ListNetworks().Select(n => new HubNetworkStatus(n, false, 0, [], Unwired))]));
-
-        public IReadOnlyList<ReconcileStatus> LoopStatuses() => [];
+        using var host = context.Namespace is { } name ? NetworkNamespace.Open(name) : null; // the hub keeps its own duplicate
+        return await WireGuardHub.StartAsync(
+            context.Store,
+            new WireGuardHubOptions
+            {
+                HostNamespace = host,
+                StateDirectory = stateDirectory,
+                WireGuardPrefix = wireGuardPrefix,
+                LoggerFactory = context.LoggerFactory,
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 }

@@ -40,6 +40,12 @@ internal static class ServeCommand
             Description = "Bind the hub to this named namespace instead of the daemon's own (where wgN and veth-rootN live).",
             HelpName = "NAME",
         };
+        var wgPrefix = new Option<string>("--wireguard-prefix")
+        {
+            Description = "What the hub's WireGuard devices are called before their index (default wg: wg0, wg1…). wireguard-go's names are global to the machine: two daemons on one machine need different prefixes.",
+            HelpName = "PREFIX",
+            DefaultValueFactory = _ => "wg",
+        };
         var command = new Command("serve", """
             Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite) and the
             HTTP API, on a unix socket (mode 0600, no token) and optionally loopback TCP (bearer token). Ready
@@ -58,9 +64,10 @@ internal static class ServeCommand
             tokenFile,
             db,
             ns,
+            wgPrefix,
         };
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(ns))
+            ? Serve.RunAsync(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(ns), parse.GetValue(wgPrefix)!)
             : Task.FromResult(ExitCodes.Failure));
         return command;
     }

@@ -186,6 +186,19 @@ public sealed class UserspaceWireGuardBackend : IWireGuardBackend
 
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }
+
+            // It exits when its device goes, but leaves its socket file behind (wg(8) would list a device that is
+            // gone): removed once nothing answers on it.
+            if (File.Exists(socket) && await UapiClient.ServerPidAsync(socket, cancellationToken).ConfigureAwait(false) is null)
+            {
+                try
+                {
+                    File.Delete(socket);
+                }
+                catch (IOException)
+                {
+                }
+            }
         }
         finally
         {

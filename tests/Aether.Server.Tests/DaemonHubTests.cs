@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Aether.Netlink.Namespaces;
+using Aether.WireGuard;
+using Aether.WireGuard.Hub;
+using CliProcess = Aether.Cli.Tests.Cli;
+
+namespace Aether.Server.Tests;
+
+/// <summary>
+/// The real daemon with a real network: <c>aether serve --namespace HOST_A</c> is host A's hub, driven by the CLI over
+/// its unix socket; host B's hub runs in this process. The two hosts are namespaces joined by a veth underlay, each
+/// with a container behind it. Then the daemon is killed (SIGKILL: no chance to clean up), <c>eth0</c> is deleted by
+/// hand while it is down, and a new daemon on the same database brings the network back and handshakes again.
+/// </summary>
+public sealed class DaemonHubTests : SandboxTest
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("aether-daemon-hub-").FullName;
+    private readonly WireGuardSecretKey _keyA = WireGuardSecretKey.GeneratePrivate();
+    private readonly WireGuardSecretKey _keyB = WireGuardSecretKey.GeneratePrivate();
+    private NetworkNamespace _hostA = null!;
+    private NetworkNamespace _hostB = null!;
+    private string _cA = null!;
+    private string _cB = null!;
+    private WireGuardHub? _hubB;
+
+    [Fact]
+    public async Task A_network_made_through_the_daemon_pings_and_a_killed_daemon_restarted_repairs_it()
+    {
+        var socket = Path.Combine(_dir, "aether.sock");
+        var db = Path.Combine(_dir, "aether.db");
+        var keyFile = Path.Combine(_dir, "a.key");
+        await File.WriteAllTextAsync(keyFile, _keyA.ToBase64() + "\n");
+        _hubB = await WireGuardHub.StartAsync(new InMemoryHubStore(), new WireGuardHubOptions { HostNamespace = _hostB, WireGuardPrefix = Box.Name("b") });
+        await _hubB.AddNetworkAsync(
+            new HubNetworkRequest
+            {
+                NetworkId = "blue", Index = 0, Container = _cB, PrivateKey = _keyB.ToBase64(), ListenPort = 51820, PeerEndpoint = "192.168.78.1:51820",
+                PeerPublicKey = _keyA.GetPublicKey().ToString(), Address = "10.210.0.3", NetworkCidr = "10.210.0.0/24", Gateway = "10.210.0.1",
+            },
+            default);
+
+        var daemon = await StartDaemonAsync(socket, db);
+        try
+        {
+            var add = await CliProcess.RunAsync(
+                "hub", "add", "--socket", socket, "--network-id", "blue", "--index", "0", "--container", _cA, "--private-key-file", keyFile,
+                "--listen-port", "51820", "--peer-endpoint", "192.168.78.2:51820", "--peer-public-key", _keyB.GetPublicKey().ToString(),
+                "--address", "10.210.0.2", "--network-cidr", "10.210.0.0/24", "--gateway", "10.210.0.1", "-o", "json");
+            Assert.True(add.Code == 0, add.ToString());
+            var added = JsonDocument.Parse(add.Stdout).RootElement;
+            Assert.Equal(Box.Name("a") + "0", added.GetProperty("wgInterface").GetString());
+            Assert.Equal("eth0", added.GetProperty("ethInterface").GetString());
+            Assert.Equal(_keyA.GetPublicKey().ToString(), added.GetProperty("publicKey").GetString());
+            await PingAsync(expect: true);
+
+            var status = await CliProcess.RunAsync("hub", "status", "--socket", socket, "-o", "json");
+            Assert.True(status.Code == 0, status.ToString());
+            Assert.Contains(_keyB.GetPublicKey().ToString(), status.Stdout, StringComparison.Ordinal);
+            Assert.Contains("latestHandshake", status.Stdout, StringComparison.Ordinal);
+
+            // SIGKILL: no shutdown at all. eth0 is deleted by hand while no daemon runs.
+            daemon.Kill();
+            await daemon.WaitForExitAsync();
+            await Ip.RunAsync("-n", _cA, "link", "del", "eth0");
+            await PingAsync(expect: false);
+
+            daemon = await StartDaemonAsync(socket, db);
+            var list = await CliProcess.RunAsync("hub", "list", "--socket", socket, "-o", "json");
+            Assert.Equal("blue", JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Single().GetProperty("networkId").GetString());
+            Assert.NotNull(await Ip.LinkAsync(_cA, "eth0"));
+            await PingAsync(expect: true);
+            var after = JsonDocument.Parse((await CliProcess.RunAsync("hub", "status", "--socket", socket, "-o", "json")).Stdout).RootElement;
+            var peer = after.GetProperty("networks").EnumerateArray().Single().GetProperty("peers").EnumerateArray().Single();
+            Assert.Equal(JsonValueKind.String, peer.GetProperty("latestHandshake").ValueKind);
+
+            // Removed through the daemon: nothing of it is left in host A or the container.
+            var remove = await CliProcess.RunAsync("hub", "remove", "blue", "--socket", socket);
+            Assert.True(remove.Code == 0, remove.ToString());
+            Assert.Null(await Ip.LinkAsync(_cA, "eth0"));
+            Assert.Null(await Ip.LinkAsync(_hostA.Name, "veth-root0"));
+            Assert.Null(await Ip.LinkAsync(_hostA.Name, Box.Name("a") + "0"));
+            var missing = await CliProcess.RunAsync("hub", "remove", "blue", "--socket", socket);
+            Assert.Equal(1, missing.Code);
+
+            CliProcess.Terminate(daemon);
+            await daemon.WaitForExitAsync();
+            Assert.Equal(0, daemon.ExitCode);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                daemon.Kill();
+                await daemon.WaitForExitAsync();
+            }
+
+            daemon.Dispose();
+        }
+    }
+
+    protected override async Task SetUpAsync()
+    {
+        _hostA = Box.CreateNamespace("ha");
+        _hostB = Box.CreateNamespace("hb");
+        _cA = await Box.CreateNamespaceWithIpAsync("ca");
+        _cB = await Box.CreateNamespaceWithIpAsync("cb");
+        await Ip.RunAsync("-n", _hostA.Name!, "link", "add", "under", "type", "veth", "peer", "name", "under", "netns", _hostB.Name!);
+        await Ip.RunAsync("-n", _hostA.Name!, "addr", "add", "192.168.78.1/30", "dev", "under");
+        await Ip.RunAsync("-n", _hostB.Name!, "addr", "add", "192.168.78.2/30", "dev", "under");
+        await Ip.RunAsync("-n", _hostA.Name!, "link", "set", "under", "up");
+        await Ip.RunAsync("-n", _hostB.Name!, "link", "set", "under", "up");
+    }
+
+    protected override async Task TearDownAsync()
+    {
+        if (_hubB is not null)
+        {
+            await _hubB.DisposeAsync();
+        }
+
+        // A daemon killed mid-test leaves its wireguard-go behind: stop what serves this test's devices.
+        using (var pkill = Process.Start("pkill", ["-f", "wireguard-go -f " + Box.Name("a")]))
+        {
+            await pkill.WaitForExitAsync();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<Process> StartDaemonAsync(string socket, string db)
+    {
+        var psi = new ProcessStartInfo(CliProcess.BinaryPath)
+        {
+            ArgumentList = { "serve", "--socket", socket, "--db", db, "--namespace", _hostA.Name!, "--wireguard-prefix", Box.Name("a") },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var daemon = Process.Start(psi)!;
+        daemon.OutputDataReceived += (_, _) => { };
+        daemon.ErrorDataReceived += (_, _) => { };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (daemon.HasExited)
+            {
+                throw new Xunit.Sdk.XunitException($"the daemon exited with {daemon.ExitCode} before serving");
+            }
+
+            if ((await CliProcess.RunAsync("status", "--socket", socket)).Code == 0)
+            {
+                return daemon;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                daemon.Kill();
+                throw new Xunit.Sdk.XunitException("the daemon did not serve within 60 s");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task PingAsync(bool expect)
+    {
+        var (code, stdout, stderr) = (0, "", "");
+        for (var attempt = 0; attempt < (expect ? 10 : 1); attempt++)
+        {
+            (code, stdout, stderr) = await Ip.RunInAsync(_cA, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.210.0.3");
+            if (code == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.True(expect == (code == 0), $"ping {(expect ? "failed" : "worked")} (exit {code}): {stdout} {stderr}");
+    }
+}

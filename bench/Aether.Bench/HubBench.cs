@@ -15,7 +15,7 @@ namespace Aether.Bench;
 /// </summary>
 internal static class HubBench
 {
-    public static async Task<int> RunAsync(int networks, int rounds, Func<IWireGuardHub, Task<Func<Task>>>? statusOverHttp = null)
+    public static async Task<int> RunAsync(int networks, int rounds, string? daemon)
     {
         var prefix = "bh" + Guid.NewGuid().ToString("N")[..4];
         var hostName = prefix + "h";
@@ -65,22 +65,17 @@ internal static class HubBench
                 }
             }
 
-            List<double>? http = null;
-            if (statusOverHttp is not null)
-            {
-                var get = await statusOverHttp(hub);
-                http = [];
-                for (var i = 0; i < 200; i++)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await get();
-                    http.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-            }
-
             for (var i = networks - 1; i >= 0; i--)
             {
                 await hub.RemoveNetworkAsync("net" + i.ToString(CultureInfo.InvariantCulture), default);
+            }
+
+            // The daemon: the same networks through its HTTP API on its unix socket.
+            (List<double> Add, List<double> Status)? api = null;
+            if (daemon is not null)
+            {
+                await hub.DisposeAsync(); // its wireguard-go processes go; the daemon starts its own
+                api = await DaemonAsync(daemon, hostName, containerName, prefix, networks, rounds, keys, peers, keyDir.FullName);
             }
 
             // The script peer: the same objects, one shell per network, then the same status read by wg(8).
@@ -124,9 +119,11 @@ internal static class HubBench
             Console.WriteLine($"  ratio p50 hub/script: {Percentile(add, 50) / Percentile(script, 50):0.00}x, p99 {Percentile(add, 99) / Percentile(script, 99):0.00}x (first add {cold:0} ms)");
             Report("RemoveNetwork (Aether hub)", remove);
             Report($"GetStatus, {networks} networks (hub)", status);
-            if (http is not null)
+
+            if (api is { } a)
             {
-                Report($"GET /v1/hub/status, {networks} nets", http);
+                Report("POST /v1/hub/networks, the rest", a.Add);
+                Report($"GET /v1/hub/status, {networks} nets", a.Status);
             }
 
             Report($"wg show all dump, {networks} devices", wgShow);
@@ -140,6 +137,111 @@ internal static class HubBench
                 if (NetworkNamespace.Exists(name))
                 {
                     NetworkNamespace.Delete(name);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs <c>aether serve</c> bound to the benchmark's host namespace, adds the networks through its API,
+    /// reads the status, and removes them.</summary>
+    private static async Task<(List<double> Add, List<double> Status)> DaemonAsync(string binary, string host, string container, string prefix, int networks, int rounds, WireGuardSecretKey[] keys, WireGuardKey[] peers, string dir)
+    {
+        var socket = Path.Combine(dir, "aether.sock");
+        var psi = new ProcessStartInfo(binary, ["serve", "--socket", socket, "--db", Path.Combine(dir, "aether.db"), "--namespace", host, "--wireguard-prefix", prefix + "d"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("aether serve did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket), ct);
+                return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
+            },
+        })
+        { BaseAddress = new Uri("http://aether/") };
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    if ((await http.GetAsync("v1/health")).IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
+                {
+                    await Task.Delay(50);
+                }
+            }
+
+            var add = new List<double>();
+            for (var round = 0; round < rounds; round++)
+            {
+                if (round > 0)
+                {
+                    for (var i = networks - 1; i >= 0; i--)
+                    {
+                        using var response = await http.DeleteAsync("v1/hub/networks/net" + i.ToString(CultureInfo.InvariantCulture));
+                        response.EnsureSuccessStatusCode();
+                    }
+                }
+
+                for (var i = 0; i < networks; i++)
+                {
+                    var body = System.Text.Json.JsonSerializer.Serialize(Request(i, container, keys[i], peers[i]), HubJson.Default.HubNetworkRequest);
+                    var started = Stopwatch.GetTimestamp();
+                    using var response = await http.PostAsync("v1/hub/networks", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                    add.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if ((int)response.StatusCode != 201)
+                    {
+                        throw new InvalidOperationException($"POST network {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    }
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"POST, the daemon's first",-34} {add[0],9:0.00}"));
+            add.RemoveAt(0);
+
+            var status = new List<double>();
+            for (var i = 0; i < 200; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var text = await http.GetStringAsync("v1/hub/status");
+                status.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (i == 0 && System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("networks").GetArrayLength() != networks)
+                {
+                    throw new InvalidOperationException("status does not list every network: " + text);
+                }
+            }
+
+            for (var i = networks - 1; i >= 0; i--)
+            {
+                using var response = await http.DeleteAsync("v1/hub/networks/net" + i.ToString(CultureInfo.InvariantCulture));
+                response.EnsureSuccessStatusCode();
+            }
+
+            return (add, status);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                _ = Aether.Bench.Signals.Terminate(process.Id);
+                if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+                {
+                    process.Kill();
                 }
             }
         }
@@ -218,4 +320,18 @@ internal static class HubBench
         var sorted = values.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
     }
+}
+
+/// <summary>The request's JSON as the daemon reads it (camelCase), without reflection.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HubNetworkRequest))]
+internal sealed partial class HubJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>SIGTERM, as systemd stops the daemon.</summary>
+internal static partial class Signals
+{
+    public static int Terminate(int pid) => Kill(pid, 15);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

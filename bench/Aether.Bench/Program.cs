@@ -13,7 +13,7 @@ return args switch
     ["idle", .. var rest] => await ReconcileBench.IdleAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Option(rest, "--resync", "30"), CultureInfo.InvariantCulture)), rest.Contains("--all-sources")),
     ["watch-latency", .. var rest] => await WatchBench.RunAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["watch-latency-case", .. var rest] => await WatchBench.RunCaseAsync(Option(rest, "--case", "present"), int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
-    ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture)),
+    ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture), Option(rest, "--daemon", string.Empty) is { Length: > 0 } daemon ? daemon : null),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -33,7 +33,7 @@ static int Usage()
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)
-               aether-bench hub [--networks 16] [--rounds 5]   (WireGuard hub: AddNetwork and status latency vs an ip/wg/nft script)
+               aether-bench hub [--networks 16] [--rounds 5] [--daemon PATH-OF-aether]   (WireGuard hub: AddNetwork and status latency, in process and through the daemon's API, vs an ip/wg/nft script)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

@@ -7,7 +7,9 @@ namespace Aether.Server.Store;
 /// <summary>
 /// The hub's desired state in a SQLite file, through EF Core. The file holds private keys: it is created with mode
 /// 0600 (a wider mode found on an existing file is narrowed) in a directory created with mode 0700, and SQLite gives
-/// its journal the file's mode. Every save is one transaction with <c>synchronous=FULL</c>: durable when it returns.
+/// its write-ahead log the file's mode. Every save is one transaction with <c>synchronous=FULL</c>: durable when it
+/// returns, with one fsync of the log (WAL) rather than the rollback journal's several (journal, database, journal
+/// deleted).
 /// One connection, one operation at a time (a daemon's writes are few; SQLite serialises writers anyway).
 /// </summary>
 public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
@@ -43,7 +45,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
             connection.Open();
             using (var pragma = connection.CreateCommand())
             {
-                pragma.CommandText = "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
                 pragma.ExecuteNonQuery();
             }
 

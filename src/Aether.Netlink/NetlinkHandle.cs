@@ -74,39 +74,50 @@ public sealed partial class NetlinkHandle : IDisposable
         _socket.ExchangeAsync(state, write, parse, operation, target, cancellationToken);
 
     /// <summary>A dump the kernel interrupted (its table changed while it was read: a namespace torn down, a burst of
-    /// changes elsewhere) is read again at once; after <see cref="NetlinkSocketOptions.DumpAttempts"/> interruptions in a row the last one is thrown, with what the last
-    /// read gave.</summary>
+    /// changes elsewhere) is read again: twice at once, then after 1, 2, 4… ms (at most 32, jittered), so that a
+    /// burst of changes has room to end; after <see cref="NetlinkSocketOptions.DumpAttempts"/> interruptions in a row
+    /// the last one is thrown, with what the last read gave.</summary>
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var writer = new NetlinkWriter(128);
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                for (var attempt = 1; ; attempt++)
+                try
                 {
-                    writer.Reset();
-                    var sequence = _socket.NextSequence();
-                    write(ref writer, state, sequence, _socket.PortId);
-                    try
-                    {
-                        return _socket.Dump(writer.WrittenSpan, sequence, parse, operation);
-                    }
-                    catch (DumpInterruptedException<T>) when (attempt < _options.DumpAttempts)
-                    {
-                    }
+                    return DumpOnce(state, write, parse, operation);
                 }
-            }
-            finally
-            {
-                writer.Dispose();
+                catch (DumpInterruptedException<T>) when (attempt < _options.DumpAttempts)
+                {
+                }
+
+                if (attempt >= 2)
+                {
+                    var ms = Math.Min(1 << (attempt - 2), 32);
+                    await Task.Delay(TimeSpan.FromMilliseconds(ms / 2.0 + Random.Shared.NextDouble() * ms / 2.0), cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
         {
             _socket.Gate.Release();
+        }
+    }
+
+    private IReadOnlyList<T> DumpOnce<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation)
+    {
+        var writer = new NetlinkWriter(128);
+        try
+        {
+            var sequence = _socket.NextSequence();
+            write(ref writer, state, sequence, _socket.PortId);
+            return _socket.Dump(writer.WrittenSpan, sequence, parse, operation);
+        }
+        finally
+        {
+            writer.Dispose();
         }
     }
 }

@@ -60,7 +60,7 @@ public sealed class StreamTests : NamespaceTest
             }
         });
 
-        // Read once: by default an interrupted dump is read again, up to eight times, which churn this gentle never beats.
+        // Read once: by default an interrupted dump is read again, up to twelve times, which churn this gentle never beats.
         var once = Box.Own(NetlinkHandle.OpenAt(Namespace, new NetlinkSocketOptions { DumpAttempts = 1 }));
         DumpInterruptedException<Link>? caught = null;
         try

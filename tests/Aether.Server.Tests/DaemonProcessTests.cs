@@ -9,14 +9,22 @@ namespace Aether.Server.Tests;
 
 /// <summary>
 /// The real daemon: the built <c>aether serve</c> on a temporary socket and database, with <c>$NOTIFY_SOCKET</c>
-/// pointing at a datagram socket of the test's, talked to by the CLI's client commands. Its hub has no networks, so
-/// it touches no interface of the machine.
+/// pointing at a datagram socket of the test's, talked to by the CLI's client commands. Its hub has no networks and is
+/// bound to a namespace of the test's own (an empty hub in the machine's namespace would still remove objects marked
+/// as a real hub's there).
 /// </summary>
-public sealed class DaemonProcessTests : IDisposable
+public sealed class DaemonProcessTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("aether-daemon-").FullName;
+    private readonly Sandbox _box = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _box.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
 
     [Theory]
     [InlineData(true)]
@@ -31,7 +39,7 @@ public sealed class DaemonProcessTests : IDisposable
 
         var psi = new ProcessStartInfo(CliProcess.BinaryPath)
         {
-            ArgumentList = { "serve", "--socket", socket, "--db", db },
+            ArgumentList = { "serve", "--socket", socket, "--db", db, "--namespace", await _box.CreateNamespaceWithIpAsync("h"), "--wireguard-prefix", _box.Name("w") },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -86,12 +86,15 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         var devices = new Dictionary<string, WireGuardDevice?>(StringComparer.Ordinal);
         var supervised = new HashSet<string>(StringComparer.Ordinal);
         var names = _desired.Select(d => d.Name).Concat(links.Values.Where(l => IsOurs(l) && IsWireGuardKind(l)).Select(l => l.Name));
-        foreach (var name in names.Distinct(StringComparer.Ordinal))
+        // Each device is asked on its own (a UAPI socket per wireguard-go, a request per kernel device): all at once.
+        var distinct = names.Distinct(StringComparer.Ordinal).ToList();
+        var read = await Task.WhenAll(distinct.Select(name => links.ContainsKey(name) ? _backend.GetDeviceAsync(name, cancellationToken) : Task.FromResult<WireGuardDevice?>(null))).ConfigureAwait(false);
+        for (var i = 0; i < distinct.Count; i++)
         {
-            devices[name] = links.ContainsKey(name) ? await _backend.GetDeviceAsync(name, cancellationToken).ConfigureAwait(false) : null;
-            if (_backend.Supervises(name))
+            devices[distinct[i]] = read[i];
+            if (_backend.Supervises(distinct[i]))
             {
-                supervised.Add(name);
+                supervised.Add(distinct[i]);
             }
         }
 

@@ -156,7 +156,8 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             SetNetwork(spec.Id, spec);
             try
             {
-                var conflict = await FindKernelConflictAsync(cancellationToken).ConfigureAwait(false);
+                var conflict = await FindForeignDeviceAsync(spec, cancellationToken).ConfigureAwait(false)
+                    ?? await FindKernelConflictAsync(cancellationToken).ConfigureAwait(false);
                 if (conflict is not null)
                 {
                     throw new HubException(HubErrorKind.Conflict, $"{conflict.Value.Step}: {conflict.Value.What}") { Step = conflict.Value.Step, NetworkId = spec.Id };
@@ -398,6 +399,16 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
+    /// <summary>A link named like the new network's device that the hub's WireGuard source does not own.</summary>
+    private async Task<(string Step, string What)?> FindForeignDeviceAsync(HubNetworkSpec spec, CancellationToken cancellationToken)
+    {
+        var link = await _hostHandle.FindLinkAsync(spec.WgName, cancellationToken).ConfigureAwait(false);
+        var mark = "aether:" + _options.Owner + "/wg";
+        return link is not null && !string.Equals(link.Alias, mark, StringComparison.Ordinal)
+            ? ("wireguard in the host", $"wireguard {spec.WgName} exists but is not ours (alias '{link.Alias}')")
+            : null;
+    }
+
     private async Task<(string Step, string What)?> FindKernelConflictAsync(CancellationToken cancellationToken)
     {
         var steps = Steps().Where(s => s.CanConflict && s.Split is not null).ToList();
@@ -617,7 +628,8 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             {
                 PeerHandles = ContainerHandle,
             }, Phase: 0),
-            new("wireguard in the host", new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]), Phase: 0),
+            // Not planned before an add (it would read every device): a foreign wgN is looked for by name instead.
+            new("wireguard in the host", new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]), Phase: 0, CanConflict: false),
             new("sysctls in the host", new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }), Phase: 0, CanConflict: false),
             new("addresses in the host", new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]), Phase: 1),
         };
@@ -745,17 +757,56 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         var done = new List<(int, (Step, PassResult?, Exception?)[])>();
         foreach (var phase in Steps().GroupBy(s => s.Phase).OrderBy(g => g.Key))
         {
-            var results = await Task.WhenAll(phase.Select(async step =>
+            // Each step's half passes, so that the phase's intent goes into the record in one write before any of
+            // them touches the kernel (not one fsync'd write per source), and what applying changes in the record
+            // in one write after.
+            var steps = phase.ToList();
+            var plans = await Task.WhenAll(steps.Select(async step =>
             {
                 try
                 {
-                    return (step, await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false), (Exception?)null);
+                    return (step.Split is { } split ? await split.PlanPassAsync(cancellationToken).ConfigureAwait(false) : null, (Exception?)null);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    return (step, (PassResult?)null, ex);
+                    return ((Plan?)null, ex);
                 }
             })).ConfigureAwait(false);
+            using (_records?.Defer())
+            {
+                for (var i = 0; i < steps.Count; i++)
+                {
+                    if (plans[i].Item1 is { Count: > 0 } plan)
+                    {
+                        steps[i].Split!.Prepare(plan);
+                    }
+                }
+            }
+
+            (Step, PassResult?, Exception?)[] results;
+            using (_records?.Defer())
+            {
+                results = await Task.WhenAll(steps.Select(async (step, i) =>
+                {
+                    if (plans[i].Item2 is { } failed)
+                    {
+                        return (step, (PassResult?)null, failed);
+                    }
+
+                    try
+                    {
+                        var result = plans[i].Item1 is { } plan
+                            ? await step.Split!.ApplyPlanAsync(plan, cancellationToken).ConfigureAwait(false)
+                            : await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+                        return (step, result, (Exception?)null);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        return (step, (PassResult?)null, ex);
+                    }
+                })).ConfigureAwait(false);
+            }
+
             done.Add((phase.Key, results));
             if (stopAtFirstFailure && results.Any(r => (r.Item3 ?? r.Item2?.Error) is not null))
             {

@@ -169,6 +169,15 @@ public sealed class HubTests : SandboxTest
         Assert.Contains("eth5", foreign.Message, StringComparison.Ordinal);
         Assert.Equal(before, Summary(await Ip.LinksAsync(HostA)));
 
+        // A foreign link holding the device's name in the host: a conflict, nothing made.
+        await Ip.RunAsync("-n", HostA, "link", "add", Box.Name("a") + "7", "type", "bridge");
+        var foreignWg = await Assert.ThrowsAsync<HubException>(() => hub.AddNetworkAsync(Request(a: true, net: 0) with { Index = 7 }, default));
+        Assert.True(foreignWg.Kind == HubErrorKind.Conflict, foreignWg.ToString());
+        Assert.Equal("wireguard in the host", foreignWg.Step);
+        Assert.Null(await Ip.LinkAsync(HostA, "veth-root7"));
+        Assert.Null(await Ip.LinkAsync(_cA, "eth7"));
+        await Ip.RunAsync("-n", HostA, "link", "del", Box.Name("a") + "7");
+
         // A failure half-way: the listen port is taken in the host namespace, so the device cannot be configured
         // after the veth pair was made; the pair is rolled back and the step named.
         using var squatter = _hostA.RunInside(() =>

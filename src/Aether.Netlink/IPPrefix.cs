@@ -102,6 +102,17 @@ public readonly record struct IPPrefix
         }
     }
 
+    /// <summary>Whether <paramref name="address"/> is inside this prefix (and of its family).</summary>
+    public bool Contains(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return address.AddressFamily == Family && new IPPrefix(address, PrefixLength).Network.Equals(Network);
+    }
+
+    /// <summary>Whether this prefix and <paramref name="other"/> share any address.</summary>
+    public bool Overlaps(IPPrefix other) =>
+        Family == other.Family && (PrefixLength <= other.PrefixLength ? Contains(other.Network) : other.Contains(Network));
+
     /// <inheritdoc/>
     public override string ToString() => Address is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{Address}/{PrefixLength}");
 }

@@ -291,17 +291,6 @@ public sealed record HubNetworkSpec
         };
     }
 
-    /// <summary>Whether <paramref name="address"/> is inside <paramref name="prefix"/>.</summary>
-    public static bool Contains(IPPrefix prefix, IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        return address.AddressFamily == prefix.Family && new IPPrefix(address, prefix.PrefixLength).Network.Equals(prefix.Network);
-    }
-
-    /// <summary>Whether two prefixes share any address.</summary>
-    public static bool Overlap(IPPrefix a, IPPrefix b) =>
-        a.Family == b.Family && (a.PrefixLength <= b.PrefixLength ? Contains(a, b.Network) : Contains(b, a.Network));
-
     private static IPAddress? ParseMember(string? text, string field, IPPrefix? cidr, bool allowPrefix, Action<string, string> bad)
     {
         if (text is null)
@@ -341,7 +330,7 @@ public sealed record HubNetworkSpec
 
         if (cidr is { } network)
         {
-            if (!Contains(network, address))
+            if (!network.Contains(address))
             {
                 bad(field, $"{address} is outside networkCidr {network}");
                 return null;

@@ -83,4 +83,23 @@ public class IPPrefixTests
         var error = Assert.Throws<ArgumentException>(() => new IPPrefix(IPAddress.Loopback, length));
         Assert.Contains(length.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("10.1.0.0/24", "10.1.0.255", true)]
+    [InlineData("10.1.0.0/24", "10.1.1.0", false)]
+    [InlineData("10.1.0.0/24", "::ffff:10.1.0.1", false)]
+    [InlineData("fd00::/64", "fd00::1", true)]
+    public void Contains_an_address_of_its_family_within_its_bits(string prefix, string address, bool expected) =>
+        Assert.Equal(expected, IPPrefix.Parse(prefix).Contains(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("10.1.0.0/24", "10.1.0.0/16", true)]
+    [InlineData("10.1.0.0/16", "10.1.200.0/24", true)]
+    [InlineData("10.1.0.0/24", "10.2.0.0/24", false)]
+    [InlineData("10.0.0.0/8", "fd00::/8", false)]
+    public void Overlaps_either_way(string a, string b, bool expected)
+    {
+        Assert.Equal(expected, IPPrefix.Parse(a).Overlaps(IPPrefix.Parse(b)));
+        Assert.Equal(expected, IPPrefix.Parse(b).Overlaps(IPPrefix.Parse(a)));
+    }
 }

@@ -65,11 +65,14 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         _backend = backend;
         _desired = [.. desired];
         _conflicts = conflicts;
-        Mark = "aether:" + owner + "/wg";
+        Mark = MarkOf(owner);
     }
 
     /// <summary>The alias that marks WireGuard devices as owned.</summary>
     public string Mark { get; }
+
+    /// <summary>The alias that marks <paramref name="owner"/>'s WireGuard devices.</summary>
+    public static string MarkOf(string owner) => "aether:" + owner + "/wg";
 
     /// <inheritdoc/>
     public override string Name => "wireguard in " + (_handle.Namespace?.ToString() ?? "the host");

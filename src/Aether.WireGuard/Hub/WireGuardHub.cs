@@ -210,7 +210,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             await _store.DeleteAsync(networkId, cancellationToken).ConfigureAwait(false);
             SetNetwork(networkId, null);
             var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
-            ForgetUnusedContainers(failure is null);
+            await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
             if (failure is { } f)
             {
                 throw new HubException(HubErrorKind.Failed, $"network {networkId} is no longer desired, but {f.Step} failed (the repair loop retries): {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = networkId };
@@ -387,7 +387,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             {
                 why = $"listen port {spec.ListenPort} is network {other.Id}'s";
             }
-            else if (HubNetworkSpec.Overlap(other.NetworkCidr, spec.NetworkCidr))
+            else if (other.NetworkCidr.Overlaps(spec.NetworkCidr))
             {
                 why = $"network {spec.NetworkCidr} overlaps network {other.Id}'s {other.NetworkCidr}";
             }
@@ -403,8 +403,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     private async Task<(string Step, string What)?> FindForeignDeviceAsync(HubNetworkSpec spec, CancellationToken cancellationToken)
     {
         var link = await _hostHandle.FindLinkAsync(spec.WgName, cancellationToken).ConfigureAwait(false);
-        var mark = "aether:" + _options.Owner + "/wg";
-        return link is not null && !string.Equals(link.Alias, mark, StringComparison.Ordinal)
+        return link is not null && !string.Equals(link.Alias, WireGuardSource.MarkOf(_options.Owner), StringComparison.Ordinal)
             ? ("wireguard in the host", $"wireguard {spec.WgName} exists but is not ours (alias '{link.Alias}')")
             : null;
     }
@@ -445,7 +444,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
         if (newContainer)
         {
-            ForgetUnusedContainers(failure is null);
+            await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
         }
 
         LogRolledBack(_logger, spec.Id, cause.Message);
@@ -511,7 +510,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
-    private void ForgetUnusedContainers(bool clearRecords)
+    private async Task ForgetUnusedContainersAsync(bool clearRecords)
     {
         foreach (var (reference, container) in _containers.ToList())
         {
@@ -521,7 +520,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
 
             _containers.Remove(reference);
-            container.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            await container.DisposeAsync().ConfigureAwait(false);
             if (clearRecords)
             {
                 // Its ethN went with the veth pair, and their addresses and routes with them.

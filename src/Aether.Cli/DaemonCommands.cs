@@ -190,17 +190,7 @@ internal static class DaemonCommands
         return command;
     }
 
-    private static Option<string> OutputOption()
-    {
-        var option = new Option<string>("--output", "-o")
-        {
-            Description = "text, or json (the daemon's answer as it is).",
-            DefaultValueFactory = _ => "text",
-            HelpName = "text|json",
-        };
-        option.AcceptOnlyFromAmong("text", "json");
-        return option;
-    }
+    private static Option<string> OutputOption() => Output.FormatOption("text, or json (the daemon's answer as it is).");
 
     private static Task<int> Call(ParseResult parse, Option<string?> socket, Func<DaemonClient, Task<int>> body) =>
         TopologyCommands.Guard(async () =>

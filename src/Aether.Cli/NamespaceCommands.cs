@@ -8,13 +8,7 @@ internal static class NamespaceCommands
 {
     public static Command Create()
     {
-        var output = new Option<string>("--output", "-o")
-        {
-            Description = "text (one name a line) or json (an array of objects).",
-            DefaultValueFactory = _ => "text",
-            HelpName = "text|json",
-        };
-        output.AcceptOnlyFromAmong("text", "json");
+        var output = Output.FormatOption("text (one name a line) or json (an array of objects).");
         var all = NamespaceWatchCommand.AllOption("Also list unnamed namespaces (held by processes or mounted elsewhere), with inodes and the pids in each.");
         var list = new Command("list", """
             List the named namespaces (those under /run/netns, as ip netns list shows them).

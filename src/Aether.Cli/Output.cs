@@ -63,6 +63,20 @@ internal enum Verb
 /// <summary>Prints results.</summary>
 internal static class Output
 {
+    /// <summary>The <c>-o</c>/<c>--output</c> option, text by default or json; <paramref name="description"/> says
+    /// what each prints for the command.</summary>
+    public static System.CommandLine.Option<string> FormatOption(string description)
+    {
+        var option = new System.CommandLine.Option<string>("--output", "-o")
+        {
+            Description = description,
+            DefaultValueFactory = _ => "text",
+            HelpName = "text|json",
+        };
+        option.AcceptOnlyFromAmong("text", "json");
+        return option;
+    }
+
     /// <summary>The one-line summary: <c>applied: 3 created, 1 changed, 0 deleted, 5 in sync in 42 ms</c>.</summary>
     public static string Summary(TopologyResult result, Verb verb)
     {

@@ -139,17 +139,7 @@ internal static class TopologyCommands
         HelpName = "FILE",
     };
 
-    private static Option<string> OutputOption()
-    {
-        var option = new Option<string>("--output", "-o")
-        {
-            Description = "text (one line per object and a summary) or json (one object).",
-            DefaultValueFactory = _ => "text",
-            HelpName = "text|json",
-        };
-        option.AcceptOnlyFromAmong("text", "json");
-        return option;
-    }
+    private static Option<string> OutputOption() => Output.FormatOption("text (one line per object and a summary) or json (one object).");
 
     private static bool IsJson(ParseResult parse, Option<string> output) => string.Equals(parse.GetValue(output), "json", StringComparison.Ordinal);
 

@@ -28,7 +28,7 @@ public sealed class KernelFixtureTests
     public void Get_request_is_the_one_wg_sends()
     {
         var captured = Hex.Load("wg_get_request.hex");
-        var written = Write((ref NetlinkWriter w) => WgDevice.WriteGet(ref w, Family, Device, Sequence(captured), 0));
+        var written = Wire.Emit((ref NetlinkWriter w) => WgDevice.WriteGet(ref w, Family, Device, Sequence(captured), 0));
         Assert.Equal(Hex.Format(captured), Hex.Format(written));
     }
 
@@ -187,7 +187,7 @@ public sealed class KernelFixtureTests
             var firsts = new List<WireGuardKey>();
             for (var m = 0; m < plan.Count; m++)
             {
-                var bytes = Write((ref NetlinkWriter w) => WgDevice.WriteSet(ref w, Family, Device, config, plan[m], 1, 0));
+                var bytes = Wire.Emit((ref NetlinkWriter w) => WgDevice.WriteSet(ref w, Family, Device, config, plan[m], 1, 0));
                 Assert.True(bytes.Length <= max, $"message {m} is {bytes.Length} bytes, over {max}");
                 Assert.Equal(m == 0, plan[m].DeviceFields);
                 foreach (var fragment in plan[m].Peers)
@@ -221,27 +221,11 @@ public sealed class KernelFixtureTests
 
         var plan = WgDevice.Plan(Device, config, maxMessage);
         Assert.Equal(sequences.Count, plan.Count);
-        var written = plan.SelectMany((m, i) => Write((ref NetlinkWriter w) => WgDevice.WriteSet(ref w, Family, Device, config, m, sequences[i], 0))).ToArray();
+        var written = plan.SelectMany((m, i) => Wire.Emit((ref NetlinkWriter w) => WgDevice.WriteSet(ref w, Family, Device, config, m, sequences[i], 0))).ToArray();
         Assert.Equal(Hex.Format(captured), Hex.Format(written));
     }
 
     private static uint Sequence(byte[] message) => BinaryPrimitives.ReadUInt32LittleEndian(message.AsSpan(8));
 
     private static byte[] Bytes(int start) => Enumerable.Range(start, 32).Select(b => (byte)b).ToArray();
-
-    private delegate void WriteAction(ref NetlinkWriter writer);
-
-    private static byte[] Write(WriteAction write)
-    {
-        var writer = new NetlinkWriter(256);
-        try
-        {
-            write(ref writer);
-            return writer.WrittenSpan.ToArray();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
 }

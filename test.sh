@@ -14,8 +14,9 @@ fi
 # Debian packages the tests use: iproute2 (ip, the oracle), procps (sysctl, the sysctl oracle), iputils-ping
 # (traffic across a topology, inside test namespaces only), nftables (nft, the nftables oracle; it brings
 # libnftables1, which Aether's nftables source loads), wireguard-go (the userspace WireGuard where the kernel has
-# none) and wireguard-tools (wg, the WireGuard oracle). --no-install-recommends: wireguard-tools recommends a kernel
-# package, which the tests do not need.
+# none) and wireguard-tools (wg, the WireGuard oracle), and gcc with libc6-dev (the linker of the native build of the
+# CLI that ./aether publishes and the end-to-end tests run). --no-install-recommends: wireguard-tools recommends a
+# kernel package, which the tests do not need (and gcc only recommends libc6-dev, which is named for that reason).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -23,6 +24,7 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+./aether --can-link-native || need+=(gcc libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -30,6 +32,15 @@ fi
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
+
+# The CLI as people run it (./aether publishes it when the sources are newer): the end-to-end tests run this binary.
+# Before the solution's build, which restores the projects the way the tests' build wants them.
+if ! ./aether --help >/dev/null; then
+  echo "build failed"
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+export AETHER_CLI="$PWD/.build/aether/aether"
 
 if ! dotnet build Aether.slnx -c Release -nologo -v q; then
   echo "build failed"

@@ -3,7 +3,8 @@ using System.CommandLine;
 namespace Aether.Cli;
 
 /// <summary><c>serve</c>: the daemon. Only System.CommandLine types here: the daemon's assemblies (ASP.NET Core,
-/// EF Core) load when <see cref="Serve.RunAsync"/> runs, never for the other commands.</summary>
+/// EF Core) load when <c>Serve.RunAsync</c> runs, never for the other commands; the native build of the CLI has no
+/// daemon in it and becomes the ReadyToRun build for this command (<c>ServeExec</c>).</summary>
 internal static class ServeCommand
 {
     /// <summary>The daemon's default socket (the server's default, repeated so that client commands need not load the
@@ -66,9 +67,13 @@ internal static class ServeCommand
             ns,
             wgPrefix,
         };
+#if NATIVE_CLI
+        command.SetAction(_ => ServeExec.Run());
+#else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
             ? Serve.RunAsync(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(ns), parse.GetValue(wgPrefix)!)
             : Task.FromResult(ExitCodes.Failure));
+#endif
         return command;
     }
 

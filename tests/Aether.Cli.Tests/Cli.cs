@@ -4,7 +4,9 @@ using System.Text;
 
 namespace Aether.Cli.Tests;
 
-/// <summary>The real <c>aether</c> binary (the build output of src/Aether.Cli), run as a child process.</summary>
+/// <summary>The real <c>aether</c> binary, run as a child process: the one <c>$AETHER_CLI</c> names (test.sh sets it
+/// to what <c>./aether</c> publishes, the native build where it could link one), else the build output of
+/// src/Aether.Cli.</summary>
 public static partial class Cli
 {
     private static readonly Lazy<string> Binary = new(Locate);
@@ -92,6 +94,11 @@ public static partial class Cli
 
     private static string Locate()
     {
+        if (Environment.GetEnvironmentVariable("AETHER_CLI") is { Length: > 0 } given)
+        {
+            return File.Exists(given) ? Path.GetFullPath(given) : throw new InvalidOperationException($"AETHER_CLI={given}: no such file");
+        }
+
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aether.slnx")))
         {

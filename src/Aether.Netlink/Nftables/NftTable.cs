@@ -222,7 +222,7 @@ public sealed class NftTable
     internal static JsonArray DeleteCommands(NftFamily family, string name)
     {
         var table = new JsonObject { ["family"] = family.ToNftName(), ["name"] = name };
-        return [Command("add", "table", (JsonObject)table.DeepClone()), Command("delete", "table", table)];
+        return new JsonArray(Command("add", "table", (JsonObject)table.DeepClone()), Command("delete", "table", table)); // not a collection expression: that binds to the generic Add, which Native AOT cannot compile
     }
 
     /// <inheritdoc/>

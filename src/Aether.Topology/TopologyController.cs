@@ -681,12 +681,14 @@ public sealed class TopologyController
             // not exist (harmless), never a namespace nobody knows is ours.
             NamespaceRecord(store).SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
 
-            // Several at once (the kernel sets a new namespace up partly in parallel); a failure stops the rest and
-            // leaves those made so far to be closed with the session.
-            var made = new NetworkNamespace?[missing.Count];
+            // Several at once (the kernel sets a new namespace up partly in parallel), on mount point files made
+            // together (see NamespaceBatch), each with its rtnetlink handle opened while the creating thread is still
+            // inside it; a failure stops the rest and leaves those made so far to be closed with the session.
+            var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[missing.Count];
+            using var batch = NamespaceBatch.Prepare(missing);
             try
             {
-                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetworkNamespace.Create(missing[i]));
+                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(missing[i], batch));
             }
             catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
             {
@@ -696,9 +698,10 @@ public sealed class TopologyController
             {
                 for (var i = 0; i < missing.Count; i++)
                 {
-                    if (made[i] is { } ns)
+                    if (made[i] is var (ns, handle))
                     {
                         Add(missing[i], ns);
+                        _handles[missing[i]] = new Lazy<NetlinkHandle>(handle);
                         Created.Add(missing[i]);
                     }
                 }

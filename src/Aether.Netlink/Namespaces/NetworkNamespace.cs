@@ -90,36 +90,54 @@ public sealed class NetworkNamespace : SafeHandle
     /// when needed, creates the file, and bind-mounts a fresh namespace onto it from a dedicated thread.
     /// </summary>
     /// <exception cref="NetlinkException"><c>EEXIST</c> when the name is taken; the kernel's errno otherwise.</exception>
-    public static NetworkNamespace Create(string name)
+    public static NetworkNamespace Create(string name) => Create(name, static _ => 0, 0, out _, batch: null);
+
+    /// <summary>Creates the named namespace as <see cref="Create(string)"/> does, and runs <paramref name="inside"/>
+    /// inside it on the same thread, before leaving: what it opens (a netlink socket) is bound to the new namespace
+    /// without a second trip into it. When <paramref name="inside"/> throws, the namespace is removed again. With
+    /// <paramref name="batch"/>, the file to mount on is the one the batch made.</summary>
+    internal static NetworkNamespace Create<TState, TInside>(string name, Func<TState, TInside> inside, TState state, out TInside result, NamespaceBatch? batch)
     {
         ValidateName(name);
-        EnsureRunDirectory();
         var path = PathOf(name);
-        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
+        if (batch is null)
         {
-            throw NetlinkException.FromLastError("create namespace", name);
+            EnsureRunDirectory();
+            CreateMountPoint(name);
+        }
+        else
+        {
+            batch.Claim(name);
         }
 
-        Libc.Close(fd);
         try
         {
-            var nsfd = NamespaceThread.RunInNew(
-                static p =>
+            var (nsfd, made) = NamespaceThread.RunInNew(
+                static s =>
                 {
-                    if (Libc.Mount("/proc/thread-self/ns/net", p, "none", Libc.MS_BIND, 0) != 0)
+                    if (Libc.Mount("/proc/thread-self/ns/net", s.path, "none", Libc.MS_BIND, 0) != 0)
                     {
-                        throw NetlinkException.FromLastError("bind-mount namespace", p);
+                        throw NetlinkException.FromLastError("bind-mount namespace", s.path);
                     }
 
-                    return Libc.Open(p, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-                },
-                path);
-            if (nsfd < 0)
-            {
-                throw NetlinkException.FromLastError("open namespace", name);
-            }
+                    var opened = Libc.Open(s.path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                    if (opened < 0)
+                    {
+                        throw NetlinkException.FromLastError("open namespace", s.path);
+                    }
 
+                    try
+                    {
+                        return (opened, s.inside(s.state));
+                    }
+                    catch
+                    {
+                        Libc.Close(opened);
+                        throw;
+                    }
+                },
+                (path, inside, state));
+            result = made;
             return new NetworkNamespace(nsfd, name, path);
         }
         catch
@@ -202,7 +220,22 @@ public sealed class NetworkNamespace : SafeHandle
     /// <inheritdoc/>
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 
-    private static string PathOf(string name) => RunDirectory + "/" + name;
+    /// <summary>The path of the named namespace.</summary>
+    internal static string PathOf(string name) => RunDirectory + "/" + name;
+
+    /// <summary>Makes the empty file a namespace is mounted on, as <c>ip netns add</c> does (mode 0, and never over
+    /// an existing one).</summary>
+    /// <exception cref="NetlinkException"><c>EEXIST</c> when the name is taken.</exception>
+    internal static void CreateMountPoint(string name)
+    {
+        var fd = Libc.Open(PathOf(name), Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw NetlinkException.FromLastError("create namespace", name);
+        }
+
+        Libc.Close(fd);
+    }
 
     private static NetworkNamespace OpenPath(string path, string? name)
     {
@@ -212,7 +245,7 @@ public sealed class NetworkNamespace : SafeHandle
 
     /// <summary>Makes /run/netns exist and be a shared mount, as iproute2 does, so namespaces mounted
     /// there propagate to every mount namespace that later sees the directory.</summary>
-    private static void EnsureRunDirectory()
+    internal static void EnsureRunDirectory()
     {
         var made = Libc.Mkdir(RunDirectory, 0x1ED /* 0755 */) == 0;
         if (!made && Marshal.GetLastPInvokeError() != Errno.EEXIST)

@@ -6,24 +6,42 @@
 #      each, an address on both ends, both ends up (the peers also raise lo in each namespace).
 #   2. a no-op `aether apply` of the same topology (everything in sync), whole process;
 #   3. `aether diff` of examples/aether-ctl.yaml, whole process, from empty (exit 3, everything to create).
-# Each is run RUNS times; medians are printed, then the ratios. Needs root, /usr/bin/time (Debian: time), and for
-# the Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
+# and, where gcc is installed, the kernel floor of the same work: bench/peers/c/floor.c, the fewest system calls C
+# can make it with (no ownership marks, nothing read back; its converge phase).
+# Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
+# Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
 #   bench/cli.sh [N] [RUNS]      (defaults 1000, 3)
+# With NETNS_TMPFS=1, everything runs in a mount namespace of its own with a tmpfs on /run/netns (the machine's
+# /run/netns is not touched): the figures for a machine whose /run is tmpfs, where making the namespaces' mount point
+# files costs next to nothing, against a /run on a disk file system (ext4 here), where it does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${NETNS_TMPFS:-}" = 1 ] && [ -z "${AETHER_BENCH_IN_MOUNT_NS:-}" ]; then
+  ./aether --help >/dev/null   # build outside, where the build's files are
+  exec env AETHER_BENCH_IN_MOUNT_NS=1 unshare --mount --propagation private \
+    bash -c 'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 aether-bench /run/netns && exec "$0" "$@"' "$0" "$@"
+fi
 n="${1:-1000}"
 runs="${2:-3}"
 ./aether --help >/dev/null   # build once, outside the timings
 bin=.build/aether/aether
 go=/tmp/aether-bench-gonetlink
 [ -x "$go" ] || bench/peers/go/build.sh "$go" >/dev/null
+floor=""
+if command -v gcc >/dev/null 2>&1; then
+  floor=/tmp/aether-bench-floor
+  [ "$floor" -nt bench/peers/c/floor.c ] || gcc -O2 -pthread -o "$floor" bench/peers/c/floor.c
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wall() { # wall seconds of a whole process
-  /usr/bin/time -f '%e' -o "$work/t" "$@" >"$work/out" 2>"$work/err" || { [ $? -eq 3 ] || { cat "$work/err" >&2; exit 1; }; }
-  tail -1 "$work/t"
+wall() { # wall seconds of a whole process, to the millisecond
+  local start=$EPOCHREALTIME code=0
+  "$@" >"$work/out" 2>"$work/err" || code=$?
+  local end=$EPOCHREALTIME
+  [ "$code" -eq 0 ] || [ "$code" -eq 3 ] || { cat "$work/err" >&2; exit 1; }
+  awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }'
 }
 
 # The kernel tears deleted namespaces down in the background, for seconds after a thousand, holding locks that every
@@ -43,13 +61,21 @@ for r in $(seq "$runs"); do
   "$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/go"
   settle
   bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/ipb"
+  if [ -n "$floor" ]; then
+    settle
+    "$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/floor"
+  fi
+  printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s, no-op apply %s s, diff %s s\n' "$r" "$(tail -1 "$work/apply")" \
+    "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" "$(tail -1 "$work/noop")" "$(tail -1 "$work/diff")"
 done
 
 a=$(median <"$work/apply"); o=$(median <"$work/noop"); g=$(median <"$work/go"); i=$(median <"$work/ipb"); d=$(median <"$work/diff")
-echo "N=$n, $runs runs, medians (seconds):"
+echo "N=$n, $runs runs, medians (seconds)$([ -n "${AETHER_BENCH_IN_MOUNT_NS:-}" ] && echo ', /run/netns on tmpfs'):"
 echo "  aether apply from empty (whole process)   $a"
 echo "  Go netlink peer, converge phase           $g"
 echo "  ip -batch peer, converge phase            $i"
+[ -n "$floor" ] && echo "  C kernel floor, converge phase            $(median <"$work/floor")"
 echo "  aether no-op apply (whole process)        $o"
 echo "  aether diff examples/aether-ctl.yaml      $d"
-awk -v a="$a" -v g="$g" -v i="$i" 'BEGIN { printf "  ratios: aether/Go %.2fx, aether/ip-batch %.2fx\n", a/g, a/i }'
+awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" \
+  'BEGIN { printf "  ratios: aether/Go %.2fx, aether/ip-batch %.2fx", a/g, a/i; if (f > 0) printf ", aether/C floor %.2fx", a/f; print "" }'

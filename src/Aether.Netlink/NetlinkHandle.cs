@@ -58,7 +58,16 @@ public sealed partial class NetlinkHandle : IDisposable
     {
         options ??= NetlinkSocketOptions.Default;
         var ns = NetworkNamespace.Create(name, static o => NetlinkSocket.OpenHere(NetlinkProtocol.Route, o, 0), options, out var socket, batch);
-        return (ns, new NetlinkHandle(socket, ns.Duplicate(), options));
+        try
+        {
+            return (ns, new NetlinkHandle(socket, ns.Duplicate(), options));
+        }
+        catch
+        {
+            socket.Dispose(); // out of descriptors for the duplicate: the namespace itself stays, made and named
+            ns.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts a batch: many requests sent in one go, acknowledged together.</summary>

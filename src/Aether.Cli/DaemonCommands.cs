@@ -8,25 +8,14 @@ namespace Aether.Cli;
 /// <summary><c>status</c> and <c>hub add|remove|list|status</c>: clients of the daemon over its unix socket.</summary>
 internal static class DaemonCommands
 {
-    public static Command Status()
-    {
-        var socket = ServeCommand.SocketOption();
-        var output = OutputOption();
-        var command = new Command("status", """
-            What the daemon reports: version, uptime, WireGuard backend, and its reconcile loops.
-            Exit codes: 0, 1 when no daemon answers.
+    public static Command Status() => Get("status", """
+        What the daemon reports: version, uptime, WireGuard backend, and its reconcile loops.
+        Exit codes: 0, 1 when no daemon answers.
 
-            Examples:
-              aether status
-              aether status -o json
-            """)
-        {
-            socket,
-            output,
-        };
-        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/status", ct).ConfigureAwait(false), parse.GetValue(output), PrintStatus)));
-        return command;
-    }
+        Examples:
+          aether status
+          aether status -o json
+        """, "v1/status", PrintStatus);
 
     public static Command Hub()
     {
@@ -152,41 +141,34 @@ internal static class DaemonCommands
         return command;
     }
 
-    private static Command List()
+    private static Command List() => Get("list", """
+        The hub's networks as accepted.
+
+        Examples:
+          aether hub list
+          aether hub list -o json
+        """, "v1/hub/networks", PrintList);
+
+    private static Command HubStatus() => Get("status", """
+        The hub's networks with what their devices report: peers, endpoints, latest handshakes, transfer.
+
+        Examples:
+          aether hub status
+          aether hub status -o json
+        """, "v1/hub/status", PrintHubStatus);
+
+    /// <summary>A command that asks the daemon for <paramref name="path"/> and prints the answer: as text through
+    /// <paramref name="text"/>, or as the daemon's JSON with <c>-o json</c>.</summary>
+    private static Command Get(string name, string description, string path, Action<JsonElement> text)
     {
         var socket = ServeCommand.SocketOption();
         var output = OutputOption();
-        var command = new Command("list", """
-            The hub's networks as accepted.
-
-            Examples:
-              aether hub list
-              aether hub list -o json
-            """)
+        var command = new Command(name, description)
         {
             socket,
             output,
         };
-        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/hub/networks", ct).ConfigureAwait(false), parse.GetValue(output), PrintList)));
-        return command;
-    }
-
-    private static Command HubStatus()
-    {
-        var socket = ServeCommand.SocketOption();
-        var output = OutputOption();
-        var command = new Command("status", """
-            The hub's networks with what their devices report: peers, endpoints, latest handshakes, transfer.
-
-            Examples:
-              aether hub status
-              aether hub status -o json
-            """)
-        {
-            socket,
-            output,
-        };
-        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync("v1/hub/status", ct).ConfigureAwait(false), parse.GetValue(output), PrintHubStatus)));
+        command.SetAction((parse, ct) => Call(parse, socket, async client => Print(await client.GetAsync(path, ct).ConfigureAwait(false), parse.GetValue(output), text)));
         return command;
     }
 

@@ -7,11 +7,13 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+#if !NATIVE_CLI // the native build has no daemon in it: its serve becomes the ReadyToRun build (ServeExec)
         if (args.Contains("serve", StringComparer.Ordinal))
         {
             // Before anything reads it: the daemon needs run-time code generation (see ServeCommand.DynamicCodeSwitch).
             AppContext.SetSwitch(ServeCommand.DynamicCodeSwitch, isEnabled: true);
         }
+#endif
 
         var root = BuildRoot();
         var parse = root.Parse(args);

@@ -4,7 +4,8 @@
 #      the same work by the Go peer (vishvananda/netlink; its converge phase, from its own JSON) and by `ip -batch`
 #      (bench/peers/ip_batch_peer.sh; its converge phase). The work: N named namespaces, a veth from the host into
 #      each, an address on both ends, both ends up (the peers also raise lo in each namespace).
-#   2. a no-op `aether apply` of the same topology (everything in sync), whole process;
+#   2. a no-op `aether apply` of the same topology (everything in sync), whole process, beside the peers' observe
+#      phase (their read-back of every namespace's links and addresses, the nearest they have to a no-op apply);
 #   3. `aether diff` of examples/aether-ctl.yaml, whole process, from empty (exit 3, everything to create).
 # and, where gcc is installed, the kernel floor of the same work: bench/peers/c/floor.c, the fewest system calls C
 # can make it with (no ownership marks, nothing read back; its converge phase).
@@ -36,6 +37,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; } # a number from a peer's JSON line
 wall() { # wall seconds of a whole process, to the millisecond
   local start=$EPOCHREALTIME code=0
   "$@" >"$work/out" 2>"$work/err" || code=$?
@@ -58,15 +60,19 @@ for r in $(seq "$runs"); do
   grep -q "in sync" "$work/out" || { echo "no-op apply was not in sync:" >&2; tail -3 "$work/out" >&2; exit 1; }
   "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >/dev/null
   settle
-  "$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/go"
+  line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))")
+  field converge_s <<<"$line" >>"$work/go"
+  field observe_s <<<"$line" >>"$work/go-observe"
   settle
-  bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/ipb"
+  line=$(bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))")
+  field converge_s <<<"$line" >>"$work/ipb"
+  field observe_s <<<"$line" >>"$work/ipb-observe"
   if [ -n "$floor" ]; then
     settle
-    "$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" | sed -E 's/.*"converge_s":([0-9.]+).*/\1/' >>"$work/floor"
+    "$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" | field converge_s >>"$work/floor"
   fi
-  printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s, no-op apply %s s, diff %s s\n' "$r" "$(tail -1 "$work/apply")" \
-    "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" "$(tail -1 "$work/noop")" "$(tail -1 "$work/diff")"
+  printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s, no-op apply %s s (Go observe %.3f s, ip observe %.3f s), diff %s s\n' "$r" "$(tail -1 "$work/apply")" \
+    "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" "$(tail -1 "$work/noop")" "$(tail -1 "$work/go-observe")" "$(tail -1 "$work/ipb-observe")" "$(tail -1 "$work/diff")"
 done
 
 a=$(median <"$work/apply"); o=$(median <"$work/noop"); g=$(median <"$work/go"); i=$(median <"$work/ipb"); d=$(median <"$work/diff")
@@ -76,6 +82,8 @@ echo "  Go netlink peer, converge phase           $g"
 echo "  ip -batch peer, converge phase            $i"
 [ -n "$floor" ] && echo "  C kernel floor, converge phase            $(median <"$work/floor")"
 echo "  aether no-op apply (whole process)        $o"
+echo "  Go netlink peer, observe phase            $(median <"$work/go-observe")"
+echo "  ip -batch peer, observe phase             $(median <"$work/ipb-observe")"
 echo "  aether diff examples/aether-ctl.yaml      $d"
 awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" \
   'BEGIN { printf "  ratios: aether/Go %.2fx, aether/ip-batch %.2fx", a/g, a/i; if (f > 0) printf ", aether/C floor %.2fx", a/f; print "" }'

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Aether.Reconcile;
+
+namespace Aether.Topology;
+
+public sealed partial class TopologyController
+{
+    /// <summary>What apply would do, touching nothing: namespaces that do not exist yet show everything in them as
+    /// to be created.</summary>
+    public async Task<TopologyResult> PlanAsync(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using var session = new Session(this, OpenStore(), createMissing: false);
+        using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
+        var lines = new List<ChangeLine>();
+        foreach (var ns in _topology.Namespaces)
+        {
+            // Existing namespaces are listed in sync, as apply lists them, so a plan and its apply count the same objects.
+            lines.Add(new ChangeLine(session.Exists(ns.Name) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, null));
+        }
+
+        // Nothing is applied while planning, so every stage of every namespace is observed at once (the host's links,
+        // with a peer to look up in every namespace, overlap the rest); lines keep stage order, then file order.
+        var scopes = Scopes.ToArray();
+        var units = StageOrder.SelectMany(stage => scopes.Select(scope => (Stage: stage, Scope: scope))).ToArray();
+        var parts = await ForEachAsync(units, async unit =>
+        {
+            var (stage, scope) = unit;
+            if (!session.Exists(scope))
+            {
+                return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)).ToList();
+            }
+
+            if (session.SourceFor(stage, scope) is not { } source)
+            {
+                return [];
+            }
+
+            var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
+            var found = LinesOf(stage, scope, plan, plan, session).ToList();
+            if (stage == Stages.Links)
+            {
+                // Veths whose peer's namespace is still to be created: apply creates them once it exists.
+                found.AddRange(_linksByScope[scope]
+                    .Where(l => session.Planned(stage, scope, "link " + l.Name))
+                    .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
+            }
+
+            return found;
+        }, unit => unit.Scope.Length == 0, cancellationToken).ConfigureAwait(false);
+        foreach (var part in parts)
+        {
+            lines.AddRange(part);
+        }
+
+        return new TopologyResult(lines, clock.Elapsed, null);
+    }
+}

@@ -1,0 +1,209 @@
+using Aether.Netlink;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Nftables;
+using Aether.Netlink.Rtnl;
+using Aether.Reconcile;
+using Aether.Reconcile.Sources;
+
+namespace Aether.Topology;
+
+public sealed partial class TopologyController
+{
+    /// <summary>The namespaces, handles and sources of one plan, apply or destroy; disposing closes them.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly TopologyController _owner;
+        private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
+        private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NftContext>> _nftables = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), Lazy<IReconcileSource?>> _sources = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
+        private readonly bool _empty;
+        private readonly AppliedRecordStore _store;
+
+        public Session(TopologyController owner, AppliedRecordStore store, bool createMissing, bool empty = false)
+        {
+            _owner = owner;
+            _store = store;
+            _empty = empty;
+            Add(Host, NetworkNamespace.OpenCurrent());
+            var missing = new List<string>();
+            foreach (var ns in owner._topology.Namespaces)
+            {
+                if (NetworkNamespace.Exists(ns.Name))
+                {
+                    Add(ns.Name, NetworkNamespace.Open(ns.Name));
+                }
+                else
+                {
+                    missing.Add(ns.Name);
+                }
+            }
+
+            if (!createMissing || missing.Count == 0)
+            {
+                return;
+            }
+
+            // Recorded first, all in one write: a crash before the creations leaves a record of namespaces that may
+            // not exist (harmless), never a namespace nobody knows is ours.
+            NamespaceRecord(store).SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
+
+            // Several at once (the kernel sets a new namespace up partly in parallel), on mount point files made
+            // together (see NamespaceBatch), each with its rtnetlink handle opened while the creating thread is still
+            // inside it; a failure stops the rest and leaves those made so far to be closed with the session.
+            var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[missing.Count];
+            using var batch = NamespaceBatch.Prepare(missing);
+            try
+            {
+                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(missing[i], batch));
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
+            }
+            finally
+            {
+                for (var i = 0; i < missing.Count; i++)
+                {
+                    if (made[i] is var (ns, handle))
+                    {
+                        Add(missing[i], ns);
+                        _handles[missing[i]] = new Lazy<NetlinkHandle>(handle);
+                        Created.Add(missing[i]);
+                    }
+                }
+            }
+        }
+
+        public List<string> Created { get; } = [];
+
+        public bool Exists(string scope) => _namespaces.ContainsKey(scope);
+
+        /// <summary>Whether a target is left out of its source because its peer's namespace does not exist yet (it
+        /// was reported as a create, so it is not "in sync").</summary>
+        public bool Planned(int stage, string scope, string target) =>
+            stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
+
+        public IReconcileSource? SourceFor(int stage, string scope) =>
+            _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
+
+        public void Dispose()
+        {
+            foreach (var source in _sources.Values.Where(l => l.IsValueCreated).Select(l => l.Value).OfType<IDisposable>())
+            {
+                source.Dispose();
+            }
+
+            foreach (var handle in _handles.Values.Where(l => l.IsValueCreated))
+            {
+                handle.Value.Dispose();
+            }
+
+            foreach (var context in _nftables.Values.Where(l => l.IsValueCreated))
+            {
+                context.Value.Dispose();
+            }
+
+            foreach (var ns in _namespaces.Values)
+            {
+                ns.Dispose();
+            }
+        }
+
+        /// <summary>One rtnetlink monitor per namespace for the hints of links, addresses and routes (sysctls have
+        /// none), and the nf_tables monitor of the nftables source where there is one.</summary>
+        public IAsyncEnumerable<object> HintsAsync(string scope, CancellationToken cancellationToken) =>
+            SourceFor(Stages.Nftables, scope)?.Subscribe(cancellationToken) is { } nftables
+                ? SourceGroup.MergeAsync([RtnetlinkHintsAsync(scope, cancellationToken), nftables], cancellationToken)
+                : RtnetlinkHintsAsync(scope, cancellationToken);
+
+        private async IAsyncEnumerable<object> RtnetlinkHintsAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                yield return e;
+            }
+        }
+
+        /// <summary>The session's handle in <paramref name="ns"/>, one of its namespaces.</summary>
+        private NetlinkHandle HandleAt(NetworkNamespace ns) => HandleOf(_scopes[ns]);
+
+        private void Add(string scope, NetworkNamespace ns)
+        {
+            _namespaces[scope] = ns;
+            _scopes[ns] = scope;
+        }
+
+        private NetlinkHandle HandleOf(string scope) =>
+            _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
+
+        private IReconcileSource? Build(int stage, string scope)
+        {
+            var handle = HandleOf(scope);
+            switch (stage)
+            {
+                case Stages.Links:
+                    var desired = new List<DesiredLink>();
+                    var pending = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var link in _empty ? [] : _owner._linksByScope[scope])
+                    {
+                        var peerScope = PeerScope(link);
+                        if (link.Kind == TopologyLinkKind.Veth && !Same(peerScope, scope) && !Exists(peerScope))
+                        {
+                            pending.Add(link.Name);
+                            continue;
+                        }
+
+                        desired.Add(ToDesired(link, scope, peerScope));
+                    }
+
+                    _pendingPeers[scope] = pending;
+                    var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
+                    return new LinkSource(handle, _owner.Owner, desired)
+                    {
+                        PeerHandles = HandleAt,
+                        Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
+                    };
+                case Stages.Addresses:
+                    return new AddressSource(handle, RecordOf(_store, scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
+                case Stages.Routes:
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes"), OwnsProtocol = false });
+                case Stages.Sysctls when scope.Length > 0:
+                    return new SysctlSource(_namespaces[scope], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
+                case Stages.Nftables when scope.Length > 0:
+                    // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
+                    var nat = _empty ? [] : _owner.NatIn(scope);
+                    var record = RecordOf(_store, scope, "nftables");
+                    if (nat.Count == 0 && record.Count == 0)
+                    {
+                        return null;
+                    }
+
+                    NftChain[] chains = nat.Count == 0 ? [] : [NftChain.NatPostrouting([.. nat.Select(m => NftRule.Masquerade(m.Source, m.Out))])];
+                    var context = _nftables.GetOrAdd(scope, key => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[key]))).Value;
+                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record });
+                default:
+                    return null;
+            }
+        }
+
+        private DesiredLink ToDesired(TopologyLink link, string scope, string peerScope)
+        {
+            LinkKindData kind = link.Kind switch
+            {
+                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = Same(peerScope, scope) ? null : _namespaces[peerScope] },
+                TopologyLinkKind.Vxlan when link.Remote is { IsIPv6Multicast: true } or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && IsMulticast(link.Remote) =>
+                    new Vxlan(link.Vni!.Value) { Group = link.Remote, Local = link.Local, Port = link.Port },
+                TopologyLinkKind.Vxlan => new Vxlan(link.Vni!.Value) { Remote = link.Remote, Local = link.Local, Port = link.Port },
+                TopologyLinkKind.Macvlan => new Macvlan(link.Mode ?? MacvlanMode.Bridge),
+                _ => new Bridge(),
+            };
+            return new DesiredLink(link.Name, kind) { Up = link.Up, Mtu = link.Mtu, Master = link.Master, Parent = link.Parent };
+        }
+
+        private static bool IsMulticast(System.Net.IPAddress? address) =>
+            address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && (address.GetAddressBytes()[0] & 0xF0) == 0xE0;
+    }
+}

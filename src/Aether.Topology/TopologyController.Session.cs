@@ -1,6 +1,6 @@
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;

@@ -190,10 +190,35 @@ public sealed class NetworkNamespace : SafeHandle
 
     /// <summary>Runs <paramref name="work"/> on a dedicated thread inside this namespace and returns its result.
     /// Use it to open things that bind to the namespace at creation (sockets, /proc/sys/net files).</summary>
+    /// <remarks>See <see cref="RunInside{TState, TResult}(Func{TState, TResult}, TState)"/>.</remarks>
     public T RunInside<T>(Func<T> work)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
         return NamespaceThread.Run(this, work);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with <paramref name="state"/> on a dedicated thread inside this namespace and
+    /// returns its result, blocking the caller until it is done; an exception it throws is rethrown here.
+    /// </summary>
+    /// <remarks>
+    /// This is the one way into a namespace for code outside this library, such as a native library that opens its
+    /// sockets in the calling thread's namespace (libnftables). <c>setns</c> is never called on the caller's thread
+    /// or a thread-pool thread: the work runs on a short-lived thread that serves only such work and enters the
+    /// namespace before every item. What the work opens stays bound to the namespace afterwards. The work must not
+    /// change namespace itself, nor block on other work submitted here (the threads are few, one per core).
+    /// </remarks>
+    /// <typeparam name="TState">The state's type (pass a static lambda and the state to avoid a closure).</typeparam>
+    /// <typeparam name="TResult">The result's type.</typeparam>
+    /// <param name="work">What to run inside the namespace.</param>
+    /// <param name="state">Handed to <paramref name="work"/>.</param>
+    /// <exception cref="ObjectDisposedException">This handle is closed.</exception>
+    /// <exception cref="NetlinkException">The namespace cannot be entered (<c>setns</c> failed).</exception>
+    public TResult RunInside<TState, TResult>(Func<TState, TResult> work, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return NamespaceThread.Run(this, work, state);
     }
 
     /// <summary>A second, independent handle on the same namespace.</summary>

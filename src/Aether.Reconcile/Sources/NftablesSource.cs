@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Aether.Netlink;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 
 namespace Aether.Reconcile.Sources;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Namespaces;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Aether.Netlink.Nftables;
+using Aether.Netlink;
 using Aether.Netlink.Protocol;
 using Aether.Netlink.Tests.Fixtures;
 
-namespace Aether.Netlink.Tests.Units;
+namespace Aether.Nftables.Tests;
 
 /// <summary>The nftables model without libnftables or a kernel: rule validation and the masquerade helper's JSON,
 /// the canonical form, reading list output, the transaction a replace sends, the errno found in libnftables' text,

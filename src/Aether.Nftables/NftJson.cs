@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// The JSON of libnftables' schema (<c>libnftables-json(5)</c>) as this library reads and writes it: a canonical

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// One nftables table with everything in it: its chains and their rules, and, for a table read from the kernel,

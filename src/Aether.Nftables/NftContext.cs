@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
-using Aether.Netlink.Interop;
+using Aether.Netlink;
 using Aether.Netlink.Namespaces;
+using Aether.Nftables.Interop;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// nftables in one network namespace through libnftables: runs nft commands (JSON or nft syntax) there, and reads,
@@ -20,10 +21,10 @@ namespace Aether.Netlink.Nftables;
 /// created on a dedicated thread inside the target namespace stays bound there. That is not enough on its own:
 /// libnftables resolves interface names (<c>meta oif "eth0"</c>) through a short-lived rtnetlink socket it opens on
 /// the calling thread, which would look in the caller's namespace. So every command runs on a dedicated thread
-/// inside the target (see <see cref="NamespaceThread"/>), and its libnftables context is made there for that command
-/// and freed after it: libnftables waits for acknowledgements with <c>select()</c>, which aborts the process when
-/// the socket's descriptor is 1024 or above, and a short-lived context can always be given a low one (see
-/// <see cref="LowDescriptors"/>) however many namespaces the process holds. No thread-pool thread ever changes
+/// inside the target (see <see cref="NetworkNamespace.RunInside{TState, TResult}"/>), and its libnftables context is
+/// made there for that command and freed after it: libnftables waits for acknowledgements with <c>select()</c>, which
+/// aborts the process when the socket's descriptor is 1024 or above, and a short-lived context can always be given a
+/// low one (see <see cref="LowDescriptors"/>) however many namespaces the process holds. No thread-pool thread ever changes
 /// namespace. libnftables keeps process-wide state (that interface cache, one-time initialisation), so commands of
 /// all instances are serialised. An instance is safe to use from any thread.
 /// </para>
@@ -205,11 +206,7 @@ public sealed class NftContext : IDisposable
             throw new NftablesException("open nftables context", "in " + where, why!, null);
         }
 
-        NamespaceThread.Run(where, static () =>
-        {
-            NetlinkSocket.OpenHere(NetlinkProtocol.Netfilter, NetlinkSocketOptions.Default, 0).Dispose();
-            return true;
-        });
+        NetlinkSocket.Open(NetlinkProtocol.Netfilter, where).Dispose();
     }
 
     private string Execute(string commands, bool stateless, bool dryRun, string operation, string target)
@@ -223,8 +220,7 @@ public sealed class NftContext : IDisposable
         lock (LibraryLock)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            var (rc, errno, output, error) = NamespaceThread.Run(
-                _where,
+            var (rc, errno, output, error) = _where.RunInside(
                 static s =>
                 {
                     var context = LowDescriptors.NewContext();

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Aether.Netlink.Interop;
+namespace Aether.Nftables.Interop;
 
 /// <summary>
 /// The entry points of libnftables (<c>nftables/libnftables.h</c>), the library <c>nft</c> itself is built on

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// A command libnftables refused or the kernel rejected: the operation, the object, the errno when the failure was a

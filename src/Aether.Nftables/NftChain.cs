@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// One nftables chain and its rules, in order. A base chain (one with a <see cref="Hook"/>) is attached to a

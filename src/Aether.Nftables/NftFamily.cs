@@ -1,4 +1,4 @@
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>The address family of an nftables table (<c>NFPROTO_*</c>), named as <c>nft</c> names it.</summary>
 public enum NftFamily

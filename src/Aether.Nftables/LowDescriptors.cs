@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Aether.Netlink;
 using Aether.Netlink.Interop;
+using Aether.Nftables.Interop;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// libnftables contexts whose netlink socket has a file descriptor below 1024.

@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Aether.Netlink;
 using Aether.Netlink.Rtnl;
 
-namespace Aether.Netlink.Nftables;
+namespace Aether.Nftables;
 
 /// <summary>
 /// One nftables rule: its statements in libnftables' JSON schema (the <c>expr</c> array of a rule, as

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Aether.Netlink.Namespaces;
 using Aether.WireGuard;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 
 namespace Aether.Bench;
 

@@ -1,4 +1,4 @@
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>What kind of refusal or failure a <see cref="HubException"/> is.</summary>
 public enum HubErrorKind

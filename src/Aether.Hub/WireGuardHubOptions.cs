@@ -1,8 +1,9 @@
 using Aether.Netlink.Namespaces;
 using Aether.Reconcile;
+using Aether.WireGuard;
 using Microsoft.Extensions.Logging;
 
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>How a <see cref="WireGuardHub"/> runs.</summary>
 public sealed record WireGuardHubOptions

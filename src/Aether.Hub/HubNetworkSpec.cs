@@ -3,8 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
+using Aether.WireGuard;
 
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>A validated <see cref="HubNetworkRequest"/>: parsed keys and addresses, and the names it gives its
 /// interfaces. IPv4 networks (the endpoint may be IPv6).</summary>

@@ -1,6 +1,6 @@
 using Aether.Reconcile;
 
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>
 /// The multi-network WireGuard hub: a container joins several WireGuard networks, each with its own <c>wgN</c> in

@@ -5,9 +5,11 @@ using Aether.Netlink;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
-using Aether.WireGuard.Hub;
+using Aether.WireGuard;
+using Aether.WireGuard.Tests;
+using Aether.WireGuard.Tests.Integration;
 
-namespace Aether.WireGuard.Tests.Integration;
+namespace Aether.Hub.Tests.Integration;
 
 /// <summary>
 /// The hub end to end on this machine's kernel: two hosts simulated as namespaces joined by a veth underlay, a hub

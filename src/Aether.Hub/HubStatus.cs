@@ -1,4 +1,4 @@
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>A network of the hub as it was accepted: names, keys (public only) and addresses.</summary>
 /// <param name="NetworkId">The network's id.</param>

@@ -1,6 +1,6 @@
-using Aether.WireGuard.Hub;
+using Aether.WireGuard;
 
-namespace Aether.WireGuard.Tests.Hub;
+namespace Aether.Hub.Tests;
 
 public sealed class HubNetworkRequestTests
 {

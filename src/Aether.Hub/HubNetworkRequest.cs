@@ -1,4 +1,4 @@
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>
 /// What a client asks for when a container joins a WireGuard network (the reference's <c>AddNetwork</c>), as it comes

@@ -2,14 +2,15 @@ using System.Globalization;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Namespaces;
-using Aether.Nftables;
 using Aether.Netlink.Rtnl;
+using Aether.Nftables;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
+using Aether.WireGuard;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>
 /// The multi-network WireGuard hub (see <see cref="IWireGuardHub"/>). Its networks are desired state: every call

@@ -1,4 +1,4 @@
-namespace Aether.WireGuard.Hub;
+namespace Aether.Hub;
 
 /// <summary>
 /// Where a hub keeps its desired state, so that it survives a restart: the requests it accepted, as they were

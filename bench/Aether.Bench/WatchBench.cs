@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Aether.Netlink;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Netlink.Namespaces;
 
 namespace Aether.Bench;
@@ -188,7 +188,7 @@ internal static partial class WatchBench
     private static unsafe long WaitExit(int pidfd)
     {
         var fd = new Libc.PollFd { Fd = pidfd, Events = Libc.POLLIN };
-        while (Libc.Poll(&fd, 1, -1) < 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+        while (Libc.Poll(&fd, 1, -1) < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
         {
         }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aether.Netlink;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Nftables.Interop;
 
 namespace Aether.Nftables;

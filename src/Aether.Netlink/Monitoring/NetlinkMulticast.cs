@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Protocol;
 

@@ -1,5 +1,5 @@
 using System.Runtime.ExceptionServices;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 

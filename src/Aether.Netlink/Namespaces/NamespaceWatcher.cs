@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Protocol;
 using Aether.Netlink.Rtnl;

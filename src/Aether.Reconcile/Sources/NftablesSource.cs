@@ -338,7 +338,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
         {
             call();
         }
-        catch (NftablesException ex) when (ex.Errno is not (Errno.EINTR or Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or 12 /* ENOMEM */))
+        catch (NftablesException ex) when (ex.Errno is not (Errno.EINTR or Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or Errno.ENOMEM))
         {
             throw new TerminalReconcileException($"nftables table {Family.ToNftName()} {TableName} in {Context.Namespace?.ToString() ?? "the host"}: {ex.Message}", ex);
         }

@@ -40,6 +40,9 @@ public static class Errno
     /// <summary>EINVAL.</summary>
     public const int EINVAL = 22;
 
+    /// <summary>ENOTTY: an ioctl the file (or the kernel) does not know.</summary>
+    public const int ENOTTY = 25;
+
     /// <summary>EOPNOTSUPP.</summary>
     public const int EOPNOTSUPP = 95;
 

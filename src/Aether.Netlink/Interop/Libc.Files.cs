@@ -48,6 +48,10 @@ internal static unsafe partial class Libc
     /// <summary><c>NS_GET_NSTYPE</c> (<c>_IO(0xb7, 0x3)</c>): the <c>CLONE_NEW*</c> type of an nsfs file.</summary>
     public const uint NS_GET_NSTYPE = 0xb703;
 
+    /// <summary><c>NS_GET_ID</c> (<c>_IOR(0xb7, 0xd, __u64)</c>, kernel 6.18): the namespace's 64-bit id, for a network
+    /// namespace its cookie.</summary>
+    public const uint NS_GET_ID = 0x8008b70d;
+
     /// <summary><c>POLLPRI</c>: exceptional condition (the mount table changed, for <c>/proc/self/mountinfo</c>).</summary>
     public const short POLLPRI = 0x2;
 

@@ -135,6 +135,9 @@ public sealed partial class TopologyController
         private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _notes = new(StringComparer.Ordinal);
 
+        /// <summary>The nsfs inode of an open namespace, as the <see cref="NamespaceWatcher"/> reports it.</summary>
+        public ulong InodeOf(string scope) => _namespaces[scope].Inode;
+
         /// <summary>Why a namespace is reported as it is (not the one recorded), or null.</summary>
         public string? NoteOf(string scope) => _notes.GetValueOrDefault(scope);
 
@@ -153,7 +156,7 @@ public sealed partial class TopologyController
                 {
                     Add(ns.Name, opened);
                 }
-                else
+                else if (!_owner._awaited.Contains(ns.Name))
                 {
                     missing.Add(ns.Name);
                 }
@@ -203,6 +206,7 @@ public sealed partial class TopologyController
             }
             finally
             {
+                using var deferral = _store.Defer(); // one write for every claim and forgotten record
                 var recorded = new List<KeyValuePair<string, AppliedEntry>>(missing.Count);
                 for (var i = 0; i < free.Length; i++)
                 {
@@ -211,6 +215,7 @@ public sealed partial class TopologyController
                         Add(free[i], ns);
                         _handles[free[i]] = new Lazy<NetlinkHandle>(handle);
                         Created.Add(free[i]);
+                        ForgetObjects(_store, free[i]); // a new namespace: nothing of ours is in it yet
                         recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
                     }
                 }

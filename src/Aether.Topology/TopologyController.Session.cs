@@ -39,7 +39,9 @@ public sealed partial class TopologyController
         public bool Planned(int stage, string scope, string target) =>
             stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
 
-        public IReconcileSource? SourceFor(int stage, string scope) =>
+        /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
+        /// have (one <c>run</c> awaits).</summary>
+        public IReconcileSource? SourceFor(int stage, string scope) => !Exists(scope) ? null :
             _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
 
         public void Dispose()

@@ -193,12 +193,26 @@ public sealed partial class TopologyController
             // thread is still inside it; a failure stops the rest and leaves those made so far to be closed with the
             // session.
             using var batch = NamespaceBatch.PrepareAvailable(missing);
-            var free = missing.Except(batch.Taken, StringComparer.Ordinal).ToArray();
+            var found = new Dictionary<string, NetworkNamespace>(StringComparer.Ordinal);
+            var leftovers = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var name in batch.Taken)
+            {
+                if (AwaitNamespace(name) is { } ns)
+                {
+                    found[name] = ns;
+                }
+                else
+                {
+                    leftovers.Add(name);
+                }
+            }
+
+            var free = missing.Where(n => !found.ContainsKey(n)).ToArray();
             var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[free.Length];
             var mark = NamespaceClaim.MarkOf(_owner.Owner);
             try
             {
-                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(free[i], batch, mark: mark));
+                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(free[i], leftovers.Contains(free[i]) ? null : batch, mark: mark));
             }
             catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
             {
@@ -220,17 +234,47 @@ public sealed partial class TopologyController
                     }
                 }
 
-                foreach (var name in batch.Taken)
+                foreach (var (name, ns) in found)
                 {
-                    if (TryOpen(name) is { } found)
-                    {
-                        Add(name, found);
-                        recorded.Add(KeyValuePair.Create(NamespaceKey(name), new NamespaceClaim(ClaimKind.Used, found.Identity).ToEntry()));
-                    }
+                    Add(name, ns);
+                    recorded.Add(KeyValuePair.Create(NamespaceKey(name), new NamespaceClaim(ClaimKind.Used, ns.Identity).ToEntry()));
                 }
 
                 claims.SetMany(recorded);
             }
+        }
+
+        /// <summary>A name someone took between the look and the creation: its namespace, once it is mounted there (an
+        /// <c>ip netns add</c> makes the file a moment before it mounts). A file that stays a plain file is what a
+        /// creation killed between the two left (ours, or <c>ip</c>'s): it is removed, and null returned, so the name
+        /// is created afresh.</summary>
+        private static NetworkNamespace? AwaitNamespace(string name)
+        {
+            for (var waited = 0; waited < 200; waited += 10)
+            {
+                if (TryOpen(name) is { } ns)
+                {
+                    return ns;
+                }
+
+                if (!NetworkNamespace.Exists(name))
+                {
+                    return null; // gone again: free
+                }
+
+                Thread.Sleep(10);
+            }
+
+            try
+            {
+                NetworkNamespace.Delete(name);
+            }
+            catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
+            {
+                // removed meanwhile
+            }
+
+            return TryOpen(name); // mounted at the last moment after all, or null: make it
         }
 
         /// <summary>Checks the record's claim on every open scope against the namespace there now. A claim about

@@ -56,6 +56,9 @@ public static class Errno
     /// <summary>EINVAL: invalid argument.</summary>
     public const int EINVAL = 22;
 
+    /// <summary>ENOTTY: an ioctl the file (or the kernel) does not know.</summary>
+    public const int ENOTTY = 25;
+
     /// <summary>ENOSYS: the kernel does not have this call.</summary>
     public const int ENOSYS = 38;
 

@@ -10,7 +10,7 @@ namespace Aether.Topology;
 public sealed partial class TopologyController
 {
     /// <summary>The namespaces, handles and sources of one plan, apply or destroy; disposing closes them.</summary>
-    private sealed class Session : IDisposable
+    private sealed partial class Session : IDisposable
     {
         private readonly TopologyController _owner;
         private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
@@ -27,54 +27,7 @@ public sealed partial class TopologyController
             _owner = owner;
             _store = store;
             _empty = empty;
-            Add(Host, NetworkNamespace.OpenCurrent());
-            var missing = new List<string>();
-            foreach (var ns in owner._topology.Namespaces)
-            {
-                if (NetworkNamespace.Exists(ns.Name))
-                {
-                    Add(ns.Name, NetworkNamespace.Open(ns.Name));
-                }
-                else
-                {
-                    missing.Add(ns.Name);
-                }
-            }
-
-            if (!createMissing || missing.Count == 0)
-            {
-                return;
-            }
-
-            // Recorded first, all in one write: a crash before the creations leaves a record of namespaces that may
-            // not exist (harmless), never a namespace nobody knows is ours.
-            NamespaceRecord(store).SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
-
-            // Several at once (the kernel sets a new namespace up partly in parallel), on mount point files made
-            // together (see NamespaceBatch), each with its rtnetlink handle opened while the creating thread is still
-            // inside it; a failure stops the rest and leaves those made so far to be closed with the session.
-            var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[missing.Count];
-            using var batch = NamespaceBatch.Prepare(missing);
-            try
-            {
-                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(missing[i], batch));
-            }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
-            }
-            finally
-            {
-                for (var i = 0; i < missing.Count; i++)
-                {
-                    if (made[i] is var (ns, handle))
-                    {
-                        Add(missing[i], ns);
-                        _handles[missing[i]] = new Lazy<NetlinkHandle>(handle);
-                        Created.Add(missing[i]);
-                    }
-                }
-            }
+            OpenNamespaces(createMissing);
         }
 
         public List<string> Created { get; } = [];
@@ -86,7 +39,9 @@ public sealed partial class TopologyController
         public bool Planned(int stage, string scope, string target) =>
             stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
 
-        public IReconcileSource? SourceFor(int stage, string scope) =>
+        /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
+        /// have (one <c>run</c> awaits).</summary>
+        public IReconcileSource? SourceFor(int stage, string scope) => !Exists(scope) ? null :
             _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
 
         public void Dispose()
@@ -167,15 +122,15 @@ public sealed partial class TopologyController
                         Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stages.Addresses:
-                    return new AddressSource(handle, RecordOf(_store, scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
+                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
                 case Stages.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes"), OwnsProtocol = false });
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false });
                 case Stages.Sysctls when scope.Length > 0:
-                    return new SysctlSource(_namespaces[scope], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
+                    return new SysctlSource(_namespaces[scope], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
                 case Stages.Nftables when scope.Length > 0:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);
-                    var record = RecordOf(_store, scope, "nftables");
+                    var record = RecordFor(scope, "nftables");
                     if (nat.Count == 0 && record.Count == 0)
                     {
                         return null;

@@ -6,7 +6,6 @@ using Aether.Reconcile.Sources;
 
 namespace Aether.Topology;
 
-
 /// <summary>
 /// Plans, applies and destroys a topology through the reconcile sources, one set per namespace (the host is one too),
 /// and keeps it converged with one loop per namespace. Owned namespaces are recorded under the state directory;
@@ -54,7 +53,6 @@ public sealed partial class TopologyController
     public string StatePath { get; }
 
     private string Owner => _topology.Name;
-
 
     private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls, Stages.Nftables];
 

@@ -16,6 +16,9 @@ internal static partial class Libc
     // NS_GET_NSTYPE (_IO(0xb7, 0x3)): the CLONE_NEW* type of an nsfs file.
     public const uint NS_GET_NSTYPE = 0xb703;
 
+    // NS_GET_ID (_IOR(0xb7, 0xd, __u64), kernel 6.18): the namespace's 64-bit id, for a network namespace its cookie.
+    public const uint NS_GET_ID = 0x8008b70d;
+
     [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int nstype);
 

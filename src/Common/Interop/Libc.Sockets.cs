@@ -16,6 +16,7 @@ internal static unsafe partial class Libc
     public const int SO_RCVBUFFORCE = 33;
     public const int SO_PROTOCOL = 38;
     public const int SO_DOMAIN = 39;
+    public const int SO_NETNS_COOKIE = 71;
     public const int SOL_NETLINK = 270;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;

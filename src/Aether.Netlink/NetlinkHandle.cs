@@ -139,7 +139,7 @@ public sealed partial class NetlinkHandle : IDisposable
         _socket.ExchangeAsync(state, write, parse, operation, target, cancellationToken);
 
     /// <summary>A dump the kernel interrupted (its table changed while it was read: a namespace torn down, a burst of
-    /// changes elsewhere) is read again: twice at once, then after 1, 2, 4… ms (at most 32, jittered), so that a
+    /// changes elsewhere) is read again: twice at once, then after 1, 2, 4… ms (at most 64, jittered), so that a
     /// burst of changes has room to end; after <see cref="NetlinkSocketOptions.DumpAttempts"/> interruptions in a row
     /// the last one is thrown, with what the last read gave.</summary>
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
@@ -160,7 +160,7 @@ public sealed partial class NetlinkHandle : IDisposable
 
                 if (attempt >= 2)
                 {
-                    var ms = Math.Min(1 << (attempt - 2), 32);
+                    var ms = Math.Min(1 << Math.Min(attempt - 2, 6), 64);
                     await Task.Delay(TimeSpan.FromMilliseconds(ms / 2.0 + Random.Shared.NextDouble() * ms / 2.0), cancellationToken).ConfigureAwait(false);
                 }
             }

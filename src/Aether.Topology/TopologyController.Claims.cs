@@ -130,6 +130,39 @@ public sealed partial class TopologyController
     /// <summary>Why a claim does not apply, as reports say it.</summary>
     private const string NotTheRecordedOne = "not the namespace this topology recorded (deleted and made again since): not ours";
 
+    /// <summary>A name someone took between the look and the creation: its namespace, once it is mounted there (an
+    /// <c>ip netns add</c> makes the file a moment before it mounts). A file that stays a plain file is what a
+    /// creation or deletion killed between the two left (ours, or <c>ip</c>'s): it is removed, and null returned, so the name
+    /// is created afresh.</summary>
+    private static NetworkNamespace? AwaitNamespace(string name)
+    {
+        for (var waited = 0; waited < 200; waited += 10)
+        {
+            if (TryOpen(name) is { } ns)
+            {
+                return ns;
+            }
+
+            if (!NetworkNamespace.Exists(name))
+            {
+                return null; // gone again: free
+            }
+
+            Thread.Sleep(10);
+        }
+
+        try
+        {
+            NetworkNamespace.Delete(name);
+        }
+        catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
+        {
+            // removed meanwhile
+        }
+
+        return TryOpen(name); // mounted at the last moment after all, or null: make it
+    }
+
     private sealed partial class Session
     {
         private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
@@ -242,39 +275,6 @@ public sealed partial class TopologyController
 
                 claims.SetMany(recorded);
             }
-        }
-
-        /// <summary>A name someone took between the look and the creation: its namespace, once it is mounted there (an
-        /// <c>ip netns add</c> makes the file a moment before it mounts). A file that stays a plain file is what a
-        /// creation killed between the two left (ours, or <c>ip</c>'s): it is removed, and null returned, so the name
-        /// is created afresh.</summary>
-        private static NetworkNamespace? AwaitNamespace(string name)
-        {
-            for (var waited = 0; waited < 200; waited += 10)
-            {
-                if (TryOpen(name) is { } ns)
-                {
-                    return ns;
-                }
-
-                if (!NetworkNamespace.Exists(name))
-                {
-                    return null; // gone again: free
-                }
-
-                Thread.Sleep(10);
-            }
-
-            try
-            {
-                NetworkNamespace.Delete(name);
-            }
-            catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
-            {
-                // removed meanwhile
-            }
-
-            return TryOpen(name); // mounted at the last moment after all, or null: make it
         }
 
         /// <summary>Checks the record's claim on every open scope against the namespace there now. A claim about

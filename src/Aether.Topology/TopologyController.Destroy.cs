@@ -105,7 +105,8 @@ public sealed partial class TopologyController
             {
                 var claim = recorded.TryGetValue(NamespaceKey(name), out var entry) ? NamespaceClaim.Parse(entry) : null;
                 claims.Remove(NamespaceKey(name));
-                using var ns = TryOpen(name);
+                // A plain file under the name is what a killed creation or deletion left: awaited, then removed.
+                using var ns = TryOpen(name) ?? (claim is not null && NetworkNamespace.Exists(name) ? AwaitNamespace(name) : null);
                 if (ns is null || claim is null)
                 {
                     continue; // gone with its contents, or never claimed (nothing of ours can be in it)

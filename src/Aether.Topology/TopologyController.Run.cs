@@ -37,10 +37,31 @@ public sealed partial class TopologyController
         var names = _topology.Namespaces.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         using var watcher = NamespaceWatcher.ListAndWatch(new NamespaceWatcherOptions { RescanInterval = loopOptions.Resync });
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>();
+        var retry = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             List<NamespaceEvent>? changes;
-            await using (var generation = await Generation.StartAsync(this, loopOptions, onReport, logger).ConfigureAwait(false))
+            Generation generation;
+            try
+            {
+                generation = await Generation.StartAsync(this, loopOptions, onReport, logger).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Opening or creating a namespace failed (the kernel busy tearing others down, a name in flux): said,
+                // and tried again, less often each time.
+                onChange?.Invoke(new ChangeLine(ChangeKind.Conflict, "namespaces", null, ex.Message + $" (trying again in {retry.TotalMilliseconds:F0} ms)"));
+                if (!await DelayAsync(retry, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, loopOptions.Resync.Ticks));
+                continue;
+            }
+
+            retry = TimeSpan.FromMilliseconds(100);
+            await using (generation.ConfigureAwait(false))
             {
                 changes = await generation.WaitForChangeAsync(watcher, names, cancellationToken).ConfigureAwait(false);
             }
@@ -65,6 +86,24 @@ public sealed partial class TopologyController
             {
                 return;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                onChange?.Invoke(new ChangeLine(ChangeKind.Conflict, "repair", null, ex.Message + " (the loops keep retrying)"));
+            }
+        }
+    }
+
+    /// <summary>Waits; false when cancelled.</summary>
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -116,7 +116,7 @@ public sealed class RuntimeTests : SandboxTest
                 await EventuallyAsync(WholeAsync, $"trial {trial}: {_ns} back with its veth, address, route and sysctl");
             }
 
-            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)");
+            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)", milliseconds: 20000);
             Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Kind == ChangeKind.Delete && l.Reason!.Contains("made again", StringComparison.Ordinal));
             Assert.Contains(changes, l => l.Kind == ChangeKind.Create && l.Subject == "namespace " + _ns);
         }
@@ -131,7 +131,7 @@ public sealed class RuntimeTests : SandboxTest
         {
             var witness = await ForeignWitnessAsync(_ns);
             await Ip.RunAsync("netns", "del", _ns);
-            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)");
+            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)", milliseconds: 20000);
             await EventuallyAsync(() => Task.FromResult(changes.Any(l => l.Subject == "namespace " + _ns)), "the namespace's going reported");
             await Task.Delay(300);
             Assert.DoesNotContain(_ns, await Ip.NetnsNamesAsync()); // not ours to make

@@ -49,6 +49,17 @@ public sealed class SerialTests : CliTest
             var repaired = new System.Text.RegularExpressions.Regex(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[host of " + Box.Token + @"\] converged in \d+ ms: create link " + HostEnd);
             await WaitForAsync(() => Task.FromResult(repaired.IsMatch(Out())), "the repair to be logged", Out);
 
+            // The namespace itself deleted by hand: run makes it again with everything in it, and says so.
+            await Ip.RunAsync("netns", "del", Ns);
+            await WaitForAsync(
+                async () => (await Ip.NetnsNamesAsync()).Contains(Ns)
+                    && (await Ip.TryRunAsync("-n", Ns, "addr", "show", "dev", Peer)).Stdout.Contains("10.213.0.2/30", StringComparison.Ordinal), // try: the name's file may not be mounted yet
+                "the namespace, its veth end and its address to come back",
+                Out);
+            await WaitForAsync(() => Task.FromResult(Out().Contains($"[runtime] + veth {HostEnd} ↔ {Ns}/{Peer}", StringComparison.Ordinal)), "the namespace's repair to be logged", Out);
+            Assert.Contains($"[runtime] - namespace {Ns} (deleted outside Aether: ours, so it is made again with everything in it)", Out(), StringComparison.Ordinal);
+            Assert.Contains($"[runtime] + namespace {Ns}", Out(), StringComparison.Ordinal);
+
             Cli.Terminate(run);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await run.WaitForExitAsync(cts.Token);

@@ -98,7 +98,7 @@ public sealed partial class TopologyController
 
                     if (result.Error is not null)
                     {
-                        var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
+                        var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0]).Subject + ": " : string.Empty;
                         failures[ScopeIndex(scope)] = failed + result.Error.Message;
                     }
 

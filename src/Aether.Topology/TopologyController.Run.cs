@@ -18,7 +18,7 @@ public sealed partial class TopologyController
         var loops = Scopes.Where(session.Exists)
             .Select(scope => new ReconcileLoop(
                 new SourceGroup(
-                    (scope.Length == 0 ? "host" : scope) + " of " + Owner,
+                    scope + " of " + Owner,
                     [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()],
                     hints: ct => session.HintsAsync(scope, ct)),
                 loopOptions,

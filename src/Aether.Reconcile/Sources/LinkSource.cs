@@ -54,14 +54,14 @@ public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IR
 
 /// <summary>An operation on a link, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Target">The link named for people.</param>
+/// <param name="Key">The link (or, for an operation on a veth's far end, <see cref="ObjectKind.LinkPeer"/> of the
+/// desired link).</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Link">The desired link (null when deleting one that is not desired).</param>
 /// <param name="Index">The existing link's ifindex (updates and deletes).</param>
-public sealed record LinkOperation(OperationKind Kind, string Target, string Reason, DesiredLink? Link, int Index)
-    : Operation(Kind, Stages.Links, Target, Reason)
+public sealed record LinkOperation(OperationKind Kind, ObjectKey Key, string Reason, DesiredLink? Link, int Index)
+    : Operation(Kind, Stage.Links, Key, Reason)
 {
-
     /// <summary>The operation acts on the veth's peer, in the peer's namespace.</summary>
     public bool PeerOnly { get; init; }
 
@@ -80,7 +80,7 @@ public sealed record LinkOperation(OperationKind Kind, string Target, string Rea
 /// Owned links carry the alias <c>aether:OWNER</c>; a link of the same name without it is a conflict, reported and
 /// left alone, unless the source was told to adopt foreign links (<see cref="ConflictPolicy.Adopt"/>).
 /// </summary>
-public sealed class LinkSource : Source<LinkObservation>, IDisposable
+public sealed class LinkSource : Source<LinkObservation, LinkOperation>, IDisposable
 {
     private readonly NetlinkHandle _handle;
     private readonly DesiredLink[] _desired;
@@ -121,6 +121,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
         _handle = handle;
         _conflicts = conflicts;
+        Scope = Scope.Of(handle.Namespace);
 
         // Masters and parents first, so that one pass can create a bridge and its ports, or a device and its macvlan.
         var referenced = desired.SelectMany(l => new[] { l.Master, l.Parent }).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -217,7 +218,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 claimed.Add(samePeer); // the peer carries the mark too, and lives here
             }
 
-            var target = "link " + want.Name;
+            var target = ObjectKey.Link(Scope, want.Name);
             if (!observed.Links.TryGetValue(want.Name, out var have))
             {
                 if (observed.Origins.GetValueOrDefault(want.Name) is { } from)
@@ -245,11 +246,11 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 {
                     if (!IsOurs(orphan))
                     {
-                        ops.Add(new LinkOperation(OperationKind.Create, "peer of " + target, $"{orphan.Name} exists in the peer's namespace and is not ours (alias '{orphan.Alias}')", want, orphan.Index) { Conflict = true });
+                        ops.Add(new LinkOperation(OperationKind.Create, ObjectKey.LinkPeer(Scope, want.Name), $"{orphan.Name} exists in the peer's namespace and is not ours (alias '{orphan.Alias}')", want, orphan.Index) { Conflict = true });
                         continue;
                     }
 
-                    ops.Add(new LinkOperation(OperationKind.Delete, "peer of " + target, "an orphan: its partner is missing", want, orphan.Index) { PeerOnly = true });
+                    ops.Add(new LinkOperation(OperationKind.Delete, ObjectKey.LinkPeer(Scope, want.Name), "an orphan: its partner is missing", want, orphan.Index) { PeerOnly = true });
                 }
 
                 ops.Add(new LinkOperation(OperationKind.Create, target, "missing", want, 0));
@@ -279,14 +280,14 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
                 var strayPeer = observed.Peers.GetValueOrDefault(want.Name);
                 if (strayPeer is not null && !IsOurs(strayPeer))
                 {
-                    ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{why}, and {strayPeer.Name} is not ours (alias '{strayPeer.Alias}')", want, strayPeer.Index) { Conflict = true });
+                    ops.Add(new LinkOperation(OperationKind.Update, ObjectKey.LinkPeer(Scope, want.Name), $"{why}, and {strayPeer.Name} is not ours (alias '{strayPeer.Alias}')", want, strayPeer.Index) { Conflict = true });
                     continue;
                 }
 
                 ops.Add(new LinkOperation(OperationKind.Delete, target, why, null, have.Index));
                 if (strayPeer is not null)
                 {
-                    ops.Add(new LinkOperation(OperationKind.Delete, "peer of " + target, "a stale peer: " + why, want, strayPeer.Index) { PeerOnly = true });
+                    ops.Add(new LinkOperation(OperationKind.Delete, ObjectKey.LinkPeer(Scope, want.Name), "a stale peer: " + why, want, strayPeer.Index) { PeerOnly = true });
                 }
 
                 ops.Add(new LinkOperation(OperationKind.Create, target, "recreated: " + why, want, 0));
@@ -306,7 +307,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
             if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer && peer.IsUp != want.Up)
             {
-                ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}", want, peer.Index) { PeerOnly = true });
+                ops.Add(new LinkOperation(OperationKind.Update, ObjectKey.LinkPeer(Scope, want.Name), $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}", want, peer.Index) { PeerOnly = true });
             }
         }
 
@@ -314,7 +315,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         {
             if (IsOurs(have) && !claimed.Contains(have.Name) && !Claimed.Contains(have.Name))
             {
-                ops.Add(new LinkOperation(OperationKind.Delete, "link " + have.Name, "no longer desired", null, have.Index));
+                ops.Add(new LinkOperation(OperationKind.Delete, ObjectKey.Link(Scope, have.Name), "no longer desired", null, have.Index));
             }
         }
 
@@ -322,14 +323,9 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     }
 
     /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    protected override async Task ApplyOperationAsync(LinkOperation op, CancellationToken cancellationToken)
     {
-        var op = operation as LinkOperation ?? throw new ArgumentException($"not a link operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target} {op.Reason}: not taking it over");
-        }
-
+        ArgumentNullException.ThrowIfNull(op);
         switch (op.Kind)
         {
             case OperationKind.Delete when op.PeerOnly:

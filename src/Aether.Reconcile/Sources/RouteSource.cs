@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Rtnl;
+using RouteScope = Aether.Netlink.Rtnl.Scope;
 
 namespace Aether.Reconcile.Sources;
 
@@ -29,7 +30,7 @@ public sealed record DesiredRoute
     public uint? Metric { get; init; }
 
     /// <summary>The scope (IPv4 only); null is link scope without a gateway, universe with one.</summary>
-    public Scope? Scope { get; init; }
+    public RouteScope? Scope { get; init; }
 
     /// <summary>The gateway is on the link even though no prefix covers it (needs a gateway and a device).</summary>
     public bool OnLink { get; init; }
@@ -110,13 +111,14 @@ public sealed record RouteObservation(IReadOnlyDictionary<string, int> Links, IR
 
 /// <summary>An operation on a route, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Target">The route's identity (<c>route 254 0.0.0.0/0 metric 0</c>), which is also its record key.</param>
+/// <param name="Key">The route, named by its identity (<c>route 254 0.0.0.0/0 metric 0</c>), which is also its record
+/// key.</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Route">The desired route (null when deleting one that is not desired).</param>
 /// <param name="Existing">The route found in the kernel (null when creating, or forgetting a record entry whose route
 /// is gone).</param>
-public sealed record RouteOperation(OperationKind Kind, string Target, string Reason, DesiredRoute? Route, Route? Existing)
-    : Operation(Kind, Stages.Routes, Target, Reason)
+public sealed record RouteOperation(OperationKind Kind, ObjectKey Key, string Reason, DesiredRoute? Route, Route? Existing)
+    : Operation(Kind, Stage.Routes, Key, Reason)
 {
     /// <summary>The output ifindex the desired device resolved to, or null.</summary>
     public int? OutputIndex { get; init; }
@@ -137,7 +139,7 @@ public sealed record RouteOperation(OperationKind Kind, string Target, string Re
 /// still recognises it after its protocol is rewritten. When several routes share a key (<c>ip route append</c>), the
 /// one carrying our protocol, else the first, is the one compared and replaced; the others are left alone.
 /// </summary>
-public sealed class RouteSource : Source<RouteObservation>
+public sealed class RouteSource : Source<RouteObservation, RouteOperation>
 {
     /// <summary>Aether's default route protocol, 174: above <c>RTPROT_STATIC</c> (so the kernel does not interpret it),
     /// and named neither in <c>linux/rtnetlink.h</c> nor in iproute2's <c>rt_protos</c>; <c>ip route</c> shows it
@@ -163,6 +165,7 @@ public sealed class RouteSource : Source<RouteObservation>
     {
         ArgumentNullException.ThrowIfNull(handle);
         _handle = handle;
+        Scope = Scope.Of(handle.Namespace);
     }
 
     /// <summary>A source that can only diff (for tests of the pure diff: no socket).</summary>
@@ -330,7 +333,7 @@ public sealed class RouteSource : Source<RouteObservation>
             if (!byKey.TryGetValue(key, out var here))
             {
                 var why = missing is null ? "missing" : $"missing, and link {missing} is missing";
-                ops.Add(new RouteOperation(OperationKind.Create, key, why, want, null) { OutputIndex = index, MissingDevice = missing });
+                ops.Add(new RouteOperation(OperationKind.Create, ObjectKey.Route(Scope, key), why, want, null) { OutputIndex = index, MissingDevice = missing });
                 continue;
             }
 
@@ -339,15 +342,15 @@ public sealed class RouteSource : Source<RouteObservation>
             {
                 var what = $"a route not ours is there ({Describe(have, names)})";
                 ops.Add(_conflicts == ConflictPolicy.Adopt
-                    ? new RouteOperation(OperationKind.Update, key, what + ", adopting it", want, have) { OutputIndex = index, MissingDevice = missing }
-                    : new RouteOperation(OperationKind.Update, key, what, want, have) { OutputIndex = index, MissingDevice = missing, Conflict = true });
+                    ? new RouteOperation(OperationKind.Update, ObjectKey.Route(Scope, key), what + ", adopting it", want, have) { OutputIndex = index, MissingDevice = missing }
+                    : new RouteOperation(OperationKind.Update, ObjectKey.Route(Scope, key), what, want, have) { OutputIndex = index, MissingDevice = missing, Conflict = true });
                 continue;
             }
 
             var changes = Differences(want, index, missing, have, names);
             if (changes.Count > 0)
             {
-                ops.Add(new RouteOperation(OperationKind.Update, key, string.Join(", ", changes), want, have) { OutputIndex = index, MissingDevice = missing });
+                ops.Add(new RouteOperation(OperationKind.Update, ObjectKey.Route(Scope, key), string.Join(", ", changes), want, have) { OutputIndex = index, MissingDevice = missing });
             }
         }
 
@@ -367,7 +370,7 @@ public sealed class RouteSource : Source<RouteObservation>
 
             foreach (var route in ours)
             {
-                ops.Add(new RouteOperation(OperationKind.Delete, key, "no longer desired", null, route));
+                ops.Add(new RouteOperation(OperationKind.Delete, ObjectKey.Route(Scope, key), "no longer desired", null, route));
             }
         }
 
@@ -375,7 +378,7 @@ public sealed class RouteSource : Source<RouteObservation>
         {
             if (!desiredKeys.Contains(key) && !byKey.ContainsKey(key))
             {
-                ops.Add(new RouteOperation(OperationKind.Delete, key, "no longer desired and already gone: forgetting it", null, null));
+                ops.Add(new RouteOperation(OperationKind.Delete, ObjectKey.Route(Scope, key), "no longer desired and already gone: forgetting it", null, null));
             }
         }
 
@@ -389,18 +392,20 @@ public sealed class RouteSource : Source<RouteObservation>
         // Up to the first conflict: a pass stops there (it is refused), so nothing after it is meant to happen.
         _record.SetMany(plan.TakeWhile(op => !op.Conflict).OfType<RouteOperation>()
             .Where(op => op is { Kind: not OperationKind.Delete, MissingDevice: null, Route: not null })
-            .Select(op => KeyValuePair.Create(op.Target, new AppliedEntry(op.Route!.ToString()))));
+            .Select(op => KeyValuePair.Create(op.Key.Name, new AppliedEntry(op.Route!.ToString()))));
     }
 
     /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    protected override string ConflictMessage(RouteOperation conflict)
     {
-        var op = operation as RouteOperation ?? throw new ArgumentException($"not a route operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target}: {op.Reason}: not taking it over (the conflict policy is {ConflictPolicy.Report})");
-        }
+        ArgumentNullException.ThrowIfNull(conflict);
+        return $"{conflict.Target}: {conflict.Reason}: not taking it over (the conflict policy is {ConflictPolicy.Report})";
+    }
 
+    /// <inheritdoc/>
+    protected override async Task ApplyOperationAsync(RouteOperation op, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(op);
         if (op.Kind == OperationKind.Delete)
         {
             if (op.Existing is { } existing)
@@ -415,7 +420,7 @@ public sealed class RouteSource : Source<RouteObservation>
                 }
             }
 
-            _record.Remove(op.Target);
+            _record.Remove(op.Key.Name);
             return;
         }
 
@@ -437,20 +442,20 @@ public sealed class RouteSource : Source<RouteObservation>
             await Handle.ReplaceRouteAsync(route, cancellationToken).ConfigureAwait(false);
         }
 
-        _record.Set(op.Target, new AppliedEntry(want.ToString()));
+        _record.Set(op.Key.Name, new AppliedEntry(want.ToString()));
     }
 
     /// <inheritdoc/>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
 
     /// <summary>The lowercase name <c>ip</c> gives a scope.</summary>
-    internal static string ScopeName(Scope scope) => scope switch
+    internal static string ScopeName(RouteScope scope) => scope switch
     {
-        Scope.Universe => "global",
-        Scope.Site => "site",
-        Scope.Link => "link",
-        Scope.Host => "host",
-        Scope.Nowhere => "nowhere",
+        RouteScope.Universe => "global",
+        RouteScope.Site => "site",
+        RouteScope.Link => "link",
+        RouteScope.Host => "host",
+        RouteScope.Nowhere => "nowhere",
         _ => ((byte)scope).ToString(CultureInfo.InvariantCulture),
     };
 
@@ -506,7 +511,7 @@ public sealed class RouteSource : Source<RouteObservation>
             throw new ArgumentException(Fail("table 0 is not a table"), nameof(DesiredRoute.Table));
         }
 
-        if (route.Scope is { } scope && family == AddressFamily.InterNetworkV6 && scope != Scope.Universe)
+        if (route.Scope is { } scope && family == AddressFamily.InterNetworkV6 && scope != RouteScope.Universe)
         {
             throw new ArgumentException(Fail("IPv6 routes have no scope"), nameof(DesiredRoute.Scope));
         }
@@ -532,9 +537,9 @@ public sealed class RouteSource : Source<RouteObservation>
     }
 
     /// <summary>The scope the kernel reports for the desired route: IPv6 routes always say universe.</summary>
-    private static Scope ExpectedScope(DesiredRoute want) =>
-        want.Family == AddressFamily.InterNetworkV6 ? Scope.Universe
-        : want.Scope ?? (want.Gateway is null ? Scope.Link : Scope.Universe);
+    private static RouteScope ExpectedScope(DesiredRoute want) =>
+        want.Family == AddressFamily.InterNetworkV6 ? RouteScope.Universe
+        : want.Scope ?? (want.Gateway is null ? RouteScope.Link : RouteScope.Universe);
 
     private static string DeviceName(int? index, IReadOnlyDictionary<int, string> names) =>
         index is int i ? names.TryGetValue(i, out var name) ? name : string.Create(CultureInfo.InvariantCulture, $"ifindex {i}") : "no device";

@@ -61,10 +61,6 @@ public sealed partial class TopologyController
     /// <summary>The host and then every namespace, in file order.</summary>
     private IEnumerable<Scope> Scopes => [Scope.Host, .. _topology.Namespaces.Select(n => Scope.Namespace(n.Name))];
 
-    /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
-    private Task<T[]> PerScopeAsync<T>(Func<Scope, Task<T>> work, CancellationToken cancellationToken) =>
-        ForEachAsync(Scopes.ToArray(), work, scope => scope.IsHost, cancellationToken);
-
     /// <summary>Runs <paramref name="work"/> for every item, several at once, and returns the results in item order.
     /// Items for which <paramref name="last"/> holds are started after the others: the host, whose link source looks
     /// up a peer in every namespace, then finds most of them in the links the namespaces' own sources have read.</summary>

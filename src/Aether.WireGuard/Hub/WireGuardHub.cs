@@ -8,6 +8,7 @@ using Aether.Reconcile;
 using Aether.Reconcile.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Scope = Aether.Reconcile.Scope;
 
 namespace Aether.WireGuard.Hub;
 
@@ -49,7 +50,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly NftContext? _nft;
     private readonly string? _nftMissing;
-    private List<Step>? _steps;
+    private Units? _units;
     private ReconcileLoop? _loop;
     private Task? _hostMonitor;
     private int _disposed;
@@ -313,7 +314,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
 
             _containers.Clear();
-            DisposeSteps();
+            DisposeUnits();
             _backend.DeviceChanged -= OnDeviceChanged;
             await _backend.DisposeAsync().ConfigureAwait(false);
             _nft?.Dispose();
@@ -410,12 +411,13 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
     private async Task<(string Step, string What)?> FindKernelConflictAsync(CancellationToken cancellationToken)
     {
-        var steps = Steps().Where(s => s.CanConflict && s.Split is not null).ToList();
+        var units = CurrentUnits();
+        var steps = units.Sources.Where(u => u.Value.CanConflict).Select(u => (Name: StepName(u.Key.Stage, u.Key.Scope), u.Value.Source)).ToList();
         var plans = await Task.WhenAll(steps.Select(async step =>
         {
             try
             {
-                return await step.Split!.PlanPassAsync(cancellationToken).ConfigureAwait(false);
+                return await step.Source.PlanPassAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -464,7 +466,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
         }
 
-        DisposeSteps();
+        DisposeUnits();
     }
 
     private bool IsFirstInContainer(HubNetworkSpec spec) =>
@@ -493,7 +495,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             StartMonitor(container);
         }
 
-        DisposeSteps();
+        DisposeUnits();
     }
 
     /// <summary>Re-opens containers whose namespace was replaced (a named namespace deleted and made again) or
@@ -505,7 +507,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             if (container.Refresh())
             {
                 StartMonitor(container);
-                DisposeSteps();
+                DisposeUnits();
             }
         }
     }
@@ -534,7 +536,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 }
             }
 
-            DisposeSteps();
+            DisposeUnits();
         }
     }
 
@@ -596,60 +598,62 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         return record;
     }
 
-    private List<Step> Steps() => _steps ??= BuildSteps();
+    private Units CurrentUnits() => _units ??= BuildUnits();
 
-    private void DisposeSteps()
+    private void DisposeUnits()
     {
-        if (_steps is null)
+        if (_units is null)
         {
             return;
         }
 
-        foreach (var step in _steps)
+        foreach (var unit in _units.Sources.Values)
         {
-            (step.Source as IDisposable)?.Dispose();
+            (unit.Source as IDisposable)?.Dispose();
         }
 
-        _steps = null;
+        _units = null;
     }
 
-    /// <summary>Every object all networks need, as the sources of the host and of each container, in the order a
-    /// pass runs them.</summary>
-    private List<Step> BuildSteps()
+    /// <summary>Every object all networks need, as the sources of the host and of each container, by stage and
+    /// scope.</summary>
+    private Units BuildUnits()
     {
         var owner = _options.Owner;
         var all = _networks.Values.OrderBy(n => n.Index).ToList();
         var live = all.Where(n => _containers.GetValueOrDefault(n.Container)?.Namespace is not null).ToList();
         var containers = _containers.Values.Where(c => c.Handle is not null).ToList();
-        var steps = new List<Step>
+        var host = Scope.Host;
+        var units = new Dictionary<(Stage Stage, Scope Scope), Unit>
         {
-            new("links in the host", new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])
+            [(Stage.Links, host)] = new(new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])
             {
+                Scope = host,
                 PeerHandles = ContainerHandle,
-            }, Phase: 0),
+            }),
             // Not planned before an add (it would read every device): a foreign wgN is looked for by name instead.
-            new("wireguard in the host", new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]), Phase: 0, CanConflict: false),
-            new("sysctls in the host", new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }), Phase: 0, CanConflict: false),
-            new("addresses in the host", new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]), Phase: 1),
+            [(Stage.Devices, host)] = new(new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]) { Scope = host }, CanConflict: false),
+            [(Stage.Sysctls, host)] = new(new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = host }, CanConflict: false),
+            [(Stage.Addresses, host)] = new(new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]) { Scope = host }),
         };
         if (_nft is not null)
         {
-            steps.Add(new("nftables in the host", new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") }), Phase: 0, CanConflict: false));
+            units[(Stage.Nftables, host)] = new(new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") }) { Scope = host }, CanConflict: false);
         }
         else if (all.Count > 0)
         {
-            steps.Add(new("nftables in the host", new Unavailable("nftables in the host", "libnftables is not available: " + _nftMissing), Phase: 0, CanConflict: false));
+            units[(Stage.Nftables, host)] = new(new Unavailable("libnftables is not available: " + _nftMissing), CanConflict: false);
         }
 
         foreach (var c in containers)
         {
             var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
-            steps.Add(new("addresses in " + c.Reference, new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))]), Phase: 1));
+            units[(Stage.Addresses, c.Scope)] = new(new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))]) { Scope = c.Scope });
         }
 
         var hostRoutes = live.Select(n => new DesiredRoute { Destination = new IPPrefix(n.Address, 32), Device = n.VethRootName })
             .Concat(all.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Device = n.WgName }));
-        steps.Add(new("routes in the host", new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }), Phase: 2));
+        units[(Stage.Routes, host)] = new(new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }) { Scope = host });
         foreach (var c in containers)
         {
             var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
@@ -660,10 +664,10 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 routes.Add(new DesiredRoute { Gateway = first.Gateway, Device = first.EthName, OnLink = true });
             }
 
-            steps.Add(new("routes in " + c.Reference, new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }), Phase: 2));
+            units[(Stage.Routes, c.Scope)] = new(new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }) { Scope = c.Scope });
         }
 
-        return steps;
+        return new Units([host, .. containers.Select(c => c.Scope)], units);
     }
 
     /// <summary>The handle the hub holds in a container's namespace, lent to the link source for its peer lookups.</summary>
@@ -732,89 +736,33 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
     private static string Match(string op, string left, string right) => "{\"match\":{\"op\":" + Str(op) + ",\"left\":" + left + ",\"right\":" + right + "}}";
 
-    /// <summary>Runs every step's pass, phase by phase, the steps of a phase at once.</summary>
-    /// <returns>The first failure (in step order), or null.</returns>
-    private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
+    /// <summary>Runs every source's pass through the staged apply: stage by stage, the scopes of a stage at once.</summary>
+    private Task<StagedApplyResult> RunUnitsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
     {
-        (string Step, Exception Error)? first = null;
-        foreach (var (_, results) in await RunPhasesAsync(stopAtFirstFailure, cancellationToken).ConfigureAwait(false))
+        var units = CurrentUnits();
+        var apply = new StagedApply(units.Scopes, (stage, scope) => units.Sources.GetValueOrDefault((stage, scope))?.Source, _records)
         {
-            foreach (var (step, result, error) in results)
-            {
-                if ((error ?? result?.Error) is { } e)
-                {
-                    first ??= (step.Name, e);
-                }
-            }
-        }
-
-        return first;
+            StopAtFirstFailure = stopAtFirstFailure,
+            ContainExceptions = true, // a container that went away, or a read that failed, is its step's failure
+        };
+        return apply.RunAsync(cancellationToken: cancellationToken);
     }
 
-    private async Task<List<(int Phase, (Step Step, PassResult? Result, Exception? Error)[] Results)>> RunPhasesAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
+    /// <summary>Runs every source's pass.</summary>
+    /// <returns>The first failure (in stage order, then the host before the containers), or null.</returns>
+    private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken) =>
+        (await RunUnitsAsync(stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error) : null;
+
+    /// <summary>What people call a stage of a scope: <c>links in the host</c>, <c>addresses in blue</c>.</summary>
+    private static string StepName(Stage stage, Scope scope) => stage switch
     {
-        var done = new List<(int, (Step, PassResult?, Exception?)[])>();
-        foreach (var phase in Steps().GroupBy(s => s.Phase).OrderBy(g => g.Key))
-        {
-            // Each step's half passes, so that the phase's intent goes into the record in one write before any of
-            // them touches the kernel (not one fsync'd write per source), and what applying changes in the record
-            // in one write after.
-            var steps = phase.ToList();
-            var plans = await Task.WhenAll(steps.Select(async step =>
-            {
-                try
-                {
-                    return (step.Split is { } split ? await split.PlanPassAsync(cancellationToken).ConfigureAwait(false) : null, (Exception?)null);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    return ((Plan?)null, ex);
-                }
-            })).ConfigureAwait(false);
-            using (_records?.Defer())
-            {
-                for (var i = 0; i < steps.Count; i++)
-                {
-                    if (plans[i].Item1 is { Count: > 0 } plan)
-                    {
-                        steps[i].Split!.Prepare(plan);
-                    }
-                }
-            }
-
-            (Step, PassResult?, Exception?)[] results;
-            using (_records?.Defer())
-            {
-                results = await Task.WhenAll(steps.Select(async (step, i) =>
-                {
-                    if (plans[i].Item2 is { } failed)
-                    {
-                        return (step, (PassResult?)null, failed);
-                    }
-
-                    try
-                    {
-                        var result = plans[i].Item1 is { } plan
-                            ? await step.Split!.ApplyPlanAsync(plan, cancellationToken).ConfigureAwait(false)
-                            : await step.Source.RunPassAsync(cancellationToken).ConfigureAwait(false);
-                        return (step, result, (Exception?)null);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                    {
-                        return (step, (PassResult?)null, ex);
-                    }
-                })).ConfigureAwait(false);
-            }
-
-            done.Add((phase.Key, results));
-            if (stopAtFirstFailure && results.Any(r => (r.Item3 ?? r.Item2?.Error) is not null))
-            {
-                break;
-            }
-        }
-
-        return done;
-    }
+        Stage.Links => "links",
+        Stage.Devices => "wireguard",
+        Stage.Addresses => "addresses",
+        Stage.Routes => "routes",
+        Stage.Sysctls => "sysctls",
+        _ => "nftables",
+    } + " in " + scope.Describe();
 
     private async Task<PassResult> LoopPassAsync(CancellationToken cancellationToken)
     {
@@ -822,34 +770,15 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         try
         {
             RefreshContainers();
-            var applied = new List<Operation>();
-            var pending = new List<Operation>();
-            var plan = new List<Operation>();
-            Exception? first = null;
-            foreach (var (_, results) in await RunPhasesAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var (step, result, error) in results)
-                {
-                    if (result is not null)
-                    {
-                        plan.AddRange(result.Plan);
-                        applied.AddRange(result.Applied);
-                        pending.AddRange(result.Pending);
-                    }
-
-                    if ((error ?? result?.Error) is { } e)
-                    {
-                        first ??= new InvalidOperationException($"{step.Name}: {e.Message}", e);
-                    }
-                }
-            }
-
+            var result = await RunUnitsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            var applied = result.Results.SelectMany(r => r.Result.Applied).ToList();
             foreach (var op in applied)
             {
                 LogRepaired(_logger, op.Kind, op.Target, op.Reason);
             }
 
-            return new PassResult(Plan.Of(plan), applied, pending, first);
+            var first = result.Failure is { } f ? new InvalidOperationException($"{StepName(f.Stage, f.Scope)}: {f.Error.Message}", f.Error) : null;
+            return new PassResult(Plan.Of(result.Results.SelectMany(r => r.Result.Plan)), applied, result.Pending, first);
         }
         finally
         {
@@ -894,12 +823,12 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "hub repaired: {Kind} {Target} ({Reason})")]
     private static partial void LogRepaired(ILogger logger, OperationKind kind, string target, string reason);
 
-    /// <summary>One source of a pass. Steps of one phase touch independent objects and run at once; a phase runs
-    /// after the one before it (addresses need their links, routes their links and devices).</summary>
-    private sealed record Step(string Name, IReconcileSource Source, int Phase, bool CanConflict = true)
-    {
-        public ISplitPassSource? Split => Source as ISplitPassSource;
-    }
+    /// <summary>The sources of a pass, by stage and scope, and the scopes (the host, then each open container).</summary>
+    private sealed record Units(Scope[] Scopes, Dictionary<(Stage Stage, Scope Scope), Unit> Sources);
+
+    /// <summary>One source of a pass; <paramref name="CanConflict"/>: planned before an add, to refuse it on a conflict
+    /// before anything is touched.</summary>
+    private sealed record Unit(ISplitPassSource Source, bool CanConflict = true);
 
     /// <summary>The loop's view of the hub: one pass over every step.</summary>
     private sealed class LoopSource(WireGuardHub hub) : IReconcileSource
@@ -912,14 +841,16 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     }
 
     /// <summary>A step that cannot run here (libnftables missing): every pass fails with why.</summary>
-    private sealed class Unavailable(string name, string why) : IReconcileSource
+    private sealed class Unavailable(string why) : ISplitPassSource
     {
-        public string Name => name;
+        public Task<Plan> PlanPassAsync(CancellationToken cancellationToken) => Task.FromException<Plan>(new TerminalReconcileException(why));
 
-        public Task<PassResult> RunPassAsync(CancellationToken cancellationToken) =>
-            Task.FromResult(new PassResult(Plan.Empty, [], [], new TerminalReconcileException(why)));
+        public void Prepare(Plan plan)
+        {
+        }
 
-        public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => null;
+        public Task<PassResult> ApplyPlanAsync(Plan plan, CancellationToken cancellationToken) =>
+            Task.FromResult(new PassResult(plan, [], [.. plan], new TerminalReconcileException(why)));
     }
 
     /// <summary>A container namespace the hub's networks live in, held open while it is the one its reference
@@ -927,6 +858,9 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     private sealed class Container(string reference) : IAsyncDisposable
     {
         public string Reference { get; } = reference;
+
+        /// <summary>The container as a scope: named by its reference.</summary>
+        public Scope Scope { get; } = Scope.Namespace(reference);
 
         public NetworkNamespace? Namespace { get; private set; }
 

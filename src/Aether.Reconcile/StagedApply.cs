@@ -96,7 +96,7 @@ public sealed class StagedApply
         var plans = new (Plan? Plan, Exception? Error)[_scopes.Length];
         using (PassCache.Begin())
         {
-            await ForEachScopeAsync(null, async i =>
+            await ForEachScopeAsync(static _ => true, async i =>
             {
                 try
                 {
@@ -128,7 +128,7 @@ public sealed class StagedApply
         var results = new StageResult?[_scopes.Length];
         using (_records?.Defer())
         {
-            await ForEachScopeAsync(sources, async i =>
+            await ForEachScopeAsync(i => sources[i] is not null || plans[i].Error is not null, async i =>
             {
                 PassResult result;
                 if (plans[i] is (_, { } planFailed))
@@ -160,16 +160,16 @@ public sealed class StagedApply
     private bool Contained(Exception ex, CancellationToken cancellationToken) =>
         ContainExceptions && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Runs <paramref name="work"/> for every scope (with <paramref name="sources"/>, every scope that has
-    /// one), several at once, the host after the others.</summary>
-    private Task ForEachScopeAsync(ISplitPassSource?[]? sources, Func<int, Task> work, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> for every scope (by index) that <paramref name="which"/> selects, several
+    /// at once, the host after the others.</summary>
+    private Task ForEachScopeAsync(Func<int, bool> which, Func<int, Task> work, CancellationToken cancellationToken)
     {
         var order = new List<int>(_scopes.Length);
         for (var pass = 0; pass < 2; pass++)
         {
             for (var i = 0; i < _scopes.Length; i++)
             {
-                if ((sources is null || sources[i] is not null) && _scopes[i].IsHost == (pass == 1))
+                if (_scopes[i].IsHost == (pass == 1) && which(i))
                 {
                     order.Add(i);
                 }

@@ -153,6 +153,22 @@ public sealed class StagedApplyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_source_that_cannot_be_made_is_its_scope_s_failure_when_contained()
+    {
+        Add(Stage.Links, Red, Create(Stage.Links, Red, "b"));
+        ISplitPassSource? Sources(Stage stage, Scope scope) =>
+            scope == Blue ? throw new IOException("cannot open the network namespace blue") : Source(stage, scope);
+
+        var result = await new StagedApply(Scopes, Sources) { ContainExceptions = true }.RunAsync();
+
+        var failure = Assert.IsType<StagedApplyFailure>(result.Failure);
+        Assert.Equal((Stage.Links, Blue, "cannot open the network namespace blue"), (failure.Stage, failure.Scope, failure.Error.Message));
+        Assert.Contains(result.Results, r => r.Scope == Blue && r.Result.Error is IOException);
+        Assert.Contains(result.Results, r => r.Scope == Red && r.Result.Applied.Count == 1);
+        await Assert.ThrowsAsync<IOException>(() => new StagedApply(Scopes, Sources).RunAsync());
+    }
+
+    [Fact]
     public async Task Cancellation_is_never_contained()
     {
         using var cts = new CancellationTokenSource();

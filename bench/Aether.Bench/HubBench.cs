@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Aether.Hub;
+using Aether.Interop;
 using Aether.Netlink.Namespaces;
 using Aether.WireGuard;
-using Aether.WireGuard.Hub;
 
 namespace Aether.Bench;
 
@@ -238,7 +239,7 @@ internal static class HubBench
         {
             if (!process.HasExited)
             {
-                _ = Aether.Bench.Signals.Terminate(process.Id);
+                _ = Libc.Kill(process.Id, Libc.SIGTERM); // as systemd stops the daemon
                 if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
                 {
                     process.Kill();
@@ -326,12 +327,3 @@ internal static class HubBench
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HubNetworkRequest))]
 internal sealed partial class HubJson : System.Text.Json.Serialization.JsonSerializerContext;
-
-/// <summary>SIGTERM, as systemd stops the daemon.</summary>
-internal static partial class Signals
-{
-    public static int Terminate(int pid) => Kill(pid, 15);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-}

@@ -14,6 +14,7 @@ return args switch
     ["watch-latency", .. var rest] => await WatchBench.RunAsync(int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["watch-latency-case", .. var rest] => await WatchBench.RunCaseAsync(Option(rest, "--case", "present"), int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture), Option(rest, "--daemon", string.Empty) is { Length: > 0 } daemon ? daemon : null),
+    ["netns-heal", .. var rest] => await NetnsHealBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -30,6 +31,7 @@ static int Usage()
         usage: aether-bench compare [--n 50,200,1000] [--runs 3] [--peers aether,go-netlink,pyroute2,iproute2-batch]
                aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
                aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
+               aether-bench netns-heal [--trials 50] [--cli .build/aether/aether]  (aether run: `ip netns del` to the namespace and everything in it back)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)

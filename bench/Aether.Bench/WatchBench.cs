@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Aether.Interop;
 using Aether.Netlink;
-using Aether.Netlink.Interop;
 using Aether.Netlink.Namespaces;
 
 namespace Aether.Bench;
@@ -17,7 +17,7 @@ namespace Aether.Bench;
 /// checked on the spot: is the entry an nsfs mount yet (usable), or still the plain file <c>ip</c> makes first? Then
 /// the watcher's wake-ups while idle.
 /// </summary>
-internal static partial class WatchBench
+internal static class WatchBench
 {
     private const string Directory = "/run/netns";
 
@@ -168,7 +168,7 @@ internal static partial class WatchBench
     private static async Task<long> RunIpAsync(params string[] args)
     {
         using var p = Process.Start(new ProcessStartInfo("ip", args) { UseShellExecute = false })!;
-        var pidfd = PidfdOpen(p.Id, 0);
+        var pidfd = Libc.PidfdOpen(p.Id, 0);
         long exited;
         if (pidfd >= 0)
         {
@@ -188,7 +188,7 @@ internal static partial class WatchBench
     private static unsafe long WaitExit(int pidfd)
     {
         var fd = new Libc.PollFd { Fd = pidfd, Events = Libc.POLLIN };
-        while (Libc.Poll(&fd, 1, -1) < 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+        while (Libc.Poll(&fd, 1, -1) < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
         {
         }
 
@@ -215,9 +215,6 @@ internal static partial class WatchBench
 
     private static string? Which(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
-
-    [LibraryImport("libc", EntryPoint = "pidfd_open", SetLastError = true)]
-    private static partial int PidfdOpen(int pid, uint flags);
 
     /// <summary>Something that reports namespace names as they appear, timestamped where it reports them.</summary>
     private abstract class Observer(string label) : IDisposable

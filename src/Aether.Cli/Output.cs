@@ -91,7 +91,7 @@ internal static class Output
         {
             Verb.Plan => string.Create(CultureInfo.InvariantCulture, $"plan: {result.Created} to create, {result.Changed} to change, {result.Deleted} to delete, {result.Unchanged} in sync{conflicts} ({ms} ms)"),
             Verb.Destroy when result.Error is null && result.Lines.Count == 0 => string.Create(CultureInfo.InvariantCulture, $"destroyed: nothing to destroy ({ms} ms)"),
-            Verb.Destroy => string.Create(CultureInfo.InvariantCulture, $"{(result.Error is null ? "destroyed" : "failed")}: {result.Deleted} deleted, {result.Changed} changed in {ms} ms"),
+            Verb.Destroy => string.Create(CultureInfo.InvariantCulture, $"{(result.Error is null ? "destroyed" : "failed")}: {result.Deleted} deleted, {result.Changed} changed{(result.Left > 0 ? $", {result.Left} left" : string.Empty)} in {ms} ms"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{(result.Error is null ? "applied" : "failed")}: {result.Created} created, {result.Changed} changed, {result.Deleted} deleted, {result.Unchanged} in sync{conflicts} in {ms} ms"),
         };
     }

@@ -1,5 +1,5 @@
 using Aether.Server;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using Aether.Netlink.Namespaces;
 using Microsoft.AspNetCore.Builder;
 

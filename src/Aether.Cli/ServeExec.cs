@@ -1,5 +1,6 @@
 #if NATIVE_CLI
 using System.Runtime.InteropServices;
+using Aether.Interop;
 
 namespace Aether.Cli;
 
@@ -9,7 +10,7 @@ namespace Aether.Cli;
 /// process: systemd's <c>NotifyAccess=main</c>, signals and the exit code all stay as they were) with the ReadyToRun
 /// build of the same sources that <c>./aether</c> publishes beside it, <c>serve/aether</c>, and the same arguments.
 /// </summary>
-internal static partial class ServeExec
+internal static class ServeExec
 {
     /// <summary>Where the daemon's build is, relative to the native binary.</summary>
     public static string DaemonPath => Path.Combine(AppContext.BaseDirectory, "serve", "aether");
@@ -34,7 +35,7 @@ internal static partial class ServeExec
                 argv[i] = Marshal.StringToCoTaskMemUTF8(args[i]);
             }
 
-            _ = Execv(path, argv);
+            _ = Libc.Execv(path, argv);
             Output.Fail($"serve: cannot run {path}: errno {Marshal.GetLastPInvokeError()}");
             return ExitCodes.Failure;
         }
@@ -46,9 +47,5 @@ internal static partial class ServeExec
             }
         }
     }
-
-    // Hand-written: the BCL starts processes only as children (Process.Start), never in place of the caller.
-    [LibraryImport("libc", EntryPoint = "execv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Execv(string path, nint[] argv);
 }
 #endif

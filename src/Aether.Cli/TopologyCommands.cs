@@ -274,7 +274,7 @@ internal static class TopologyCommands
             }
 
             Output.Line(string.Create(CultureInfo.InvariantCulture, $"running: {topology.Name}, resync every {Format(resync)}; SIGINT or SIGTERM stops"));
-            await controller.RunAsync(new ReconcileLoopOptions { Resync = resync }, Report, loggers: null, stop.Token).ConfigureAwait(false);
+            await controller.RunAsync(new ReconcileLoopOptions { Resync = resync }, Report, ReportChange, loggers: null, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -288,6 +288,11 @@ internal static class TopologyCommands
     private static string Format(TimeSpan span) => span.TotalSeconds >= 1 && span.Milliseconds == 0
         ? string.Create(CultureInfo.InvariantCulture, $"{(long)span.TotalSeconds}s")
         : string.Create(CultureInfo.InvariantCulture, $"{(long)span.TotalMilliseconds}ms");
+
+    /// <summary>One line per thing the runtime did about a namespace (and per object a repair made): timestamp, then
+    /// the change line.</summary>
+    private static void ReportChange(ChangeLine line) =>
+        Output.Line(string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.Now:yyyy-MM-ddTHH:mm:ss.fffzzz} [runtime] {line}"));
 
     /// <summary>One line per pass that did (or failed to do) something: timestamp, source, outcome, operations.</summary>
     private static void Report(PassReport report)

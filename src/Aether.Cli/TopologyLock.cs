@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Aether.Interop;
+using Aether.Netlink;
 
 namespace Aether.Cli;
 
@@ -6,21 +8,13 @@ namespace Aether.Cli;
 /// An exclusive <c>flock(2)</c> on <c>/run/aether/NAME.lock</c>, so two <c>apply</c>, <c>destroy</c> or <c>run</c>
 /// of the same topology never work at once, across processes. Released when disposed (or when the process dies).
 /// </summary>
-/// <remarks>Hand-written P/Invoke: no library here takes a <c>flock</c>. <see cref="FileStream"/> cannot be used for
+/// <remarks><c>flock</c> through <see cref="Libc"/>: no library here takes one. <see cref="FileStream"/> cannot be used for
 /// it: on Unix it takes its own non-blocking <c>flock</c> per open (shared unless <see cref="FileShare.None"/>) and
 /// throws instead of waiting when another process holds the lock, so the file is opened with <c>open(2)</c>.</remarks>
-internal sealed partial class TopologyLock : IDisposable
+internal sealed class TopologyLock : IDisposable
 {
     /// <summary>Where the lock files live.</summary>
     public const string Directory = "/run/aether";
-
-    private const int LOCK_EX = 2;
-    private const int LOCK_NB = 4;
-    private const int O_RDWR = 0x2;
-    private const int O_CREAT = 0x40;
-    private const int O_CLOEXEC = 0x80000;
-    private const int EINTR = 4;
-    private const int EWOULDBLOCK = 11;
 
     private int _fd;
 
@@ -36,7 +30,7 @@ internal sealed partial class TopologyLock : IDisposable
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(name);
-        var fd = Open(path, O_RDWR | O_CREAT | O_CLOEXEC, Convert.ToUInt32("644", 8));
+        var fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, Convert.ToInt32("644", 8));
         if (fd < 0)
         {
             throw new IOException($"open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
@@ -61,20 +55,20 @@ internal sealed partial class TopologyLock : IDisposable
         }
         catch
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
             throw;
         }
     }
 
     private static bool TryLock(int fd, string path)
     {
-        while (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+        while (Libc.Flock(fd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
             switch (Marshal.GetLastPInvokeError())
             {
-                case EINTR:
+                case Errno.EINTR:
                     continue;
-                case EWOULDBLOCK:
+                case Errno.EWOULDBLOCK:
                     return false;
                 case var errno:
                     throw new IOException($"flock {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
@@ -90,16 +84,7 @@ internal sealed partial class TopologyLock : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags, uint mode);
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

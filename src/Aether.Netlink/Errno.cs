@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Aether.Netlink;
 
-/// <summary>Names and texts of the errno values the kernel returns over netlink.</summary>
+/// <summary>Names and texts of errno values: those the kernel returns over netlink and libc calls return, and every
+/// one this code compares against or reports (one named constant each, never a bare number).</summary>
 public static class Errno
 {
     private static readonly string[] Names =
@@ -13,65 +14,113 @@ public static class Errno
         "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP",
     ];
 
-    /// <summary>EPERM.</summary>
+    /// <summary>EPERM: operation not permitted.</summary>
     public const int EPERM = 1;
 
-    /// <summary>ENOENT.</summary>
+    /// <summary>ENOENT: no such file or directory (or object).</summary>
     public const int ENOENT = 2;
 
-    /// <summary>ESRCH.</summary>
+    /// <summary>ESRCH: no such process.</summary>
     public const int ESRCH = 3;
 
-    /// <summary>EINTR.</summary>
+    /// <summary>EINTR: interrupted by a signal; the call is retried.</summary>
     public const int EINTR = 4;
 
-    /// <summary>EAGAIN.</summary>
+    /// <summary>EIO: input/output error.</summary>
+    public const int EIO = 5;
+
+    /// <summary>EAGAIN: try again (also <c>EWOULDBLOCK</c>).</summary>
     public const int EAGAIN = 11;
 
-    /// <summary>EBUSY.</summary>
+    /// <summary>EWOULDBLOCK: the same value as <see cref="EAGAIN"/> on Linux; a non-blocking call would wait.</summary>
+    public const int EWOULDBLOCK = EAGAIN;
+
+    /// <summary>ENOMEM: out of memory.</summary>
+    public const int ENOMEM = 12;
+
+    /// <summary>EACCES: permission denied.</summary>
+    public const int EACCES = 13;
+
+    /// <summary>EBUSY: device or resource busy.</summary>
     public const int EBUSY = 16;
 
-    /// <summary>EEXIST.</summary>
+    /// <summary>EEXIST: the object exists.</summary>
     public const int EEXIST = 17;
 
-    /// <summary>ENODEV.</summary>
+    /// <summary>ENODEV: no such device.</summary>
     public const int ENODEV = 19;
 
-    /// <summary>EINVAL.</summary>
+    /// <summary>ENOTDIR: a component of the path is not a directory.</summary>
+    public const int ENOTDIR = 20;
+
+    /// <summary>EINVAL: invalid argument.</summary>
     public const int EINVAL = 22;
 
-    /// <summary>EOPNOTSUPP.</summary>
+    /// <summary>ENOTTY: an ioctl the file (or the kernel) does not know.</summary>
+    public const int ENOTTY = 25;
+
+    /// <summary>ENOSYS: the kernel does not have this call.</summary>
+    public const int ENOSYS = 38;
+
+    /// <summary>ENODATA: no data available.</summary>
+    public const int ENODATA = 61;
+
+    /// <summary>EPROTO: protocol error (a peer that broke its protocol).</summary>
+    public const int EPROTO = 71;
+
+    /// <summary>EMSGSIZE: a message too long for its buffer.</summary>
+    public const int EMSGSIZE = 90;
+
+    /// <summary>EPROTONOSUPPORT: protocol not supported.</summary>
+    public const int EPROTONOSUPPORT = 93;
+
+    /// <summary>EOPNOTSUPP: operation not supported.</summary>
     public const int EOPNOTSUPP = 95;
+
+    /// <summary>EAFNOSUPPORT: address family not supported.</summary>
+    public const int EAFNOSUPPORT = 97;
+
+    /// <summary>EADDRINUSE: address already in use.</summary>
+    public const int EADDRINUSE = 98;
+
+    /// <summary>EADDRNOTAVAIL: cannot assign the requested address.</summary>
+    public const int EADDRNOTAVAIL = 99;
+
+    /// <summary>ENETDOWN: network is down.</summary>
+    public const int ENETDOWN = 100;
+
+    /// <summary>ENETUNREACH: network is unreachable.</summary>
+    public const int ENETUNREACH = 101;
 
     /// <summary>ENOBUFS: a netlink socket's receive queue overflowed and messages were dropped.</summary>
     public const int ENOBUFS = 105;
 
-    /// <summary>EADDRNOTAVAIL.</summary>
-    public const int EADDRNOTAVAIL = 99;
+    /// <summary>ETIMEDOUT: timed out.</summary>
+    public const int ETIMEDOUT = 110;
 
-    /// <summary>EAFNOSUPPORT.</summary>
-    public const int EAFNOSUPPORT = 97;
+    /// <summary>EHOSTUNREACH: no route to host.</summary>
+    public const int EHOSTUNREACH = 113;
 
-    /// <summary>ENOTSUP alias used by some kernels.</summary>
+    /// <summary>ENOTSUPP: the kernel-internal "not supported" some kernels leak to user space.</summary>
     public const int ENOTSUPP = 524;
 
     /// <summary>The symbolic name of an errno value (<c>EEXIST</c>), or its number.</summary>
     public static string Name(int errno) => errno switch
     {
         >= 0 when errno < Names.Length => Names[errno],
-        61 => "ENODATA",
-        71 => "EPROTO",
-        90 => "EMSGSIZE",
-        93 => "EPROTONOSUPPORT",
+        ENODATA => "ENODATA",
+        EPROTO => "EPROTO",
+        EMSGSIZE => "EMSGSIZE",
+        EPROTONOSUPPORT => "EPROTONOSUPPORT",
         EOPNOTSUPP => "EOPNOTSUPP",
         EAFNOSUPPORT => "EAFNOSUPPORT",
-        98 => "EADDRINUSE",
+        EADDRINUSE => "EADDRINUSE",
         EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        100 => "ENETDOWN",
-        101 => "ENETUNREACH",
+        ENETDOWN => "ENETDOWN",
+        ENETUNREACH => "ENETUNREACH",
         ENOBUFS => "ENOBUFS",
-        110 => "ETIMEDOUT",
-        113 => "EHOSTUNREACH",
+        ETIMEDOUT => "ETIMEDOUT",
+        EHOSTUNREACH => "EHOSTUNREACH",
         ENOTSUPP => "ENOTSUPP",
         _ => "E" + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };

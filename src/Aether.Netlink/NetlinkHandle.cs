@@ -12,6 +12,9 @@ namespace Aether.Netlink;
 /// </summary>
 public sealed partial class NetlinkHandle : IDisposable
 {
+    /// <summary>The loopback's ifindex, the same in every network namespace.</summary>
+    private const int LoopbackIndex = 1;
+
     private readonly NetlinkSocket _socket;
     private readonly NetlinkSocketOptions _options;
 
@@ -51,13 +54,16 @@ public sealed partial class NetlinkHandle : IDisposable
     /// <summary>Creates the named namespace as <see cref="NetworkNamespace.Create(string)"/> does, and opens a handle
     /// bound to it on the same trip into it (a namespace about to be configured is entered once, not twice: for a
     /// thousand, about 45 ms less). The handle holds its own duplicate of the namespace, as <see cref="OpenAt"/>'s does.
-    /// With <paramref name="batch"/>, the namespace is made on the file the batch prepared for it.</summary>
+    /// With <paramref name="batch"/>, the namespace is made on the file the batch prepared for it. With
+    /// <paramref name="mark"/>, the namespace's loopback gets it as its alias before the namespace is given its name:
+    /// whoever finds the namespace by name finds the mark in it, for as long as the namespace lives (a process killed
+    /// in between leaves a namespace nobody can reach, which the kernel frees with the thread).</summary>
     /// <exception cref="NetlinkException"><c>EEXIST</c> when the name is taken; the kernel's errno otherwise (the
     /// namespace is removed again when the socket cannot be opened).</exception>
-    public static (NetworkNamespace Namespace, NetlinkHandle Handle) CreateNamespace(string name, NamespaceBatch? batch = null, NetlinkSocketOptions? options = null)
+    public static (NetworkNamespace Namespace, NetlinkHandle Handle) CreateNamespace(string name, NamespaceBatch? batch = null, NetlinkSocketOptions? options = null, string? mark = null)
     {
         options ??= NetlinkSocketOptions.Default;
-        var ns = NetworkNamespace.Create(name, static o => NetlinkSocket.OpenHere(NetlinkProtocol.Route, o, 0), options, out var socket, batch);
+        var ns = NetworkNamespace.Create(name, static s => OpenMarked(s.options, s.mark), (options, mark), out var socket, batch);
         try
         {
             return (ns, new NetlinkHandle(socket, ns.Duplicate(), options));
@@ -66,6 +72,43 @@ public sealed partial class NetlinkHandle : IDisposable
         {
             socket.Dispose(); // out of descriptors for the duplicate: the namespace itself stays, made and named
             ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The mark <see cref="CreateNamespace"/> gave the namespace this handle is in (its loopback's alias), or
+    /// null when it has none.</summary>
+    public async Task<string?> ReadNamespaceMarkAsync(CancellationToken cancellationToken = default) =>
+        (await FindLinkAsync(LoopbackIndex, cancellationToken).ConfigureAwait(false))?.Alias is { Length: > 0 } alias ? alias : null;
+
+    /// <summary>Opens an rtnetlink socket in the calling thread's namespace and, with a mark, sets it on the loopback.</summary>
+    private static NetlinkSocket OpenMarked(NetlinkSocketOptions options, string? mark)
+    {
+        var socket = NetlinkSocket.OpenHere(NetlinkProtocol.Route, options, 0);
+        if (mark is null)
+        {
+            return socket;
+        }
+
+        try
+        {
+            var writer = new NetlinkWriter(256);
+            try
+            {
+                var sequence = socket.NextSequence();
+                RtnlRequests.ChangeLink(ref writer, (LoopbackIndex, new LinkChange { Alias = mark }), sequence, socket.PortId);
+                socket.Execute(writer.WrittenSpan, sequence, "mark namespace", "lo");
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
             throw;
         }
     }
@@ -96,7 +139,7 @@ public sealed partial class NetlinkHandle : IDisposable
         _socket.ExchangeAsync(state, write, parse, operation, target, cancellationToken);
 
     /// <summary>A dump the kernel interrupted (its table changed while it was read: a namespace torn down, a burst of
-    /// changes elsewhere) is read again: twice at once, then after 1, 2, 4… ms (at most 32, jittered), so that a
+    /// changes elsewhere) is read again: twice at once, then after 1, 2, 4… ms (at most 64, jittered), so that a
     /// burst of changes has room to end; after <see cref="NetlinkSocketOptions.DumpAttempts"/> interruptions in a row
     /// the last one is thrown, with what the last read gave.</summary>
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
@@ -117,7 +160,7 @@ public sealed partial class NetlinkHandle : IDisposable
 
                 if (attempt >= 2)
                 {
-                    var ms = Math.Min(1 << (attempt - 2), 32);
+                    var ms = Math.Min(1 << Math.Min(attempt - 2, 6), 64);
                     await Task.Delay(TimeSpan.FromMilliseconds(ms / 2.0 + Random.Shared.NextDouble() * ms / 2.0), cancellationToken).ConfigureAwait(false);
                 }
             }

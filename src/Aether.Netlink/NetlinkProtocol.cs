@@ -40,8 +40,8 @@ public sealed record NetlinkSocketOptions
     public TimeSpan? ReplyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How many times a list (<c>ListLinksAsync</c> and the others) reads a dump the kernel marked
-    /// interrupted before it gives the interruption to the caller (default 12, over about 120 ms; 1: never read
+    /// interrupted before it gives the interruption to the caller (default 20, over about 0.6 s; 1: never read
     /// again). A table that changed while it was read (a namespace torn down, a burst of changes) is usually whole on
     /// the next read; under a long burst (a thousand namespaces torn down beside it) the later reads wait a little.</summary>
-    public int DumpAttempts { get; init; } = 12;
+    public int DumpAttempts { get; init; } = 20;
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Protocol;
 
@@ -199,7 +199,7 @@ public sealed partial class NetlinkSocket : IDisposable
                     if (errno == Errno.EAGAIN)
                     {
                         // SO_RCVTIMEO ran out: the kernel (or the family) did not answer in time.
-                        throw new NetlinkException(110 /* ETIMEDOUT */, "receive netlink reply", Protocol.ToString(), "no answer within the reply timeout");
+                        throw new NetlinkException(Errno.ETIMEDOUT, "receive netlink reply", Protocol.ToString(), "no answer within the reply timeout");
                     }
 
                     throw new NetlinkException(errno, "receive netlink message", Protocol.ToString());
@@ -207,7 +207,7 @@ public sealed partial class NetlinkSocket : IDisposable
 
                 if (n > buffer.Length)
                 {
-                    throw new NetlinkException(90 /* EMSGSIZE */, "receive netlink message", Protocol.ToString(), $"a {n}-byte message did not fit the {buffer.Length}-byte buffer");
+                    throw new NetlinkException(Errno.EMSGSIZE, "receive netlink message", Protocol.ToString(), $"a {n}-byte message did not fit the {buffer.Length}-byte buffer");
                 }
 
                 if (addr.Pid != 0)

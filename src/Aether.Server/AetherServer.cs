@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Aether.Server.Api;
 using Aether.Server.Metrics;
 using Aether.Server.Store;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;

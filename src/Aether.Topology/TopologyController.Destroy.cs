@@ -7,9 +7,11 @@ namespace Aether.Topology;
 
 public sealed partial class TopologyController
 {
-    /// <summary>Removes what this topology owns and nothing else: owned namespaces are deleted whole (the kernel tears
-    /// their contents down in one batch, far faster than link by link), then owned objects left in the host and in
-    /// namespaces the topology used but did not create are removed, and sysctls there get their original values.</summary>
+    /// <summary>Removes what this topology owns and nothing else: namespaces it created are deleted whole (the kernel
+    /// tears their contents down in one batch, far faster than link by link) unless another topology still claims them,
+    /// then owned objects left in the host and in namespaces the topology used but did not create are removed, and
+    /// sysctls there get their original values. A namespace that is no longer the one the record names is left as it
+    /// is, with everything in it, and the report says so.</summary>
     public async Task<TopologyResult> DestroyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -21,24 +23,7 @@ public sealed partial class TopologyController
         }
 
         var store = OpenStore();
-        var owned = NamespaceRecord(store);
-        var deleted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var ns in _topology.Namespaces)
-        {
-            if (!owned.TryGet(NamespaceKey(ns.Name), out _))
-            {
-                continue;
-            }
-
-            if (NetworkNamespace.Exists(ns.Name))
-            {
-                NetworkNamespace.Delete(ns.Name);
-                deleted.Add(ns.Name);
-                Report(new ChangeLine(ChangeKind.Delete, "namespace " + ns.Name, ns.Name, "with everything in it"));
-            }
-
-            owned.Remove(NamespaceKey(ns.Name));
-        }
+        var (deleted, untouchable) = ReleaseNamespaces(store, Report);
 
         // Host ends of veths whose peers were in those namespaces go when the kernel tears the namespaces down.
         var goingWithNamespaces = _topology.Links
@@ -53,7 +38,7 @@ public sealed partial class TopologyController
 
         using (var session = new Session(this, store, createMissing: false, empty: true))
         {
-            foreach (var scope in Scopes.Where(s => !(s.Name is { } name && deleted.Contains(name)) && session.Exists(s)))
+            foreach (var scope in Scopes.Where(s => !(s.Name is { } name && deleted.Contains(name)) && !untouchable.Contains(KeyOf(s)) && session.Exists(s)))
             {
                 foreach (var stage in StageOrder.Reverse())
                 {
@@ -90,5 +75,77 @@ public sealed partial class TopologyController
         }
 
         return new TopologyResult(lines, clock.Elapsed, null);
+    }
+
+    /// <summary>Decides, under the <see cref="OwnershipLock"/>, what becomes of every namespace this topology claims,
+    /// deletes those it may, and forgets its claims. A namespace is deleted when an Aether topology made it (this one,
+    /// proven by the identity recorded at creation, or any, by the mark inside it) and no other topology claims it:
+    /// the last topology out of a shared namespace deletes it. One whose claim names another namespace is left.</summary>
+    /// <returns>The namespaces deleted, and the scopes whose records are about another namespace (not to be touched).</returns>
+    private (HashSet<string> Deleted, HashSet<string> Untouchable) ReleaseNamespaces(AppliedRecordStore store, Action<ChangeLine> report)
+    {
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
+        var untouchable = new HashSet<string>(StringComparer.Ordinal);
+        var claims = NamespaceRecord(store);
+        var recorded = claims.Snapshot();
+        if (recorded.TryGetValue(ClaimKey(Host), out var hostEntry) && NamespaceClaim.Parse(hostEntry) is { Identity: { } host } && !host.IsThisBoot)
+        {
+            untouchable.Add(Host); // what it says of the host was true in an earlier boot
+        }
+
+        var names = _topology.Namespaces.Select(n => n.Name)
+            .Concat(recorded.Keys.Where(k => k.StartsWith("namespace ", StringComparison.Ordinal)).Select(k => k["namespace ".Length..]))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        using var gate = OwnershipLock.Acquire(StateRoot);
+        var others = OtherClaims();
+        using (store.Defer())
+        {
+            foreach (var name in names)
+            {
+                var claim = recorded.TryGetValue(NamespaceKey(name), out var entry) ? NamespaceClaim.Parse(entry) : null;
+                claims.Remove(NamespaceKey(name));
+                // A plain file under the name is what a killed creation or deletion left: awaited, then removed.
+                using var ns = TryOpen(name) ?? (claim is not null && NetworkNamespace.Exists(name) ? AwaitNamespace(name) : null);
+                if (ns is null || claim is null)
+                {
+                    continue; // gone with its contents, or never claimed (nothing of ours can be in it)
+                }
+
+                var check = Check(claim, ns);
+                if (check.Stale)
+                {
+                    untouchable.Add(name);
+                    report(new ChangeLine(ChangeKind.Left, "namespace " + name, name, NotTheRecordedOne + ": left as it is, with everything in it"));
+                    continue;
+                }
+
+                string? mark = null;
+                string? Mark() => mark ??= ReadMark(ns);
+                var identity = ns.Identity;
+                var users = (others.GetValueOrDefault(name) ?? [])
+                    .Where(o => o.Claim.IsAbout(identity) || (o.Claim.Kind == ClaimKind.Creating && string.Equals(NamespaceClaim.CreatorIn(Mark()), o.Topology, StringComparison.Ordinal)))
+                    .Select(o => o.Topology)
+                    .Distinct(StringComparer.Ordinal)
+                    .ToList();
+                var madeByAether = check.Ours || NamespaceClaim.CreatorIn(Mark()) is not null;
+                if (!madeByAether)
+                {
+                    continue; // someone else's: our objects in it are removed one by one
+                }
+
+                if (users.Count > 0)
+                {
+                    report(new ChangeLine(ChangeKind.Left, "namespace " + name, name, $"left: topology {string.Join(", ", users)} still has objects in it"));
+                    continue;
+                }
+
+                NetworkNamespace.Delete(name);
+                deleted.Add(name);
+                report(new ChangeLine(ChangeKind.Delete, "namespace " + name, name, check.Ours ? "with everything in it" : "with everything in it; made by Aether, and no topology uses it any more"));
+            }
+        }
+
+        return (deleted, untouchable);
     }
 }

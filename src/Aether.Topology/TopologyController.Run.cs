@@ -1,4 +1,4 @@
-using Aether.Netlink.Rtnl;
+using Aether.Netlink.Namespaces;
 using Aether.Reconcile;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,50 +7,145 @@ namespace Aether.Topology;
 
 public sealed partial class TopologyController
 {
+    /// <summary>Namespaces the topology uses but did not create that are gone while <c>run</c> runs: not created
+    /// (they are someone else's to make) until a namespace of that name appears. Only <see cref="RunAsync(ReconcileLoopOptions, Action{PassReport}?, Action{ChangeLine}?, ILoggerFactory?, CancellationToken)"/> fills it.</summary>
+    private readonly HashSet<string> _awaited = new(StringComparer.Ordinal);
+
     /// <summary>Keeps every namespace converged with its own loop until <paramref name="cancellationToken"/> is
-    /// cancelled; missing namespaces are created first. The loops' first passes converge whatever is left, so every
-    /// change made from here on shows in a pass report, and every pass report goes to <paramref name="onReport"/>.
-    /// Call <see cref="ApplyAsync(IProgress{ChangeLine}?, CancellationToken)"/> before it to show the initial state object by object.</summary>
-    public async Task RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    /// cancelled, as <see cref="RunAsync(ReconcileLoopOptions, Action{PassReport}?, Action{ChangeLine}?, ILoggerFactory?, CancellationToken)"/> does, without reporting what it does about namespaces.</summary>
+    public Task RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default) =>
+        RunAsync(loopOptions, onReport, onChange: null, loggers, cancellationToken);
+
+    /// <summary>
+    /// Keeps every namespace converged with its own loop until <paramref name="cancellationToken"/> is cancelled, and
+    /// follows the namespaces as they come and go (a <see cref="NamespaceWatcher"/>):
+    /// <list type="bullet">
+    /// <item>one this topology created, deleted by someone (<c>ip netns del</c>), is made again with everything in it,
+    /// at once: every line of that apply goes to <paramref name="onChange"/>;</item>
+    /// <item>one it uses but did not create stops its loop when it goes (said once), and when a namespace of that name
+    /// appears (a new one), it is converged and gets a loop again;</item>
+    /// <item>nothing of the runtime holds a namespace that went: its loops, sockets and descriptors are closed before
+    /// anything else is done, so the kernel tears it down (its veth ends leave the host).</item>
+    /// </list>
+    /// Missing namespaces are created first; the loops' first passes converge whatever is left, and every pass report
+    /// goes to <paramref name="onReport"/> (but a loop's "namespace gone": the change line says it once). Call
+    /// <see cref="ApplyAsync(IProgress{ChangeLine}?, CancellationToken)"/> before it to show the initial state.
+    /// </summary>
+    public async Task RunAsync(ReconcileLoopOptions loopOptions, Action<PassReport>? onReport, Action<ChangeLine>? onChange, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loopOptions);
-        using var session = new Session(this, OpenStore(), createMissing: true);
-        var loops = Scopes.Where(session.Exists)
-            .Select(scope => new ReconcileLoop(
-                new SourceGroup(
-                    scope + " of " + Owner,
-                    [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()],
-                    hints: ct => session.HintsAsync(scope, ct)),
-                loopOptions,
-                logger: (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>()))
-            .ToList();
-        var readers = loops.Select(loop => Task.Run(async () =>
+        var names = _topology.Namespaces.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        using var watcher = NamespaceWatcher.ListAndWatch(new NamespaceWatcherOptions { RescanInterval = loopOptions.Resync });
+        var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>();
+        var retry = TimeSpan.FromMilliseconds(100);
+        while (true)
         {
-            await foreach (var report in loop.Reports.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            List<NamespaceEvent>? changes;
+            Generation generation;
+            try
             {
-                onReport?.Invoke(report);
+                generation = await Generation.StartAsync(this, loopOptions, onReport, logger).ConfigureAwait(false);
             }
-        }, CancellationToken.None)).ToList();
-        foreach (var loop in loops)
-        {
-            await loop.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Opening or creating a namespace failed (the kernel busy tearing others down, a name in flux): said,
+                // and tried again, less often each time.
+                onChange?.Invoke(new ChangeLine(ChangeKind.Conflict, "namespaces", null, ex.Message + $" (trying again in {retry.TotalMilliseconds:F0} ms)"));
+                if (!await DelayAsync(retry, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
 
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, loopOptions.Resync.Ticks));
+                continue;
+            }
+
+            retry = TimeSpan.FromMilliseconds(100);
+            await using (generation.ConfigureAwait(false))
+            {
+                changes = await generation.WaitForChangeAsync(watcher, names, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The loops have stopped and every descriptor of the generation is closed: a deleted namespace is free to go.
+            if (changes is null)
+            {
+                return;
+            }
+
+            Follow(changes, onChange);
+            var progress = onChange is null ? null : new ChangeProgress(onChange);
+            try
+            {
+                var result = await ApplyAsync(progress, cancellationToken).ConfigureAwait(false);
+                if (result.Error is not null)
+                {
+                    onChange?.Invoke(new ChangeLine(ChangeKind.Conflict, "repair", null, result.Error + " (the loops keep retrying)"));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                onChange?.Invoke(new ChangeLine(ChangeKind.Conflict, "repair", null, ex.Message + " (the loops keep retrying)"));
+            }
+        }
+    }
+
+    /// <summary>Waits; false when cancelled.</summary>
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (OperationCanceledException)
         {
-            // SIGINT or SIGTERM: stop the loops and leave.
+            return false;
         }
+    }
 
-        foreach (var loop in loops)
+    /// <summary>What the namespace events mean for this topology, said once each; namespaces that are not ours and
+    /// went are awaited rather than made.</summary>
+    private void Follow(List<NamespaceEvent> changes, Action<ChangeLine>? onChange)
+    {
+        var claims = NamespaceRecord(OpenStore());
+        foreach (var change in changes)
         {
-            await loop.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            loop.Dispose();
-        }
+            var name = change.Name!;
+            if (change.Kind == NamespaceEventKind.Created)
+            {
+                if (_awaited.Remove(name))
+                {
+                    onChange?.Invoke(new ChangeLine(ChangeKind.Change, "namespace " + name, name, "appeared again: converging it"));
+                }
 
-        await Task.WhenAll(readers).ConfigureAwait(false);
+                continue;
+            }
+
+            var claim = claims.TryGet(NamespaceKey(name), out var entry) ? NamespaceClaim.Parse(entry) : null;
+            if (claim is { Kind: ClaimKind.Created or ClaimKind.Creating })
+            {
+                onChange?.Invoke(new ChangeLine(ChangeKind.Delete, "namespace " + name, name, "deleted outside Aether: ours, so it is made again with everything in it"));
+            }
+            else if (_awaited.Add(name))
+            {
+                onChange?.Invoke(new ChangeLine(ChangeKind.Delete, "namespace " + name, name, "gone, and not ours: its loop stopped until a namespace of that name appears"));
+            }
+        }
+    }
+
+    /// <summary>Forwards an apply's lines, but those in sync (a repair reports what it changed).</summary>
+    private sealed class ChangeProgress(Action<ChangeLine> onChange) : IProgress<ChangeLine>
+    {
+        public void Report(ChangeLine value)
+        {
+            if (value.Kind != ChangeKind.InSync)
+            {
+                onChange(value);
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
@@ -11,10 +11,8 @@ namespace Aether.Topology;
 public sealed partial class TopologyController
 {
     /// <summary>The namespaces, handles and sources of one plan, apply or destroy; disposing closes them.</summary>
-    private sealed class Session : IDisposable
+    private sealed partial class Session : IDisposable
     {
-        /// <summary>The host's key in the tables of namespaces and handles (a namespace's is its name).</summary>
-        private const string Host = "";
         private readonly TopologyController _owner;
         private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
         private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
@@ -30,54 +28,7 @@ public sealed partial class TopologyController
             _owner = owner;
             _store = store;
             _empty = empty;
-            Add(Host, NetworkNamespace.OpenCurrent());
-            var missing = new List<string>();
-            foreach (var ns in owner._topology.Namespaces)
-            {
-                if (NetworkNamespace.Exists(ns.Name))
-                {
-                    Add(ns.Name, NetworkNamespace.Open(ns.Name));
-                }
-                else
-                {
-                    missing.Add(ns.Name);
-                }
-            }
-
-            if (!createMissing || missing.Count == 0)
-            {
-                return;
-            }
-
-            // Recorded first, all in one write: a crash before the creations leaves a record of namespaces that may
-            // not exist (harmless), never a namespace nobody knows is ours.
-            NamespaceRecord(store).SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), new AppliedEntry("created"))));
-
-            // Several at once (the kernel sets a new namespace up partly in parallel), on mount point files made
-            // together (see NamespaceBatch), each with its rtnetlink handle opened while the creating thread is still
-            // inside it; a failure stops the rest and leaves those made so far to be closed with the session.
-            var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[missing.Count];
-            using var batch = NamespaceBatch.Prepare(missing);
-            try
-            {
-                Parallel.For(0, missing.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(missing[i], batch));
-            }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
-            }
-            finally
-            {
-                for (var i = 0; i < missing.Count; i++)
-                {
-                    if (made[i] is var (ns, handle))
-                    {
-                        Add(missing[i], ns);
-                        _handles[missing[i]] = new Lazy<NetlinkHandle>(handle);
-                        Created.Add(missing[i]);
-                    }
-                }
-            }
+            OpenNamespaces(createMissing);
         }
 
         public List<string> Created { get; } = [];
@@ -89,7 +40,9 @@ public sealed partial class TopologyController
         public bool Planned(Stage stage, Scope scope, ObjectKey key) =>
             stage == Stage.Links && key.Kind == ObjectKind.Link && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(key.Name);
 
-        public IReconcileSource? SourceFor(Stage stage, Scope scope) =>
+        /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
+        /// have (one <c>run</c> awaits).</summary>
+        public IReconcileSource? SourceFor(Stage stage, Scope scope) => !Exists(scope) ? null :
             _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
 
         public void Dispose()
@@ -139,7 +92,6 @@ public sealed partial class TopologyController
             _scopes[ns] = scope;
         }
 
-        private static string KeyOf(Scope scope) => scope.Name ?? Host;
 
         private NetlinkHandle HandleOf(string scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
@@ -174,15 +126,15 @@ public sealed partial class TopologyController
                         Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stage.Addresses:
-                    return new AddressSource(handle, RecordOf(_store, scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope };
+                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope };
                 case Stage.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordOf(_store, scope, "routes"), OwnsProtocol = false }) { Scope = scope };
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
                 case Stage.Sysctls when !scope.IsHost:
-                    return new SysctlSource(_namespaces[key], RecordOf(_store, scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
+                    return new SysctlSource(_namespaces[key], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
                 case Stage.Nftables when !scope.IsHost:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);
-                    var record = RecordOf(_store, scope, "nftables");
+                    var record = RecordFor(scope, "nftables");
                     if (nat.Count == 0 && record.Count == 0)
                     {
                         return null;

@@ -18,6 +18,10 @@ public enum ChangeKind
 
     /// <summary><c>!</c>: a conflict; nothing was touched.</summary>
     Conflict,
+
+    /// <summary><c>=</c> with a reason: destroy left it as it is (a namespace another topology still uses, one that
+    /// is no longer the one recorded).</summary>
+    Left,
 }
 
 /// <summary>One line of a plan or of what apply did: <c>+ veth veth-host ↔ aether-ns/veth-ns</c>.</summary>
@@ -33,7 +37,7 @@ public sealed record ChangeLine(ChangeKind Kind, string Subject, string? Namespa
         ChangeKind.Create => '+',
         ChangeKind.Change => '~',
         ChangeKind.Delete => '-',
-        ChangeKind.InSync => '=',
+        ChangeKind.InSync or ChangeKind.Left => '=',
         _ => '!',
     };
 
@@ -58,6 +62,9 @@ public sealed record TopologyResult(IReadOnlyList<ChangeLine> Lines, TimeSpan El
 
     /// <summary>Objects already in sync.</summary>
     public int Unchanged => Lines.Count(l => l.Kind == ChangeKind.InSync);
+
+    /// <summary>Objects destroy left as they are.</summary>
+    public int Left => Lines.Count(l => l.Kind == ChangeKind.Left);
 
     /// <summary>Conflicts (nothing was applied when there is one).</summary>
     public int Conflicts => Lines.Count(l => l.Kind == ChangeKind.Conflict);

@@ -27,7 +27,7 @@ public sealed class WireGuardNameCollisionException : WireGuardException
     /// <summary>Creates the exception.</summary>
     public WireGuardNameCollisionException(string device, string socketPath, string otherNamespace, int? otherPid)
         : base(
-            98 /* EADDRINUSE */,
+            Netlink.Errno.EADDRINUSE,
             "create wireguard device",
             device,
             $"a userspace WireGuard device named '{device}' already runs in {otherNamespace}" + (otherPid is int pid ? $" (pid {pid})" : string.Empty)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Aether.Netlink.IntegrationTests.Infrastructure;
 using Aether.Netlink.Namespaces;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 
 namespace Aether.Netlink.IntegrationTests;
 

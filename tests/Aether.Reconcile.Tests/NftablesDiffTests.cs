@@ -1,5 +1,5 @@
 using Aether.Netlink;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 using Aether.Reconcile.Sources;
 
 namespace Aether.Reconcile.Tests;

@@ -1,4 +1,4 @@
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;

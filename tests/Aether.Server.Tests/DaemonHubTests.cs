@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Aether.Netlink.Namespaces;
 using Aether.WireGuard;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using CliProcess = Aether.Cli.Tests.Cli;
 
 namespace Aether.Server.Tests;

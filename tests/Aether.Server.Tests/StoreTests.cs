@@ -1,5 +1,5 @@
 using Aether.Server.Store;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 
 namespace Aether.Server.Tests;
 

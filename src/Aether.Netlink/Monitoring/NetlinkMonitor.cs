@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Aether.Netlink.Protocol;
 using Aether.Netlink.Rtnl;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -73,7 +73,7 @@ internal sealed class DirectoryWatch : IDisposable
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is not (Errno.ENOENT or 20 /* ENOTDIR */))
+            if (errno is not (Errno.ENOENT or Errno.ENOTDIR))
             {
                 throw new NetlinkException(errno, "inotify_add_watch", Target);
             }
@@ -90,7 +90,7 @@ internal sealed class DirectoryWatch : IDisposable
             if (awd < 0)
             {
                 errno = Marshal.GetLastPInvokeError();
-                if (errno is Errno.ENOENT or 20)
+                if (errno is Errno.ENOENT or Errno.ENOTDIR)
                 {
                     continue; // the ancestor went meanwhile: look again
                 }

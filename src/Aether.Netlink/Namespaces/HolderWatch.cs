@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -57,7 +57,7 @@ internal sealed class HolderWatch : IDisposable
             {
                 allThere = false;
             }
-            else if (errno == 38 /* ENOSYS */)
+            else if (errno == Errno.ENOSYS)
             {
                 _unsupported = true;
                 return true;

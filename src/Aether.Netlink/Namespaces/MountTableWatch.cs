@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 

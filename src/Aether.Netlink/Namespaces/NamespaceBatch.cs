@@ -1,4 +1,4 @@
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -25,7 +25,15 @@ public sealed class NamespaceBatch : IDisposable
 {
     private readonly HashSet<string> _unclaimed;
 
-    private NamespaceBatch(HashSet<string> unclaimed) => _unclaimed = unclaimed;
+    private NamespaceBatch(HashSet<string> unclaimed, IReadOnlyList<string> taken)
+    {
+        _unclaimed = unclaimed;
+        Taken = taken;
+    }
+
+    /// <summary>With <see cref="PrepareAvailable"/>: the names that were taken already (someone made a namespace, or
+    /// a file, under them first), in the order given. Empty with <see cref="Prepare"/>.</summary>
+    public IReadOnlyList<string> Taken { get; }
 
     /// <summary>The names whose files are made and not yet taken by a creation.</summary>
     public int Pending
@@ -43,7 +51,16 @@ public sealed class NamespaceBatch : IDisposable
     /// removed and the error is the one <see cref="NetworkNamespace.Create(string)"/> would give.</summary>
     /// <exception cref="ArgumentException">An invalid or repeated name.</exception>
     /// <exception cref="NetlinkException"><c>EEXIST</c> when a name is taken; the kernel's errno otherwise.</exception>
-    public static NamespaceBatch Prepare(IReadOnlyList<string> names)
+    public static NamespaceBatch Prepare(IReadOnlyList<string> names) => PrepareCore(names, skipTaken: false);
+
+    /// <summary>Makes the files for those of <paramref name="names"/> that are free, and lists the others in
+    /// <see cref="Taken"/> instead of failing: for a caller that uses a namespace that appeared under one of its names
+    /// between its look and its creation.</summary>
+    /// <exception cref="ArgumentException">An invalid or repeated name.</exception>
+    /// <exception cref="NetlinkException">The kernel's errno, for anything but a taken name.</exception>
+    public static NamespaceBatch PrepareAvailable(IReadOnlyList<string> names) => PrepareCore(names, skipTaken: true);
+
+    private static NamespaceBatch PrepareCore(IReadOnlyList<string> names, bool skipTaken)
     {
         ArgumentNullException.ThrowIfNull(names);
         var unique = new HashSet<string>(StringComparer.Ordinal);
@@ -58,6 +75,7 @@ public sealed class NamespaceBatch : IDisposable
 
         NetworkNamespace.EnsureRunDirectory();
         var made = new List<string>(names.Count);
+        var taken = new List<string>();
         string? anchor = null;
         try
         {
@@ -68,7 +86,17 @@ public sealed class NamespaceBatch : IDisposable
                 {
                     // The first name, or a file system that refused the link (EXDEV, EPERM, EMLINK at ext4's 65000
                     // links): a file of its own, which the names after it link to. A taken name fails here, EEXIST.
-                    NetworkNamespace.CreateMountPoint(name);
+                    try
+                    {
+                        NetworkNamespace.CreateMountPoint(name);
+                    }
+                    catch (NetlinkException ex) when (skipTaken && ex.Errno == Errno.EEXIST)
+                    {
+                        taken.Add(name);
+                        unique.Remove(name);
+                        continue;
+                    }
+
                     anchor = path;
                 }
 
@@ -85,7 +113,7 @@ public sealed class NamespaceBatch : IDisposable
             throw;
         }
 
-        return new NamespaceBatch(unique);
+        return new NamespaceBatch(unique, taken);
     }
 
     /// <summary>Creates the namespace <paramref name="name"/> on its prepared file (safe from several threads).</summary>

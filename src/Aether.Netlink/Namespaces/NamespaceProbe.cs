@@ -1,5 +1,5 @@
 using System.Globalization;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -34,7 +34,7 @@ internal static class NamespaceProbe
         var errno = Libc.Identify(path, out var id);
         if (errno != 0)
         {
-            return errno is Errno.ENOENT or 20 /* ENOTDIR */ ? State.Missing : State.NotYet;
+            return errno is Errno.ENOENT or Errno.ENOTDIR ? State.Missing : State.NotYet;
         }
 
         if (id.IsDirectory)

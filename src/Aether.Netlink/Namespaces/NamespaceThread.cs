@@ -1,5 +1,5 @@
 using System.Runtime.ExceptionServices;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -24,6 +24,13 @@ internal static class NamespaceThread
     // namespaces deleted earlier; entering one (setns, to open a socket) never does and must not queue behind it.
     private static readonly Pool Enter = new("aether-netns");
     private static readonly Pool Create = new("aether-netns-new");
+
+    /// <summary>The process's own namespace, where idle threads wait (opened once; kept for the process's life).</summary>
+    private static readonly Lazy<int> Home = new(static () =>
+    {
+        var fd = Libc.Open("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        return fd >= 0 ? fd : throw NetlinkException.FromLastError("open namespace", "/proc/self/ns/net");
+    });
 
     /// <summary>Runs <paramref name="work"/> inside <paramref name="target"/> and returns its result, blocking the caller.</summary>
     public static T Run<T>(NetworkNamespace target, Func<T> work) => Run(target, static w => w(), work);
@@ -75,6 +82,29 @@ internal static class NamespaceThread
             StartThread();
         }
 
+        /// <summary>With no job waiting, goes back to the process's namespace before idling: a thread left in a
+        /// namespace holds it, and a namespace deleted by name must be free to go as soon as nothing of its user holds
+        /// it. False when that fails (the thread's namespace is then unknown, and it must end).</summary>
+        private bool HomeWhenIdle()
+        {
+            lock (_jobs)
+            {
+                if (_jobs.Count > 0)
+                {
+                    return true; // the next job enters its own namespace anyway
+                }
+            }
+
+            try
+            {
+                return Libc.SetNs(Home.Value, Libc.CLONE_NEWNET) == 0;
+            }
+            catch (NetlinkException)
+            {
+                return false; // no home to go to: end the thread
+            }
+        }
+
         private void StartThread() => new Thread(Serve, StackSize) { IsBackground = true, Name = threadName }.UnsafeStart();
 
         private void Serve()
@@ -92,14 +122,14 @@ internal static class NamespaceThread
                         if (!woken && _jobs.Count == 0)
                         {
                             _threads--;
-                            return; // idle: the thread ends, in whatever namespace the last job left it
+                            return; // idle: the thread ends (at home, see HomeWhenIdle)
                         }
                     }
 
                     job = _jobs.Dequeue();
                 }
 
-                if (!job.Execute())
+                if (!job.Execute() || !HomeWhenIdle())
                 {
                     // setns failed: this thread's namespace is unknown now, so it must not run anything else.
                     bool replace;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
@@ -30,6 +30,24 @@ public sealed class NetworkNamespace : SafeHandle
 
     /// <summary>The namespace's inode number: two handles with the same inode are the same namespace.</summary>
     public ulong Inode { get; }
+
+    /// <summary>Which namespace this is for exactly its lifetime (see <see cref="NamespaceIdentity"/>): unlike its
+    /// name or inode number, never the identity of another namespace. Read once, on first use.</summary>
+    public NamespaceIdentity Identity
+    {
+        get
+        {
+            var cookie = Volatile.Read(ref _cookie);
+            if (cookie == 0)
+            {
+                ObjectDisposedException.ThrowIf(IsClosed, this);
+                cookie = NamespaceIdentity.Of((int)handle, this).Cookie;
+                Volatile.Write(ref _cookie, cookie);
+            }
+
+            return new NamespaceIdentity(NamespaceIdentity.ThisBoot, cookie);
+        }
+    }
 
     /// <inheritdoc/>
     public override bool IsInvalid => handle == -1;
@@ -93,9 +111,11 @@ public sealed class NetworkNamespace : SafeHandle
     public static NetworkNamespace Create(string name) => Create(name, static _ => 0, 0, out _, batch: null);
 
     /// <summary>Creates the named namespace as <see cref="Create(string)"/> does, and runs <paramref name="inside"/>
-    /// inside it on the same thread, before leaving: what it opens (a netlink socket) is bound to the new namespace
-    /// without a second trip into it. When <paramref name="inside"/> throws, the namespace is removed again. With
-    /// <paramref name="batch"/>, the file to mount on is the one the batch made.</summary>
+    /// inside it on the same thread, before the namespace is mounted on its name: what it opens (a netlink socket) is
+    /// bound to the new namespace without a second trip into it, and what it sets there (a mark) is there before anyone
+    /// can find the namespace by name. When <paramref name="inside"/> throws, nothing is mounted and the file is
+    /// removed; when the mount fails, a disposable result is disposed. With <paramref name="batch"/>, the file to mount
+    /// on is the one the batch made.</summary>
     internal static NetworkNamespace Create<TState, TInside>(string name, Func<TState, TInside> inside, TState state, out TInside result, NamespaceBatch? batch)
     {
         ValidateName(name);
@@ -115,24 +135,20 @@ public sealed class NetworkNamespace : SafeHandle
             var (nsfd, made) = NamespaceThread.RunInNew(
                 static s =>
                 {
-                    if (Libc.Mount("/proc/thread-self/ns/net", s.path, "none", Libc.MS_BIND, 0) != 0)
-                    {
-                        throw NetlinkException.FromLastError("bind-mount namespace", s.path);
-                    }
-
-                    var opened = Libc.Open(s.path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-                    if (opened < 0)
-                    {
-                        throw NetlinkException.FromLastError("open namespace", s.path);
-                    }
-
+                    var made = s.inside(s.state);
                     try
                     {
-                        return (opened, s.inside(s.state));
+                        if (Libc.Mount("/proc/thread-self/ns/net", s.path, "none", Libc.MS_BIND, 0) != 0)
+                        {
+                            throw NetlinkException.FromLastError("bind-mount namespace", s.path);
+                        }
+
+                        var opened = Libc.Open(s.path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                        return opened >= 0 ? (opened, made) : throw NetlinkException.FromLastError("open namespace", s.path);
                     }
                     catch
                     {
-                        Libc.Close(opened);
+                        (made as IDisposable)?.Dispose();
                         throw;
                     }
                 },
@@ -190,10 +206,35 @@ public sealed class NetworkNamespace : SafeHandle
 
     /// <summary>Runs <paramref name="work"/> on a dedicated thread inside this namespace and returns its result.
     /// Use it to open things that bind to the namespace at creation (sockets, /proc/sys/net files).</summary>
+    /// <remarks>See <see cref="RunInside{TState, TResult}(Func{TState, TResult}, TState)"/>.</remarks>
     public T RunInside<T>(Func<T> work)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
         return NamespaceThread.Run(this, work);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with <paramref name="state"/> on a dedicated thread inside this namespace and
+    /// returns its result, blocking the caller until it is done; an exception it throws is rethrown here.
+    /// </summary>
+    /// <remarks>
+    /// This is the one way into a namespace for code outside this library, such as a native library that opens its
+    /// sockets in the calling thread's namespace (libnftables). <c>setns</c> is never called on the caller's thread
+    /// or a thread-pool thread: the work runs on a short-lived thread that serves only such work and enters the
+    /// namespace before every item. What the work opens stays bound to the namespace afterwards. The work must not
+    /// change namespace itself, nor block on other work submitted here (the threads are few, one per core).
+    /// </remarks>
+    /// <typeparam name="TState">The state's type (pass a static lambda and the state to avoid a closure).</typeparam>
+    /// <typeparam name="TResult">The result's type.</typeparam>
+    /// <param name="work">What to run inside the namespace.</param>
+    /// <param name="state">Handed to <paramref name="work"/>.</param>
+    /// <exception cref="ObjectDisposedException">This handle is closed.</exception>
+    /// <exception cref="NetlinkException">The namespace cannot be entered (<c>setns</c> failed).</exception>
+    public TResult RunInside<TState, TResult>(Func<TState, TResult> work, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return NamespaceThread.Run(this, work, state);
     }
 
     /// <summary>A second, independent handle on the same namespace.</summary>
@@ -201,7 +242,7 @@ public sealed class NetworkNamespace : SafeHandle
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
         var fd = Libc.Dup((int)handle);
-        return fd < 0 ? throw NetlinkException.FromLastError("dup namespace", ToString()) : new NetworkNamespace(fd, Name, Path);
+        return fd < 0 ? throw NetlinkException.FromLastError("dup namespace", ToString()) : new NetworkNamespace(fd, Name, Path) { _cookie = Volatile.Read(ref _cookie) };
     }
 
     /// <summary>The file descriptor, for attributes such as <c>IFLA_NET_NS_FD</c>.</summary>
@@ -283,4 +324,6 @@ public sealed class NetworkNamespace : SafeHandle
     }
 
     private static ulong _sharedRunDirectoryInode;
+
+    private ulong _cookie; // 0 until read: the kernel's cookies start at 1
 }

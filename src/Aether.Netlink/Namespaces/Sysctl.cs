@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Aether.Netlink.Interop;
+using Aether.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Aether.Netlink.Namespaces;
@@ -25,9 +25,6 @@ public sealed class Sysctl : IDisposable
     /// <summary>Where sysctls live.</summary>
     public const string Root = "/proc/sys";
 
-    private const int O_RDWR = 2;
-    private const int EIO = 5;
-    private const int EACCES = 13;
     private const int MaxValueBytes = 1 << 20;
 
     private readonly SafeFileHandle _file;
@@ -246,7 +243,7 @@ public sealed class Sysctl : IDisposable
         ObjectDisposedException.ThrowIf(_file.IsClosed, this);
         if (!CanWrite)
         {
-            throw new NetlinkException(EACCES, "write sysctl", Describe(Key, Where), "the entry is read-only");
+            throw new NetlinkException(Errno.EACCES, "write sysctl", Describe(Key, Where), "the entry is read-only");
         }
 
         var bytes = Encoding.UTF8.GetBytes(value + "\n");
@@ -271,8 +268,8 @@ public sealed class Sysctl : IDisposable
     {
         var path = Root + "/" + key;
         var canWrite = true;
-        var fd = Libc.Open(path, O_RDWR | Libc.O_CLOEXEC, 0);
-        if (fd < 0 && Marshal.GetLastPInvokeError() is EACCES or Errno.EPERM)
+        var fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0 && Marshal.GetLastPInvokeError() is Errno.EACCES or Errno.EPERM)
         {
             canWrite = false;
             fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
@@ -302,9 +299,9 @@ public sealed class Sysctl : IDisposable
         var errno = ex switch
         {
             FileNotFoundException or DirectoryNotFoundException => Errno.ENOENT,
-            UnauthorizedAccessException => EACCES,
+            UnauthorizedAccessException => Errno.EACCES,
             IOException { HResult: > 0 and < 4096 } io => io.HResult,
-            _ => EIO,
+            _ => Errno.EIO,
         };
         return new NetlinkException(errno, operation, Describe(Key, Where));
     }

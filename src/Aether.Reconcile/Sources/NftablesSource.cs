@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Aether.Netlink;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 
 namespace Aether.Reconcile.Sources;
 
@@ -341,7 +341,7 @@ public sealed class NftablesSource : Source<NftablesObservation, NftablesOperati
         {
             call();
         }
-        catch (NftablesException ex) when (ex.Errno is not (Errno.EINTR or Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or 12 /* ENOMEM */))
+        catch (NftablesException ex) when (ex.Errno is not (Errno.EINTR or Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or Errno.ENOMEM))
         {
             throw new TerminalReconcileException($"nftables table {Family.ToNftName()} {TableName} in {Context.Namespace?.ToString() ?? "the host"}: {ex.Message}", ex);
         }

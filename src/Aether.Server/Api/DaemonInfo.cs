@@ -1,5 +1,5 @@
 using System.Reflection;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 
 namespace Aether.Server.Api;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Aether.Server.Interop;
+using Aether.Interop;
 
 namespace Aether.Server;
 

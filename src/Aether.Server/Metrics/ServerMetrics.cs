@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 
 namespace Aether.Server.Metrics;
 

@@ -1,6 +1,6 @@
 namespace Aether.Server.Store;
 
-/// <summary>One row of <c>hub_networks</c>: an accepted <see cref="WireGuard.Hub.HubNetworkRequest"/>, field by
+/// <summary>One row of <c>hub_networks</c>: an accepted <see cref="Aether.Hub.HubNetworkRequest"/>, field by
 /// field, so the file reads plainly with <c>sqlite3</c>.</summary>
 internal sealed class NetworkRow
 {

@@ -1,4 +1,4 @@
-using Aether.WireGuard.Hub;
+using Aether.Hub;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 

@@ -50,7 +50,7 @@ public static class UapiClient
         }
         catch (FormatException ex)
         {
-            throw new WireGuardException(71 /* EPROTO */, "get wireguard device", name, ex.Message);
+            throw new WireGuardException(Errno.EPROTO, "get wireguard device", name, ex.Message);
         }
 
         return errno == 0 ? device : throw new WireGuardException(errno, "get wireguard device", name, "the userspace device refused");
@@ -71,7 +71,7 @@ public static class UapiClient
         }
         catch (FormatException ex)
         {
-            throw new WireGuardException(71 /* EPROTO */, "set wireguard device", name, ex.Message);
+            throw new WireGuardException(Errno.EPROTO, "set wireguard device", name, ex.Message);
         }
 
         if (errno != 0)
@@ -114,7 +114,7 @@ public static class UapiClient
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new WireGuardException(110 /* ETIMEDOUT */, operation, device, $"no answer on {socketPath} within {timeout.TotalSeconds:0.#} s");
+            throw new WireGuardException(Errno.ETIMEDOUT, operation, device, $"no answer on {socketPath} within {timeout.TotalSeconds:0.#} s");
         }
         catch (SocketException ex)
         {
@@ -156,14 +156,14 @@ public static class UapiClient
             var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
-                throw new WireGuardException(71 /* EPROTO */, operation, device, "the device closed the connection before the blank line that ends an answer");
+                throw new WireGuardException(Errno.EPROTO, operation, device, "the device closed the connection before the blank line that ends an answer");
             }
 
             var scanFrom = (int)Math.Max(0, answer.Length - 1);
             answer.Write(buffer, 0, n);
             if (answer.Length > MaxAnswer)
             {
-                throw new WireGuardException(90 /* EMSGSIZE */, operation, device, $"an answer over {MaxAnswer} bytes");
+                throw new WireGuardException(Errno.EMSGSIZE, operation, device, $"an answer over {MaxAnswer} bytes");
             }
 
             var text = answer.GetBuffer().AsSpan(0, (int)answer.Length);

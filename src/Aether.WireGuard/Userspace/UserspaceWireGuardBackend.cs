@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Aether.Interop;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
@@ -180,7 +181,7 @@ public sealed class UserspaceWireGuardBackend : IWireGuardBackend
             {
                 if (DateTime.UtcNow > deadline)
                 {
-                    _ = Interop.Libc.Kill(pid, Interop.Libc.SigTerm);
+                    _ = Libc.Kill(pid, Libc.SIGTERM);
                     break;
                 }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
-using Aether.WireGuard.Interop;
+using Aether.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Aether.WireGuard.Userspace;
@@ -95,7 +95,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new WireGuardException(110 /* ETIMEDOUT */, "restart wireguard-go", _name, Tail());
+                throw new WireGuardException(Errno.ETIMEDOUT, "restart wireguard-go", _name, Tail());
             }
 
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
@@ -177,7 +177,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
                 Volatile.Write(ref _process, null);
                 var code = process.ExitCode;
                 process.Dispose();
-                throw new WireGuardException(5 /* EIO */, "start wireguard-go", _name, $"it exited with code {code}: " + Tail());
+                throw new WireGuardException(Errno.EIO, "start wireguard-go", _name, $"it exited with code {code}: " + Tail());
             }
 
             if (await IsServingAsync(cancellationToken).ConfigureAwait(false))
@@ -194,7 +194,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
             {
                 await StopProcessAsync().ConfigureAwait(false);
-                throw new WireGuardException(110 /* ETIMEDOUT */, "start wireguard-go", _name, $"no UAPI socket at {SocketPath} within {_options.ReadyTimeout.TotalSeconds:0.#} s: " + Tail());
+                throw new WireGuardException(Errno.ETIMEDOUT, "start wireguard-go", _name, $"no UAPI socket at {SocketPath} within {_options.ReadyTimeout.TotalSeconds:0.#} s: " + Tail());
             }
 
             try
@@ -339,7 +339,7 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         {
             if (!process.HasExited)
             {
-                _ = Libc.Kill(process.Id, Libc.SigTerm);
+                _ = Libc.Kill(process.Id, Libc.SIGTERM);
                 using var timeout = new CancellationTokenSource(_options.StopTimeout);
                 try
                 {

@@ -129,7 +129,7 @@ public sealed class Sandbox : IAsyncDisposable
             if (code == 0)
             {
                 var (del, _, err) = await Ip.TryRunAsync("link", "del", "dev", link);
-                if (del != 0)
+                if (del != 0 && !err.Contains("Cannot find device", StringComparison.Ordinal)) // gone meanwhile (with its namespace)
                 {
                     errors.Add(new InvalidOperationException($"cleanup: ip link del {link}: {err.Trim()}"));
                 }

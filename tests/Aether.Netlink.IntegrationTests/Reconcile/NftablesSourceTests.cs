@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Aether.Netlink.IntegrationTests.Infrastructure;
 using Aether.Netlink.Namespaces;
-using Aether.Netlink.Nftables;
+using Aether.Nftables;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
 

@@ -1,0 +1,61 @@
+namespace Aether.Hub;
+
+/// <summary>A network of the hub as it was accepted: names, keys (public only) and addresses.</summary>
+/// <param name="NetworkId">The network's id.</param>
+/// <param name="Index">Its index N.</param>
+/// <param name="Container">The container's namespace as given (a name, a path, or <c>pid:N</c>).</param>
+/// <param name="WgInterface"><c>wgN</c>, in the host namespace.</param>
+/// <param name="VethRoot"><c>veth-rootN</c>, in the host namespace, with the gateway address.</param>
+/// <param name="EthInterface"><c>ethN</c>, in the container.</param>
+/// <param name="PublicKey">The public key of <c>wgN</c>.</param>
+/// <param name="ListenPort">The port <c>wgN</c> listens on.</param>
+/// <param name="Address">The container's address.</param>
+/// <param name="NetworkCidr">The network.</param>
+/// <param name="Gateway">The gateway.</param>
+/// <param name="PeerEndpoint">The peer's endpoint.</param>
+/// <param name="PeerPublicKey">The peer's public key.</param>
+/// <param name="Nat">Whether this network carries the container's default route and the NAT masquerade (the
+/// network of lowest index in its container).</param>
+public sealed record HubNetworkInfo(
+    string NetworkId,
+    int Index,
+    string Container,
+    string WgInterface,
+    string VethRoot,
+    string EthInterface,
+    string PublicKey,
+    int ListenPort,
+    string Address,
+    string NetworkCidr,
+    string Gateway,
+    string PeerEndpoint,
+    string PeerPublicKey,
+    bool Nat);
+
+/// <summary>A peer of a network as its device reports it.</summary>
+/// <param name="PublicKey">The peer's public key.</param>
+/// <param name="Endpoint">Its endpoint (configured, or learnt by roaming), or null.</param>
+/// <param name="AllowedIps">Its allowed IPs.</param>
+/// <param name="LatestHandshake">The latest completed handshake, or null for none.</param>
+/// <param name="ReceivedBytes">Bytes received from it.</param>
+/// <param name="SentBytes">Bytes sent to it.</param>
+/// <param name="PersistentKeepalive">The keepalive interval in seconds (0: off).</param>
+public sealed record HubPeerStatus(string PublicKey, string? Endpoint, IReadOnlyList<string> AllowedIps, DateTimeOffset? LatestHandshake, ulong ReceivedBytes, ulong SentBytes, int PersistentKeepalive);
+
+/// <summary>A network with what its device reports.</summary>
+/// <param name="Network">The network.</param>
+/// <param name="DeviceUp">Whether <c>wgN</c> exists and reported itself.</param>
+/// <param name="ListenPort">The port the device reports (0 when it does not exist).</param>
+/// <param name="Peers">The peers the device reports.</param>
+/// <param name="Error">Why the device could not be read, or the last reconcile failure of the network's namespaces.</param>
+public sealed record HubNetworkStatus(HubNetworkInfo Network, bool DeviceUp, int ListenPort, IReadOnlyList<HubPeerStatus> Peers, string? Error);
+
+/// <summary>What <see cref="IWireGuardHub.GetStatusAsync"/> returns.</summary>
+/// <param name="Backend">The WireGuard implementation in use (<c>kernel</c> or <c>userspace</c>).</param>
+/// <param name="Networks">Every network, by index.</param>
+public sealed record HubStatus(string Backend, IReadOnlyList<HubNetworkStatus> Networks);
+
+/// <summary>What <see cref="IWireGuardHub.AddNetworkAsync"/> returns.</summary>
+/// <param name="Network">The network, with its interface names and public key.</param>
+/// <param name="Created">False when the same network was there already (the call was a no-op but for repairs).</param>
+public sealed record HubAddResult(HubNetworkInfo Network, bool Created);

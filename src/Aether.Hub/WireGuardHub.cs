@@ -1,0 +1,412 @@
+using System.Globalization;
+using Aether.Netlink;
+using Aether.Netlink.Namespaces;
+using Aether.Netlink.Rtnl;
+using Aether.Nftables;
+using Aether.Reconcile;
+using Aether.WireGuard;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Aether.Hub;
+
+/// <summary>
+/// The multi-network WireGuard hub (see <see cref="IWireGuardHub"/>). Its networks are desired state: every call
+/// computes the objects all networks need and runs the reconcile sources of the host namespace and of each container
+/// over them, in dependency order (links, devices, addresses, routes, sysctls, nftables). Adding a network is
+/// therefore the same pass as repairing one; a call that fails half-way runs the pass again without the new network,
+/// which deletes what the call created (owned, no longer desired) and nothing else. A loop runs the same pass on a
+/// timer and on rtnetlink hints from every namespace involved, so drift (an <c>ethN</c> deleted, a peer removed by
+/// hand, a killed wireguard-go) is repaired.
+/// </summary>
+/// <remarks>
+/// <para>The veth pair is created in one request with its inner end already in the container under its final name
+/// <c>ethN</c>: the kernel's atomic form of the reference's create, move and rename, with no moment where a half-moved
+/// <c>veth-contN</c> exists.</para>
+/// <para>Routing: <c>ethN</c> carries the container's address as a /32, with the network routed via the gateway
+/// (on-link) and, on the container's first network (lowest index), the default route. In the host <c>veth-rootN</c>
+/// carries the gateway as a /32 with a /32 route back to the container, and the network is routed into <c>wgN</c>,
+/// whose peer's allowed IPs are the network. The host forwards (<c>net.ipv4.ip_forward</c>); its table
+/// <c>inet aether-hub</c> masquerades the first network's traffic that leaves through neither its tunnel nor its
+/// veth, and drops forwarding between different networks' interfaces.</para>
+/// </remarks>
+public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
+{
+    private const string IpForward = "net.ipv4.ip_forward";
+    private readonly IHubStore _store;
+    private readonly WireGuardHubOptions _options;
+    private readonly NetworkNamespace _host;
+    private readonly NetlinkHandle _hostHandle;
+    private readonly IWireGuardBackend _backend;
+    private readonly AppliedRecordStore? _records;
+    private readonly Dictionary<string, AppliedRecord> _memoryRecords = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _stateLock = new();
+    private readonly Dictionary<string, HubNetworkSpec> _networks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Container> _containers = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private readonly NftContext? _nft;
+    private readonly string? _nftMissing;
+    private Units? _units;
+    private ReconcileLoop? _loop;
+    private Task? _hostMonitor;
+    private int _disposed;
+
+    private WireGuardHub(IHubStore store, WireGuardHubOptions options, NetworkNamespace host, NetlinkHandle hostHandle, IWireGuardBackend backend)
+    {
+        _store = store;
+        _options = options;
+        _host = host;
+        _hostHandle = hostHandle;
+        _backend = backend;
+        _logger = options.LoggerFactory?.CreateLogger<WireGuardHub>() ?? NullLogger<WireGuardHub>.Instance;
+        if (options.StateDirectory is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            _records = AppliedRecordStore.Open(Path.Combine(dir, "hub-records.json"));
+        }
+
+        if (NftContext.IsAvailable(out var why))
+        {
+            _nft = options.HostNamespace is null ? NftContext.Open() : NftContext.OpenAt(host);
+        }
+        else
+        {
+            _nftMissing = why;
+        }
+    }
+
+    /// <summary>The WireGuard implementation in use.</summary>
+    public WireGuardBackendKind Backend => _backend.Kind;
+
+    /// <summary>The host namespace's name or path, or null for the process's own.</summary>
+    public string? HostNamespace => _options.HostNamespace?.ToString();
+
+    /// <summary>Starts a hub: loads the networks kept in <paramref name="store"/>, reconciles them (a restart repairs
+    /// rather than recreates: objects in place are kept) and starts the repair loop.</summary>
+    public static async Task<WireGuardHub> StartAsync(IHubStore store, WireGuardHubOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new WireGuardHubOptions();
+        options.Backend.Validate();
+        options.Loop.Validate();
+        InterfaceName.Validate(options.WireGuardPrefix + HubNetworkSpec.MaxIndex.ToString(CultureInfo.InvariantCulture), nameof(options.WireGuardPrefix));
+        var host = options.HostNamespace?.Duplicate() ?? NetworkNamespace.OpenCurrent();
+        NetlinkHandle? handle = null;
+        IWireGuardBackend? backend = null;
+        try
+        {
+            handle = options.HostNamespace is null ? NetlinkHandle.Open() : NetlinkHandle.OpenAt(host);
+            backend = await WireGuardBackends.OpenAsync(options.HostNamespace, options.Backend with { LoggerFactory = options.Backend.LoggerFactory ?? options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+            var hub = new WireGuardHub(store, options, host, handle, backend);
+            try
+            {
+                await hub.LoadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await hub.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            return hub;
+        }
+        catch
+        {
+            if (backend is not null)
+            {
+                await backend.DisposeAsync().ConfigureAwait(false);
+            }
+
+            handle?.Dispose();
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<HubAddResult> AddNetworkAsync(HubNetworkRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var spec = Validate(request);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_networks.TryGetValue(spec.Id, out var existing))
+            {
+                if (!existing.SameAs(spec))
+                {
+                    throw new HubException(HubErrorKind.Conflict, $"network {spec.Id} exists with other settings: remove it first") { NetworkId = spec.Id };
+                }
+
+                // The same request again: nothing to create, but a pass repairs whatever drifted.
+                await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+                return new HubAddResult(existing.ToInfo(IsFirstInContainer(existing)), Created: false);
+            }
+
+            CheckConflicts(spec);
+            var newContainer = !_containers.ContainsKey(spec.Container);
+            if (newContainer)
+            {
+                OpenContainer(spec.Container, required: true);
+            }
+
+            SetNetwork(spec.Id, spec);
+            try
+            {
+                var conflict = await FindForeignDeviceAsync(spec, cancellationToken).ConfigureAwait(false)
+                    ?? await FindKernelConflictAsync(cancellationToken).ConfigureAwait(false);
+                if (conflict is not null)
+                {
+                    throw new HubException(HubErrorKind.Conflict, $"{conflict.Value.Step}: {conflict.Value.What}") { Step = conflict.Value.Step, NetworkId = spec.Id };
+                }
+
+                var failure = await RunStepsAsync(stopAtFirstFailure: true, cancellationToken).ConfigureAwait(false);
+                if (failure is { } f)
+                {
+                    var kind = f.Error is TerminalReconcileException ? HubErrorKind.Conflict : HubErrorKind.Failed;
+                    throw new HubException(kind, $"{f.Step}: {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = spec.Id };
+                }
+
+                try
+                {
+                    await _store.SaveAsync(spec.Request, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    throw new HubException(HubErrorKind.Failed, "store: " + ex.Message, ex) { Step = "store", NetworkId = spec.Id };
+                }
+            }
+            catch (Exception ex)
+            {
+                await RollBackAsync(spec, newContainer, ex).ConfigureAwait(false);
+                throw;
+            }
+
+            LogAdded(_logger, spec.Id, spec.WgName, spec.EthName, spec.Container);
+            return new HubAddResult(spec.ToInfo(IsFirstInContainer(spec)), Created: true);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(networkId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_networks.TryGetValue(networkId, out var spec))
+            {
+                throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
+            }
+
+            // The intent first: a crash after this leaves objects that the next start removes (owned, not desired).
+            await _store.DeleteAsync(networkId, cancellationToken).ConfigureAwait(false);
+            SetNetwork(networkId, null);
+            var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
+            if (failure is { } f)
+            {
+                throw new HubException(HubErrorKind.Failed, $"network {networkId} is no longer desired, but {f.Step} failed (the repair loop retries): {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = networkId };
+            }
+
+            LogRemoved(_logger, networkId, spec.WgName);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<HubNetworkInfo> ListNetworks()
+    {
+        lock (_stateLock)
+        {
+            return [.. _networks.Values.OrderBy(n => n.Index).Select(n => n.ToInfo(IsFirstInContainer(n)))];
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<HubStatus> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        List<(HubNetworkSpec Spec, bool First, string? ContainerError)> networks;
+        lock (_stateLock)
+        {
+            networks = [.. _networks.Values.OrderBy(n => n.Index).Select(n => (n, IsFirstInContainer(n), _containers.GetValueOrDefault(n.Container)?.Error))];
+        }
+
+        var reads = networks.Select(async n =>
+        {
+            string? error = n.ContainerError;
+            WireGuardDevice? device = null;
+            try
+            {
+                device = await _backend.GetDeviceAsync(n.Spec.WgName, cancellationToken).ConfigureAwait(false);
+                if (device is null)
+                {
+                    error ??= n.Spec.WgName + " is missing";
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                error ??= n.Spec.WgName + ": " + ex.Message;
+            }
+
+            var peers = device?.Peers.Select(p => new HubPeerStatus(
+                p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIPs.Select(a => a.ToString())], p.LatestHandshake, p.ReceivedBytes, p.SentBytes, p.PersistentKeepaliveInterval)).ToList() ?? [];
+            return new HubNetworkStatus(n.Spec.ToInfo(n.First), device is not null, device?.ListenPort ?? 0, peers, error);
+        });
+        var statuses = await Task.WhenAll(reads).ConfigureAwait(false);
+        return new HubStatus(_backend.Kind == WireGuardBackendKind.Kernel ? "kernel" : "userspace", statuses);
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReconcileStatus> LoopStatuses() => _loop is { } loop ? [loop.Status] : [];
+
+    /// <summary>Runs one repair pass now, as the loop would (tests and callers that cannot wait for a hint).</summary>
+    /// <returns>Null when every step succeeded, or the first failure.</returns>
+    public async Task<string?> RepairAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            RefreshContainers();
+            var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            return failure is { } f ? f.Step + ": " + f.Error.Message : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops the loop and the monitors and closes the handles. Userspace devices stop with their backend
+    /// (wireguard-go is supervised by this process); kernel devices stay, and the next start picks them up.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is { } loop)
+        {
+            await loop.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            loop.Dispose();
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await WaitQuietly(_hostMonitor).ConfigureAwait(false);
+            foreach (var container in _containers.Values)
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _containers.Clear();
+            DisposeUnits();
+            _backend.DeviceChanged -= OnDeviceChanged;
+            await _backend.DisposeAsync().ConfigureAwait(false);
+            _nft?.Dispose();
+            _hostHandle.Dispose();
+            _host.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        foreach (var request in await _store.LoadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            HubNetworkSpec spec;
+            try
+            {
+                spec = Validate(request);
+            }
+            catch (HubException ex)
+            {
+                LogBadStored(_logger, request.NetworkId ?? "(no id)", ex.Message);
+                continue;
+            }
+
+            if (!_containers.ContainsKey(spec.Container))
+            {
+                OpenContainer(spec.Container, required: false);
+            }
+
+            SetNetwork(spec.Id, spec);
+        }
+
+        var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+        if (failure is { } f)
+        {
+            LogStartFailure(_logger, f.Step, f.Error.Message);
+        }
+
+        _backend.DeviceChanged += OnDeviceChanged;
+        if (_options.RunLoop)
+        {
+            _loop = new ReconcileLoop(new LoopSource(this), _options.Loop, logger: _options.LoggerFactory?.CreateLogger<ReconcileLoop>());
+            await _loop.StartAsync(cancellationToken).ConfigureAwait(false);
+            _hostMonitor = MonitorAsync(_hostHandle, _stopping.Token);
+            foreach (var container in _containers.Values)
+            {
+                StartMonitor(container);
+            }
+        }
+    }
+
+    private HubNetworkSpec Validate(HubNetworkRequest request) => request.Validate() with { WgPrefix = _options.WireGuardPrefix };
+
+    private void OnDeviceChanged(object? sender, WireGuardDeviceEventArgs e) => _loop?.Hint();
+
+    private static async Task WaitQuietly(Task? task)
+    {
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "hub network {Network} added: {Wg}, {Eth} in {Container}")]
+    private static partial void LogAdded(ILogger logger, string network, string wg, string eth, string container);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "hub network {Network} removed ({Wg})")]
+    private static partial void LogRemoved(ILogger logger, string network, string wg);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "hub network {Network} rolled back: {Cause}")]
+    private static partial void LogRolledBack(ILogger logger, string network, string cause);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Error, Message = "rolling back hub network {Network}: {Step} failed: {Error}")]
+    private static partial void LogRollbackFailure(ILogger logger, string network, string step, string error);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "stored hub network {Network} is invalid and left alone: {Error}")]
+    private static partial void LogBadStored(ILogger logger, string network, string error);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "hub start: {Step} failed: {Error} (the repair loop retries)")]
+    private static partial void LogStartFailure(ILogger logger, string step, string error);
+
+    [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "hub repaired: {Kind} {Target} ({Reason})")]
+    private static partial void LogRepaired(ILogger logger, OperationKind kind, string target, string reason);
+}

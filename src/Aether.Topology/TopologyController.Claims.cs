@@ -1,0 +1,318 @@
+using Aether.Netlink;
+using Aether.Netlink.Namespaces;
+using Aether.Reconcile;
+
+namespace Aether.Topology;
+
+public sealed partial class TopologyController
+{
+    /// <summary>The record sections of a scope's objects (all but the claims themselves).</summary>
+    private static readonly string[] ScopeSections = ["addresses", "routes", "sysctls", "nftables"];
+
+    /// <summary>The state root every topology of this one's state directory shares (<c>STATE</c>).</summary>
+    private string StateRoot => Path.GetDirectoryName(StatePath)!;
+
+    /// <summary>The key of a scope's claim in the <c>namespaces</c> section.</summary>
+    private static string ClaimKey(string scope) => scope.Length == 0 ? "host" : NamespaceKey(scope);
+
+    /// <summary>Opens the named namespace, or null when there is none under that name: also when it went between the
+    /// look and the open, and when the name is only a file still waiting for its namespace to be mounted on it (a
+    /// creation under way in another process).</summary>
+    private static NetworkNamespace? TryOpen(string name)
+    {
+        if (!NetworkNamespace.Exists(name))
+        {
+            return null;
+        }
+
+        NetworkNamespace ns;
+        try
+        {
+            ns = NetworkNamespace.Open(name);
+        }
+        catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = ns.Identity; // read now: a plain file has none
+            return ns;
+        }
+        catch (NetlinkException)
+        {
+            ns.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>The creation mark inside <paramref name="ns"/> (its loopback's alias), or null.</summary>
+    private static string? ReadMark(NetworkNamespace ns)
+    {
+        using var handle = NetlinkHandle.OpenAt(ns);
+        return handle.ReadNamespaceMarkAsync().GetAwaiter().GetResult(); // a request on a socket: it completes at once
+    }
+
+    /// <summary>Forgets what the record says about the objects of <paramref name="scope"/>.</summary>
+    private static void ForgetObjects(AppliedRecordStore store, string scope)
+    {
+        foreach (var what in ScopeSections)
+        {
+            var section = RecordOf(store, scope, what);
+            foreach (var key in section.Snapshot().Keys)
+            {
+                section.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>Every other topology's claims in this state directory, by namespace name (the host under "").</summary>
+    private Dictionary<string, List<(string Topology, NamespaceClaim Claim)>> OtherClaims()
+    {
+        var claims = new Dictionary<string, List<(string, NamespaceClaim)>>(StringComparer.Ordinal);
+        foreach (var directory in Directory.EnumerateDirectories(StateRoot))
+        {
+            var topology = Path.GetFileName(directory);
+            var file = Path.Combine(directory, "records.json");
+            if (string.Equals(topology, Owner, StringComparison.Ordinal) || !File.Exists(file))
+            {
+                continue;
+            }
+
+            AppliedRecordStore store;
+            try
+            {
+                store = AppliedRecordStore.Open(file);
+            }
+            catch (InvalidDataException)
+            {
+                continue; // not a topology's records: it claims nothing
+            }
+
+            foreach (var (key, entry) in NamespaceRecord(store).Snapshot())
+            {
+                if (key.StartsWith("namespace ", StringComparison.Ordinal) && NamespaceClaim.Parse(entry) is { } claim)
+                {
+                    var name = key["namespace ".Length..];
+                    if (!claims.TryGetValue(name, out var list))
+                    {
+                        list = [];
+                        claims[name] = list;
+                    }
+
+                    list.Add((topology, claim));
+                }
+            }
+        }
+
+        return claims;
+    }
+
+    /// <summary>How one scope's claim stands against the namespace now under its name.</summary>
+    /// <param name="Ours">This topology created exactly this namespace.</param>
+    /// <param name="Stale">The claim is about another namespace (deleted and made again since, or from an earlier
+    /// boot): nothing the record says about it applies here.</param>
+    private readonly record struct ClaimCheck(bool Ours, bool Stale);
+
+    /// <summary>Checks <paramref name="claim"/> against <paramref name="ns"/>: by identity when the claim has one,
+    /// by the namespace's creation mark when it is only an intent.</summary>
+    private ClaimCheck Check(NamespaceClaim? claim, NetworkNamespace ns) => claim switch
+    {
+        null => new ClaimCheck(false, false),
+        { Kind: ClaimKind.Creating } => string.Equals(NamespaceClaim.CreatorIn(ReadMark(ns)), Owner, StringComparison.Ordinal)
+            ? new ClaimCheck(true, false)
+            : new ClaimCheck(false, true),
+        { } c when !c.IsAbout(ns.Identity) => new ClaimCheck(false, true),
+        { Kind: var kind } => new ClaimCheck(kind == ClaimKind.Created, false),
+    };
+
+    /// <summary>Why a claim does not apply, as reports say it.</summary>
+    private const string NotTheRecordedOne = "not the namespace this topology recorded (deleted and made again since): not ours";
+
+    /// <summary>A name someone took between the look and the creation: its namespace, once it is mounted there (an
+    /// <c>ip netns add</c> makes the file a moment before it mounts). A file that stays a plain file is what a
+    /// creation or deletion killed between the two left (ours, or <c>ip</c>'s): it is removed, and null returned, so the name
+    /// is created afresh.</summary>
+    private static NetworkNamespace? AwaitNamespace(string name)
+    {
+        for (var waited = 0; waited < 200; waited += 10)
+        {
+            if (TryOpen(name) is { } ns)
+            {
+                return ns;
+            }
+
+            if (!NetworkNamespace.Exists(name))
+            {
+                return null; // gone again: free
+            }
+
+            Thread.Sleep(10);
+        }
+
+        try
+        {
+            NetworkNamespace.Delete(name);
+        }
+        catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
+        {
+            // removed meanwhile
+        }
+
+        return TryOpen(name); // mounted at the last moment after all, or null: make it
+    }
+
+    private sealed partial class Session
+    {
+        private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _notes = new(StringComparer.Ordinal);
+
+        /// <summary>The nsfs inode of an open namespace, as the <see cref="NamespaceWatcher"/> reports it.</summary>
+        public ulong InodeOf(string scope) => _namespaces[scope].Inode;
+
+        /// <summary>Why a namespace is reported as it is (not the one recorded), or null.</summary>
+        public string? NoteOf(string scope) => _notes.GetValueOrDefault(scope);
+
+        /// <summary>Opens the host and the topology's namespaces; with <paramref name="createMissing"/>, creates the
+        /// missing ones and records every claim, under the state directory's <see cref="OwnershipLock"/>.</summary>
+        private void OpenNamespaces(bool createMissing)
+        {
+            // Creating: under the lock from the first look, so no other topology of the state directory is halfway
+            // through making or deleting one of these namespaces while they are looked at.
+            using var gate = createMissing ? OwnershipLock.Acquire(_owner.StateRoot) : null;
+            Add(Host, NetworkNamespace.OpenCurrent());
+            var missing = new List<string>();
+            foreach (var ns in _owner._topology.Namespaces)
+            {
+                if (TryOpen(ns.Name) is { } opened)
+                {
+                    Add(ns.Name, opened);
+                }
+                else if (!_owner._awaited.Contains(ns.Name))
+                {
+                    missing.Add(ns.Name);
+                }
+            }
+
+            if (!createMissing)
+            {
+                JudgeClaims(record: false);
+                return;
+            }
+
+            var claims = NamespaceRecord(_store);
+            using (_store.Defer())
+            {
+                JudgeClaims(record: true);
+
+                // The intent, in the same write: a crash before the creations leaves a record of namespaces that may
+                // not exist (harmless); one after them leaves namespaces whose mark says whose they are.
+                claims.SetMany(missing.Select(name => KeyValuePair.Create(NamespaceKey(name), NamespaceClaim.Intent.ToEntry())));
+            }
+
+            if (missing.Count > 0)
+            {
+                Create(missing, claims);
+            }
+        }
+
+        /// <summary>Creates <paramref name="missing"/> and records them as created; a name someone else took since
+        /// the look is used instead (and recorded as used).</summary>
+        private void Create(List<string> missing, AppliedRecord claims)
+        {
+            // Several at once (the kernel sets a new namespace up partly in parallel), on mount point files made
+            // together (see NamespaceBatch), each marked and with its rtnetlink handle opened while the creating
+            // thread is still inside it; a failure stops the rest and leaves those made so far to be closed with the
+            // session.
+            using var batch = NamespaceBatch.PrepareAvailable(missing);
+            var found = new Dictionary<string, NetworkNamespace>(StringComparer.Ordinal);
+            var leftovers = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var name in batch.Taken)
+            {
+                if (AwaitNamespace(name) is { } ns)
+                {
+                    found[name] = ns;
+                }
+                else
+                {
+                    leftovers.Add(name);
+                }
+            }
+
+            var free = missing.Where(n => !found.ContainsKey(n)).ToArray();
+            var made = new (NetworkNamespace Namespace, NetlinkHandle Handle)?[free.Length];
+            var mark = NamespaceClaim.MarkOf(_owner.Owner);
+            try
+            {
+                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(free[i], leftovers.Contains(free[i]) ? null : batch, mark: mark));
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
+            }
+            finally
+            {
+                using var deferral = _store.Defer(); // one write for every claim and forgotten record
+                var recorded = new List<KeyValuePair<string, AppliedEntry>>(missing.Count);
+                for (var i = 0; i < free.Length; i++)
+                {
+                    if (made[i] is var (ns, handle))
+                    {
+                        Add(free[i], ns);
+                        _handles[free[i]] = new Lazy<NetlinkHandle>(handle);
+                        Created.Add(free[i]);
+                        ForgetObjects(_store, free[i]); // a new namespace: nothing of ours is in it yet
+                        recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
+                    }
+                }
+
+                foreach (var (name, ns) in found)
+                {
+                    Add(name, ns);
+                    recorded.Add(KeyValuePair.Create(NamespaceKey(name), new NamespaceClaim(ClaimKind.Used, ns.Identity).ToEntry()));
+                }
+
+                claims.SetMany(recorded);
+            }
+        }
+
+        /// <summary>Checks the record's claim on every open scope against the namespace there now. A claim about
+        /// another namespace is stale: while planning, its scope's records are set aside (<see cref="RecordFor"/>);
+        /// with <paramref name="record"/>, they are forgotten and the namespace is claimed as used. A scope without a
+        /// claim is claimed as used.</summary>
+        private void JudgeClaims(bool record)
+        {
+            var claims = NamespaceRecord(_store);
+            foreach (var (scope, ns) in _namespaces)
+            {
+                var key = ClaimKey(scope);
+                var claim = claims.TryGet(key, out var entry) ? NamespaceClaim.Parse(entry) : null;
+                var check = _owner.Check(claim, ns);
+                if (check.Stale)
+                {
+                    _notes[scope] = scope.Length == 0 ? "records from an earlier boot: forgotten" : NotTheRecordedOne;
+                    _stale.Add(scope);
+                }
+
+                if (!record || (claim is not null && !check.Stale && claim.Value.Kind != ClaimKind.Creating))
+                {
+                    continue;
+                }
+
+                if (check.Stale)
+                {
+                    ForgetObjects(_store, scope);
+                    _stale.Remove(scope);
+                }
+
+                claims.Set(key, new NamespaceClaim(check.Ours ? ClaimKind.Created : ClaimKind.Used, ns.Identity).ToEntry());
+            }
+        }
+
+        /// <summary>A scope's record section; for a scope whose records are stale (while planning), an empty one in
+        /// memory, so nothing in that namespace is taken for ours.</summary>
+        private AppliedRecord RecordFor(Scope scope, string what) =>
+            _stale.Contains(KeyOf(scope)) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using Aether.Netlink;
+using Aether.Netlink.Rtnl;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Aether.Topology;
+
+/// <summary>The file as a whole: duplicates and references between items, checked once every item is read.</summary>
+internal sealed partial class TopologyReader
+{
+    private void CheckNamespaces()
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var ns in _namespaces)
+        {
+            if (ns.Name is null)
+            {
+                continue;
+            }
+
+            var path = ns.Path + ".name";
+            _declaredNamespaces.Add(ns.Name);
+            if (!seen.TryAdd(ns.Name, path))
+            {
+                _errors.Add(path, $"namespace '{ns.Name}' is already declared at {seen[ns.Name]} ({_errors.LineOf(seen[ns.Name])})");
+            }
+        }
+    }
+
+    private void CheckNamespaceReference(string path, string? ns)
+    {
+        if (ns is not null && !_declaredNamespaces.Contains(ns))
+        {
+            _errors.Add(path, $"namespace '{ns}' is not declared under namespaces");
+        }
+    }
+
+    private void CheckLinks()
+    {
+        // Every interface the file declares, per namespace (null key: the host), a veth's peer in its own.
+        var declared = new Dictionary<string, (string Path, TopologyLinkKind? Kind)>(StringComparer.Ordinal);
+        static string Key(string? ns, string name) => (ns ?? "") + "/" + name;
+
+        void Declare(string? ns, string? name, string path, TopologyLinkKind? kind)
+        {
+            if (name is null)
+            {
+                return;
+            }
+
+            if (!declared.TryAdd(Key(ns, name), (path, kind)))
+            {
+                var first = declared[Key(ns, name)].Path;
+                _errors.Add(path, $"'{name}' is already declared in {Where(ns)} at {first} ({_errors.LineOf(first)})");
+            }
+        }
+
+        foreach (var link in _links)
+        {
+            CheckNamespaceReference(link.Path + ".namespace", link.Namespace);
+            Declare(link.Namespace, link.Name, link.Path + ".name", link.Kind);
+            if (link.Peer is { } peer)
+            {
+                CheckNamespaceReference(peer.Path + ".namespace", peer.Namespace);
+                Declare(peer.Namespace ?? link.Namespace, peer.Name, peer.Path + ".name", TopologyLinkKind.Veth);
+            }
+        }
+
+        foreach (var link in _links)
+        {
+            if (link.Master is { } master)
+            {
+                var path = link.Path + ".master";
+                if (string.Equals(master, link.Name, StringComparison.Ordinal))
+                {
+                    _errors.Add(path, $"'{master}' cannot be its own master");
+                }
+                else if (!declared.TryGetValue(Key(link.Namespace, master), out var target))
+                {
+                    _errors.Add(path, $"'{master}' is not a bridge declared in {Where(link.Namespace)}");
+                }
+                else if (target.Kind != TopologyLinkKind.Bridge)
+                {
+                    _errors.Add(path, $"'{master}' ({target.Path}) is a {(target.Kind is { } k ? KindName(k) : "link")}, not a bridge");
+                }
+                else if (link.Kind == TopologyLinkKind.Bridge)
+                {
+                    _errors.Add(path, "a bridge cannot be a port of another bridge");
+                }
+            }
+
+            if (link.Parent is { } parent && string.Equals(parent, link.Name, StringComparison.Ordinal))
+            {
+                _errors.Add(link.Path + ".parent", $"'{parent}' cannot be its own parent");
+            }
+        }
+
+        // One IP once per namespace: on two links, or twice on one.
+        var addresses = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Claim(string? ns, IReadOnlyList<(IPPrefix Prefix, string Path)> list)
+        {
+            foreach (var (prefix, path) in list)
+            {
+                var key = Key(ns, prefix.Address.ToString());
+                if (!addresses.TryAdd(key, path))
+                {
+                    var first = addresses[key];
+                    _errors.Add(path, $"{prefix.Address} is already given in {Where(ns)} at {first} ({_errors.LineOf(first)})");
+                }
+            }
+        }
+
+        foreach (var link in _links)
+        {
+            Claim(link.Namespace, link.Addresses);
+            if (link.Peer is { } peer)
+            {
+                Claim(peer.Namespace ?? link.Namespace, peer.Addresses);
+            }
+        }
+    }
+
+    private void CheckRoutes()
+    {
+        foreach (var route in _routes)
+        {
+            CheckNamespaceReference(route.Path + ".namespace", route.Namespace);
+        }
+    }
+}

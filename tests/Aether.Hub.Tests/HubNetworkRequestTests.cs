@@ -1,0 +1,98 @@
+using Aether.WireGuard;
+
+namespace Aether.Hub.Tests;
+
+public sealed class HubNetworkRequestTests
+{
+    private static readonly WireGuardSecretKey Key = WireGuardSecretKey.GeneratePrivate();
+    private static readonly WireGuardKey Peer = WireGuardSecretKey.GeneratePrivate().GetPublicKey();
+
+    private static HubNetworkRequest Good => new()
+    {
+        NetworkId = "net-1",
+        Index = 3,
+        Container = "blue",
+        PrivateKey = Key.ToBase64(),
+        ListenPort = 51820,
+        PeerEndpoint = "192.0.2.7:51820",
+        PeerPublicKey = Peer.ToString(),
+        Address = "10.1.0.2",
+        NetworkCidr = "10.1.0.0/24",
+        Gateway = "10.1.0.1",
+    };
+
+    [Fact]
+    public void A_good_request_gives_the_names_and_keys_and_is_normalised()
+    {
+        var spec = (Good with { Address = "10.1.0.2/24", PeerEndpoint = "[2001:db8::1]:51820" }).Validate();
+        Assert.Equal(("wg3", "veth-root3", "eth3"), (spec.WgName, spec.VethRootName, spec.EthName));
+        Assert.Equal(Key.GetPublicKey(), spec.PublicKey);
+        Assert.Equal("10.1.0.2", spec.Request.Address);
+        Assert.Equal("[2001:db8::1]:51820", spec.Request.PeerEndpoint);
+        Assert.True(spec.SameAs((Good with { PeerEndpoint = "[2001:db8::1]:51820" }).Validate()));
+        Assert.False(spec.SameAs(Good.Validate()));
+        Assert.Equal("pid:42", (Good with { Container = null, ContainerPid = 42 }).Validate().Container);
+    }
+
+    [Theory]
+    [InlineData("networkId", "")]
+    [InlineData("networkId", "a b")]
+    [InlineData("index", "-1")]
+    [InlineData("index", "10000")]
+    [InlineData("container", "")]
+    [InlineData("container", "a/b")]
+    [InlineData("container", "/proc/../etc")]
+    [InlineData("privateKey", "short")]
+    [InlineData("listenPort", "0")]
+    [InlineData("listenPort", "65536")]
+    [InlineData("peerEndpoint", "192.0.2.7")]
+    [InlineData("peerEndpoint", "192.0.2.7:0")]
+    [InlineData("peerEndpoint", "2001:db8::1:51820")]
+    [InlineData("peerPublicKey", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("networkCidr", "10.1.0.0")]
+    [InlineData("networkCidr", "10.1.0.1/24")]
+    [InlineData("networkCidr", "10.1.0.0/33")]
+    [InlineData("networkCidr", "fd00::/64")]
+    [InlineData("address", "10.2.0.2")]
+    [InlineData("address", "10.1.0.0")]
+    [InlineData("address", "10.1.0.255")]
+    [InlineData("address", "10.1.0.2/16")]
+    [InlineData("gateway", "10.1.0.2")]
+    [InlineData("gateway", "10.1.0.1/24")]
+    [InlineData("gateway", "nope")]
+    public void A_bad_field_is_named(string field, string value)
+    {
+        var request = field switch
+        {
+            "networkId" => Good with { NetworkId = value },
+            "index" => Good with { Index = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+            "container" => Good with { Container = value },
+            "privateKey" => Good with { PrivateKey = value },
+            "listenPort" => Good with { ListenPort = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+            "peerEndpoint" => Good with { PeerEndpoint = value },
+            "peerPublicKey" => Good with { PeerPublicKey = value },
+            "networkCidr" => Good with { NetworkCidr = value },
+            "address" => Good with { Address = value },
+            "gateway" => Good with { Gateway = value },
+            _ => throw new ArgumentException(field),
+        };
+        var error = Assert.Throws<HubException>(() => request.Validate());
+        Assert.Equal(HubErrorKind.Invalid, error.Kind);
+        Assert.Contains(field, error.Errors.Select(e => e.Field));
+    }
+
+    [Fact]
+    public void Every_missing_field_is_reported_at_once_and_keys_never_print()
+    {
+        var error = Assert.Throws<HubException>(() => new HubNetworkRequest().Validate());
+        Assert.Equal(
+            ["networkId", "index", "container", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "networkCidr", "address", "gateway"],
+            error.Errors.Select(e => e.Field));
+        var own = Assert.Throws<HubException>(() => (Good with { PeerPublicKey = Key.GetPublicKey().ToString() }).Validate());
+        Assert.Equal("peerPublicKey", own.Errors.Single().Field);
+        var both = Assert.Throws<HubException>(() => (Good with { ContainerPid = 5 }).Validate());
+        Assert.Equal("container", both.Errors.Single().Field);
+        Assert.DoesNotContain(Key.ToBase64(), Good.ToString() + Good.Validate().ToString() + own.Message, StringComparison.Ordinal);
+        Assert.Contains("(hidden)", Good.ToString(), StringComparison.Ordinal);
+    }
+}

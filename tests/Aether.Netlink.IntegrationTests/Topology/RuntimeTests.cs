@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Aether.Netlink.IntegrationTests.Infrastructure;
+using Aether.Reconcile;
+using Aether.Topology;
+
+namespace Aether.Netlink.IntegrationTests.Topology;
+
+/// <summary><c>run</c> follows namespaces: one it created and someone deleted is made again with everything in it;
+/// one it only uses stops its loop when it goes and is converged when it comes back; and nothing of the runtime keeps
+/// a deleted namespace alive (a veth end of someone else's, left in the host, goes with the namespace). Checked with
+/// <c>ip -j</c>.</summary>
+public sealed class RuntimeTests : SandboxTest
+{
+    private readonly string _net = $"10.202.{System.Security.Cryptography.RandomNumberGenerator.GetInt32(256)}.{4 * System.Security.Cryptography.RandomNumberGenerator.GetInt32(64)}";
+    private string _ns = null!;
+    private string _host = null!;
+    private string _state = null!;
+
+    protected override Task SetUpAsync()
+    {
+        _ns = Box.Name("ns");
+        Box.TrackNamespace(_ns);
+        _host = Box.TrackHostLink(Box.Name("h"));
+        _state = Box.Own(new TempDirectory(Box.Token)).Path;
+        return Task.CompletedTask;
+    }
+
+    private string At(int offset) => _net[..(_net.LastIndexOf('.') + 1)] + (int.Parse(_net[(_net.LastIndexOf('.') + 1)..], System.Globalization.CultureInfo.InvariantCulture) + offset);
+
+    private TopologySpec Spec() => new(Box.Token)
+    {
+        Namespaces = [new TopologyNamespace(_ns) { Sysctls = [new("net.ipv4.ip_forward", "1")] }],
+        Links =
+        [
+            new TopologyLink(_host, TopologyLinkKind.Veth)
+            {
+                Addresses = [IPPrefix.Parse(At(1) + "/30")],
+                Peer = new TopologyPeer("eth0") { Namespace = _ns, Addresses = [IPPrefix.Parse(At(2) + "/30")] },
+            },
+        ],
+        Routes = [new TopologyRoute(_ns, null) { Via = IPAddress.Parse(At(1)) }],
+    };
+
+    private TopologyController Controller() => new(Spec(), new ControllerOptions { StateDirectory = _state });
+
+    /// <summary>Runs the topology in the background until the returned stop is disposed.</summary>
+    private async Task<(IAsyncDisposable Stop, ConcurrentQueue<ChangeLine> Changes)> RunAsync()
+    {
+        var applied = await Controller().ApplyAsync();
+        Assert.True(applied.Error is null, applied.Error);
+        var changes = new ConcurrentQueue<ChangeLine>();
+        var cts = new CancellationTokenSource();
+        var run = Task.Run(() => Controller().RunAsync(new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(30) }, onReport: null, changes.Enqueue, cancellationToken: cts.Token));
+        await Task.Delay(200); // the watcher and the loops are up
+        return (new Stopper(cts, run), changes);
+    }
+
+    /// <summary>A veth of someone else's between the host and <paramref name="ns"/>: its host end goes only when the
+    /// kernel tears the namespace down, that is when nothing holds it any more.</summary>
+    private async Task<string> ForeignWitnessAsync(string ns)
+    {
+        var witness = Box.TrackHostLink(Box.Name("w"));
+        await Ip.RunAsync("-n", ns, "link", "add", "witness", "type", "veth", "peer", "name", witness, "netns", "1");
+        return witness;
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int milliseconds = 5000)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.ElapsedMilliseconds < milliseconds, $"not within {milliseconds} ms: {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    private async Task<bool> WholeAsync()
+    {
+        try
+        {
+            return await WholeOnceAsync();
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("setting the network namespace", StringComparison.Ordinal))
+        {
+            return false; // caught between the file and its mount, as `ip netns add` too leaves it for a moment
+        }
+    }
+
+    private async Task<bool> WholeOnceAsync()
+    {
+        if (!(await Ip.NetnsNamesAsync()).Contains(_ns) || await Ip.LinkAsync(_ns, "eth0") is not { } peer || await Ip.LinkAsync(null, _host) is not { } host)
+        {
+            return false;
+        }
+
+        var addresses = await Ip.JsonAsync(_ns, "address", "show", "eth0");
+        var routes = await Ip.JsonAsync(_ns, "route", "show", "default");
+        var (_, forward, _) = await Ip.RunInAsync(_ns, "cat", "/proc/sys/net/ipv4/ip_forward");
+        return Ip.Flags(peer).Contains("UP") && Ip.Flags(host).Contains("UP")
+            && addresses.Any(a => a.GetProperty("addr_info").EnumerateArray().Any(i => i.GetProperty("local").GetString() == At(2)))
+            && routes.Length == 1 && forward.Trim() == "1";
+    }
+
+    [Fact]
+    public async Task An_owned_namespace_deleted_by_hand_is_made_again_with_everything_and_the_old_one_is_let_go()
+    {
+        var (stop, changes) = await RunAsync();
+        await using (stop)
+        {
+            var witness = await ForeignWitnessAsync(_ns);
+            for (var trial = 0; trial < 3; trial++)
+            {
+                await Ip.RunAsync("netns", "del", _ns);
+                await EventuallyAsync(WholeAsync, $"trial {trial}: {_ns} back with its veth, address, route and sysctl");
+            }
+
+            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)", milliseconds: 20000);
+            Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Kind == ChangeKind.Delete && l.Reason!.Contains("made again", StringComparison.Ordinal));
+            Assert.Contains(changes, l => l.Kind == ChangeKind.Create && l.Subject == "namespace " + _ns);
+        }
+    }
+
+    [Fact]
+    public async Task A_used_namespace_that_goes_stops_its_loop_once_and_is_converged_when_one_appears_again()
+    {
+        await Ip.RunAsync("netns", "add", _ns);
+        var (stop, changes) = await RunAsync();
+        await using (stop)
+        {
+            var witness = await ForeignWitnessAsync(_ns);
+            await Ip.RunAsync("netns", "del", _ns);
+            await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)", milliseconds: 20000);
+            await EventuallyAsync(() => Task.FromResult(changes.Any(l => l.Subject == "namespace " + _ns)), "the namespace's going reported");
+            await Task.Delay(300);
+            Assert.DoesNotContain(_ns, await Ip.NetnsNamesAsync()); // not ours to make
+            Assert.Single(changes, l => l.Subject == "namespace " + _ns);
+
+            await Ip.RunAsync("netns", "add", _ns);
+            await EventuallyAsync(WholeAsync, $"{_ns} converged once it appeared again");
+            Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Reason!.Contains("appeared again", StringComparison.Ordinal));
+        }
+    }
+
+    private sealed class Stopper(CancellationTokenSource cts, Task run) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await cts.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10));
+            cts.Dispose();
+        }
+    }
+}

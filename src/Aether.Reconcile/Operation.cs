@@ -18,37 +18,58 @@ public enum OperationKind
 /// link spec); the loop only needs what is here.
 /// </summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Stage">Dependency order: links 0, addresses 1, routes 2, sysctls 3, nftables 4 (see <see cref="Stages"/>).</param>
-/// <param name="Target">The object, as a person would name it (<c>link veth-host</c>).</param>
+/// <param name="Stage">Dependency order (see <see cref="Reconcile.Stage"/>).</param>
+/// <param name="Key">The object, typed: its kind, name and scope.</param>
 /// <param name="Reason">Why it is needed (<c>missing</c>, <c>MTU 1400, want 1500</c>, <c>peer is not its partner</c>).</param>
-public record Operation(OperationKind Kind, int Stage, string Target, string Reason)
+public record Operation(OperationKind Kind, Stage Stage, ObjectKey Key, string Reason)
 {
+    private string? _target;
+
+    /// <summary>The object (not settable by <c>with</c>: <see cref="Target"/> is made from it).</summary>
+    public ObjectKey Key { get; } = Key;
+
+    /// <summary>The object as its source names it (<c>link veth-host</c>), made from <see cref="Key"/> once, when
+    /// first asked for.</summary>
+    public string Target => _target ??= Key.ToString();
+
     /// <summary>The object is someone else's (a foreign link, address or route where ours should be): applying it
     /// reports the conflict as terminal and changes nothing. A controller can refuse a whole plan that holds one
     /// before it touches anything.</summary>
     public bool Conflict { get; init; }
 
+    /// <summary>Equal when of the same type with the same values (the cached <see cref="Target"/> aside).</summary>
+    public virtual bool Equals(Operation? other) =>
+        other is not null && (ReferenceEquals(this, other) || (EqualityContract == other.EqualityContract && Kind == other.Kind && Stage == other.Stage
+            && Key.Equals(other.Key) && string.Equals(Reason, other.Reason, StringComparison.Ordinal) && Conflict == other.Conflict));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Kind, Stage, Key, Reason, Conflict);
+
     /// <inheritdoc/>
     public sealed override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Target}: {Reason}";
 }
 
-/// <summary>The stages operations are ordered by.</summary>
-public static class Stages
+/// <summary>The stages operations are ordered by: a stage's objects need those of the stages before it.</summary>
+public enum Stage
 {
     /// <summary>Links come first: everything else hangs off them.</summary>
-    public const int Links = 0;
+    Links,
+
+    /// <summary>Devices configured over their own protocol once they exist (WireGuard): after the links their
+    /// traffic leaves by.</summary>
+    Devices,
 
     /// <summary>Addresses need their link.</summary>
-    public const int Addresses = 1;
+    Addresses,
 
     /// <summary>Routes need their addresses (a gateway must be reachable).</summary>
-    public const int Routes = 2;
+    Routes,
 
     /// <summary>Sysctls.</summary>
-    public const int Sysctls = 3;
+    Sysctls,
 
     /// <summary>nftables tables: rules name interfaces and addresses, so they come after them.</summary>
-    public const int Nftables = 4;
+    Nftables,
 }
 
 /// <summary>

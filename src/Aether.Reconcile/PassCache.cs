@@ -14,11 +14,11 @@ public static class PassCache
     private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>?> Current = new();
 
     /// <summary>Starts caching for the pass running in this async flow; disposing ends it.</summary>
-    public static Scope Begin()
+    public static Lifetime Begin()
     {
         var previous = Current.Value;
         Current.Value = new();
-        return new Scope(previous);
+        return new Lifetime(previous);
     }
 
     /// <summary>Forgets what was cached (a source changed something).</summary>
@@ -43,7 +43,7 @@ public static class PassCache
     }
 
     /// <summary>Ends a pass's cache.</summary>
-    public readonly struct Scope(System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>? previous) : IDisposable
+    public readonly struct Lifetime(System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>? previous) : IDisposable
     {
         /// <inheritdoc/>
         public void Dispose() => Current.Value = previous;

@@ -10,6 +10,11 @@ public abstract class Source<TState> : IReconcileSource, ISplitPassSource
     /// <summary>A short name for logs and reports (<c>links in blue</c>).</summary>
     public abstract string Name { get; }
 
+    /// <summary>Where this source's objects live: the scope of the keys of the operations it plans. Sources take it
+    /// from their namespace; a controller that names its namespaces otherwise (the host as the process's own
+    /// namespace, a container by its reference) sets it.</summary>
+    public Scope Scope { get; init; }
+
     /// <summary>Reads the kernel state this source cares about. Throws <see cref="NamespaceGoneException"/> when its
     /// namespace no longer exists.</summary>
     public abstract Task<TState> ObserveAsync(CancellationToken cancellationToken);

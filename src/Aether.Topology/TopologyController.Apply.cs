@@ -52,69 +52,38 @@ public sealed partial class TopologyController
             Report(new ChangeLine(ChangeKind.InSync, "namespace " + ns.Name, ns.Name, session.NoteOf(ns.Name)));
         }
 
-        // Stage by stage (every namespace's links before any address: a veth made from one namespace puts its peer
-        // in another), the namespaces of a stage in parallel; a failure stops apply after its stage. Each stage is
-        // planned everywhere first, every plan's intent is recorded in one write, and then the plans are applied
-        // (their record changes written once more, at the end of the stage).
+        // Stage by stage, the namespaces of a stage in parallel, each stage planned everywhere and its intent recorded
+        // in one write before it is applied; a failure stops apply after its stage. Lines are reported as each
+        // namespace's part of a stage is done, and kept in stage order, then scope order.
+        var scopes = Scopes.ToArray();
+        var parts = new List<ChangeLine>[StageOrder.Length, scopes.Length];
         var progressLock = new Lock();
-        foreach (var stage in StageOrder)
+        var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder };
+        var applied = await engine.RunAsync(done =>
         {
-            (ISplitPassSource Source, Plan Plan)?[] plans;
-            using (PassCache.Begin()) // planning touches nothing: each namespace's links are read once for the stage
+            var part = LinesOf(done.Stage, done.Scope, done.Result.Plan, done.Result.Applied, session).ToList();
+            lock (progressLock)
             {
-                plans = await PerScopeAsync(async scope => session.SourceFor(stage, scope) is ISplitPassSource source
-                    ? (source, await source.PlanPassAsync(cancellationToken).ConfigureAwait(false))
-                    : ((ISplitPassSource, Plan)?)null, cancellationToken).ConfigureAwait(false);
-            }
-
-            using (store.Defer())
-            {
-                foreach (var (source, stagePlan) in plans.OfType<(ISplitPassSource, Plan)>())
+                foreach (var line in part)
                 {
-                    source.Prepare(stagePlan);
+                    progress?.Report(line);
                 }
             }
 
-            var failures = new string?[plans.Length];
-            List<ChangeLine>[] parts;
-            using (store.Defer())
-            {
-                parts = await PerScopeAsync(async scope =>
-                {
-                    if (plans[ScopeIndex(scope)] is not var (source, stagePlan))
-                    {
-                        return [];
-                    }
-
-                    var result = await source.ApplyPlanAsync(stagePlan, cancellationToken).ConfigureAwait(false);
-                    var done = LinesOf(stage, scope, result.Plan, result.Applied, session).ToList();
-                    lock (progressLock)
-                    {
-                        foreach (var line in done)
-                        {
-                            progress?.Report(line);
-                        }
-                    }
-
-                    if (result.Error is not null)
-                    {
-                        var failed = result.Pending.Count > 0 ? LineOf(result.Pending[0], scope).Subject + ": " : string.Empty;
-                        failures[ScopeIndex(scope)] = failed + result.Error.Message;
-                    }
-
-                    return done;
-                }, cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (var part in parts)
+            parts[Array.IndexOf(StageOrder, done.Stage), ScopeIndex(done.Scope)] = part;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var part in parts)
+        {
+            if (part is not null)
             {
                 lines.AddRange(part);
             }
+        }
 
-            if (failures.FirstOrDefault(f => f is not null) is { } failure)
-            {
-                return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, failure);
-            }
+        if (applied.Failure is { } failure)
+        {
+            var at = failure.Operation is { } failed ? LineOf(failed).Subject + ": " : string.Empty;
+            return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, at + failure.Error.Message);
         }
 
         return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, null);

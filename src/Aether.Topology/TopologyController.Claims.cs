@@ -312,7 +312,7 @@ public sealed partial class TopologyController
 
         /// <summary>A scope's record section; for a scope whose records are stale (while planning), an empty one in
         /// memory, so nothing in that namespace is taken for ours.</summary>
-        private AppliedRecord RecordFor(string scope, string what) =>
-            _stale.Contains(scope) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
+        private AppliedRecord RecordFor(Scope scope, string what) =>
+            _stale.Contains(KeyOf(scope)) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
     }
 }

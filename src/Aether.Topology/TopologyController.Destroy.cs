@@ -27,7 +27,7 @@ public sealed partial class TopologyController
 
         // Host ends of veths whose peers were in those namespaces go when the kernel tears the namespaces down.
         var goingWithNamespaces = _topology.Links
-            .Where(l => l.Namespace is null && l.Peer is not null && PeerScope(l) is { Length: > 0 } p && deleted.Contains(p))
+            .Where(l => l.Namespace is null && l.Peer is not null && PeerScope(l).Name is { } p && deleted.Contains(p))
             .Select(l => l.Name)
             .ToHashSet(StringComparer.Ordinal);
         await WaitGoneAsync(goingWithNamespaces, cancellationToken).ConfigureAwait(false);
@@ -38,7 +38,7 @@ public sealed partial class TopologyController
 
         using (var session = new Session(this, store, createMissing: false, empty: true))
         {
-            foreach (var scope in Scopes.Where(s => !deleted.Contains(s) && !untouchable.Contains(s) && session.Exists(s)))
+            foreach (var scope in Scopes.Where(s => !(s.Name is { } name && deleted.Contains(name)) && !untouchable.Contains(KeyOf(s)) && session.Exists(s)))
             {
                 foreach (var stage in StageOrder.Reverse())
                 {

@@ -34,11 +34,11 @@ public sealed partial class TopologyController
             try
             {
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
-                owner._awaited.RemoveWhere(session.Exists); // came back before anyone looked: nothing left to await
+                owner._awaited.RemoveWhere(name => session.Exists(ScopeOfKey(name))); // came back before anyone looked: nothing left to await
                 var loops = scopes
                     .Select(scope => new ReconcileLoop(
                         new SourceGroup(
-                            (scope.Length == 0 ? "host" : scope) + " of " + owner.Owner,
+                            scope + " of " + owner.Owner,
                             [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()],
                             hints: ct => session.HintsAsync(scope, ct)),
                         options,
@@ -59,7 +59,7 @@ public sealed partial class TopologyController
                     await loop.StartAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
-                var inodes = scopes.Where(s => s.Length > 0).ToDictionary(s => s, session.InodeOf, StringComparer.Ordinal);
+                var inodes = scopes.Where(s => !s.IsHost).ToDictionary(s => s.Name!, s => session.InodeOf(s.Name!), StringComparer.Ordinal);
                 return new Generation(session, loops, readers, inodes);
             }
             catch

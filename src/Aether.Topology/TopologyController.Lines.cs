@@ -3,71 +3,75 @@ using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
+using Scope = Aether.Reconcile.Scope;
 
 namespace Aether.Topology;
 
 public sealed partial class TopologyController
 {
-    /// <summary>What a stage of a scope should hold, by the operation target the sources use, and as people name it.</summary>
-    private IEnumerable<(string Target, string Subject)> Expected(int stage, string scope)
+    /// <summary>What a stage of a scope should hold, by the key of the object, and as people name it.</summary>
+    private IEnumerable<(ObjectKey Key, string Subject)> Expected(Stage stage, Scope scope)
     {
         switch (stage)
         {
-            case Stages.Links:
+            case Stage.Links:
                 foreach (var link in _linksByScope[scope])
                 {
-                    yield return ("link " + link.Name, Describe(link, scope));
+                    yield return (ObjectKey.Link(scope, link.Name), Describe(link, scope));
                 }
 
                 break;
-            case Stages.Addresses:
+            case Stage.Addresses:
                 foreach (var (link, address) in AddressesIn(scope))
                 {
-                    yield return ($"address {address} on {link}", $"address {address} on {Qualify(scope, link)}");
+                    var prefix = address.ToString();
+                    yield return (ObjectKey.Address(scope, link, prefix), $"address {prefix} on {scope.Qualify(link)}");
                 }
 
                 break;
-            case Stages.Routes:
+            case Stage.Routes:
                 foreach (var route in RoutesIn(scope))
                 {
-                    yield return (RouteSource.KeyOf(route), "route " + route + (scope.Length == 0 ? string.Empty : " in " + scope));
+                    yield return (ObjectKey.Route(scope, RouteSource.KeyOf(route)), "route " + route + In(scope));
                 }
 
                 break;
-            case Stages.Sysctls:
+            case Stage.Sysctls:
                 foreach (var sysctl in SysctlsIn(scope))
                 {
                     var key = Sysctl.FormatKey(Sysctl.NormalizeKey(sysctl.Key));
-                    yield return ("sysctl " + key, $"sysctl {key}={sysctl.Value} in {scope}");
+                    yield return (ObjectKey.Sysctl(scope, key), $"sysctl {key}={sysctl.Value} in {scope}");
                 }
 
                 break;
-            case Stages.Nftables when NatIn(scope).Count > 0:
-                yield return ($"nftables inet {NftablesSource.TablePrefix}{Owner}", NatSubject(scope));
+            case Stage.Nftables when NatIn(scope).Count > 0:
+                yield return (new ObjectKey(ObjectKind.NftablesTable, scope, $"inet {NftablesSource.TablePrefix}{Owner}"), NatSubject(scope));
                 break;
         }
     }
 
     /// <summary>The lines for one source's pass: an operation per line, then <c>=</c> for every expected object no
     /// operation touched.</summary>
-    private IEnumerable<ChangeLine> LinesOf(int stage, string scope, IReadOnlyList<Operation> plan, IReadOnlyList<Operation> done, Session session)
+    private IEnumerable<ChangeLine> LinesOf(Stage stage, Scope scope, IReadOnlyList<Operation> plan, IReadOnlyList<Operation> done, Session session)
     {
         foreach (var op in done)
         {
-            yield return LineOf(op, scope);
+            yield return LineOf(op);
         }
 
-        var touched = plan.Select(op => op.Target).ToHashSet(StringComparer.Ordinal);
-        foreach (var (target, subject) in Expected(stage, scope))
+        var touched = plan.Select(op => op.Key).ToHashSet();
+        foreach (var (key, subject) in Expected(stage, scope))
         {
-            if (!touched.Contains(target) && !session.Planned(stage, scope, target))
+            if (!touched.Contains(key) && !session.Planned(stage, scope, key))
             {
-                yield return new ChangeLine(ChangeKind.InSync, subject, NsOf(scope), null);
+                yield return new ChangeLine(ChangeKind.InSync, subject, scope.Name, null);
             }
         }
     }
 
-    private ChangeLine LineOf(Operation op, string scope)
+    /// <summary>The line for an operation, made from its key (and, for a link it creates or a route, from what it
+    /// carries): <c>+ veth blue/veth0 ↔ red/veth1</c>, <c>~ address 10.0.0.1/24 on blue/veth0 (…)</c>.</summary>
+    private ChangeLine LineOf(Operation op)
     {
         var kind = op.Conflict ? ChangeKind.Conflict : op.Kind switch
         {
@@ -75,34 +79,40 @@ public sealed partial class TopologyController
             OperationKind.Delete => ChangeKind.Delete,
             _ => ChangeKind.Change,
         };
+        var key = op.Key;
+        var scope = key.Scope;
         var subject = op switch
         {
             LinkOperation { Kind: OperationKind.Create, Link: { } link } => Describe(link, scope),
-            LinkOperation l => l.Target.Replace("link ", "link " + (scope.Length == 0 ? string.Empty : scope + "/"), StringComparison.Ordinal),
-            AddressOperation a => $"address {a.Address} on {Qualify(scope, a.Link)}",
-            RouteOperation { Route: { } r } => "route " + r + (scope.Length == 0 ? string.Empty : " in " + scope),
+            LinkOperation when key.Kind == ObjectKind.LinkPeer => "peer of link " + scope.Qualify(key.Name),
+            LinkOperation => "link " + scope.Qualify(key.Name),
+            AddressOperation => $"address {key.Name} on {scope.Qualify(key.Parent!)}",
+            RouteOperation { Route: { } r } => "route " + r + In(scope),
             NftablesOperation { Table: not null } => NatSubject(scope),
-            _ => op.Target + (scope.Length == 0 ? string.Empty : " in " + scope),
+            _ => op.Target + In(scope),
         };
         var reason = op.Kind == OperationKind.Create && Same(op.Reason, "missing") ? null : op.Reason;
-        return new ChangeLine(kind, subject, NsOf(scope), reason);
+        return new ChangeLine(kind, subject, scope.Name, reason);
     }
 
-    private static string Describe(TopologyLink link, string scope) => link.Kind switch
+    /// <summary>Where an object is, after its name: nothing for the host, <c> in blue</c> for a namespace.</summary>
+    private static string In(Scope scope) => scope.IsHost ? string.Empty : " in " + scope.Name;
+
+    private static string Describe(TopologyLink link, Scope scope) => link.Kind switch
     {
-        TopologyLinkKind.Veth => $"veth {Qualify(scope, link.Name)} ↔ {Qualify(PeerScope(link), link.Peer!.Name)}",
-        TopologyLinkKind.Vxlan => $"vxlan {Qualify(scope, link.Name)} (VNI {link.Vni})",
-        TopologyLinkKind.Macvlan => $"macvlan {Qualify(scope, link.Name)} on {link.Parent}",
-        _ => $"bridge {Qualify(scope, link.Name)}",
+        TopologyLinkKind.Veth => $"veth {scope.Qualify(link.Name)} ↔ {PeerScope(link).Qualify(link.Peer!.Name)}",
+        TopologyLinkKind.Vxlan => $"vxlan {scope.Qualify(link.Name)} (VNI {link.Vni})",
+        TopologyLinkKind.Macvlan => $"macvlan {scope.Qualify(link.Name)} on {link.Parent}",
+        _ => $"bridge {scope.Qualify(link.Name)}",
     };
 
-    private string Describe(DesiredLink link, string scope) =>
-        _linksByScope[scope].FirstOrDefault(l => Same(l.Name, link.Name)) is { } t ? Describe(t, scope) : "link " + Qualify(scope, link.Name);
+    private string Describe(DesiredLink link, Scope scope) =>
+        _linksByScope[scope].FirstOrDefault(l => Same(l.Name, link.Name)) is { } t ? Describe(t, scope) : "link " + scope.Qualify(link.Name);
 
-    private List<(string Link, IPPrefix Address)> AddressesIn(string scope) =>
+    private List<(string Link, IPPrefix Address)> AddressesIn(Scope scope) =>
         _addressesByScope.TryGetValue(scope, out var list) ? list : [];
 
-    private IEnumerable<DesiredRoute> RoutesIn(string scope) =>
+    private IEnumerable<DesiredRoute> RoutesIn(Scope scope) =>
         _routesByScope[scope].Select(r => new DesiredRoute
         {
             Destination = r.To,
@@ -113,13 +123,13 @@ public sealed partial class TopologyController
             OnLink = r.OnLink,
         });
 
-    private IReadOnlyList<TopologyMasquerade> NatIn(string scope) =>
+    private IReadOnlyList<TopologyMasquerade> NatIn(Scope scope) =>
         _scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Nat : [];
 
     /// <summary>A namespace's NAT as people read it: <c>nat in blue: masquerade 10.0.0.0/24 out eth0</c>.</summary>
-    private string NatSubject(string scope) =>
+    private string NatSubject(Scope scope) =>
         $"nat in {scope}: " + string.Join(", ", NatIn(scope).Select(m => $"masquerade {m.Source} out {m.Out}"));
 
-    private IEnumerable<DesiredSysctl> SysctlsIn(string scope) =>
+    private IEnumerable<DesiredSysctl> SysctlsIn(Scope scope) =>
         (_scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Sysctls : []).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
 }

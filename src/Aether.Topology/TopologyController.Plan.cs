@@ -16,7 +16,7 @@ public sealed partial class TopologyController
         foreach (var ns in _topology.Namespaces)
         {
             // Existing namespaces are listed in sync, as apply lists them, so a plan and its apply count the same objects.
-            lines.Add(new ChangeLine(session.Exists(ns.Name) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, session.NoteOf(ns.Name)));
+            lines.Add(new ChangeLine(session.Exists(Reconcile.Scope.Namespace(ns.Name)) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, session.NoteOf(ns.Name)));
         }
 
         // Nothing is applied while planning, so every stage of every namespace is observed at once (the host's links,
@@ -28,7 +28,7 @@ public sealed partial class TopologyController
             var (stage, scope) = unit;
             if (!session.Exists(scope))
             {
-                return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, NsOf(scope), null)).ToList();
+                return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, scope.Name, null)).ToList();
             }
 
             if (session.SourceFor(stage, scope) is not { } source)
@@ -38,16 +38,16 @@ public sealed partial class TopologyController
 
             var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
             var found = LinesOf(stage, scope, plan, plan, session).ToList();
-            if (stage == Stages.Links)
+            if (stage == Stage.Links)
             {
                 // Veths whose peer's namespace is still to be created: apply creates them once it exists.
                 found.AddRange(_linksByScope[scope]
-                    .Where(l => session.Planned(stage, scope, "link " + l.Name))
-                    .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), NsOf(scope), null)));
+                    .Where(l => session.Planned(stage, scope, ObjectKey.Link(scope, l.Name)))
+                    .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), scope.Name, null)));
             }
 
             return found;
-        }, unit => unit.Scope.Length == 0, cancellationToken).ConfigureAwait(false);
+        }, unit => unit.Scope.IsHost, cancellationToken).ConfigureAwait(false);
         foreach (var part in parts)
         {
             lines.AddRange(part);

@@ -4,6 +4,7 @@ using Aether.Nftables;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
+using Scope = Aether.Reconcile.Scope;
 
 namespace Aether.Topology;
 
@@ -17,8 +18,8 @@ public sealed partial class TopologyController
         private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NftContext>> _nftables = new(StringComparer.Ordinal);
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), Lazy<IReconcileSource?>> _sources = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _pendingPeers = new(StringComparer.Ordinal);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), Lazy<IReconcileSource?>> _sources = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, HashSet<string>> _pendingPeers = new();
         private readonly bool _empty;
         private readonly AppliedRecordStore _store;
 
@@ -32,16 +33,16 @@ public sealed partial class TopologyController
 
         public List<string> Created { get; } = [];
 
-        public bool Exists(string scope) => _namespaces.ContainsKey(scope);
+        public bool Exists(Scope scope) => _namespaces.ContainsKey(KeyOf(scope));
 
-        /// <summary>Whether a target is left out of its source because its peer's namespace does not exist yet (it
+        /// <summary>Whether an object is left out of its source because its peer's namespace does not exist yet (it
         /// was reported as a create, so it is not "in sync").</summary>
-        public bool Planned(int stage, string scope, string target) =>
-            stage == Stages.Links && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(target["link ".Length..]);
+        public bool Planned(Stage stage, Scope scope, ObjectKey key) =>
+            stage == Stage.Links && key.Kind == ObjectKind.Link && _pendingPeers.TryGetValue(scope, out var names) && names.Contains(key.Name);
 
         /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
         /// have (one <c>run</c> awaits).</summary>
-        public IReconcileSource? SourceFor(int stage, string scope) => !Exists(scope) ? null :
+        public IReconcileSource? SourceFor(Stage stage, Scope scope) => !Exists(scope) ? null :
             _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
 
         public void Dispose()
@@ -69,14 +70,14 @@ public sealed partial class TopologyController
 
         /// <summary>One rtnetlink monitor per namespace for the hints of links, addresses and routes (sysctls have
         /// none), and the nf_tables monitor of the nftables source where there is one.</summary>
-        public IAsyncEnumerable<object> HintsAsync(string scope, CancellationToken cancellationToken) =>
-            SourceFor(Stages.Nftables, scope)?.Subscribe(cancellationToken) is { } nftables
+        public IAsyncEnumerable<object> HintsAsync(Scope scope, CancellationToken cancellationToken) =>
+            SourceFor(Stage.Nftables, scope)?.Subscribe(cancellationToken) is { } nftables
                 ? SourceGroup.MergeAsync([RtnetlinkHintsAsync(scope, cancellationToken), nftables], cancellationToken)
                 : RtnetlinkHintsAsync(scope, cancellationToken);
 
-        private async IAsyncEnumerable<object> RtnetlinkHintsAsync(string scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        private async IAsyncEnumerable<object> RtnetlinkHintsAsync(Scope scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in HandleOf(KeyOf(scope)).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 yield return e;
             }
@@ -91,21 +92,23 @@ public sealed partial class TopologyController
             _scopes[ns] = scope;
         }
 
+
         private NetlinkHandle HandleOf(string scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
 
-        private IReconcileSource? Build(int stage, string scope)
+        private IReconcileSource? Build(Stage stage, Scope scope)
         {
-            var handle = HandleOf(scope);
+            var key = KeyOf(scope);
+            var handle = HandleOf(key);
             switch (stage)
             {
-                case Stages.Links:
+                case Stage.Links:
                     var desired = new List<DesiredLink>();
                     var pending = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var link in _empty ? [] : _owner._linksByScope[scope])
                     {
                         var peerScope = PeerScope(link);
-                        if (link.Kind == TopologyLinkKind.Veth && !Same(peerScope, scope) && !Exists(peerScope))
+                        if (link.Kind == TopologyLinkKind.Veth && peerScope != scope && !Exists(peerScope))
                         {
                             pending.Add(link.Name);
                             continue;
@@ -118,16 +121,17 @@ public sealed partial class TopologyController
                     var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
+                        Scope = scope,
                         PeerHandles = HandleAt,
                         Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
                     };
-                case Stages.Addresses:
-                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]);
-                case Stages.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false });
-                case Stages.Sysctls when scope.Length > 0:
-                    return new SysctlSource(_namespaces[scope], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true });
-                case Stages.Nftables when scope.Length > 0:
+                case Stage.Addresses:
+                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope };
+                case Stage.Routes:
+                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
+                case Stage.Sysctls when !scope.IsHost:
+                    return new SysctlSource(_namespaces[key], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
+                case Stage.Nftables when !scope.IsHost:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);
                     var record = RecordFor(scope, "nftables");
@@ -137,18 +141,18 @@ public sealed partial class TopologyController
                     }
 
                     NftChain[] chains = nat.Count == 0 ? [] : [NftChain.NatPostrouting([.. nat.Select(m => NftRule.Masquerade(m.Source, m.Out))])];
-                    var context = _nftables.GetOrAdd(scope, key => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[key]))).Value;
-                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record });
+                    var context = _nftables.GetOrAdd(key, name => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[name]))).Value;
+                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record }) { Scope = scope };
                 default:
                     return null;
             }
         }
 
-        private DesiredLink ToDesired(TopologyLink link, string scope, string peerScope)
+        private DesiredLink ToDesired(TopologyLink link, Scope scope, Scope peerScope)
         {
             LinkKindData kind = link.Kind switch
             {
-                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = Same(peerScope, scope) ? null : _namespaces[peerScope] },
+                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = peerScope == scope ? null : _namespaces[KeyOf(peerScope)] },
                 TopologyLinkKind.Vxlan when link.Remote is { IsIPv6Multicast: true } or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && IsMulticast(link.Remote) =>
                     new Vxlan(link.Vni!.Value) { Group = link.Remote, Local = link.Local, Port = link.Port },
                 TopologyLinkKind.Vxlan => new Vxlan(link.Vni!.Value) { Remote = link.Remote, Local = link.Local, Port = link.Port },

@@ -3,6 +3,7 @@ using Aether.Netlink;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
+using Scope = Aether.Reconcile.Scope;
 
 namespace Aether.Topology;
 
@@ -14,15 +15,14 @@ namespace Aether.Topology;
 /// </summary>
 public sealed partial class TopologyController
 {
-    private const string Host = "";
     private readonly TopologySpec _topology;
 
     // What each scope holds, worked out once: every pass over a thousand namespaces would otherwise scan every link.
-    private readonly ILookup<string, TopologyLink> _linksByScope;
-    private readonly ILookup<string, TopologyLink> _peersByScope; // veths whose peer lives in a scope other than their own
-    private readonly Dictionary<string, List<(string Link, IPPrefix Address)>> _addressesByScope = new(StringComparer.Ordinal);
-    private readonly ILookup<string, TopologyRoute> _routesByScope;
-    private readonly Dictionary<string, int> _scopeIndex = new(StringComparer.Ordinal);
+    private readonly ILookup<Scope, TopologyLink> _linksByScope;
+    private readonly ILookup<Scope, TopologyLink> _peersByScope; // veths whose peer lives in a scope other than their own
+    private readonly Dictionary<Scope, List<(string Link, IPPrefix Address)>> _addressesByScope = [];
+    private readonly ILookup<Scope, TopologyRoute> _routesByScope;
+    private readonly Dictionary<Scope, int> _scopeIndex = [];
 
     /// <summary>Creates the controller for a validated topology.</summary>
     public TopologyController(TopologySpec topology, ControllerOptions? options = null)
@@ -30,9 +30,9 @@ public sealed partial class TopologyController
         ArgumentNullException.ThrowIfNull(topology);
         _topology = topology;
         StatePath = Path.Combine((options ?? new ControllerOptions()).StateDirectory, topology.Name);
-        _linksByScope = topology.Links.ToLookup(l => ScopeOf(l.Namespace), StringComparer.Ordinal);
-        _peersByScope = topology.Links.Where(l => l.Peer is not null && !Same(PeerScope(l), ScopeOf(l.Namespace))).ToLookup(PeerScope, StringComparer.Ordinal);
-        _routesByScope = topology.Routes.ToLookup(r => ScopeOf(r.Namespace), StringComparer.Ordinal);
+        _linksByScope = topology.Links.ToLookup(l => ScopeOf(l.Namespace));
+        _peersByScope = topology.Links.Where(l => l.Peer is not null && PeerScope(l) != ScopeOf(l.Namespace)).ToLookup(PeerScope);
+        _routesByScope = topology.Routes.ToLookup(r => ScopeOf(r.Namespace));
         foreach (var link in topology.Links)
         {
             AddressList(ScopeOf(link.Namespace)).AddRange(link.Addresses.Select(a => (link.Name, a)));
@@ -42,10 +42,10 @@ public sealed partial class TopologyController
             }
         }
 
-        _scopeIndex[Host] = 0;
+        _scopeIndex[Scope.Host] = 0;
         for (var i = 0; i < topology.Namespaces.Count; i++)
         {
-            _scopeIndex[topology.Namespaces[i].Name] = i + 1;
+            _scopeIndex[Scope.Namespace(topology.Namespaces[i].Name)] = i + 1;
         }
     }
 
@@ -54,14 +54,11 @@ public sealed partial class TopologyController
 
     private string Owner => _topology.Name;
 
-    private static readonly int[] StageOrder = [Stages.Links, Stages.Addresses, Stages.Routes, Stages.Sysctls, Stages.Nftables];
 
-    /// <summary>The host (empty string) and then every namespace, in file order.</summary>
-    private IEnumerable<string> Scopes => [Host, .. _topology.Namespaces.Select(n => n.Name)];
+    private static readonly Stage[] StageOrder = [Stage.Links, Stage.Addresses, Stage.Routes, Stage.Sysctls, Stage.Nftables];
 
-    /// <summary>Runs <paramref name="work"/> for every scope, several at once, and returns the results in scope order.</summary>
-    private Task<T[]> PerScopeAsync<T>(Func<string, Task<T>> work, CancellationToken cancellationToken) =>
-        ForEachAsync(Scopes.ToArray(), work, scope => scope.Length == 0, cancellationToken);
+    /// <summary>The host and then every namespace, in file order.</summary>
+    private IEnumerable<Scope> Scopes => [Scope.Host, .. _topology.Namespaces.Select(n => Scope.Namespace(n.Name))];
 
     /// <summary>Runs <paramref name="work"/> for every item, several at once, and returns the results in item order.
     /// Items for which <paramref name="last"/> holds are started after the others: the host, whose link source looks
@@ -75,9 +72,9 @@ public sealed partial class TopologyController
         return results;
     }
 
-    private int ScopeIndex(string scope) => _scopeIndex[scope];
+    private int ScopeIndex(Scope scope) => _scopeIndex[scope];
 
-    private List<(string Link, IPPrefix Address)> AddressList(string scope)
+    private List<(string Link, IPPrefix Address)> AddressList(Scope scope)
     {
         if (!_addressesByScope.TryGetValue(scope, out var list))
         {
@@ -90,15 +87,21 @@ public sealed partial class TopologyController
 
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.Ordinal);
 
-    private static string? NsOf(string scope) => scope.Length == 0 ? null : scope;
-
-    private static string Qualify(string scope, string name) => scope.Length == 0 ? name : scope + "/" + name;
-
     private static string NamespaceKey(string name) => "namespace " + name;
 
-    private static string ScopeOf(string? ns) => ns ?? Host;
+    /// <summary>The host's key in the tables kept by namespace name (the session's namespaces and handles, the
+    /// claims); see <see cref="KeyOf"/>.</summary>
+    private const string Host = "";
 
-    private static string PeerScope(TopologyLink link) => link.Peer?.Namespace ?? ScopeOf(link.Namespace);
+    /// <summary>A scope's key in the tables kept by namespace name: its name, or <see cref="Host"/>.</summary>
+    private static string KeyOf(Scope scope) => scope.Name ?? Host;
+
+    /// <summary>The scope a key of those tables stands for.</summary>
+    private static Scope ScopeOfKey(string key) => key.Length == 0 ? Scope.Host : Scope.Namespace(key);
+
+    private static Scope ScopeOf(string? ns) => ns is null ? Scope.Host : Scope.Namespace(ns);
+
+    private static Scope PeerScope(TopologyLink link) => link.Peer?.Namespace is { } ns ? Scope.Namespace(ns) : ScopeOf(link.Namespace);
 
     /// <summary>Every record of this topology, in one file: the namespaces it created, and per namespace (and the
     /// host) the addresses, routes and sysctls it applied.</summary>
@@ -106,8 +109,10 @@ public sealed partial class TopologyController
 
     private static AppliedRecord NamespaceRecord(AppliedRecordStore store) => store.Section("namespaces");
 
-    private static AppliedRecord RecordOf(AppliedRecordStore store, string scope, string what) =>
-        store.Section((scope.Length == 0 ? "host" : "netns " + scope) + " " + what);
+    private static AppliedRecord RecordOf(AppliedRecordStore store, string key, string what) => RecordOf(store, ScopeOfKey(key), what);
+
+    private static AppliedRecord RecordOf(AppliedRecordStore store, Scope scope, string what) =>
+        store.Section((scope.IsHost ? "host" : "netns " + scope.Name) + " " + what);
 
     private static async Task<Plan> DiffAsync(IReconcileSource source, CancellationToken cancellationToken) => source switch
     {

@@ -30,12 +30,12 @@ public enum WireGuardStep
 
 /// <summary>One step of a WireGuard plan, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Target">The object for people: <c>wireguard wg0</c>, <c>peer AbCdEfGh… on wg0</c>.</param>
+/// <param name="Key">The device (<c>wireguard wg0</c>) or one of its peers (<c>peer AbCdEfGh… on wg0</c>).</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Step">What it does.</param>
 /// <param name="Device">The device's name.</param>
-public sealed record WireGuardOperation(OperationKind Kind, string Target, string Reason, WireGuardStep Step, string Device)
-    : Operation(Kind, Stages.Links, Target, Reason)
+public sealed record WireGuardOperation(OperationKind Kind, ObjectKey Key, string Reason, WireGuardStep Step, string Device)
+    : Operation(Kind, Stage.Devices, Key, Reason)
 {
     /// <summary>The desired device (create, and link updates).</summary>
     public DesiredWireGuardDevice? Desired { get; init; }

@@ -25,7 +25,7 @@ public sealed record WireGuardObservation(IReadOnlyDictionary<string, Link> Link
 /// <c>aether:OWNER/wg</c> (not a link source's mark, so a link source in the same namespace leaves them alone); a
 /// device of a desired name without it is a conflict, reported and left alone, unless told to adopt.
 /// </summary>
-public sealed class WireGuardSource : Source<WireGuardObservation>
+public sealed class WireGuardSource : Source<WireGuardObservation, WireGuardOperation>
 {
     private readonly NetlinkHandle _handle;
     private readonly IWireGuardBackend _backend;
@@ -66,6 +66,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         _desired = [.. desired];
         _conflicts = conflicts;
         Mark = MarkOf(owner);
+        Scope = Aether.Reconcile.Scope.Of(handle.Namespace);
     }
 
     /// <summary>The alias that marks WireGuard devices as owned.</summary>
@@ -111,7 +112,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         var ops = new List<Operation>();
         foreach (var want in _desired)
         {
-            var target = "wireguard " + want.Name;
+            var target = DeviceKey(want.Name);
             var link = observed.Links.GetValueOrDefault(want.Name);
             var device = observed.Devices.GetValueOrDefault(want.Name);
             if (link is null)
@@ -157,7 +158,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         {
             if (!_desired.Any(d => string.Equals(d.Name, name, StringComparison.Ordinal)) && observed.Links.TryGetValue(name, out var link) && IsOurs(link))
             {
-                ops.Add(new WireGuardOperation(OperationKind.Delete, "wireguard " + name, "no longer desired", WireGuardStep.DeleteDevice, name) { Index = link.Index });
+                ops.Add(new WireGuardOperation(OperationKind.Delete, DeviceKey(name), "no longer desired", WireGuardStep.DeleteDevice, name) { Index = link.Index });
             }
         }
 
@@ -165,14 +166,9 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
     }
 
     /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    protected override async Task ApplyOperationAsync(WireGuardOperation op, CancellationToken cancellationToken)
     {
-        var op = operation as WireGuardOperation ?? throw new ArgumentException($"not a WireGuard operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target} {op.Reason}: not taking it over");
-        }
-
+        ArgumentNullException.ThrowIfNull(op);
         switch (op.Step)
         {
             case WireGuardStep.CreateDevice:
@@ -224,7 +220,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
 
     private static string UpDown(bool up) => up ? "up" : "down";
 
-    private static WireGuardOperation Conflict(string target, string reason, DesiredWireGuardDevice want) =>
+    private static WireGuardOperation Conflict(ObjectKey target, string reason, DesiredWireGuardDevice want) =>
         new(OperationKind.Update, target, reason, WireGuardStep.UpdateLink, want.Name) { Conflict = true, Desired = want };
 
     private static async Task IfStillThereAsync(Task change)
@@ -245,7 +241,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         return current.Inode;
     }
 
-    private void DiffLink(List<Operation> ops, string target, DesiredWireGuardDevice want, Link link, bool adopt)
+    private void DiffLink(List<Operation> ops, ObjectKey target, DesiredWireGuardDevice want, Link link, bool adopt)
     {
         var changes = new List<string>();
         if (adopt)
@@ -278,7 +274,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         }
     }
 
-    private static void DiffDevice(List<Operation> ops, string target, DesiredWireGuardDevice want, WireGuardDevice device)
+    private static void DiffDevice(List<Operation> ops, ObjectKey target, DesiredWireGuardDevice want, WireGuardDevice device)
     {
         var changes = new List<string>();
         var config = new WireGuardDeviceConfig();
@@ -306,7 +302,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
         }
     }
 
-    private static void DiffPeers(List<Operation> ops, DesiredWireGuardDevice want, WireGuardDevice device)
+    private void DiffPeers(List<Operation> ops, DesiredWireGuardDevice want, WireGuardDevice device)
     {
         var have = new Dictionary<WireGuardKey, WireGuardPeer>();
         foreach (var peer in device.Peers)
@@ -316,7 +312,7 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
 
         foreach (var peer in want.Peers)
         {
-            var target = $"peer {peer.Short} on {want.Name}";
+            var target = PeerKey(peer.Short, want.Name);
             if (!have.Remove(peer.PublicKey, out var current))
             {
                 ops.Add(new WireGuardOperation(OperationKind.Create, target, "missing", WireGuardStep.AddPeer, want.Name)
@@ -369,12 +365,16 @@ public sealed class WireGuardSource : Source<WireGuardObservation>
 
         foreach (var extra in have.Values)
         {
-            ops.Add(new WireGuardOperation(OperationKind.Delete, $"peer {DesiredWireGuardPeer.ShortKey(extra.PublicKey)} on {want.Name}", "not desired", WireGuardStep.RemovePeer, want.Name)
+            ops.Add(new WireGuardOperation(OperationKind.Delete, PeerKey(DesiredWireGuardPeer.ShortKey(extra.PublicKey), want.Name), "not desired", WireGuardStep.RemovePeer, want.Name)
             {
                 Config = new WireGuardDeviceConfig { Peers = [new WireGuardPeerConfig(extra.PublicKey) { Remove = true }] },
             });
         }
     }
+
+    private ObjectKey DeviceKey(string name) => new(ObjectKind.WireGuardDevice, Scope, name);
+
+    private ObjectKey PeerKey(string shortKey, string device) => new(ObjectKind.WireGuardPeer, Scope, shortKey, device);
 
     private bool IsOurs(Link link) => string.Equals(link.Alias, Mark, StringComparison.Ordinal);
 

@@ -95,7 +95,7 @@ public sealed class AddressDiffTests
         Assert.True(op.RecordOnly);
         Assert.False(op.Conflict);
         Assert.Contains("adopt", op.Reason, StringComparison.Ordinal);
-        Assert.Equal(Key("eth0", "10.0.0.1/24"), op.Key);
+        Assert.Equal(Key("eth0", "10.0.0.1/24"), op.RecordKey);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class AddressDiffTests
     {
         var op = Op(Assert.Single(Diff(Seen([]), Want("eth1", "fd00::2/64"))));
         Assert.Equal(OperationKind.Create, op.Kind);
-        Assert.Equal(Stages.Addresses, op.Stage);
+        Assert.Equal(Stage.Addresses, op.Stage);
         Assert.Equal(Eth1, op.Index);
         Assert.Equal(P("fd00::2/64"), op.Address);
         Assert.Equal("missing", op.Reason);
@@ -214,7 +214,7 @@ public sealed class AddressDiffTests
             Assert.True(Op(o).RecordOnly);
             Assert.Contains("forgotten", o.Reason, StringComparison.Ordinal);
         });
-        Assert.Equal([Key("eth0", "10.0.0.1/24"), Key("gone0", "fd00::9/64")], plan.Select(o => Op(o).Key));
+        Assert.Equal([Key("eth0", "10.0.0.1/24"), Key("gone0", "fd00::9/64")], plan.Select(o => Op(o).RecordKey));
     }
 
     [Fact]

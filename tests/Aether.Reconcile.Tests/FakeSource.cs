@@ -30,6 +30,12 @@ public sealed class FakeSource : Source<int>
 
     public bool HintsSubscribed { get; private set; }
 
+    /// <summary>Called when a plan's intent is to be recorded.</summary>
+    public Action<Plan>? OnPrepare { get; set; }
+
+    /// <summary>Called before each operation is applied.</summary>
+    public Func<Operation, Task>? OnApply { get; set; }
+
     public void SendHint() => _hints.Writer.TryWrite(new object());
 
     public override async Task<int> ObserveAsync(CancellationToken cancellationToken)
@@ -46,8 +52,20 @@ public sealed class FakeSource : Source<int>
 
     public override Plan Diff(int observed) => Plan.Of(Drift(observed));
 
-    public override Task ApplyAsync(Operation operation, CancellationToken cancellationToken) =>
-        ApplyFails(Passes, operation) is { } error ? Task.FromException(error) : Task.CompletedTask;
+    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    {
+        if (OnApply is { } onApply)
+        {
+            await onApply(operation);
+        }
+
+        if (ApplyFails(Passes, operation) is { } error)
+        {
+            throw error;
+        }
+    }
+
+    public override void Prepare(Plan plan) => OnPrepare?.Invoke(plan);
 
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken)
     {

@@ -182,7 +182,7 @@ public sealed class LoopTests : IAsyncLifetime
     public async Task Failures_back_off_exponentially_with_a_cap_and_reset_on_success()
     {
         _source.ApplyFails = (pass, _) => pass <= 8 ? new IOException("kernel said no") : null;
-        _source.Drift = _ => [new Operation(OperationKind.Create, Stages.Links, "link x", "missing")];
+        _source.Drift = _ => [new Operation(OperationKind.Create, Stage.Links, ObjectKey.Link(Scope.Host, "x"), "missing")];
         await StartAsync();
 
         var delays = new List<TimeSpan>();
@@ -216,7 +216,7 @@ public sealed class LoopTests : IAsyncLifetime
     [Fact]
     public async Task A_terminal_error_is_reported_and_waits_for_the_resync()
     {
-        _source.Drift = _ => [new Operation(OperationKind.Create, Stages.Links, "link x", "missing")];
+        _source.Drift = _ => [new Operation(OperationKind.Create, Stage.Links, ObjectKey.Link(Scope.Host, "x"), "missing")];
         _source.ApplyFails = (_, _) => new TerminalReconcileException("link x belongs to someone else");
         await StartAsync();
 
@@ -302,7 +302,7 @@ public sealed class LoopTests : IAsyncLifetime
     [Fact]
     public async Task Status_reflects_the_last_pass()
     {
-        _source.Drift = pass => pass == 1 ? [new Operation(OperationKind.Update, Stages.Links, "link x", "MTU 1400, want 1500")] : [];
+        _source.Drift = pass => pass == 1 ? [new Operation(OperationKind.Update, Stage.Links, ObjectKey.Link(Scope.Host, "x"), "MTU 1400, want 1500")] : [];
         await StartAsync();
         var report = await NextReportAsync();
         Assert.Equal(PassOutcome.Converged, report.Outcome);

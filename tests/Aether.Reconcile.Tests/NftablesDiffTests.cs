@@ -42,7 +42,7 @@ public sealed class NftablesDiffTests
         Assert.Equal("aether-lab", source.TableName);
         var op = Single(source.Diff(Observe(null)));
         Assert.Equal(OperationKind.Create, op.Kind);
-        Assert.Equal(Stages.Nftables, op.Stage);
+        Assert.Equal(Stage.Nftables, op.Stage);
         Assert.Equal(Target, op.Target);
         Assert.Equal("create nftables inet aether-lab: missing", op.ToString());
         Assert.Same(source.Desired, op.Table);

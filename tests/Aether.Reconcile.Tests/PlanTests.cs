@@ -7,16 +7,16 @@ public sealed class PlanTests
     {
         var plan = Plan.Of(
         [
-            new Operation(OperationKind.Create, Stages.Routes, "route default", "missing"),
-            new Operation(OperationKind.Delete, Stages.Links, "link old", "no longer desired"),
-            new Operation(OperationKind.Create, Stages.Addresses, "address 10.0.0.1/30", "missing"),
-            new Operation(OperationKind.Delete, Stages.Routes, "route 10.9.0.0/16", "no longer desired"),
-            new Operation(OperationKind.Create, Stages.Links, "link veth-host", "missing"),
-            new Operation(OperationKind.Update, Stages.Links, "link br0", "down, want up"),
+            new Operation(OperationKind.Create, Stage.Routes, ObjectKey.Route(Scope.Host, "route default"), "missing"),
+            new Operation(OperationKind.Delete, Stage.Links, ObjectKey.Link(Scope.Host, "old"), "no longer desired"),
+            new Operation(OperationKind.Create, Stage.Addresses, ObjectKey.Address(Scope.Host, "eth0", "10.0.0.1/30"), "missing"),
+            new Operation(OperationKind.Delete, Stage.Routes, ObjectKey.Route(Scope.Host, "route 10.9.0.0/16"), "no longer desired"),
+            new Operation(OperationKind.Create, Stage.Links, ObjectKey.Link(Scope.Host, "veth-host"), "missing"),
+            new Operation(OperationKind.Update, Stage.Links, ObjectKey.Link(Scope.Host, "br0"), "down, want up"),
         ]);
 
         Assert.Equal(
-            ["route 10.9.0.0/16", "link old", "link veth-host", "link br0", "address 10.0.0.1/30", "route default"],
+            ["route 10.9.0.0/16", "link old", "link veth-host", "link br0", "address 10.0.0.1/30 on eth0", "route default"],
             plan.Select(op => op.Target));
     }
 
@@ -30,16 +30,16 @@ public sealed class PlanTests
         {
             Drift = _ =>
             [
-                new Operation(OperationKind.Create, Stages.Links, "link a", "missing"),
-                new Operation(OperationKind.Create, Stages.Addresses, "address b", "missing"),
-                new Operation(OperationKind.Create, Stages.Routes, "route c", "missing"),
+                new Operation(OperationKind.Create, Stage.Links, ObjectKey.Link(Scope.Host, "a"), "missing"),
+                new Operation(OperationKind.Create, Stage.Addresses, ObjectKey.Address(Scope.Host, "eth0", "b"), "missing"),
+                new Operation(OperationKind.Create, Stage.Routes, ObjectKey.Route(Scope.Host, "route c"), "missing"),
             ],
-            ApplyFails = (_, op) => op.Target == "address b" ? new IOException("EEXIST") : null,
+            ApplyFails = (_, op) => op.Target == "address b on eth0" ? new IOException("EEXIST") : null,
         };
 
         var result = await source.RunPassAsync(CancellationToken.None);
         Assert.Equal(["link a"], result.Applied.Select(o => o.Target));
-        Assert.Equal(["address b", "route c"], result.Pending.Select(o => o.Target));
+        Assert.Equal(["address b on eth0", "route c"], result.Pending.Select(o => o.Target));
         Assert.IsType<IOException>(result.Error);
         Assert.Equal(3, result.Plan.Count);
     }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
 using Aether.Reconcile.Sources;
+using RouteScope = Aether.Netlink.Rtnl.Scope;
 
 namespace Aether.Reconcile.Tests;
 
@@ -40,7 +41,7 @@ public sealed class RouteDiffTests
         var plan = Source(Default, Lan, V6).Diff(Observe());
         Assert.Equal([DefaultKey, LanKey, V6Key], plan.Select(op => op.Target));
         Assert.All(plan, op => Assert.Equal(OperationKind.Create, op.Kind));
-        Assert.All(plan, op => Assert.Equal(Stages.Routes, op.Stage));
+        Assert.All(plan, op => Assert.Equal(Stage.Routes, op.Stage));
         var lan = Assert.IsType<RouteOperation>(plan[1]);
         Assert.Equal(Eth0, lan.OutputIndex);
         Assert.Null(lan.MissingDevice);
@@ -83,7 +84,7 @@ public sealed class RouteDiffTests
     public void Scope_onlink_and_type_drift_are_seen()
     {
         var want = new DesiredRoute { Destination = IPPrefix.Parse("10.8.0.0/24"), Gateway = IPAddress.Parse("192.168.1.1"), Device = "eth0", OnLink = true };
-        var have = Kernel(want, Eth0) with { OnLink = false, Scope = Scope.Link, Type = 6 };
+        var have = Kernel(want, Eth0) with { OnLink = false, Scope = RouteScope.Link, Type = 6 };
         var op = Assert.Single(Source(want).Diff(Observe(have)));
         Assert.Equal("type 6, want unicast, scope link, want scope global, not onlink, want onlink", op.Reason);
     }
@@ -171,8 +172,8 @@ public sealed class RouteDiffTests
     [Fact]
     public void Foreign_kernel_and_other_table_routes_are_left_alone()
     {
-        var connected = new Route { Destination = IPPrefix.Parse("10.0.0.0/24"), OutputIndex = Eth0, Protocol = 2 /* RTPROT_KERNEL */, Scope = Scope.Link };
-        var foreign = new Route { Destination = IPPrefix.Parse("10.7.0.0/16"), Gateway = IPAddress.Parse("10.0.0.1"), OutputIndex = Eth0, Protocol = Route.ProtocolBoot, Scope = Scope.Universe };
+        var connected = new Route { Destination = IPPrefix.Parse("10.0.0.0/24"), OutputIndex = Eth0, Protocol = 2 /* RTPROT_KERNEL */, Scope = RouteScope.Link };
+        var foreign = new Route { Destination = IPPrefix.Parse("10.7.0.0/16"), Gateway = IPAddress.Parse("10.0.0.1"), OutputIndex = Eth0, Protocol = Route.ProtocolBoot, Scope = RouteScope.Universe };
         var otherTable = Kernel(Default, Eth0) with { Table = 100, Protocol = Route.ProtocolStatic };
         var otherMetric = Kernel(Default, Eth0) with { Metric = 100, Protocol = Route.ProtocolBoot };
         var plan = Source(Default).Diff(Observe(Kernel(Default, Eth0), connected, foreign, otherTable, otherMetric));
@@ -279,7 +280,7 @@ public sealed class RouteDiffTests
         Assert.Equal("Destination", Assert.Throws<ArgumentException>(() => Source(Lan with { Destination = IPPrefix.Parse("10.9.1.0/16") })).ParamName);
         Assert.Equal("OnLink", Assert.Throws<ArgumentException>(() => Source(Default with { OnLink = true })).ParamName);
         Assert.Equal("Table", Assert.Throws<ArgumentException>(() => Source(Default with { Table = 0 })).ParamName);
-        Assert.Equal("Scope", Assert.Throws<ArgumentException>(() => Source(V6 with { Scope = Scope.Link })).ParamName);
+        Assert.Equal("Scope", Assert.Throws<ArgumentException>(() => Source(V6 with { Scope = RouteScope.Link })).ParamName);
         Assert.Equal("Device", Assert.Throws<ArgumentException>(() => Source(Lan with { Device = "a/b" })).ParamName);
         Assert.Throws<ArgumentException>(() => Source(Lan, null!));
     }
@@ -305,7 +306,7 @@ public sealed class RouteDiffTests
             Table = want.Table,
             Metric = v6 ? want.Metric is null or 0 ? 1024 : want.Metric : want.Metric is 0 ? null : want.Metric,
             Protocol = Ours,
-            Scope = v6 || want.Gateway is not null ? Scope.Universe : Scope.Link,
+            Scope = v6 || want.Gateway is not null ? RouteScope.Universe : RouteScope.Link,
             OnLink = want.OnLink,
         };
     }

@@ -28,11 +28,11 @@ public sealed class SysctlDiffTests : IDisposable
         using var source = Source(false, new DesiredSysctl("net.ipv4.ip_forward", "1"));
         var op = Single(source.Diff(Observed(new() { [Forward] = "0" })));
         Assert.Equal(OperationKind.Update, op.Kind);
-        Assert.Equal(Stages.Sysctls, op.Stage);
+        Assert.Equal(Stage.Sysctls, op.Stage);
         Assert.Equal("sysctl net.ipv4.ip_forward", op.Target);
         Assert.Equal("is 0, want 1", op.Reason);
         Assert.Equal("update sysctl net.ipv4.ip_forward: is 0, want 1", op.ToString());
-        Assert.Equal(Forward, op.Key);
+        Assert.Equal(Forward, op.SysctlKey);
         Assert.Equal("1", op.Value);
     }
 

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Rtnl;
+using RouteScope = Aether.Netlink.Rtnl.Scope;
 
 namespace Aether.Reconcile.Sources;
 
@@ -30,13 +31,13 @@ public sealed record AddressObservation(
 
 /// <summary>An operation on an address, with what it needs to run.</summary>
 /// <param name="Kind">Create, update (adoption or conflict only) or delete.</param>
-/// <param name="Target">The address named for people (<c>address 10.0.0.1/24 on eth0</c>).</param>
+/// <param name="Key">The address (<c>address 10.0.0.1/24 on eth0</c>).</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Link">The link's name.</param>
 /// <param name="Address">The address and prefix length.</param>
 /// <param name="Index">The link's ifindex, or 0 when the link was missing.</param>
-public sealed record AddressOperation(OperationKind Kind, string Target, string Reason, string Link, IPPrefix Address, int Index)
-    : Operation(Kind, Stages.Addresses, Target, Reason)
+public sealed record AddressOperation(OperationKind Kind, ObjectKey Key, string Reason, string Link, IPPrefix Address, int Index)
+    : Operation(Kind, Stage.Addresses, Key, Reason)
 {
     /// <summary>The peer of a point-to-point address being deleted (the kernel matches IPv4 deletes on it).</summary>
     public IPAddress? Peer { get; init; }
@@ -46,7 +47,7 @@ public sealed record AddressOperation(OperationKind Kind, string Target, string 
     public bool RecordOnly { get; init; }
 
     /// <summary>The key of this address in the last-applied record.</summary>
-    public string Key => AddressSource.KeyOf(Link, Address);
+    public string RecordKey => AddressSource.KeyOf(Link, Address);
 }
 
 /// <summary>
@@ -64,7 +65,7 @@ public sealed record AddressOperation(OperationKind Kind, string Target, string 
 /// up the addresses that can be applied. Give each source its own record (or one per namespace): keys do not name
 /// the namespace.
 /// </remarks>
-public sealed class AddressSource : Source<AddressObservation>
+public sealed class AddressSource : Source<AddressObservation, AddressOperation>
 {
     private const string KeyPrefix = "address ";
 
@@ -93,6 +94,7 @@ public sealed class AddressSource : Source<AddressObservation>
         _record = record;
         _desired = [.. desired];
         _policy = policy;
+        Scope = Scope.Of(handle.Namespace);
     }
 
     /// <inheritdoc/>
@@ -125,7 +127,7 @@ public sealed class AddressSource : Source<AddressObservation>
     }
 
     /// <inheritdoc/>
-    public override Plan Diff(AddressObservation observed) => Diff(_desired, _policy, observed);
+    public override Plan Diff(AddressObservation observed) => Diff(_desired, _policy, observed, Scope);
 
     /// <inheritdoc/>
     public override void Prepare(Plan plan)
@@ -134,7 +136,7 @@ public sealed class AddressSource : Source<AddressObservation>
         // Up to the first conflict: a pass stops there (it is refused), so nothing after it is meant to happen.
         _record.SetMany(plan.TakeWhile(op => !op.Conflict).OfType<AddressOperation>()
             .Where(op => op is { Kind: OperationKind.Create, Index: > 0 })
-            .Select(op => KeyValuePair.Create(op.Key, new AppliedEntry(op.Address.ToString()))));
+            .Select(op => KeyValuePair.Create(op.RecordKey, new AppliedEntry(op.Address.ToString()))));
     }
 
     /// <summary>Consecutive additions on links that exist go to the kernel as one batch (a thousand host ends: a
@@ -167,7 +169,7 @@ public sealed class AddressSource : Source<AddressObservation>
         {
             if (result.Errors[i] is null)
             {
-                _record.Set(ops[i].Key, new AppliedEntry(ops[i].Address.ToString()));
+                _record.Set(ops[i].RecordKey, new AppliedEntry(ops[i].Address.ToString()));
                 applied.Add(ops[i]);
             }
         }
@@ -176,23 +178,21 @@ public sealed class AddressSource : Source<AddressObservation>
     }
 
     /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
-    {
-        var op = operation as AddressOperation ?? throw new ArgumentException($"not an address operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target} {op.Reason}: not taking it over (conflict policy {_policy})");
-        }
+    protected override string ConflictMessage(AddressOperation conflict) => base.ConflictMessage(conflict) + $" (conflict policy {_policy})";
 
+    /// <inheritdoc/>
+    protected override async Task ApplyOperationAsync(AddressOperation op, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(op);
         if (op.RecordOnly)
         {
             if (op.Kind == OperationKind.Delete)
             {
-                _record.Remove(op.Key);
+                _record.Remove(op.RecordKey);
             }
             else
             {
-                _record.Set(op.Key, new AppliedEntry(op.Address.ToString()));
+                _record.Set(op.RecordKey, new AppliedEntry(op.Address.ToString()));
             }
 
             return;
@@ -208,7 +208,7 @@ public sealed class AddressSource : Source<AddressObservation>
                 }
 
                 await _handle.AddAddressAsync(SpecOf(op), cancellationToken).ConfigureAwait(false);
-                _record.Set(op.Key, new AppliedEntry(op.Address.ToString()));
+                _record.Set(op.RecordKey, new AppliedEntry(op.Address.ToString()));
                 break;
             case OperationKind.Delete:
                 try
@@ -220,10 +220,10 @@ public sealed class AddressSource : Source<AddressObservation>
                     // Gone since it was observed (with its link, perhaps): what the delete wanted.
                 }
 
-                _record.Remove(op.Key);
+                _record.Remove(op.RecordKey);
                 break;
             default:
-                throw new ArgumentException($"unexpected address operation: {op}", nameof(operation));
+                throw new ArgumentException($"unexpected address operation: {op}", nameof(op));
         }
     }
 
@@ -231,7 +231,7 @@ public sealed class AddressSource : Source<AddressObservation>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
 
     /// <summary>The diff, as a function of its inputs alone.</summary>
-    internal static Plan Diff(IReadOnlyList<DesiredAddress> desired, ConflictPolicy policy, AddressObservation observed)
+    internal static Plan Diff(IReadOnlyList<DesiredAddress> desired, ConflictPolicy policy, AddressObservation observed, Scope scope = default)
     {
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(observed);
@@ -251,7 +251,7 @@ public sealed class AddressSource : Source<AddressObservation>
         foreach (var want in desired)
         {
             var key = KeyOf(want.Link, want.Address);
-            var target = TargetOf(want.Link, want.Address);
+            var target = TargetOf(scope, want.Link, want.Address);
             var linkThere = observed.LinkIndexes.TryGetValue(want.Link, out var index);
             var present = false;
             var foreign = new List<Address>();
@@ -285,7 +285,7 @@ public sealed class AddressSource : Source<AddressObservation>
             foreach (var f in foreign)
             {
                 var name = NameOf(observed, f.Index);
-                ops.Add(new AddressOperation(OperationKind.Delete, TargetOf(name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
+                ops.Add(new AddressOperation(OperationKind.Delete, TargetOf(scope, name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
             }
 
             if (!present)
@@ -306,7 +306,7 @@ public sealed class AddressSource : Source<AddressObservation>
             }
 
             var why = desiredByIp.TryGetValue(address.Address, out var replacement) ? "replaced by " + replacement : "no longer desired";
-            var target = TargetOf(link, address);
+            var target = TargetOf(scope, link, address);
             var index = observed.LinkIndexes.GetValueOrDefault(link);
             var found = index == 0 ? null : observed.Addresses.FirstOrDefault(a => a.Index == index && a.Prefix == address);
             ops.Add(found is null
@@ -373,7 +373,7 @@ public sealed class AddressSource : Source<AddressObservation>
         return true;
     }
 
-    private static string TargetOf(string link, IPPrefix address) => "address " + address + " on " + link;
+    private static ObjectKey TargetOf(Scope scope, string link, IPPrefix address) => ObjectKey.Address(scope, link, address.ToString());
 
     /// <summary>A link's name, or <c>ifindex N</c> for one that appeared between the two dumps.</summary>
     private static string NameOf(AddressObservation observed, int index) =>
@@ -404,7 +404,7 @@ public sealed class AddressSource : Source<AddressObservation>
     private static AddressSpec SpecOf(AddressOperation op) => new(op.Index, op.Address)
     {
         Peer = op.Peer,
-        Scope = op.Address.Family == AddressFamily.InterNetwork && op.Address.Address.GetAddressBytes()[0] == 127 ? Scope.Host : Scope.Universe,
+        Scope = op.Address.Family == AddressFamily.InterNetwork && op.Address.Address.GetAddressBytes()[0] == 127 ? RouteScope.Host : RouteScope.Universe,
     };
 
     private async IAsyncEnumerable<object> HintsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

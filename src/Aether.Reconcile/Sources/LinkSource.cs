@@ -54,14 +54,14 @@ public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IR
 
 /// <summary>An operation on a link, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Target">The link named for people.</param>
+/// <param name="Key">The link (or, for an operation on a veth's far end, <see cref="ObjectKind.LinkPeer"/> of the
+/// desired link).</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Link">The desired link (null when deleting one that is not desired).</param>
 /// <param name="Index">The existing link's ifindex (updates and deletes).</param>
-public sealed record LinkOperation(OperationKind Kind, string Target, string Reason, DesiredLink? Link, int Index)
-    : Operation(Kind, Stages.Links, Target, Reason)
+public sealed record LinkOperation(OperationKind Kind, ObjectKey Key, string Reason, DesiredLink? Link, int Index)
+    : Operation(Kind, Stage.Links, Key, Reason)
 {
-
     /// <summary>The operation acts on the veth's peer, in the peer's namespace.</summary>
     public bool PeerOnly { get; init; }
 
@@ -80,7 +80,7 @@ public sealed record LinkOperation(OperationKind Kind, string Target, string Rea
 /// Owned links carry the alias <c>aether:OWNER</c>; a link of the same name without it is a conflict, reported and
 /// left alone, unless the source was told to adopt foreign links (<see cref="ConflictPolicy.Adopt"/>).
 /// </summary>
-public sealed class LinkSource : Source<LinkObservation>, IDisposable
+public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>, IDisposable
 {
     private readonly NetlinkHandle _handle;
     private readonly DesiredLink[] _desired;
@@ -121,6 +121,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
 
         _handle = handle;
         _conflicts = conflicts;
+        Scope = Scope.Of(handle.Namespace);
 
         // Masters and parents first, so that one pass can create a bridge and its ports, or a device and its macvlan.
         var referenced = desired.SelectMany(l => new[] { l.Master, l.Parent }).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -203,224 +204,6 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
     }
 
     /// <inheritdoc/>
-    public override Plan Diff(LinkObservation observed)
-    {
-        ArgumentNullException.ThrowIfNull(observed);
-        var ops = new List<Operation>();
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        var byIndex = observed.Links.Values.ToDictionary(l => l.Index);
-        foreach (var want in _desired)
-        {
-            claimed.Add(want.Name);
-            if (want.Kind is Veth { PeerName: { } samePeer, PeerNamespace: null })
-            {
-                claimed.Add(samePeer); // the peer carries the mark too, and lives here
-            }
-
-            var target = "link " + want.Name;
-            if (!observed.Links.TryGetValue(want.Name, out var have))
-            {
-                if (observed.Origins.GetValueOrDefault(want.Name) is { } from)
-                {
-                    var where = want.Origin!.Namespace is null ? from.Name : $"{from.Name} in {want.Origin.Namespace}";
-                    var foreign = !IsOurs(from);
-                    if (want.Origin.Namespace is null)
-                    {
-                        claimed.Add(from.Name);
-                    }
-
-                    ops.Add(new LinkOperation(OperationKind.Update, target, $"moved from {where}" + (foreign ? $" (not ours: alias '{from.Alias}')" : string.Empty), want, from.Index)
-                    {
-                        Move = true,
-                        Conflict = foreign && _conflicts == ConflictPolicy.Report,
-                        Adopt = foreign,
-                    });
-                    continue;
-                }
-
-                // Our end is missing but a link holds the peer's name in the peer's namespace: someone else's is a
-                // conflict (creating would fail with EEXIST after the plan said all was well); ours is the orphan of
-                // a pair half torn down, deleted before the pair is made again.
-                if (want.Kind is Veth { PeerNamespace: not null } && observed.Peers.GetValueOrDefault(want.Name) is { } orphan)
-                {
-                    if (!IsOurs(orphan))
-                    {
-                        ops.Add(new LinkOperation(OperationKind.Create, "peer of " + target, $"{orphan.Name} exists in the peer's namespace and is not ours (alias '{orphan.Alias}')", want, orphan.Index) { Conflict = true });
-                        continue;
-                    }
-
-                    ops.Add(new LinkOperation(OperationKind.Delete, "peer of " + target, "an orphan: its partner is missing", want, orphan.Index) { PeerOnly = true });
-                }
-
-                ops.Add(new LinkOperation(OperationKind.Create, target, "missing", want, 0));
-                continue;
-            }
-
-            var adopt = false;
-            if (!IsOurs(have))
-            {
-                if (_conflicts == ConflictPolicy.Report)
-                {
-                    ops.Add(new LinkOperation(OperationKind.Update, target, $"exists but is not ours (alias '{have.Alias}')", want, have.Index) { Conflict = true });
-                    continue;
-                }
-
-                adopt = true;
-            }
-
-            if (Mismatch(want, have, observed) is { } why)
-            {
-                if (adopt)
-                {
-                    ops.Add(new LinkOperation(OperationKind.Update, target, $"is not ours and {why}: adopting it would mean deleting it", want, have.Index) { Conflict = true });
-                    continue;
-                }
-
-                var strayPeer = observed.Peers.GetValueOrDefault(want.Name);
-                if (strayPeer is not null && !IsOurs(strayPeer))
-                {
-                    ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{why}, and {strayPeer.Name} is not ours (alias '{strayPeer.Alias}')", want, strayPeer.Index) { Conflict = true });
-                    continue;
-                }
-
-                ops.Add(new LinkOperation(OperationKind.Delete, target, why, null, have.Index));
-                if (strayPeer is not null)
-                {
-                    ops.Add(new LinkOperation(OperationKind.Delete, "peer of " + target, "a stale peer: " + why, want, strayPeer.Index) { PeerOnly = true });
-                }
-
-                ops.Add(new LinkOperation(OperationKind.Create, target, "recreated: " + why, want, 0));
-                continue;
-            }
-
-            var changes = Changes(want, have, observed, byIndex);
-            if (adopt)
-            {
-                changes.Insert(0, $"adopted (alias was '{have.Alias}')");
-            }
-
-            if (changes.Count > 0)
-            {
-                ops.Add(new LinkOperation(OperationKind.Update, target, string.Join(", ", changes), want, have.Index) { Adopt = adopt });
-            }
-
-            if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer && peer.IsUp != want.Up)
-            {
-                ops.Add(new LinkOperation(OperationKind.Update, "peer of " + target, $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}", want, peer.Index) { PeerOnly = true });
-            }
-        }
-
-        foreach (var have in observed.Links.Values)
-        {
-            if (IsOurs(have) && !claimed.Contains(have.Name) && !Claimed.Contains(have.Name))
-            {
-                ops.Add(new LinkOperation(OperationKind.Delete, "link " + have.Name, "no longer desired", null, have.Index));
-            }
-        }
-
-        return Plan.Of(ops);
-    }
-
-    /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
-    {
-        var op = operation as LinkOperation ?? throw new ArgumentException($"not a link operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target} {op.Reason}: not taking it over");
-        }
-
-        switch (op.Kind)
-        {
-            case OperationKind.Delete when op.PeerOnly:
-                await DeleteIfPresentAsync(PeerHandleOf(op.Link!), op.Index, cancellationToken).ConfigureAwait(false);
-                break;
-            case OperationKind.Delete:
-                await DeleteIfPresentAsync(_handle, op.Index, cancellationToken).ConfigureAwait(false);
-                break;
-            case OperationKind.Create:
-                await CreateAsync(op.Link!, cancellationToken).ConfigureAwait(false);
-                break;
-            case OperationKind.Update when op.Move:
-                await MoveAsync(op, cancellationToken).ConfigureAwait(false);
-                break;
-            case OperationKind.Update when op.PeerOnly:
-                await IfStillThereAsync(PeerHandleOf(op.Link!).SetUpAsync(op.Index, op.Link!.Up, cancellationToken)).ConfigureAwait(false);
-                break;
-            case OperationKind.Update:
-                await IfStillThereAsync(_handle.SetLinkAsync(op.Index, await ChangeFor(op.Link!, op.Adopt, cancellationToken).ConfigureAwait(false), cancellationToken)).ConfigureAwait(false);
-                break;
-        }
-    }
-
-    /// <summary>Consecutive creations of links that need no other link's ifindex (no master, no parent) go to the
-    /// kernel as one batch: each creation with our mark right after it (the kernel takes no alias in a create request)
-    /// and, for a veth whose peer stays here, the peer's mark and state; then the peers in other namespaces get theirs,
-    /// each on its namespace's handle, several namespaces at once. A thousand veths into a thousand namespaces cost a
-    /// few sends instead of three thousand round trips.</summary>
-    protected override async Task<ApplyOutcome> ApplyFromAsync(Plan plan, int start, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        var run = 0;
-        while (start + run < plan.Count && plan[start + run] is LinkOperation { Kind: OperationKind.Create, Conflict: false, Link: { Master: null, Parent: null } })
-        {
-            run++;
-        }
-
-        if (run < 2)
-        {
-            return await base.ApplyFromAsync(plan, start, cancellationToken).ConfigureAwait(false);
-        }
-
-        var ops = plan.Skip(start).Take(run).Cast<LinkOperation>().ToArray();
-        var errors = new Exception?[ops.Length];
-        var firstEntry = new int[ops.Length + 1];
-        using (var batch = _handle.CreateBatch())
-        {
-            for (var i = 0; i < ops.Length; i++)
-            {
-                var want = ops[i].Link!;
-                firstEntry[i] = batch.Count;
-                batch.CreateLink(new LinkSpec(want.Name, want.Kind) { Up = want.Up, Mtu = want.Mtu });
-                batch.SetLink(want.Name, new LinkChange { Alias = Mark });
-                if (want.Kind is Veth { PeerName: { } peerName, PeerNamespace: null })
-                {
-                    batch.SetLink(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark });
-                }
-            }
-
-            firstEntry[ops.Length] = batch.Count;
-            var result = await batch.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < ops.Length; i++)
-            {
-                for (var e = firstEntry[i]; e < firstEntry[i + 1] && errors[i] is null; e++)
-                {
-                    errors[i] = result.Errors[e];
-                }
-            }
-        }
-
-        // The peers that live in other namespaces: their mark, and up (the kernel creates a peer down).
-        var remote = Enumerable.Range(0, ops.Length).Where(i => errors[i] is null && ops[i].Link!.Kind is Veth { PeerNamespace: not null }).ToArray();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(remote, options, async (i, ct) =>
-        {
-            var want = ops[i].Link!;
-            try
-            {
-                await PeerHandleOf(want).SetLinkAsync(((Veth)want.Kind).PeerName!, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, ct).ConfigureAwait(false);
-            }
-            catch (NetlinkException ex)
-            {
-                errors[i] = ex;
-            }
-        }).ConfigureAwait(false);
-
-        var applied = Enumerable.Range(0, ops.Length).Where(i => errors[i] is null).Select(i => (Operation)ops[i]).ToList();
-        return new ApplyOutcome(run, applied, errors.FirstOrDefault(e => e is not null));
-    }
-
-    /// <inheritdoc/>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
 
     /// <summary>Closes the handles opened for peer and origin namespaces.</summary>
@@ -482,187 +265,7 @@ public sealed class LinkSource : Source<LinkObservation>, IDisposable
         }
     }
 
-    /// <summary>Changes a link that may have vanished since it was observed (a deletion in progress: the pass that
-    /// observed it ran on the deletion's first event). Gone is not a failure worth a backoff: its deletion is a hint,
-    /// and the pass it triggers recreates it.</summary>
-    private static async Task IfStillThereAsync(Task change)
-    {
-        try
-        {
-            await change.ConfigureAwait(false);
-        }
-        catch (NetlinkException ex) when (ex.Errno == Errno.ENODEV)
-        {
-        }
-    }
-
-    /// <summary>Deletes a link; one already gone is fine (deleting a veth takes its peer with it).</summary>
-    private static async Task DeleteIfPresentAsync(NetlinkHandle where, int index, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await where.DeleteLinkAsync(index, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetlinkException ex) when (ex.Errno == Errno.ENODEV)
-        {
-        }
-    }
-
-    private static string UpDown(bool up) => up ? "up" : "down";
-
-    /// <summary>What can be changed in place: up/down, MTU, master.</summary>
-    private static List<string> Changes(DesiredLink want, Link have, LinkObservation observed, Dictionary<int, Link> byIndex)
-    {
-        var changes = new List<string>();
-        if (want.Up != have.IsUp)
-        {
-            changes.Add($"{UpDown(have.IsUp)}, want {UpDown(want.Up)}");
-        }
-
-        if (want.Mtu is int mtu && have.Mtu != mtu)
-        {
-            changes.Add($"MTU {have.Mtu}, want {mtu}");
-        }
-
-        var master = have.MasterIndex is int m and > 0 ? byIndex.GetValueOrDefault(m)?.Name ?? $"ifindex {m}" : null;
-        if (!string.Equals(master, want.Master, StringComparison.Ordinal))
-        {
-            var wantMaster = want.Master is null ? "none" : want.Master + (observed.Links.ContainsKey(want.Master) ? string.Empty : " (missing)");
-            changes.Add($"master {master ?? "none"}, want {wantMaster}");
-        }
-
-        return changes;
-    }
-
-    /// <summary>Why a link must be recreated, or null when it can be kept: it is of another kind; a veth whose peer
-    /// is missing or is not its partner (the peer ifindex or the peer namespace's nsid do not match: the stale pair of
-    /// an earlier run); a VXLAN or macvlan whose identity (VNI, port, remote, local, underlay; mode, parent) differs.</summary>
-    private static string? Mismatch(DesiredLink want, Link have, LinkObservation observed)
-    {
-        if (!string.Equals(have.Kind, want.Kind.Kind, StringComparison.Ordinal))
-        {
-            return $"is a {have.Kind ?? "plain device"}, want a {want.Kind.Kind}";
-        }
-
-        var parentIndex = want.Parent is null ? null : observed.Links.GetValueOrDefault(want.Parent)?.Index;
-        switch (want.Kind)
-        {
-            case Veth { PeerName: not null } veth:
-                var peer = observed.Peers.GetValueOrDefault(want.Name);
-                if (peer is null)
-                {
-                    // The end that should be in another namespace may sit right here (moved back, or never moved).
-                    var local = veth.PeerNamespace is null || have.LinkNetNsId is not null ? null
-                        : observed.Links.Values.FirstOrDefault(l => l.Index == have.LinkIndex);
-                    return local is not null && string.Equals(local.Name, veth.PeerName, StringComparison.Ordinal)
-                        ? $"its peer {veth.PeerName} is in the wrong namespace (here, not {veth.PeerNamespace})"
-                        : $"its peer {veth.PeerName} is missing";
-                }
-
-                var expectedNsId = veth.PeerNamespace is null ? (int?)null : observed.PeerNsIds.GetValueOrDefault(want.Name, NsId.NotAssigned);
-                if (have.LinkIndex != peer.Index || (expectedNsId is int id && (id < 0 || have.LinkNetNsId != id)))
-                {
-                    return $"its peer {veth.PeerName} is not its partner (peer ifindex {Show(have.LinkIndex)}, found {peer.Index})";
-                }
-
-                break;
-            case Vxlan vx when have.KindData is Vxlan hv:
-                var diffs = new List<string>();
-                Compare(diffs, "VNI", hv.Id, vx.Id);
-                Compare(diffs, "port", hv.Port, vx.Port ?? hv.Port);
-                Compare(diffs, "remote", hv.Remote ?? hv.Group, vx.Remote ?? vx.Group ?? hv.Remote ?? hv.Group);
-                Compare(diffs, "local", hv.Local, vx.Local ?? hv.Local);
-                Compare(diffs, "underlay ifindex", hv.UnderlayIndex, parentIndex ?? hv.UnderlayIndex);
-                if (diffs.Count > 0)
-                {
-                    return string.Join(", ", diffs);
-                }
-
-                break;
-            case Macvlan mv when have.KindData is Macvlan hm:
-                if (hm.Mode != mv.Mode)
-                {
-                    return $"mode {hm.Mode}, want {mv.Mode}";
-                }
-
-                if (parentIndex is int p && have.LinkIndex != p)
-                {
-                    return $"parent ifindex {Show(have.LinkIndex)}, want {want.Parent} ({p})";
-                }
-
-                break;
-        }
-
-        return null;
-    }
-
-    private static void Compare<T>(List<string> diffs, string what, T have, T want)
-    {
-        if (!EqualityComparer<T>.Default.Equals(have, want))
-        {
-            diffs.Add($"{what} {have?.ToString() ?? "none"}, want {want?.ToString() ?? "none"}");
-        }
-    }
-
-    private static string Show(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
-
     private bool IsOurs(Link link) => string.Equals(link.Alias, Mark, StringComparison.Ordinal);
-
-    private async Task CreateAsync(DesiredLink want, CancellationToken cancellationToken)
-    {
-        var parent = want.Parent is null ? (int?)null : await RequireIndexAsync(want.Parent, "parent", want, cancellationToken).ConfigureAwait(false);
-        var master = want.Master is null ? null : (await _handle.FindLinkAsync(want.Master, cancellationToken).ConfigureAwait(false))?.Index;
-        var kind = want.Kind is Vxlan vx && parent is int underlay ? vx with { UnderlayIndex = underlay } : want.Kind;
-
-        var spec = new LinkSpec(want.Name, kind)
-        {
-            Up = want.Up,
-            Mtu = want.Mtu,
-            Alias = Mark,
-            ParentIndex = want.Kind is Macvlan ? parent : null,
-            MasterIndex = master,
-        };
-        await _handle.CreateLinkAsync(spec, cancellationToken).ConfigureAwait(false);
-        if (want.Kind is Veth { PeerName: { } peerName })
-        {
-            // The peer carries the mark too, so a stale peer left by a crash can be recognised as ours.
-            // The kernel creates the peer down whatever the request says.
-            await PeerHandleOf(want).SetLinkAsync(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, cancellationToken).ConfigureAwait(false);
-        }
-
-        // The master may have been missing: the next pass sets it, and the report says "master none, want X".
-    }
-
-    /// <summary>Moves (and renames) a link from its origin: one request, so the kernel never shows it half-moved;
-    /// a moved link arrives down, so its state, MTU and master are set at once afterwards.</summary>
-    private async Task MoveAsync(LinkOperation op, CancellationToken cancellationToken)
-    {
-        var want = op.Link!;
-        var origin = want.Origin!;
-        var from = origin.Namespace is null ? _handle : PeerHandle(origin.Namespace);
-        var change = new LinkChange
-        {
-            Name = string.Equals(origin.Name, want.Name, StringComparison.Ordinal) ? null : want.Name,
-            Namespace = origin.Namespace is null ? null : _handle.Namespace ?? Current(),
-            Alias = op.Adopt ? Mark : null,
-        };
-        await from.SetLinkAsync(op.Index, change, cancellationToken).ConfigureAwait(false);
-        await _handle.SetLinkAsync(want.Name, await ChangeFor(want, adopt: false, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<LinkChange> ChangeFor(DesiredLink want, bool adopt, CancellationToken cancellationToken) => new()
-    {
-        Up = want.Up,
-        Mtu = want.Mtu,
-        MasterIndex = want.Master is null ? 0 : await RequireIndexAsync(want.Master, "master", want, cancellationToken).ConfigureAwait(false),
-        Alias = adopt ? Mark : null,
-    };
-
-    /// <summary>The ifindex of a link this one depends on; a missing one is a failure worth retrying (another source,
-    /// or a later pass, may create it).</summary>
-    private async Task<int> RequireIndexAsync(string name, string role, DesiredLink of, CancellationToken cancellationToken) =>
-        (await _handle.FindLinkAsync(name, cancellationToken).ConfigureAwait(false))?.Index
-        ?? throw new InvalidOperationException($"link {of.Name}: its {role} {name} does not exist (yet)");
 
     private async IAsyncEnumerable<object> HintsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -24,11 +24,11 @@ public sealed record NftablesObservation(NftTable? Table, IReadOnlyDictionary<st
 
 /// <summary>An operation on the source's table.</summary>
 /// <param name="Kind">Create and update replace the whole table in one transaction; delete removes it.</param>
-/// <param name="Target">The table (<c>nftables inet aether-lab</c>), which is also its record key.</param>
+/// <param name="Key">The table (<c>nftables inet aether-lab</c>, also its record key).</param>
 /// <param name="Reason">Why (<c>missing</c>, <c>chain postrouting: rule 1 missing</c>).</param>
 /// <param name="Table">The table to install (null when deleting).</param>
-public sealed record NftablesOperation(OperationKind Kind, string Target, string Reason, NftTable? Table)
-    : Operation(Kind, Stages.Nftables, Target, Reason)
+public sealed record NftablesOperation(OperationKind Kind, ObjectKey Key, string Reason, NftTable? Table)
+    : Operation(Kind, Stage.Nftables, Key, Reason)
 {
     /// <summary>The table is gone already: only its record entry is dropped.</summary>
     public bool RecordOnly { get; init; }
@@ -48,7 +48,7 @@ public sealed record NftablesOperation(OperationKind Kind, string Target, string
 /// restart with an empty record, and none after that.
 /// </para>
 /// </summary>
-public sealed class NftablesSource : Source<NftablesObservation>
+public sealed class NftablesSource : Source<NftablesObservation, NftablesOperation>
 {
     /// <summary>What every table name of Aether's begins with.</summary>
     public const string TablePrefix = "aether-";
@@ -67,6 +67,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
+        Scope = Scope.Of(context.Namespace);
     }
 
     /// <summary>A source that can only diff (for tests of the pure diff: no context).</summary>
@@ -105,6 +106,8 @@ public sealed class NftablesSource : Source<NftablesObservation>
 
     /// <summary>The last-applied record.</summary>
     public AppliedRecord Record => _record;
+
+    private ObjectKey TableKey => new(ObjectKind.NftablesTable, Scope, Target[KeyPrefix.Length..]);
 
     /// <inheritdoc/>
     public override string Name => $"nftables {Family.ToNftName()} {TableName} in {Context.Namespace?.ToString() ?? "the host"}";
@@ -148,7 +151,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
         if (_desired is null)
         {
             return have is not null ? Single(OperationKind.Delete, "no longer desired", null)
-                : entry is not null ? Plan.Of([new NftablesOperation(OperationKind.Delete, Target, "no longer desired, and already gone: forgotten", null) { RecordOnly = true }])
+                : entry is not null ? Plan.Of([new NftablesOperation(OperationKind.Delete, TableKey, "no longer desired, and already gone: forgotten", null) { RecordOnly = true }])
                 : Plan.Empty;
         }
 
@@ -174,9 +177,9 @@ public sealed class NftablesSource : Source<NftablesObservation>
     /// <exception cref="NftablesException">Retryable: the kernel was busy or out of memory.</exception>
     /// <exception cref="TerminalReconcileException">libnftables refused the table, or the kernel rejected it: as it is,
     /// it can never be applied.</exception>
-    public override Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    protected override Task ApplyOperationAsync(NftablesOperation op, CancellationToken cancellationToken)
     {
-        var op = operation as NftablesOperation ?? throw new ArgumentException($"not an nftables operation: {operation}", nameof(operation));
+        ArgumentNullException.ThrowIfNull(op);
         cancellationToken.ThrowIfCancellationRequested();
         var context = Context;
         if (op.Kind == OperationKind.Delete)
@@ -190,7 +193,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
             return Task.CompletedTask;
         }
 
-        var table = op.Table ?? throw new ArgumentException($"{op}: no table to install", nameof(operation));
+        var table = op.Table ?? throw new ArgumentException($"{op}: no table to install", nameof(op));
         Guard(() => context.ReplaceTable(table));
 
         // What the kernel made of it, recorded beside what was asked for (see the class remarks).
@@ -344,7 +347,7 @@ public sealed class NftablesSource : Source<NftablesObservation>
         }
     }
 
-    private Plan Single(OperationKind kind, string reason, NftTable? table) => Plan.Of([new NftablesOperation(kind, Target, reason, table)]);
+    private Plan Single(OperationKind kind, string reason, NftTable? table) => Plan.Of([new NftablesOperation(kind, TableKey, reason, table)]);
 
     private Dictionary<string, AppliedEntry> OwnRecord()
     {

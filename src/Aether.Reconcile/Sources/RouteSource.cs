@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Rtnl;
+using RouteScope = Aether.Netlink.Rtnl.Scope;
 
 namespace Aether.Reconcile.Sources;
 
@@ -29,7 +30,7 @@ public sealed record DesiredRoute
     public uint? Metric { get; init; }
 
     /// <summary>The scope (IPv4 only); null is link scope without a gateway, universe with one.</summary>
-    public Scope? Scope { get; init; }
+    public RouteScope? Scope { get; init; }
 
     /// <summary>The gateway is on the link even though no prefix covers it (needs a gateway and a device).</summary>
     public bool OnLink { get; init; }
@@ -110,13 +111,14 @@ public sealed record RouteObservation(IReadOnlyDictionary<string, int> Links, IR
 
 /// <summary>An operation on a route, with what it needs to run.</summary>
 /// <param name="Kind">Create, update or delete.</param>
-/// <param name="Target">The route's identity (<c>route 254 0.0.0.0/0 metric 0</c>), which is also its record key.</param>
+/// <param name="Key">The route, named by its identity (<c>route 254 0.0.0.0/0 metric 0</c>), which is also its record
+/// key.</param>
 /// <param name="Reason">Why.</param>
 /// <param name="Route">The desired route (null when deleting one that is not desired).</param>
 /// <param name="Existing">The route found in the kernel (null when creating, or forgetting a record entry whose route
 /// is gone).</param>
-public sealed record RouteOperation(OperationKind Kind, string Target, string Reason, DesiredRoute? Route, Route? Existing)
-    : Operation(Kind, Stages.Routes, Target, Reason)
+public sealed record RouteOperation(OperationKind Kind, ObjectKey Key, string Reason, DesiredRoute? Route, Route? Existing)
+    : Operation(Kind, Stage.Routes, Key, Reason)
 {
     /// <summary>The output ifindex the desired device resolved to, or null.</summary>
     public int? OutputIndex { get; init; }
@@ -137,7 +139,7 @@ public sealed record RouteOperation(OperationKind Kind, string Target, string Re
 /// still recognises it after its protocol is rewritten. When several routes share a key (<c>ip route append</c>), the
 /// one carrying our protocol, else the first, is the one compared and replaced; the others are left alone.
 /// </summary>
-public sealed class RouteSource : Source<RouteObservation>
+public sealed partial class RouteSource : Source<RouteObservation, RouteOperation>
 {
     /// <summary>Aether's default route protocol, 174: above <c>RTPROT_STATIC</c> (so the kernel does not interpret it),
     /// and named neither in <c>linux/rtnetlink.h</c> nor in iproute2's <c>rt_protos</c>; <c>ip route</c> shows it
@@ -163,6 +165,7 @@ public sealed class RouteSource : Source<RouteObservation>
     {
         ArgumentNullException.ThrowIfNull(handle);
         _handle = handle;
+        Scope = Scope.Of(handle.Namespace);
     }
 
     /// <summary>A source that can only diff (for tests of the pure diff: no socket).</summary>
@@ -281,178 +284,7 @@ public sealed class RouteSource : Source<RouteObservation>
     }
 
     /// <inheritdoc/>
-    public override Plan Diff(RouteObservation observed)
-    {
-        ArgumentNullException.ThrowIfNull(observed);
-        var record = RouteEntries(observed.Record);
-        var names = new Dictionary<int, string>();
-        foreach (var (name, index) in observed.Links)
-        {
-            names[index] = name;
-        }
-
-        var byKey = new Dictionary<string, List<Route>>(StringComparer.Ordinal);
-        foreach (var route in observed.Routes)
-        {
-            if (route.Family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
-            {
-                continue;
-            }
-
-            var key = KeyOf(route);
-            if (!byKey.TryGetValue(key, out var list))
-            {
-                byKey[key] = list = [];
-            }
-
-            list.Add(route);
-        }
-
-        var ops = new List<Operation>();
-        for (var i = 0; i < _desired.Count; i++)
-        {
-            var want = _desired[i];
-            var key = _keys[i];
-            int? index = null;
-            string? missing = null;
-            if (want.Device is { } device)
-            {
-                if (observed.Links.TryGetValue(device, out var found))
-                {
-                    index = found;
-                }
-                else
-                {
-                    missing = device;
-                }
-            }
-
-            if (!byKey.TryGetValue(key, out var here))
-            {
-                var why = missing is null ? "missing" : $"missing, and link {missing} is missing";
-                ops.Add(new RouteOperation(OperationKind.Create, key, why, want, null) { OutputIndex = index, MissingDevice = missing });
-                continue;
-            }
-
-            var have = here.Find(r => r.Protocol == Protocol) ?? here[0];
-            if (have.Protocol != Protocol && !record.ContainsKey(key))
-            {
-                var what = $"a route not ours is there ({Describe(have, names)})";
-                ops.Add(_conflicts == ConflictPolicy.Adopt
-                    ? new RouteOperation(OperationKind.Update, key, what + ", adopting it", want, have) { OutputIndex = index, MissingDevice = missing }
-                    : new RouteOperation(OperationKind.Update, key, what, want, have) { OutputIndex = index, MissingDevice = missing, Conflict = true });
-                continue;
-            }
-
-            var changes = Differences(want, index, missing, have, names);
-            if (changes.Count > 0)
-            {
-                ops.Add(new RouteOperation(OperationKind.Update, key, string.Join(", ", changes), want, have) { OutputIndex = index, MissingDevice = missing });
-            }
-        }
-
-        var desiredKeys = new HashSet<string>(_keys, StringComparer.Ordinal);
-        foreach (var (key, here) in byKey)
-        {
-            if (desiredKeys.Contains(key))
-            {
-                continue;
-            }
-
-            var ours = _ownsProtocol || record.ContainsKey(key) ? here.FindAll(r => r.Protocol == Protocol) : [];
-            if (ours.Count == 0 && record.ContainsKey(key))
-            {
-                ours.Add(here[0]); // ours by the record, its protocol rewritten by hand
-            }
-
-            foreach (var route in ours)
-            {
-                ops.Add(new RouteOperation(OperationKind.Delete, key, "no longer desired", null, route));
-            }
-        }
-
-        foreach (var key in record.Keys)
-        {
-            if (!desiredKeys.Contains(key) && !byKey.ContainsKey(key))
-            {
-                ops.Add(new RouteOperation(OperationKind.Delete, key, "no longer desired and already gone: forgetting it", null, null));
-            }
-        }
-
-        return Plan.Of(ops);
-    }
-
-    /// <inheritdoc/>
-    public override void Prepare(Plan plan)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        // Up to the first conflict: a pass stops there (it is refused), so nothing after it is meant to happen.
-        _record.SetMany(plan.TakeWhile(op => !op.Conflict).OfType<RouteOperation>()
-            .Where(op => op is { Kind: not OperationKind.Delete, MissingDevice: null, Route: not null })
-            .Select(op => KeyValuePair.Create(op.Target, new AppliedEntry(op.Route!.ToString()))));
-    }
-
-    /// <inheritdoc/>
-    public override async Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
-    {
-        var op = operation as RouteOperation ?? throw new ArgumentException($"not a route operation: {operation}", nameof(operation));
-        if (op.Conflict)
-        {
-            throw new TerminalReconcileException($"{op.Target}: {op.Reason}: not taking it over (the conflict policy is {ConflictPolicy.Report})");
-        }
-
-        if (op.Kind == OperationKind.Delete)
-        {
-            if (op.Existing is { } existing)
-            {
-                try
-                {
-                    await Handle.DeleteRouteAsync(existing, cancellationToken).ConfigureAwait(false);
-                }
-                catch (NetlinkException ex) when (ex.Errno == Errno.ESRCH)
-                {
-                    // Gone already: the goal is met.
-                }
-            }
-
-            _record.Remove(op.Target);
-            return;
-        }
-
-        var want = op.Route!;
-        if (op.MissingDevice is { } device)
-        {
-            // Retryable: the link may be created later (by a link source, or by hand).
-            throw new InvalidOperationException($"{op.Target}: link {device} missing");
-        }
-
-        var route = ToRoute(want, op.OutputIndex);
-        if (op.Kind == OperationKind.Create)
-        {
-            // ENETUNREACH (no address on the gateway's network yet) propagates as a retryable failure.
-            await Handle.AddRouteAsync(route, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await Handle.ReplaceRouteAsync(route, cancellationToken).ConfigureAwait(false);
-        }
-
-        _record.Set(op.Target, new AppliedEntry(want.ToString()));
-    }
-
-    /// <inheritdoc/>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => HintsAsync(cancellationToken);
-
-    /// <summary>The lowercase name <c>ip</c> gives a scope.</summary>
-    internal static string ScopeName(Scope scope) => scope switch
-    {
-        Scope.Universe => "global",
-        Scope.Site => "site",
-        Scope.Link => "link",
-        Scope.Host => "host",
-        Scope.Nowhere => "nowhere",
-        _ => ((byte)scope).ToString(CultureInfo.InvariantCulture),
-    };
 
     private static string Key(AddressFamily family, uint table, IPPrefix? destination, uint? metric)
     {
@@ -506,7 +338,7 @@ public sealed class RouteSource : Source<RouteObservation>
             throw new ArgumentException(Fail("table 0 is not a table"), nameof(DesiredRoute.Table));
         }
 
-        if (route.Scope is { } scope && family == AddressFamily.InterNetworkV6 && scope != Scope.Universe)
+        if (route.Scope is { } scope && family == AddressFamily.InterNetworkV6 && scope != RouteScope.Universe)
         {
             throw new ArgumentException(Fail("IPv6 routes have no scope"), nameof(DesiredRoute.Scope));
         }
@@ -529,95 +361,6 @@ public sealed class RouteSource : Source<RouteObservation>
         }
 
         return entries;
-    }
-
-    /// <summary>The scope the kernel reports for the desired route: IPv6 routes always say universe.</summary>
-    private static Scope ExpectedScope(DesiredRoute want) =>
-        want.Family == AddressFamily.InterNetworkV6 ? Scope.Universe
-        : want.Scope ?? (want.Gateway is null ? Scope.Link : Scope.Universe);
-
-    private static string DeviceName(int? index, IReadOnlyDictionary<int, string> names) =>
-        index is int i ? names.TryGetValue(i, out var name) ? name : string.Create(CultureInfo.InvariantCulture, $"ifindex {i}") : "no device";
-
-    private static string Describe(Route route, IReadOnlyDictionary<int, string> names)
-    {
-        var parts = new List<string> { string.Create(CultureInfo.InvariantCulture, $"protocol {route.Protocol}") };
-        if (route.Type != Route.TypeUnicast)
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"type {route.Type}"));
-        }
-
-        if (route.Gateway is not null)
-        {
-            parts.Add("via " + route.Gateway);
-        }
-
-        if (route.OutputIndex is not null)
-        {
-            parts.Add("dev " + DeviceName(route.OutputIndex, names));
-        }
-
-        return string.Join(' ', parts);
-    }
-
-    private Route ToRoute(DesiredRoute want, int? index) => new()
-    {
-        Family = want.Family,
-        Destination = want.Destination is { PrefixLength: > 0 } dst ? dst : null,
-        Gateway = want.Gateway,
-        OutputIndex = index,
-        PreferredSource = want.PreferredSource,
-        Table = want.Table,
-        Metric = want.Metric,
-        Protocol = Protocol,
-        Scope = want.Scope,
-        OnLink = want.OnLink,
-    };
-
-    private List<string> Differences(DesiredRoute want, int? index, string? missing, Route have, IReadOnlyDictionary<int, string> names)
-    {
-        var changes = new List<string>();
-        if (have.Type != Route.TypeUnicast)
-        {
-            changes.Add(string.Create(CultureInfo.InvariantCulture, $"type {have.Type}, want unicast"));
-        }
-
-        if (!Equals(have.Gateway, want.Gateway))
-        {
-            changes.Add($"{(have.Gateway is null ? "no gateway" : "via " + have.Gateway)}, want {(want.Gateway is null ? "no gateway" : "via " + want.Gateway)}");
-        }
-
-        if (missing is not null)
-        {
-            changes.Add($"dev {DeviceName(have.OutputIndex, names)}, want dev {missing}, and link {missing} is missing");
-        }
-        else if (index is int i && have.OutputIndex != i)
-        {
-            changes.Add($"dev {DeviceName(have.OutputIndex, names)}, want dev {want.Device}");
-        }
-
-        var scope = ExpectedScope(want);
-        if (want.Family == AddressFamily.InterNetwork && have.Scope != scope)
-        {
-            changes.Add($"scope {(have.Scope is { } s ? ScopeName(s) : "none")}, want scope {ScopeName(scope)}");
-        }
-
-        if (have.OnLink != want.OnLink)
-        {
-            changes.Add(want.OnLink ? "not onlink, want onlink" : "onlink, want not onlink");
-        }
-
-        if (!Equals(have.PreferredSource, want.PreferredSource))
-        {
-            changes.Add($"{(have.PreferredSource is null ? "no src" : "src " + have.PreferredSource)}, want {(want.PreferredSource is null ? "no src" : "src " + want.PreferredSource)}");
-        }
-
-        if (have.Protocol != Protocol)
-        {
-            changes.Add(string.Create(CultureInfo.InvariantCulture, $"protocol {have.Protocol}, want {Protocol}"));
-        }
-
-        return changes;
     }
 
     private Dictionary<string, DesiredRoute> DesiredByKey()

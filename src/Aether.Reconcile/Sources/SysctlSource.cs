@@ -26,13 +26,13 @@ public sealed record SysctlObservation(IReadOnlyDictionary<string, string?> Valu
 /// <summary>An operation on a sysctl, with what it needs to run.</summary>
 /// <param name="Kind"><see cref="OperationKind.Update"/> to write the desired value (also for an entry that does not
 /// exist yet: applying it fails, to be retried), <see cref="OperationKind.Delete"/> to release a key no longer desired.</param>
-/// <param name="Target">The sysctl named for people.</param>
+/// <param name="Key">The sysctl, by its dotted key.</param>
 /// <param name="Reason">Why.</param>
-/// <param name="Key">The normalised key.</param>
+/// <param name="SysctlKey">The normalised key (<c>net/ipv4/ip_forward</c>).</param>
 /// <param name="Value">The value to write: the desired one (update), the original to restore (delete), or null for
 /// a delete that only forgets.</param>
-public sealed record SysctlOperation(OperationKind Kind, string Target, string Reason, string Key, string? Value)
-    : Operation(Kind, Stages.Sysctls, Target, Reason);
+public sealed record SysctlOperation(OperationKind Kind, ObjectKey Key, string Reason, string SysctlKey, string? Value)
+    : Operation(Kind, Stage.Sysctls, Key, Reason);
 
 /// <summary>
 /// Sysctls below <c>/proc/sys/net</c> in one namespace: writes the desired values and puts them back when they drift.
@@ -49,7 +49,7 @@ public sealed record SysctlOperation(OperationKind Kind, string Target, string R
 /// Disposing closes them.
 /// </para>
 /// </summary>
-public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
+public sealed class SysctlSource : Source<SysctlObservation, SysctlOperation>, IDisposable
 {
     /// <summary>The prefix of this source's keys in the last-applied record.</summary>
     public const string RecordPrefix = "sysctl ";
@@ -108,6 +108,7 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
         _options = options ?? new SysctlSourceOptions();
         _desired = [.. list];
         _where = Describe(ns);
+        Scope = ns.Name is { } name ? Scope.Namespace(name) : string.Equals(_where, "the host", StringComparison.Ordinal) ? Scope.Host : Scope.Of(ns);
     }
 
     /// <inheritdoc/>
@@ -145,7 +146,7 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
         foreach (var (key, value) in _desired)
         {
             desired.Add(key);
-            var target = "sysctl " + Sysctl.FormatKey(key);
+            var target = ObjectKey.Sysctl(Scope, Sysctl.FormatKey(key));
             var have = observed.Values.GetValueOrDefault(key);
             if (have is null)
             {
@@ -170,7 +171,7 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
                 continue;
             }
 
-            var target = "sysctl " + Sysctl.FormatKey(key);
+            var target = ObjectKey.Sysctl(Scope, Sysctl.FormatKey(key));
             var have = observed.Values.GetValueOrDefault(key);
             if (!_options.RestoreOnRelease || entry.Original is null)
             {
@@ -196,17 +197,17 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
     /// <inheritdoc/>
     /// <exception cref="NetlinkException">Retryable: the entry does not exist (yet), or the write failed.</exception>
     /// <exception cref="TerminalReconcileException">The entry is read-only, or the kernel rejects the value (<c>EINVAL</c>).</exception>
-    public override Task ApplyAsync(Operation operation, CancellationToken cancellationToken)
+    protected override Task ApplyOperationAsync(SysctlOperation op, CancellationToken cancellationToken)
     {
-        var op = operation as SysctlOperation ?? throw new ArgumentException($"not a sysctl operation: {operation}", nameof(operation));
+        ArgumentNullException.ThrowIfNull(op);
         cancellationToken.ThrowIfCancellationRequested();
         if (op.Kind == OperationKind.Delete)
         {
-            Release(op.Key, op.Value);
+            Release(op.SysctlKey, op.Value);
             return Task.CompletedTask;
         }
 
-        var entry = Entry(op.Key);
+        var entry = Entry(op.SysctlKey);
         if (entry is not null && !entry.CanWrite)
         {
             throw new TerminalReconcileException($"sysctl {entry.DisplayKey} in {_where} is read-only");
@@ -214,10 +215,10 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
 
         if (entry is null || ReadOrForget(entry) is not { } current)
         {
-            throw new NetlinkException(Errno.ENOENT, "open sysctl", Sysctl.FormatKey(op.Key) + " in " + _where, "no such entry (yet); retried on the next pass");
+            throw new NetlinkException(Errno.ENOENT, "open sysctl", Sysctl.FormatKey(op.SysctlKey) + " in " + _where, "no such entry (yet); retried on the next pass");
         }
 
-        var recordKey = RecordKey(op.Key);
+        var recordKey = RecordKey(op.SysctlKey);
 
         // Recorded before the write: a crash between the two leaves the original known, never the new value taken
         // for it. A key recorded earlier keeps its first original.
@@ -236,7 +237,7 @@ public sealed class SysctlSource : Source<SysctlObservation>, IDisposable
 
             if (ex.Errno == Errno.ENOENT)
             {
-                Forget(op.Key);
+                Forget(op.SysctlKey);
             }
 
             if (ex.Errno == Errno.EINVAL)

@@ -98,8 +98,8 @@ public sealed class AddressSourceTests : NamespaceTest
 
         var pass = await PassAsync(source);
         Assert.IsType<NetlinkException>(pass.Error);
-        Assert.Equal([AddressSource.KeyOf(A, V4), AddressSource.KeyOf(B, OnB)], pass.Applied.Select(op => ((AddressOperation)op).Key));
-        Assert.Equal(AddressSource.KeyOf(B, IPPrefix.Parse("fd00:51::1/64")), ((AddressOperation)Assert.Single(pass.Pending)).Key);
+        Assert.Equal([AddressSource.KeyOf(A, V4), AddressSource.KeyOf(B, OnB)], pass.Applied.Select(op => ((AddressOperation)op).RecordKey));
+        Assert.Equal(AddressSource.KeyOf(B, IPPrefix.Parse("fd00:51::1/64")), ((AddressOperation)Assert.Single(pass.Pending)).RecordKey);
         Assert.Contains("10.50.0.1/24", await IpAddrsAsync(A));
         Assert.Contains("10.51.0.1/24", await IpAddrsAsync(B));
         Assert.True(Owns(A, V4) && Owns(B, OnB));

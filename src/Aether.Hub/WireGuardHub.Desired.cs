@@ -1,0 +1,164 @@
+using System.Globalization;
+using Aether.Netlink;
+using Aether.Nftables;
+using Aether.WireGuard;
+using Aether.Netlink.Rtnl;
+using Aether.Reconcile;
+using Aether.Reconcile.Sources;
+using Scope = Aether.Reconcile.Scope;
+
+namespace Aether.Hub;
+
+/// <summary>Desired state: the sources of every object all networks need, by stage and scope, and the hub's
+/// nftables table.</summary>
+public sealed partial class WireGuardHub
+{
+    private AppliedRecord Record(string section)
+    {
+        if (_records is not null)
+        {
+            return _records.Section(section);
+        }
+
+        if (!_memoryRecords.TryGetValue(section, out var record))
+        {
+            record = AppliedRecord.InMemory();
+            _memoryRecords[section] = record;
+        }
+
+        return record;
+    }
+
+    private Units CurrentUnits() => _units ??= BuildUnits();
+
+    private void DisposeUnits()
+    {
+        if (_units is null)
+        {
+            return;
+        }
+
+        foreach (var unit in _units.Sources.Values)
+        {
+            (unit.Source as IDisposable)?.Dispose();
+        }
+
+        _units = null;
+    }
+
+    /// <summary>Every object all networks need, as the sources of the host and of each container, by stage and
+    /// scope.</summary>
+    private Units BuildUnits()
+    {
+        var owner = _options.Owner;
+        var all = _networks.Values.OrderBy(n => n.Index).ToList();
+        var live = all.Where(n => _containers.GetValueOrDefault(n.Container)?.Namespace is not null).ToList();
+        var containers = _containers.Values.Where(c => c.Handle is not null).ToList();
+        var host = Scope.Host;
+        var units = new Dictionary<(Stage Stage, Scope Scope), Unit>
+        {
+            [(Stage.Links, host)] = new(new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])
+            {
+                Scope = host,
+                PeerHandles = ContainerHandle,
+            }),
+            // Not planned before an add (it would read every device): a foreign wgN is looked for by name instead.
+            [(Stage.Devices, host)] = new(new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]) { Scope = host }, CanConflict: false),
+            [(Stage.Sysctls, host)] = new(new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = host }, CanConflict: false),
+            [(Stage.Addresses, host)] = new(new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]) { Scope = host }),
+        };
+        if (_nft is not null)
+        {
+            units[(Stage.Nftables, host)] = new(new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") }) { Scope = host }, CanConflict: false);
+        }
+        else if (all.Count > 0)
+        {
+            units[(Stage.Nftables, host)] = new(new Unavailable("libnftables is not available: " + _nftMissing), CanConflict: false);
+        }
+
+        foreach (var c in containers)
+        {
+            var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
+            units[(Stage.Addresses, c.Scope)] = new(new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))]) { Scope = c.Scope });
+        }
+
+        var hostRoutes = live.Select(n => new DesiredRoute { Destination = new IPPrefix(n.Address, 32), Device = n.VethRootName })
+            .Concat(all.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Device = n.WgName }));
+        units[(Stage.Routes, host)] = new(new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }) { Scope = host });
+        foreach (var c in containers)
+        {
+            var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
+            var routes = mine.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Gateway = n.Gateway, Device = n.EthName, OnLink = true }).ToList();
+            if (mine.Count > 0)
+            {
+                var first = mine[0];
+                routes.Add(new DesiredRoute { Gateway = first.Gateway, Device = first.EthName, OnLink = true });
+            }
+
+            units[(Stage.Routes, c.Scope)] = new(new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }) { Scope = c.Scope });
+        }
+
+        return new Units([host, .. containers.Select(c => c.Scope)], units);
+    }
+
+    private DesiredWireGuardDevice Device(HubNetworkSpec n) => new(n.WgName, n.PrivateKey)
+    {
+        ListenPort = n.ListenPort,
+        Peers =
+        [
+            new DesiredWireGuardPeer(n.PeerPublicKey)
+            {
+                Endpoint = n.PeerEndpoint,
+                AllowedIPs = [n.NetworkCidr],
+                PersistentKeepaliveInterval = n.PersistentKeepalive,
+            },
+        ],
+    };
+
+    /// <summary>The hub's table: NAT for each container's first network, and no forwarding between networks.</summary>
+    private List<NftChain> Chains(List<HubNetworkSpec> all)
+    {
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        var nat = all.Where(IsFirstInContainer).Select(n => NftRule.FromJson(
+            "[" + Match("==", Saddr, Prefix(n.NetworkCidr)) + "," + Match("!=", Meta("oifname"), Set(n.WgName, n.VethRootName)) + """,{"masquerade":null}]""",
+            "hub network " + n.Id));
+        var forward = new List<NftRule>();
+        foreach (var n in all)
+        {
+            // What comes out of a network's tunnel goes to its container only (no relaying, no crossing).
+            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.WgName)) + "," + Match("!=", Meta("oifname"), Str(n.VethRootName)) + Drop));
+            var others = all.Where(o => o.Index != n.Index).SelectMany(o => new[] { o.WgName, o.VethRootName }).ToList();
+            if (others.Count > 0)
+            {
+                forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.VethRootName)) + "," + Match("==", Meta("oifname"), Set([.. others])) + Drop));
+            }
+        }
+
+        return
+        [
+            NftChain.NatPostrouting(nat),
+            new NftChain("forward", forward) { Type = "filter", Hook = "forward", Priority = NftChain.FilterPriority, Policy = "accept" },
+        ];
+    }
+
+    // The statements in libnftables' JSON schema, written the way nft prints them back (so a pass after the first
+    // finds the table in sync). Names and addresses here are validated interface names and IPv4 addresses: nothing
+    // in them needs escaping.
+    private const string Saddr = """{"payload":{"protocol":"ip","field":"saddr"}}""";
+    private const string Drop = """,{"drop":null}]""";
+
+    private static string Meta(string key) => "{\"meta\":{\"key\":" + Str(key) + "}}";
+
+    private static string Str(string value) => "\"" + value + "\"";
+
+    private static string Set(params string[] values) => "{\"set\":[" + string.Join(',', values.Select(Str)) + "]}";
+
+    private static string Prefix(IPPrefix prefix) =>
+        "{\"prefix\":{\"addr\":" + Str(prefix.Network.ToString()) + ",\"len\":" + prefix.PrefixLength.ToString(CultureInfo.InvariantCulture) + "}}";
+
+    private static string Match(string op, string left, string right) => "{\"match\":{\"op\":" + Str(op) + ",\"left\":" + left + ",\"right\":" + right + "}}";
+}

@@ -1,0 +1,187 @@
+using Aether.Reconcile;
+using Aether.WireGuard;
+using Scope = Aether.Reconcile.Scope;
+
+namespace Aether.Hub;
+
+/// <summary>Passes: the networks' sources run through the staged apply, the checks before an add, and the roll-back
+/// of an add that failed.</summary>
+public sealed partial class WireGuardHub
+{
+    /// <summary>Runs every source's pass through the staged apply: stage by stage, the scopes of a stage at once.</summary>
+    private Task<StagedApplyResult> RunUnitsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
+    {
+        var units = CurrentUnits();
+        var apply = new StagedApply(units.Scopes, (stage, scope) => units.Sources.GetValueOrDefault((stage, scope))?.Source, _records)
+        {
+            StopAtFirstFailure = stopAtFirstFailure,
+            ContainExceptions = true, // a container that went away, or a read that failed, is its step's failure
+        };
+        return apply.RunAsync(cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Runs every source's pass.</summary>
+    /// <returns>The first failure (in stage order, then the host before the containers), or null.</returns>
+    private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken) =>
+        (await RunUnitsAsync(stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error) : null;
+
+    /// <summary>What people call a stage of a scope: <c>links in the host</c>, <c>addresses in blue</c>.</summary>
+    private static string StepName(Stage stage, Scope scope) => stage switch
+    {
+        Stage.Links => "links",
+        Stage.Devices => "wireguard",
+        Stage.Addresses => "addresses",
+        Stage.Routes => "routes",
+        Stage.Sysctls => "sysctls",
+        _ => "nftables",
+    } + " in " + scope.Describe();
+
+    private async Task<PassResult> LoopPassAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            RefreshContainers();
+            var result = await RunUnitsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            var applied = result.Results.SelectMany(r => r.Result.Applied).ToList();
+            foreach (var op in applied)
+            {
+                LogRepaired(_logger, op.Kind, op.Target, op.Reason);
+            }
+
+            var first = result.Failure is { } f ? new InvalidOperationException($"{StepName(f.Stage, f.Scope)}: {f.Error.Message}", f.Error) : null;
+            return new PassResult(Plan.Of(result.Results.SelectMany(r => r.Result.Plan)), applied, result.Pending, first);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void CheckConflicts(HubNetworkSpec spec)
+    {
+        foreach (var other in _networks.Values)
+        {
+            string? why = null;
+            if (other.Index == spec.Index)
+            {
+                why = $"index {spec.Index} is network {other.Id}'s ({other.WgName})";
+            }
+            else if (other.ListenPort == spec.ListenPort)
+            {
+                why = $"listen port {spec.ListenPort} is network {other.Id}'s";
+            }
+            else if (other.NetworkCidr.Overlaps(spec.NetworkCidr))
+            {
+                why = $"network {spec.NetworkCidr} overlaps network {other.Id}'s {other.NetworkCidr}";
+            }
+
+            if (why is not null)
+            {
+                throw new HubException(HubErrorKind.Conflict, why) { NetworkId = spec.Id };
+            }
+        }
+    }
+
+    /// <summary>A link named like the new network's device that the hub's WireGuard source does not own.</summary>
+    private async Task<(string Step, string What)?> FindForeignDeviceAsync(HubNetworkSpec spec, CancellationToken cancellationToken)
+    {
+        var link = await _hostHandle.FindLinkAsync(spec.WgName, cancellationToken).ConfigureAwait(false);
+        return link is not null && !string.Equals(link.Alias, WireGuardSource.MarkOf(_options.Owner), StringComparison.Ordinal)
+            ? ("wireguard in the host", $"wireguard {spec.WgName} exists but is not ours (alias '{link.Alias}')")
+            : null;
+    }
+
+    private async Task<(string Step, string What)?> FindKernelConflictAsync(CancellationToken cancellationToken)
+    {
+        var units = CurrentUnits();
+        var steps = units.Sources.Where(u => u.Value.CanConflict).Select(u => (Name: StepName(u.Key.Stage, u.Key.Scope), u.Value.Source)).ToList();
+        var plans = await Task.WhenAll(steps.Select(async step =>
+        {
+            try
+            {
+                return await step.Source.PlanPassAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return null; // reading failed: the pass itself will say so, with the step
+            }
+        })).ConfigureAwait(false);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (plans[i]?.FirstOrDefault(op => op.Conflict) is { } op)
+            {
+                return (steps[i].Name, $"{op.Target} {op.Reason}");
+            }
+        }
+
+        return null;
+    }
+
+    private async Task RollBackAsync(HubNetworkSpec spec, bool newContainer, Exception cause)
+    {
+        SetNetwork(spec.Id, null);
+        var failure = await RunStepsAsync(stopAtFirstFailure: false, CancellationToken.None).ConfigureAwait(false);
+        if (failure is { } f)
+        {
+            LogRollbackFailure(_logger, spec.Id, f.Step, f.Error.Message);
+        }
+
+        if (newContainer)
+        {
+            await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
+        }
+
+        LogRolledBack(_logger, spec.Id, cause.Message);
+    }
+
+    private void SetNetwork(string id, HubNetworkSpec? spec)
+    {
+        lock (_stateLock)
+        {
+            if (spec is null)
+            {
+                _networks.Remove(id);
+            }
+            else
+            {
+                _networks[id] = spec;
+            }
+        }
+
+        DisposeUnits();
+    }
+
+    private bool IsFirstInContainer(HubNetworkSpec spec) =>
+        !_networks.Values.Any(n => n.Index < spec.Index && string.Equals(n.Container, spec.Container, StringComparison.Ordinal));
+
+    /// <summary>The sources of a pass, by stage and scope, and the scopes (the host, then each open container).</summary>
+    private sealed record Units(Scope[] Scopes, Dictionary<(Stage Stage, Scope Scope), Unit> Sources);
+
+    /// <summary>One source of a pass; <paramref name="CanConflict"/>: planned before an add, to refuse it on a conflict
+    /// before anything is touched.</summary>
+    private sealed record Unit(ISplitPassSource Source, bool CanConflict = true);
+
+    /// <summary>The loop's view of the hub: one pass over every step.</summary>
+    private sealed class LoopSource(WireGuardHub hub) : IReconcileSource
+    {
+        public string Name => "hub" + (hub.HostNamespace is { } ns ? " in " + ns : "");
+
+        public Task<PassResult> RunPassAsync(CancellationToken cancellationToken) => hub.LoopPassAsync(cancellationToken);
+
+        public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => null;
+    }
+
+    /// <summary>A step that cannot run here (libnftables missing): every pass fails with why.</summary>
+    private sealed class Unavailable(string why) : ISplitPassSource
+    {
+        public Task<Plan> PlanPassAsync(CancellationToken cancellationToken) => Task.FromException<Plan>(new TerminalReconcileException(why));
+
+        public void Prepare(Plan plan)
+        {
+        }
+
+        public Task<PassResult> ApplyPlanAsync(Plan plan, CancellationToken cancellationToken) =>
+            Task.FromResult(new PassResult(plan, [], [.. plan], new TerminalReconcileException(why)));
+    }
+}

@@ -49,7 +49,7 @@ public sealed partial class TopologyController
 
         foreach (var ns in _topology.Namespaces.Where(n => !session.Created.Contains(n.Name)))
         {
-            Report(new ChangeLine(ChangeKind.InSync, "namespace " + ns.Name, ns.Name, session.NoteOf(ns.Name)));
+            Report(new ChangeLine(ChangeKind.InSync, "namespace " + ns.Name, ns.Name, session.NoteOf(Reconcile.Scope.Namespace(ns.Name))));
         }
 
         // Stage by stage, the namespaces of a stage in parallel, each stage planned everywhere and its intent recorded

@@ -13,7 +13,7 @@ public sealed partial class TopologyController
     private string StateRoot => Path.GetDirectoryName(StatePath)!;
 
     /// <summary>The key of a scope's claim in the <c>namespaces</c> section.</summary>
-    private static string ClaimKey(string scope) => scope.Length == 0 ? "host" : NamespaceKey(scope);
+    private static string ClaimKey(Scope scope) => scope.Name is { } name ? NamespaceKey(name) : "host";
 
     /// <summary>Opens the named namespace, or null when there is none under that name: also when it went between the
     /// look and the open, and when the name is only a file still waiting for its namespace to be mounted on it (a
@@ -55,7 +55,7 @@ public sealed partial class TopologyController
     }
 
     /// <summary>Forgets what the record says about the objects of <paramref name="scope"/>.</summary>
-    private static void ForgetObjects(AppliedRecordStore store, string scope)
+    private static void ForgetObjects(AppliedRecordStore store, Scope scope)
     {
         foreach (var what in ScopeSections)
         {
@@ -165,14 +165,14 @@ public sealed partial class TopologyController
 
     private sealed partial class Session
     {
-        private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _notes = new(StringComparer.Ordinal);
+        private readonly HashSet<Scope> _stale = [];
+        private readonly Dictionary<Scope, string> _notes = [];
 
         /// <summary>The nsfs inode of an open namespace, as the <see cref="NamespaceWatcher"/> reports it.</summary>
-        public ulong InodeOf(string scope) => _namespaces[scope].Inode;
+        public ulong InodeOf(Scope scope) => _namespaces[scope].Inode;
 
         /// <summary>Why a namespace is reported as it is (not the one recorded), or null.</summary>
-        public string? NoteOf(string scope) => _notes.GetValueOrDefault(scope);
+        public string? NoteOf(Scope scope) => _notes.GetValueOrDefault(scope);
 
         /// <summary>Opens the host and the topology's namespaces; with <paramref name="createMissing"/>, creates the
         /// missing ones and records every claim, under the state directory's <see cref="OwnershipLock"/>.</summary>
@@ -181,13 +181,13 @@ public sealed partial class TopologyController
             // Creating: under the lock from the first look, so no other topology of the state directory is halfway
             // through making or deleting one of these namespaces while they are looked at.
             using var gate = createMissing ? OwnershipLock.Acquire(_owner.StateRoot) : null;
-            Add(Host, NetworkNamespace.OpenCurrent());
+            Add(Scope.Host, NetworkNamespace.OpenCurrent());
             var missing = new List<string>();
             foreach (var ns in _owner._topology.Namespaces)
             {
                 if (TryOpen(ns.Name) is { } opened)
                 {
-                    Add(ns.Name, opened);
+                    Add(Scope.Namespace(ns.Name), opened);
                 }
                 else if (!_owner._awaited.Contains(ns.Name))
                 {
@@ -259,17 +259,18 @@ public sealed partial class TopologyController
                 {
                     if (made[i] is var (ns, handle))
                     {
-                        Add(free[i], ns);
-                        _handles[free[i]] = new Lazy<NetlinkHandle>(handle);
+                        var scope = Scope.Namespace(free[i]);
+                        Add(scope, ns);
+                        _handles[scope] = new Lazy<NetlinkHandle>(handle);
                         Created.Add(free[i]);
-                        ForgetObjects(_store, free[i]); // a new namespace: nothing of ours is in it yet
+                        ForgetObjects(_store, scope); // a new namespace: nothing of ours is in it yet
                         recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
                     }
                 }
 
                 foreach (var (name, ns) in found)
                 {
-                    Add(name, ns);
+                    Add(Scope.Namespace(name), ns);
                     recorded.Add(KeyValuePair.Create(NamespaceKey(name), new NamespaceClaim(ClaimKind.Used, ns.Identity).ToEntry()));
                 }
 
@@ -291,7 +292,7 @@ public sealed partial class TopologyController
                 var check = _owner.Check(claim, ns);
                 if (check.Stale)
                 {
-                    _notes[scope] = scope.Length == 0 ? "records from an earlier boot: forgotten" : NotTheRecordedOne;
+                    _notes[scope] = scope.IsHost ? "records from an earlier boot: forgotten" : NotTheRecordedOne;
                     _stale.Add(scope);
                 }
 
@@ -313,6 +314,6 @@ public sealed partial class TopologyController
         /// <summary>A scope's record section; for a scope whose records are stale (while planning), an empty one in
         /// memory, so nothing in that namespace is taken for ours.</summary>
         private AppliedRecord RecordFor(Scope scope, string what) =>
-            _stale.Contains(KeyOf(scope)) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
+            _stale.Contains(scope) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
     }
 }

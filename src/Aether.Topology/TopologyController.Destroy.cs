@@ -38,7 +38,7 @@ public sealed partial class TopologyController
 
         using (var session = new Session(this, store, createMissing: false, empty: true))
         {
-            foreach (var scope in Scopes.Where(s => !(s.Name is { } name && deleted.Contains(name)) && !untouchable.Contains(KeyOf(s)) && session.Exists(s)))
+            foreach (var scope in Scopes.Where(s => !(s.Name is { } name && deleted.Contains(name)) && !untouchable.Contains(s) && session.Exists(s)))
             {
                 foreach (var stage in StageOrder.Reverse())
                 {
@@ -82,15 +82,15 @@ public sealed partial class TopologyController
     /// proven by the identity recorded at creation, or any, by the mark inside it) and no other topology claims it:
     /// the last topology out of a shared namespace deletes it. One whose claim names another namespace is left.</summary>
     /// <returns>The namespaces deleted, and the scopes whose records are about another namespace (not to be touched).</returns>
-    private (HashSet<string> Deleted, HashSet<string> Untouchable) ReleaseNamespaces(AppliedRecordStore store, Action<ChangeLine> report)
+    private (HashSet<string> Deleted, HashSet<Scope> Untouchable) ReleaseNamespaces(AppliedRecordStore store, Action<ChangeLine> report)
     {
         var deleted = new HashSet<string>(StringComparer.Ordinal);
-        var untouchable = new HashSet<string>(StringComparer.Ordinal);
+        var untouchable = new HashSet<Scope>();
         var claims = NamespaceRecord(store);
         var recorded = claims.Snapshot();
-        if (recorded.TryGetValue(ClaimKey(Host), out var hostEntry) && NamespaceClaim.Parse(hostEntry) is { Identity: { } host } && !host.IsThisBoot)
+        if (recorded.TryGetValue(ClaimKey(Scope.Host), out var hostEntry) && NamespaceClaim.Parse(hostEntry) is { Identity: { } host } && !host.IsThisBoot)
         {
-            untouchable.Add(Host); // what it says of the host was true in an earlier boot
+            untouchable.Add(Scope.Host); // what it says of the host was true in an earlier boot
         }
 
         var names = _topology.Namespaces.Select(n => n.Name)
@@ -115,7 +115,7 @@ public sealed partial class TopologyController
                 var check = Check(claim, ns);
                 if (check.Stale)
                 {
-                    untouchable.Add(name);
+                    untouchable.Add(Scope.Namespace(name));
                     report(new ChangeLine(ChangeKind.Left, "namespace " + name, name, NotTheRecordedOne + ": left as it is, with everything in it"));
                     continue;
                 }

@@ -34,7 +34,7 @@ public sealed partial class TopologyController
             try
             {
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
-                owner._awaited.RemoveWhere(name => session.Exists(ScopeOfKey(name))); // came back before anyone looked: nothing left to await
+                owner._awaited.RemoveWhere(name => session.Exists(Scope.Namespace(name))); // came back before anyone looked: nothing left to await
                 var loops = scopes
                     .Select(scope => new ReconcileLoop(
                         new SourceGroup(
@@ -59,7 +59,7 @@ public sealed partial class TopologyController
                     await loop.StartAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
-                var inodes = scopes.Where(s => !s.IsHost).ToDictionary(s => s.Name!, s => session.InodeOf(s.Name!), StringComparer.Ordinal);
+                var inodes = scopes.Where(s => !s.IsHost).ToDictionary(s => s.Name!, session.InodeOf, StringComparer.Ordinal);
                 return new Generation(session, loops, readers, inodes);
             }
             catch

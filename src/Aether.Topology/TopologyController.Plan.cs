@@ -16,7 +16,7 @@ public sealed partial class TopologyController
         foreach (var ns in _topology.Namespaces)
         {
             // Existing namespaces are listed in sync, as apply lists them, so a plan and its apply count the same objects.
-            lines.Add(new ChangeLine(session.Exists(Reconcile.Scope.Namespace(ns.Name)) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, session.NoteOf(ns.Name)));
+            lines.Add(new ChangeLine(session.Exists(Reconcile.Scope.Namespace(ns.Name)) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, session.NoteOf(Reconcile.Scope.Namespace(ns.Name))));
         }
 
         // Nothing is applied while planning, so every stage of every namespace is observed at once (the host's links,

@@ -14,10 +14,10 @@ public sealed partial class TopologyController
     private sealed partial class Session : IDisposable
     {
         private readonly TopologyController _owner;
-        private readonly Dictionary<string, NetworkNamespace> _namespaces = new(StringComparer.Ordinal);
-        private readonly Dictionary<NetworkNamespace, string> _scopes = new(ReferenceEqualityComparer.Instance);
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NetlinkHandle>> _handles = new(StringComparer.Ordinal);
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<NftContext>> _nftables = new(StringComparer.Ordinal);
+        private readonly Dictionary<Scope, NetworkNamespace> _namespaces = [];
+        private readonly Dictionary<NetworkNamespace, Scope> _scopes = new(ReferenceEqualityComparer.Instance);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NetlinkHandle>> _handles = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NftContext>> _nftables = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), Lazy<IReconcileSource?>> _sources = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, HashSet<string>> _pendingPeers = new();
         private readonly bool _empty;
@@ -33,7 +33,7 @@ public sealed partial class TopologyController
 
         public List<string> Created { get; } = [];
 
-        public bool Exists(Scope scope) => _namespaces.ContainsKey(KeyOf(scope));
+        public bool Exists(Scope scope) => _namespaces.ContainsKey(scope);
 
         /// <summary>Whether an object is left out of its source because its peer's namespace does not exist yet (it
         /// was reported as a create, so it is not "in sync").</summary>
@@ -77,7 +77,7 @@ public sealed partial class TopologyController
 
         private async IAsyncEnumerable<object> RtnetlinkHintsAsync(Scope scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var e in HandleOf(KeyOf(scope)).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 yield return e;
             }
@@ -86,20 +86,18 @@ public sealed partial class TopologyController
         /// <summary>The session's handle in <paramref name="ns"/>, one of its namespaces.</summary>
         private NetlinkHandle HandleAt(NetworkNamespace ns) => HandleOf(_scopes[ns]);
 
-        private void Add(string scope, NetworkNamespace ns)
+        private void Add(Scope scope, NetworkNamespace ns)
         {
             _namespaces[scope] = ns;
             _scopes[ns] = scope;
         }
 
-
-        private NetlinkHandle HandleOf(string scope) =>
+        private NetlinkHandle HandleOf(Scope scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
 
         private IReconcileSource? Build(Stage stage, Scope scope)
         {
-            var key = KeyOf(scope);
-            var handle = HandleOf(key);
+            var handle = HandleOf(scope);
             switch (stage)
             {
                 case Stage.Links:
@@ -130,7 +128,7 @@ public sealed partial class TopologyController
                 case Stage.Routes:
                     return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
                 case Stage.Sysctls when !scope.IsHost:
-                    return new SysctlSource(_namespaces[key], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
+                    return new SysctlSource(_namespaces[scope], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
                 case Stage.Nftables when !scope.IsHost:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);
@@ -141,7 +139,7 @@ public sealed partial class TopologyController
                     }
 
                     NftChain[] chains = nat.Count == 0 ? [] : [NftChain.NatPostrouting([.. nat.Select(m => NftRule.Masquerade(m.Source, m.Out))])];
-                    var context = _nftables.GetOrAdd(key, name => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[name]))).Value;
+                    var context = _nftables.GetOrAdd(scope, s => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[s]))).Value;
                     return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record }) { Scope = scope };
                 default:
                     return null;
@@ -152,7 +150,7 @@ public sealed partial class TopologyController
         {
             LinkKindData kind = link.Kind switch
             {
-                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = peerScope == scope ? null : _namespaces[KeyOf(peerScope)] },
+                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = peerScope == scope ? null : _namespaces[peerScope] },
                 TopologyLinkKind.Vxlan when link.Remote is { IsIPv6Multicast: true } or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && IsMulticast(link.Remote) =>
                     new Vxlan(link.Vni!.Value) { Group = link.Remote, Local = link.Local, Port = link.Port },
                 TopologyLinkKind.Vxlan => new Vxlan(link.Vni!.Value) { Remote = link.Remote, Local = link.Local, Port = link.Port },

@@ -89,16 +89,6 @@ public sealed partial class TopologyController
 
     private static string NamespaceKey(string name) => "namespace " + name;
 
-    /// <summary>The host's key in the tables kept by namespace name (the session's namespaces and handles, the
-    /// claims); see <see cref="KeyOf"/>.</summary>
-    private const string Host = "";
-
-    /// <summary>A scope's key in the tables kept by namespace name: its name, or <see cref="Host"/>.</summary>
-    private static string KeyOf(Scope scope) => scope.Name ?? Host;
-
-    /// <summary>The scope a key of those tables stands for.</summary>
-    private static Scope ScopeOfKey(string key) => key.Length == 0 ? Scope.Host : Scope.Namespace(key);
-
     private static Scope ScopeOf(string? ns) => ns is null ? Scope.Host : Scope.Namespace(ns);
 
     private static Scope PeerScope(TopologyLink link) => link.Peer?.Namespace is { } ns ? Scope.Namespace(ns) : ScopeOf(link.Namespace);
@@ -108,8 +98,6 @@ public sealed partial class TopologyController
     private AppliedRecordStore OpenStore() => AppliedRecordStore.Open(Path.Combine(StatePath, "records.json"));
 
     private static AppliedRecord NamespaceRecord(AppliedRecordStore store) => store.Section("namespaces");
-
-    private static AppliedRecord RecordOf(AppliedRecordStore store, string key, string what) => RecordOf(store, ScopeOfKey(key), what);
 
     private static AppliedRecord RecordOf(AppliedRecordStore store, Scope scope, string what) =>
         store.Section((scope.IsHost ? "host" : "netns " + scope.Name) + " " + what);

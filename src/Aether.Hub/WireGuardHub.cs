@@ -15,9 +15,10 @@ namespace Aether.Hub;
 /// computes the objects all networks need and runs the reconcile sources of the host namespace and of each container
 /// over them, in dependency order (links, devices, addresses, routes, sysctls, nftables). Adding a network is
 /// therefore the same pass as repairing one; a call that fails half-way runs the pass again without the new network,
-/// which deletes what the call created (owned, no longer desired) and nothing else. A loop runs the same pass on a
-/// timer and on rtnetlink hints from every namespace involved, so drift (an <c>ethN</c> deleted, a peer removed by
-/// hand, a killed wireguard-go) is repaired.
+/// which deletes what the call created (owned, no longer desired) and nothing else. One loop per namespace (the host's,
+/// and each container's) runs that namespace's part on a timer and on its rtnetlink hints, so drift (an <c>ethN</c>
+/// deleted, a peer removed by hand, a killed wireguard-go) is repaired. Containers are followed: one that goes is let go
+/// of at once (see <see cref="HubNetworkState.ContainerGone"/>).
 /// </summary>
 /// <remarks>
 /// <para>The veth pair is created in one request with its inner end already in the container under its final name

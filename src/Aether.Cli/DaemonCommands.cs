@@ -250,7 +250,8 @@ internal static class DaemonCommands
         {
             var n = s.GetProperty("network");
             var device = s.GetProperty("deviceUp").GetBoolean() ? string.Create(CultureInfo.InvariantCulture, $"up, port {s.GetProperty("listenPort").GetInt32()}") : "down";
-            Output.Line(Network(n) + " [" + device + "]" + (S(s, "error") is { } error ? ": " + error : ""));
+            var state = S(s, "state") is { } st && !string.Equals(st, "active", StringComparison.Ordinal) ? " " + st : "";
+            Output.Line(Network(n) + " [" + device + "]" + state + (S(s, "error") is { } error ? ": " + error : ""));
             foreach (var p in s.GetProperty("peers").EnumerateArray())
             {
                 var handshake = p.GetProperty("latestHandshake").ValueKind == JsonValueKind.String

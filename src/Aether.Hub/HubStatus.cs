@@ -47,8 +47,22 @@ public sealed record HubPeerStatus(string PublicKey, string? Endpoint, IReadOnly
 /// <param name="DeviceUp">Whether <c>wgN</c> exists and reported itself.</param>
 /// <param name="ListenPort">The port the device reports (0 when it does not exist).</param>
 /// <param name="Peers">The peers the device reports.</param>
-/// <param name="Error">Why the device could not be read, or the last reconcile failure of the network's namespaces.</param>
-public sealed record HubNetworkStatus(HubNetworkInfo Network, bool DeviceUp, int ListenPort, IReadOnlyList<HubPeerStatus> Peers, string? Error);
+/// <param name="Error">Why the device could not be read, or why the network's container is gone.</param>
+/// <param name="State">Whether the network is kept whole (<see cref="HubNetworkState.Active"/>) or its container went
+/// (<see cref="HubNetworkState.ContainerGone"/>).</param>
+public sealed record HubNetworkStatus(HubNetworkInfo Network, bool DeviceUp, int ListenPort, IReadOnlyList<HubPeerStatus> Peers, string? Error, string State = HubNetworkState.Active);
+
+/// <summary>The states of a network in <see cref="HubNetworkStatus.State"/>.</summary>
+public static class HubNetworkState
+{
+    /// <summary><c>active</c>: its container is there, and every object of the network is kept.</summary>
+    public const string Active = "active";
+
+    /// <summary><c>container gone</c>: its container's namespace went (deleted, its process exited, its path
+    /// removed). Nothing is retried in it and nothing of it is held; the host keeps the network's <c>wgN</c>, routes
+    /// and NAT until the network is removed, and a named or path container that comes back is converged again.</summary>
+    public const string ContainerGone = "container gone";
+}
 
 /// <summary>What <see cref="IWireGuardHub.GetStatusAsync"/> returns.</summary>
 /// <param name="Backend">The WireGuard implementation in use (<c>kernel</c> or <c>userspace</c>).</param>

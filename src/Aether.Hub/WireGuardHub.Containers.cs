@@ -2,50 +2,75 @@ using System.Globalization;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Namespaces;
+using Aether.Reconcile;
 using Scope = Aether.Reconcile.Scope;
 
 namespace Aether.Hub;
 
-/// <summary>Containers: their namespaces held open while they are the ones their references name, and their
-/// monitors.</summary>
+/// <summary>Containers: their namespaces held open while they are the ones their references name, their loops and
+/// their monitors.</summary>
 public sealed partial class WireGuardHub
 {
-    private void OpenContainer(string reference, bool required)
+    /// <summary>Opens a container the hub does not know yet. One that cannot be opened is an invalid request when
+    /// <paramref name="required"/> (an add); otherwise (a stored network whose container is not there) it is kept as
+    /// gone, and followed.</summary>
+    private Container OpenContainer(string reference, bool required)
     {
         var container = new Container(reference);
         try
         {
             container.Open();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NetlinkException or ArgumentException or FormatException or OverflowException)
+        catch (Exception ex) when (IsOpenFailure(ex))
         {
             if (required)
             {
                 throw HubException.Invalid([new HubFieldError("container", $"cannot open the network namespace {reference}: {ex.Message}")]);
             }
 
-            container.Error = $"container {reference}: {ex.Message}";
+            container.MarkGone($"container {reference}: {ex.Message}", final: container.Pid is not null);
         }
 
-        _containers[reference] = container;
-        if (_loop is not null)
+        lock (_stateLock)
         {
-            StartMonitor(container);
+            _containers[reference] = container;
         }
 
+        Follow(container);
         DisposeUnits();
+        return container;
     }
 
-    /// <summary>Re-opens containers whose namespace was replaced (a named namespace deleted and made again) or
-    /// has come back, and marks those that are gone: the hub must not keep a dead namespace alive through its fd.</summary>
-    private void RefreshContainers()
+    private static bool IsOpenFailure(Exception ex) =>
+        ex is IOException or UnauthorizedAccessException or NetlinkException or ArgumentException or FormatException or OverflowException;
+
+    /// <summary>The safety net behind the watchers and pidfds (a lost event, a path the watchers cannot see): lets go
+    /// of containers whose namespace is gone or replaced, and takes back those that came back.</summary>
+    private async Task RefreshContainersAsync()
     {
-        foreach (var container in _containers.Values)
+        foreach (var container in _containers.Values.ToList())
         {
-            if (container.Refresh())
+            if (container.Gone)
             {
-                StartMonitor(container);
-                DisposeUnits();
+                if (!container.Final && container.Probe(out _) is not null)
+                {
+                    await ReviveAsync(container).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            var now = container.Probe(out var why);
+            if (now != container.Namespace?.Inode)
+            {
+                // A process whose /proc entry is gone has exited: that is final. A replaced namespace is taken back.
+                var exited = now is null && container.Pid is not null;
+                why = exited ? $"container {container.Reference}: process {container.Pid} exited" : why ?? $"container {container.Reference}: its namespace was replaced";
+                await LetGoAsync(container, why, final: exited).ConfigureAwait(false);
+                if (now is not null)
+                {
+                    await ReviveAsync(container).ConfigureAwait(false);
+                }
             }
         }
     }
@@ -59,36 +84,48 @@ public sealed partial class WireGuardHub
                 continue;
             }
 
-            _containers.Remove(reference);
+            lock (_stateLock)
+            {
+                _containers.Remove(reference);
+            }
+
+            await StopLoopAsync(container.DetachLoop()).ConfigureAwait(false);
             await container.DisposeAsync().ConfigureAwait(false);
             if (clearRecords)
             {
-                // Its ethN went with the veth pair, and their addresses and routes with them.
-                foreach (var what in (string[])["addresses", "routes"])
-                {
-                    var record = Record($"container {reference} {what}");
-                    foreach (var key in record.Snapshot().Keys)
-                    {
-                        record.Remove(key);
-                    }
-                }
+                ClearRecords(reference);
             }
 
             DisposeUnits();
         }
     }
 
-    private void StartMonitor(Container container)
+    /// <summary>Forgets what the hub set in a container: its ethN went with the veth pair (or with the namespace), and
+    /// their addresses and routes with them.</summary>
+    private void ClearRecords(string reference)
     {
-        if (container.Handle is { } handle && _loop is not null)
+        foreach (var what in (string[])["addresses", "routes"])
         {
-            container.MonitorStop?.Cancel();
-            container.MonitorStop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            container.Monitor = MonitorAsync(handle, container.MonitorStop.Token);
+            var record = Record($"container {reference} {what}");
+            foreach (var key in record.Snapshot().Keys)
+            {
+                record.Remove(key);
+            }
         }
     }
 
-    private async Task MonitorAsync(NetlinkHandle handle, CancellationToken cancellationToken)
+    private void StartMonitor(Container container)
+    {
+        if (container.Handle is { } handle && _options.RunLoop)
+        {
+            container.MonitorStop?.Cancel();
+            container.MonitorStop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            container.Monitor = MonitorAsync(handle, () => container.Loop, container.MonitorStop.Token);
+        }
+    }
+
+    /// <summary>Rtnetlink hints from one namespace for the loop of that namespace.</summary>
+    private static async Task MonitorAsync(NetlinkHandle handle, Func<ReconcileLoop?> loop, CancellationToken cancellationToken)
     {
         await Task.Yield();
         while (!cancellationToken.IsCancellationRequested)
@@ -97,7 +134,7 @@ public sealed partial class WireGuardHub
             {
                 await foreach (var e in handle.MonitorAsync(MonitorGroups.Links | MonitorGroups.IPv4Addresses | MonitorGroups.IPv4Routes, null, cancellationToken).ConfigureAwait(false))
                 {
-                    _loop?.Hint();
+                    loop()?.Hint();
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -106,8 +143,8 @@ public sealed partial class WireGuardHub
             }
             catch (Exception ex) when (ex is NetlinkException or IOException or ObjectDisposedException)
             {
-                // A namespace that went away, or a socket closed under us: the timer still resyncs.
-                _loop?.Hint();
+                // A socket closed under us: the timer still resyncs.
+                loop()?.Hint();
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
@@ -126,19 +163,63 @@ public sealed partial class WireGuardHub
         ?? throw new InvalidOperationException($"no handle held in {ns}");
 
     /// <summary>A container namespace the hub's networks live in, held open while it is the one its reference
-    /// names.</summary>
-    private sealed class Container(string reference) : IAsyncDisposable
+    /// names; gone (nothing of it held) once it went, until it comes back.</summary>
+    private sealed class Container : IAsyncDisposable
     {
-        public string Reference { get; } = reference;
+        public Container(string reference)
+        {
+            Reference = reference;
+            Scope = Scope.Namespace(reference);
+            if (reference.StartsWith("pid:", StringComparison.Ordinal))
+            {
+                Pid = int.Parse(reference.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture);
+            }
+            else if (reference.StartsWith("/proc/", StringComparison.Ordinal) && reference.EndsWith("/ns/net", StringComparison.Ordinal)
+                && int.TryParse(reference.AsSpan(6, reference.Length - 6 - 7), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                Pid = pid;
+            }
+            else if (reference.StartsWith('/'))
+            {
+                (Directory, EntryName) = (System.IO.Path.GetDirectoryName(reference) ?? "/", System.IO.Path.GetFileName(reference));
+            }
+            else
+            {
+                (Directory, EntryName) = (NetworkNamespace.RunDirectory, reference);
+            }
+        }
+
+        public string Reference { get; }
 
         /// <summary>The container as a scope: named by its reference.</summary>
-        public Scope Scope { get; } = Scope.Namespace(reference);
+        public Scope Scope { get; }
+
+        /// <summary>The process whose namespace it is (<c>pid:N</c>, <c>/proc/N/ns/net</c>), or null.</summary>
+        public int? Pid { get; }
+
+        /// <summary>The directory a watcher follows the container's entry in (<c>/run/netns</c> for a name), or
+        /// null for a process.</summary>
+        public string? Directory { get; }
+
+        /// <summary>The container's entry in <see cref="Directory"/>.</summary>
+        public string? EntryName { get; }
 
         public NetworkNamespace? Namespace { get; private set; }
 
         public NetlinkHandle? Handle { get; private set; }
 
-        public string? Error { get; set; }
+        /// <summary>Why the container is gone, or null.</summary>
+        public string? Error { get; private set; }
+
+        /// <summary>Whether its namespace went: nothing of it is held, no loop runs for it.</summary>
+        public bool Gone { get; private set; }
+
+        /// <summary>Gone for good: its process exited (a pid is not followed into another process).</summary>
+        public bool Final { get; private set; }
+
+        public ReconcileLoop? Loop { get; set; }
+
+        public ProcessExitWatch? Exit { get; set; }
 
         public CancellationTokenSource? MonitorStop { get; set; }
 
@@ -152,6 +233,8 @@ public sealed partial class WireGuardHub
                 Handle = NetlinkHandle.OpenAt(ns);
                 Namespace = ns;
                 Error = null;
+                Gone = false;
+                Final = false;
             }
             catch
             {
@@ -160,45 +243,48 @@ public sealed partial class WireGuardHub
             }
         }
 
-        /// <summary>Whether the namespace changed (re-opened, or gone).</summary>
-        public bool Refresh()
+        /// <summary>The inode its reference names now, or null (and why) when it names none.</summary>
+        public ulong? Probe(out string? why)
         {
-            ulong? now;
+            why = null;
             try
             {
                 using var probe = HubNetworkSpec.OpenContainer(Reference);
-                now = probe.Inode;
+                return probe.Inode;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or FormatException)
+            catch (Exception ex) when (IsOpenFailure(ex))
             {
-                now = null;
-                Error = string.Create(CultureInfo.InvariantCulture, $"container {Reference}: {ex.Message}");
+                why = $"container {Reference}: {ex.Message}";
+                return null;
             }
+        }
 
-            if (now == Namespace?.Inode)
-            {
-                return false;
-            }
+        public ReconcileLoop? DetachLoop()
+        {
+            var loop = Loop;
+            Loop = null;
+            return loop;
+        }
 
+        /// <summary>Closes everything held in the namespace (so the kernel can tear it down) and marks it gone.</summary>
+        public void MarkGone(string why, bool final)
+        {
+            Gone = true;
+            Final |= final;
+            Error = why;
             Close();
-            if (now is not null)
+            if (Final)
             {
-                try
-                {
-                    Open();
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NetlinkException)
-                {
-                    Error = $"container {Reference}: {ex.Message}";
-                }
+                Exit?.Dispose();
+                Exit = null;
             }
-
-            return true;
         }
 
         public async ValueTask DisposeAsync()
         {
             Close();
+            Exit?.Dispose();
+            Exit = null;
             await WaitQuietly(Monitor).ConfigureAwait(false);
         }
 

@@ -8,11 +8,15 @@ namespace Aether.Hub;
 /// of an add that failed.</summary>
 public sealed partial class WireGuardHub
 {
-    /// <summary>Runs every source's pass through the staged apply: stage by stage, the scopes of a stage at once.</summary>
-    private Task<StagedApplyResult> RunUnitsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken)
+    /// <summary>Runs the sources' passes through the staged apply: stage by stage, the scopes of a stage at once.</summary>
+    /// <param name="only">The scopes to run (a loop's namespace), or null for every one (a call).</param>
+    /// <param name="stopAtFirstFailure">Whether the first stage with a failure ends the pass.</param>
+    /// <param name="cancellationToken">Stops the pass.</param>
+    private Task<StagedApplyResult> RunUnitsAsync(IReadOnlyList<Scope>? only, bool stopAtFirstFailure, CancellationToken cancellationToken)
     {
         var units = CurrentUnits();
-        var apply = new StagedApply(units.Scopes, (stage, scope) => units.Sources.GetValueOrDefault((stage, scope))?.Source, _records)
+        var scopes = only is null ? units.Scopes : [.. units.Scopes.Where(only.Contains)];
+        var apply = new StagedApply(scopes, (stage, scope) => units.Sources.GetValueOrDefault((stage, scope))?.Source, _records)
         {
             StopAtFirstFailure = stopAtFirstFailure,
             ContainExceptions = true, // a container that went away, or a read that failed, is its step's failure
@@ -23,7 +27,7 @@ public sealed partial class WireGuardHub
     /// <summary>Runs every source's pass.</summary>
     /// <returns>The first failure (in stage order, then the host before the containers), or null.</returns>
     private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken) =>
-        (await RunUnitsAsync(stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error) : null;
+        (await RunUnitsAsync(null, stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error) : null;
 
     /// <summary>What people call a stage of a scope: <c>links in the host</c>, <c>addresses in blue</c>.</summary>
     private static string StepName(Stage stage, Scope scope) => stage switch
@@ -35,28 +39,6 @@ public sealed partial class WireGuardHub
         Stage.Sysctls => "sysctls",
         _ => "nftables",
     } + " in " + scope.Describe();
-
-    private async Task<PassResult> LoopPassAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            RefreshContainers();
-            var result = await RunUnitsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
-            var applied = result.Results.SelectMany(r => r.Result.Applied).ToList();
-            foreach (var op in applied)
-            {
-                LogRepaired(_logger, op.Kind, op.Target, op.Reason);
-            }
-
-            var first = result.Failure is { } f ? new InvalidOperationException($"{StepName(f.Stage, f.Scope)}: {f.Error.Message}", f.Error) : null;
-            return new PassResult(Plan.Of(result.Results.SelectMany(r => r.Result.Plan)), applied, result.Pending, first);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
 
     private void CheckConflicts(HubNetworkSpec spec)
     {
@@ -161,16 +143,6 @@ public sealed partial class WireGuardHub
     /// <summary>One source of a pass; <paramref name="CanConflict"/>: planned before an add, to refuse it on a conflict
     /// before anything is touched.</summary>
     private sealed record Unit(ISplitPassSource Source, bool CanConflict = true);
-
-    /// <summary>The loop's view of the hub: one pass over every step.</summary>
-    private sealed class LoopSource(WireGuardHub hub) : IReconcileSource
-    {
-        public string Name => "hub" + (hub.HostNamespace is { } ns ? " in " + ns : "");
-
-        public Task<PassResult> RunPassAsync(CancellationToken cancellationToken) => hub.LoopPassAsync(cancellationToken);
-
-        public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => null;
-    }
 
     /// <summary>A step that cannot run here (libnftables missing): every pass fails with why.</summary>
     private sealed class Unavailable(string why) : ISplitPassSource

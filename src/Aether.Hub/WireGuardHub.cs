@@ -15,9 +15,10 @@ namespace Aether.Hub;
 /// computes the objects all networks need and runs the reconcile sources of the host namespace and of each container
 /// over them, in dependency order (links, devices, addresses, routes, sysctls, nftables). Adding a network is
 /// therefore the same pass as repairing one; a call that fails half-way runs the pass again without the new network,
-/// which deletes what the call created (owned, no longer desired) and nothing else. A loop runs the same pass on a
-/// timer and on rtnetlink hints from every namespace involved, so drift (an <c>ethN</c> deleted, a peer removed by
-/// hand, a killed wireguard-go) is repaired.
+/// which deletes what the call created (owned, no longer desired) and nothing else. One loop per namespace (the host's,
+/// and each container's) runs that namespace's part on a timer and on its rtnetlink hints, so drift (an <c>ethN</c>
+/// deleted, a peer removed by hand, a killed wireguard-go) is repaired. Containers are followed: one that goes is let go
+/// of at once (see <see cref="HubNetworkState.ContainerGone"/>).
 /// </summary>
 /// <remarks>
 /// <para>The veth pair is created in one request with its inner end already in the container under its final name
@@ -49,8 +50,6 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     private readonly NftContext? _nft;
     private readonly string? _nftMissing;
     private Units? _units;
-    private ReconcileLoop? _loop;
-    private Task? _hostMonitor;
     private int _disposed;
 
     private WireGuardHub(IHubStore store, WireGuardHubOptions options, NetworkNamespace host, NetlinkHandle hostHandle, IWireGuardBackend backend)
@@ -146,10 +145,15 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
 
             CheckConflicts(spec);
-            var newContainer = !_containers.ContainsKey(spec.Container);
-            if (newContainer)
+            var newContainer = !_containers.TryGetValue(spec.Container, out var container);
+            if (container is null)
             {
-                OpenContainer(spec.Container, required: true);
+                container = OpenContainer(spec.Container, required: true);
+            }
+            else if (container.Gone)
+            {
+                // Its other networks' container went; a new network in it is a request to take it back, if it is there.
+                await ReviveAsync(container, required: true).ConfigureAwait(false);
             }
 
             SetNetwork(spec.Id, spec);
@@ -184,6 +188,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 throw;
             }
 
+            await StartLoopAsync(container).ConfigureAwait(false);
             LogAdded(_logger, spec.Id, spec.WgName, spec.EthName, spec.Container);
             return new HubAddResult(spec.ToInfo(IsFirstInContainer(spec)), Created: true);
         }
@@ -235,10 +240,10 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     /// <inheritdoc/>
     public async Task<HubStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
-        List<(HubNetworkSpec Spec, bool First, string? ContainerError)> networks;
+        List<(HubNetworkSpec Spec, bool First, string? ContainerError, bool Gone)> networks;
         lock (_stateLock)
         {
-            networks = [.. _networks.Values.OrderBy(n => n.Index).Select(n => (n, IsFirstInContainer(n), _containers.GetValueOrDefault(n.Container)?.Error))];
+            networks = [.. _networks.Values.OrderBy(n => n.Index).Select(n => (n, IsFirstInContainer(n), _containers.GetValueOrDefault(n.Container)?.Error, _containers.GetValueOrDefault(n.Container)?.Gone ?? false))];
         }
 
         var reads = networks.Select(async n =>
@@ -260,14 +265,11 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
             var peers = device?.Peers.Select(p => new HubPeerStatus(
                 p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIPs.Select(a => a.ToString())], p.LatestHandshake, p.ReceivedBytes, p.SentBytes, p.PersistentKeepaliveInterval)).ToList() ?? [];
-            return new HubNetworkStatus(n.Spec.ToInfo(n.First), device is not null, device?.ListenPort ?? 0, peers, error);
+            return new HubNetworkStatus(n.Spec.ToInfo(n.First), device is not null, device?.ListenPort ?? 0, peers, error, n.Gone ? HubNetworkState.ContainerGone : HubNetworkState.Active);
         });
         var statuses = await Task.WhenAll(reads).ConfigureAwait(false);
         return new HubStatus(_backend.Kind == WireGuardBackendKind.Kernel ? "kernel" : "userspace", statuses);
     }
-
-    /// <inheritdoc/>
-    public IReadOnlyList<ReconcileStatus> LoopStatuses() => _loop is { } loop ? [loop.Status] : [];
 
     /// <summary>Runs one repair pass now, as the loop would (tests and callers that cannot wait for a hint).</summary>
     /// <returns>Null when every step succeeded, or the first failure.</returns>
@@ -276,7 +278,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            RefreshContainers();
+            await RefreshContainersAsync().ConfigureAwait(false);
             var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
             return failure is { } f ? f.Step + ": " + f.Error.Message : null;
         }
@@ -295,11 +297,20 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             return;
         }
 
+        // Following first (its events take the gate), then every loop (a pass waiting for the gate is cancelled).
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is { } loop)
+        _follow.Writer.TryComplete();
+        await WaitQuietly(_follower).ConfigureAwait(false);
+        foreach (var (watcher, reader) in _watchers.Values)
         {
-            await loop.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            loop.Dispose();
+            await WaitQuietly(reader).ConfigureAwait(false);
+            watcher.Dispose();
+        }
+
+        await StopLoopAsync(_hostLoop).ConfigureAwait(false);
+        foreach (var container in _containers.Values)
+        {
+            await StopLoopAsync(container.DetachLoop()).ConfigureAwait(false);
         }
 
         await _gate.WaitAsync().ConfigureAwait(false);
@@ -311,7 +322,11 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 await container.DisposeAsync().ConfigureAwait(false);
             }
 
-            _containers.Clear();
+            lock (_stateLock)
+            {
+                _containers.Clear();
+            }
+
             DisposeUnits();
             _backend.DeviceChanged -= OnDeviceChanged;
             await _backend.DisposeAsync().ConfigureAwait(false);
@@ -359,19 +374,19 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         _backend.DeviceChanged += OnDeviceChanged;
         if (_options.RunLoop)
         {
-            _loop = new ReconcileLoop(new LoopSource(this), _options.Loop, logger: _options.LoggerFactory?.CreateLogger<ReconcileLoop>());
-            await _loop.StartAsync(cancellationToken).ConfigureAwait(false);
-            _hostMonitor = MonitorAsync(_hostHandle, _stopping.Token);
+            await StartHostLoopAsync().ConfigureAwait(false);
             foreach (var container in _containers.Values)
             {
-                StartMonitor(container);
+                await StartLoopAsync(container).ConfigureAwait(false);
             }
+
+            _follower = FollowAsync();
         }
     }
 
     private HubNetworkSpec Validate(HubNetworkRequest request) => request.Validate() with { WgPrefix = _options.WireGuardPrefix };
 
-    private void OnDeviceChanged(object? sender, WireGuardDeviceEventArgs e) => _loop?.Hint();
+    private void OnDeviceChanged(object? sender, WireGuardDeviceEventArgs e) => _hostLoop?.Hint();
 
     private static async Task WaitQuietly(Task? task)
     {

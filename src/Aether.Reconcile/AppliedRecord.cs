@@ -125,7 +125,14 @@ public sealed class AppliedRecord
 
     /// <summary>Records several entries with one write of the file (a thousand namespaces: one write, not a
     /// thousand).</summary>
-    public void SetMany(IEnumerable<KeyValuePair<string, AppliedEntry>> entries)
+    public void SetMany(IEnumerable<KeyValuePair<string, AppliedEntry>> entries) => SetMany(entries, writeNow: true);
+
+    /// <summary>Records several entries now, and writes them with the store's next write instead of one of their own:
+    /// for entries whose loss in a crash before that write is harmless (what the kernel itself can prove again). A
+    /// record of its own file, not in a store, writes at once.</summary>
+    public void SetManyWithNextWrite(IEnumerable<KeyValuePair<string, AppliedEntry>> entries) => SetMany(entries, writeNow: _store is null);
+
+    private void SetMany(IEnumerable<KeyValuePair<string, AppliedEntry>> entries, bool writeNow)
     {
         ArgumentNullException.ThrowIfNull(entries);
         lock (_lock)
@@ -142,9 +149,13 @@ public sealed class AppliedRecord
                 }
             }
 
-            if (changed)
+            if (changed && writeNow)
             {
                 Save();
+            }
+            else if (changed)
+            {
+                _store!.ChangedLater();
             }
         }
     }

@@ -104,6 +104,10 @@ public sealed class AppliedRecordStore
         Save();
     }
 
+    /// <summary>Called by a section, under the store's lock, after it changed in memory only: the next write carries
+    /// it.</summary>
+    internal void ChangedLater() => _dirty = true;
+
     private void EndDeferral()
     {
         lock (_lock)

@@ -253,18 +253,20 @@ public sealed partial class TopologyController
             }
             finally
             {
-                using var deferral = _store.Defer(); // one write for every claim and forgotten record
                 var recorded = new List<KeyValuePair<string, AppliedEntry>>(missing.Count);
-                for (var i = 0; i < free.Length; i++)
+                using (_store.Defer()) // one write for the records forgotten (usually none: a name made anew by run)
                 {
-                    if (made[i] is var (ns, handle))
+                    for (var i = 0; i < free.Length; i++)
                     {
-                        var scope = Scope.Namespace(free[i]);
-                        Add(scope, ns);
-                        _handles[scope] = new Lazy<NetlinkHandle>(handle);
-                        Created.Add(free[i]);
-                        ForgetObjects(_store, scope); // a new namespace: nothing of ours is in it yet
-                        recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
+                        if (made[i] is var (ns, handle))
+                        {
+                            var scope = Scope.Namespace(free[i]);
+                            Add(scope, ns);
+                            _handles[scope] = new Lazy<NetlinkHandle>(handle);
+                            Created.Add(free[i]);
+                            ForgetObjects(_store, scope); // a new namespace: nothing of ours is in it yet
+                            recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
+                        }
                     }
                 }
 
@@ -274,7 +276,8 @@ public sealed partial class TopologyController
                     recorded.Add(KeyValuePair.Create(NamespaceKey(name), new NamespaceClaim(ClaimKind.Used, ns.Identity).ToEntry()));
                 }
 
-                claims.SetMany(recorded);
+                // With the next write (the first stage's intent): until then the mark inside each namespace proves it ours.
+                claims.SetManyWithNextWrite(recorded);
             }
         }
 

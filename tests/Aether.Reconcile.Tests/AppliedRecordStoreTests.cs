@@ -32,6 +32,26 @@ public sealed class AppliedRecordStoreTests : IDisposable
     }
 
     [Fact]
+    public void Entries_set_with_the_next_write_ride_along_with_it()
+    {
+        var path = PathOf("records.json");
+        var store = AppliedRecordStore.Open(path);
+        store.Section("namespaces").Set("namespace a", new AppliedEntry("creating"));
+        store.Section("namespaces").SetManyWithNextWrite([KeyValuePair.Create("namespace a", new AppliedEntry("created x/1"))]);
+        Assert.True(AppliedRecordStore.Open(path).Section("namespaces").TryGet("namespace a", out var before));
+        Assert.Equal("creating", before.Value); // not written on its own
+        Assert.Equal("created x/1", store.Section("namespaces").TryGet("namespace a", out var now) ? now.Value : null); // but there
+
+        using (store.Defer())
+        {
+            store.Section("netns a addresses").Set("address eth0 10.0.0.1/24", new AppliedEntry("10.0.0.1/24"));
+        }
+
+        Assert.True(AppliedRecordStore.Open(path).Section("namespaces").TryGet("namespace a", out var after));
+        Assert.Equal("created x/1", after.Value);
+    }
+
+    [Fact]
     public void A_deferral_writes_once_when_the_last_one_ends()
     {
         var path = PathOf("records.json");

@@ -97,6 +97,24 @@ public sealed class OwnershipTests : SandboxTest
     }
 
     [Fact]
+    public async Task A_namespace_that_appears_between_plan_and_apply_is_used_not_an_error()
+    {
+        var a = Spec("a");
+        var plan = await Controller(a).PlanAsync();
+        Assert.Contains(plan.Lines, l => l.Kind == ChangeKind.Create && l.Subject == "namespace " + _shared);
+        await Ip.RunAsync("netns", "add", _shared); // someone else's, made after the plan
+
+        var applied = await Controller(a).ApplyAsync(plan);
+        Assert.True(applied.Error is null, Show(applied));
+        Assert.DoesNotContain(applied.Lines, l => l.Kind == ChangeKind.Create && l.Subject == "namespace " + _shared);
+        Assert.NotNull(await Ip.LinkAsync(_shared, "ina"));
+
+        Assert.Null((await Controller(a).DestroyAsync()).Error);
+        Assert.Contains(_shared, await Ip.NetnsNamesAsync()); // not ours: kept, emptied of our objects
+        Assert.Null(await Ip.LinkAsync(_shared, "ina"));
+    }
+
+    [Fact]
     public async Task Destroy_leaves_a_namespace_of_ours_that_someone_deleted_and_made_again()
     {
         var a = Spec("a");

@@ -12,7 +12,9 @@ namespace Aether.Hub.Tests.Integration;
 /// <see cref="WireGuardHub.LoopStatuses"/>, its networks say <c>container gone</c>, the host end of its veth leaves the
 /// host within seconds (so nothing of the hub kept the namespace alive: <c>ip -j link</c> is the oracle), no pass runs
 /// for it afterwards (the loops' own log lines are the witness), the other container's network keeps being repaired,
-/// and removing the gone container's network cleans the host side.
+/// and removing the gone container's network cleans the host side. A named container that comes back (<c>ip netns add</c>
+/// of the same name) is taken back: its network active again, its <c>ethN</c> with its address, its loop and its
+/// <c>veth-rootN</c> back.
 /// </summary>
 public sealed class ContainerGoneTests : SandboxTest
 {
@@ -44,6 +46,31 @@ public sealed class ContainerGoneTests : SandboxTest
         Assert.Null(await Ip.LinkAsync(Host, Box.Name("g") + "0"));
         Assert.DoesNotContain("10.231.0.0/24", string.Join('\n', (await Ip.JsonAsync(Host, "-4", "route", "show")).Select(r => r.GetProperty("dst").GetString())), StringComparison.Ordinal);
         Assert.Equal(HubNetworkState.Active, Assert.Single((await hub.GetStatusAsync(default)).Networks).State);
+    }
+
+    [Fact]
+    public async Task A_deleted_named_container_that_comes_back_is_taken_back()
+    {
+        var hub = await StartAsync();
+        await hub.AddNetworkAsync(Request("gone", 0, _named), default);
+        var loop = "hub/container " + _named;
+        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().All(s => s.Passes > 0)), 10, "every loop's first pass");
+
+        await Ip.RunAsync("netns", "del", _named);
+        await WaitForAsync(() => Task.FromResult(!hub.LoopStatuses().Any(s => s.Source == loop)), 5, loop + " stopped");
+        Assert.Equal(HubNetworkState.ContainerGone, Assert.Single((await hub.GetStatusAsync(default)).Networks).State);
+        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is null, 5, "veth-root0 gone from the host");
+
+        // The same name again (a new, empty namespace): the hub opens it, converges the network, restarts its loop.
+        await Ip.RunAsync("netns", "add", _named);
+        await WaitForAsync(async () => Assert.Single((await hub.GetStatusAsync(default)).Networks).State == HubNetworkState.Active, 5, "the network active again");
+        await WaitForAsync(async () => (await Ip.JsonAsync(_named, "addr", "show")).Any(l => Ip.Str(l, "ifname") == "eth0" && l.GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == "10.231.0.2")), 5, "eth0 with its address in the new namespace");
+        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().Any(s => s.Source == loop && s.Passes > 0)), 5, loop + " back with a pass");
+        Assert.Equal(["hub/host in " + Host, loop], hub.LoopStatuses().Select(s => s.Source));
+        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is not null, 5, "veth-root0 back in the host");
+        var status = Assert.Single((await hub.GetStatusAsync(default)).Networks);
+        Assert.Equal(HubNetworkState.Active, status.State);
+        Assert.Null(status.Error);
     }
 
     [Fact]

@@ -272,28 +272,45 @@ public sealed partial class ReconcileLoop : BackgroundService
         _reports.Writer.TryWrite(report);
     }
 
+    /// <summary>Turns the source's hints into wake-ups. A hint stream that fails (its monitor socket closed, the
+    /// namespace thread refused) is logged, a pass is run at once (what changed while it was down is unknown), and it
+    /// is opened again after 100 ms, 200 ms, … up to the resync period; one that ends is not.</summary>
     private async Task PumpHintsAsync(CancellationToken cancellationToken)
     {
-        var hints = _source.Subscribe(cancellationToken);
-        if (hints is null)
+        var retry = TimeSpan.FromMilliseconds(100);
+        while (_source.Subscribe(cancellationToken) is { } hints)
         {
-            return;
-        }
-
-        try
-        {
-            await foreach (var unused in hints.ConfigureAwait(false))
+            try
             {
+                await foreach (var unused in hints.ConfigureAwait(false))
+                {
+                    Hint();
+                    retry = TimeSpan.FromMilliseconds(100);
+                }
+
+                return; // the source has no more hints to give: the resync timer goes on alone
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Hints are an optimisation: without them the resync timer still converges, but not as fast.
+                LogHintsFailed(_logger, _source.Name, ex.Message);
                 Hint();
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            // Hints are an optimisation: without them the resync timer still converges.
-            LogHintsFailed(_logger, _source.Name, ex.Message);
+
+            try
+            {
+                await Task.Delay(retry, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.Resync.Ticks));
         }
     }
 
@@ -359,6 +376,6 @@ public sealed partial class ReconcileLoop : BackgroundService
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "pass {PassId} of {Source}: namespace gone, loop stopped: {Error}")]
     private static partial void LogNamespaceGone(ILogger logger, long passId, string source, string? error);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "hints of {Source} stopped: {Error}; resync continues")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "hints of {Source} failed: {Error}; a pass runs now, and they are opened again")]
     private static partial void LogHintsFailed(ILogger logger, string source, string error);
 }

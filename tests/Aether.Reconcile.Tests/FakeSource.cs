@@ -5,7 +5,7 @@ namespace Aether.Reconcile.Tests;
 /// <summary>A source whose passes the test scripts: what the diff finds, what applying does, and hints.</summary>
 public sealed class FakeSource : Source<int>
 {
-    private readonly Channel<object> _hints = Channel.CreateUnbounded<object>();
+    private Channel<object> _hints = Channel.CreateUnbounded<object>();
     private int _passes;
 
     public override string Name => "fake";
@@ -37,6 +37,17 @@ public sealed class FakeSource : Source<int>
     public Func<Operation, Task>? OnApply { get; set; }
 
     public void SendHint() => _hints.Writer.TryWrite(new object());
+
+    /// <summary>How many times the loop subscribed to the hints.</summary>
+    public int Subscriptions { get; private set; }
+
+    /// <summary>Fails the current hint stream (as a monitor whose socket broke); the next subscription gets a new one.</summary>
+    public void FailHints()
+    {
+        var failing = _hints;
+        _hints = Channel.CreateUnbounded<object>();
+        failing.Writer.TryComplete(new IOException("monitor socket closed"));
+    }
 
     public override async Task<int> ObserveAsync(CancellationToken cancellationToken)
     {
@@ -70,6 +81,7 @@ public sealed class FakeSource : Source<int>
     public override IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken)
     {
         HintsSubscribed = true;
+        Subscriptions++;
         return _hints.Reader.ReadAllAsync(cancellationToken);
     }
 }

@@ -86,6 +86,32 @@ public sealed class LoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hint_stream_that_fails_runs_a_pass_and_is_opened_again()
+    {
+        await StartAsync();
+        await NextReportAsync();
+        Assert.Equal(1, _source.Subscriptions);
+        await _time.NextTimerAsync();
+        _time.Advance(TimeSpan.FromSeconds(1)); // a quiet spell
+
+        _source.FailHints(); // what changed while hints were down is unknown: a pass at once
+        var report = await NextReportAsync();
+        Assert.Equal(2, report.PassId);
+
+        _time.Advance(TimeSpan.FromMilliseconds(100)); // then subscribed again
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_source.Subscriptions < 2)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the hints were not opened again");
+            await Task.Delay(5);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _source.SendHint(); // and the new stream wakes the loop
+        Assert.Equal(3, (await NextReportAsync()).PassId);
+    }
+
+    [Fact]
     public async Task A_hint_after_a_quiet_spell_runs_a_pass_at_once()
     {
         await StartAsync();

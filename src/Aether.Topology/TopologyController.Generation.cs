@@ -26,6 +26,9 @@ public sealed partial class TopologyController
             _inodes = inodes;
         }
 
+        /// <summary>The namespaces this generation's session had to create (they were missing when it looked).</summary>
+        public List<string> Created => _session.Created;
+
         /// <summary>Opens (and creates what is missing and not awaited) the topology's namespaces and starts a loop in
         /// each. Pass reports go to <paramref name="onReport"/>, but a loop's "namespace gone": the runtime says that.</summary>
         public static async Task<Generation> StartAsync(TopologyController owner, ReconcileLoopOptions options, Action<PassReport>? onReport, ILogger<ReconcileLoop> logger)

@@ -61,9 +61,25 @@ public sealed partial class TopologyController
             }
 
             retry = TimeSpan.FromMilliseconds(100);
-            await using (generation.ConfigureAwait(false))
+            if (generation.Created.Count > 0)
             {
-                changes = await generation.WaitForChangeAsync(watcher, names, cancellationToken).ConfigureAwait(false);
+                // Gone between the last look and this generation's (before the watcher saw it, or during the last
+                // repair), and made again empty by its session: a staged apply fills it now, in order, rather than the
+                // loops one backoff at a time.
+                await generation.DisposeAsync().ConfigureAwait(false);
+                foreach (var name in generation.Created)
+                {
+                    onChange?.Invoke(new ChangeLine(ChangeKind.Create, "namespace " + name, name, "missing: made again with everything in it"));
+                }
+
+                changes = [];
+            }
+            else
+            {
+                await using (generation.ConfigureAwait(false))
+                {
+                    changes = await generation.WaitForChangeAsync(watcher, names, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             // The loops have stopped and every descriptor of the generation is closed: a deleted namespace is free to go.

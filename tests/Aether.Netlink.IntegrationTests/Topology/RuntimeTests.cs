@@ -123,6 +123,22 @@ public sealed class RuntimeTests : SandboxTest
     }
 
     [Fact]
+    public async Task An_owned_namespace_gone_before_run_looks_is_made_again_whole_at_once()
+    {
+        Assert.Null((await Controller().ApplyAsync()).Error);
+        await Ip.RunAsync("netns", "del", _ns); // before the watcher and the loops exist: no event will tell
+
+        var changes = new ConcurrentQueue<ChangeLine>();
+        using var cts = new CancellationTokenSource();
+        var run = Task.Run(() => Controller().RunAsync(new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(30) }, onReport: null, changes.Enqueue, cancellationToken: cts.Token));
+        await using (new Stopper(cts, run))
+        {
+            await EventuallyAsync(WholeAsync, $"{_ns} back with its veth, address, route and sysctl", milliseconds: 3000);
+            Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Reason == "missing: made again with everything in it");
+        }
+    }
+
+    [Fact]
     public async Task A_used_namespace_that_goes_stops_its_loop_once_and_is_converged_when_one_appears_again()
     {
         await Ip.RunAsync("netns", "add", _ns);

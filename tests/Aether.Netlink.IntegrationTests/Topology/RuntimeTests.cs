@@ -17,6 +17,7 @@ public sealed class RuntimeTests : SandboxTest
     private string _ns = null!;
     private string _host = null!;
     private string _state = null!;
+    private string _seen = "nothing looked at yet";
 
     protected override Task SetUpAsync()
     {
@@ -52,9 +53,28 @@ public sealed class RuntimeTests : SandboxTest
         Assert.True(applied.Error is null, applied.Error);
         var changes = new ConcurrentQueue<ChangeLine>();
         var cts = new CancellationTokenSource();
-        var run = Task.Run(() => Controller().RunAsync(new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(30) }, onReport: null, changes.Enqueue, cancellationToken: cts.Token));
-        await Task.Delay(200); // the watcher and the loops are up
-        return (new Stopper(cts, run), changes);
+        var passed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnReport(PassReport report)
+        {
+            if (report.Source.StartsWith(_ns + " ", StringComparison.Ordinal))
+            {
+                passed.TrySetResult();
+            }
+        }
+
+        var run = Task.Run(() => Controller().RunAsync(new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(30) }, OnReport, changes.Enqueue, cancellationToken: cts.Token));
+        var stop = new Stopper(cts, run);
+
+        // The watcher is armed before the first generation starts, and the namespace's loop reports once it has made
+        // its first pass: from here on, a deletion is an event the runtime sees. (A fixed delay was too short for a
+        // cold process on a busy 2-core machine.)
+        if (await Task.WhenAny(passed.Task, run, Task.Delay(TimeSpan.FromSeconds(30))) != passed.Task)
+        {
+            await stop.DisposeAsync();
+            Assert.Fail($"run made no pass in {_ns} within 30 s; it said: " + string.Join("; ", changes.Select(c => $"{c.Kind} {c.Subject}: {c.Reason}")));
+        }
+
+        return (stop, changes);
     }
 
     /// <summary>A veth of someone else's between the host and <paramref name="ns"/>: its host end goes only when the
@@ -66,12 +86,12 @@ public sealed class RuntimeTests : SandboxTest
         return witness;
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int milliseconds = 5000)
+    private async Task EventuallyAsync(Func<Task<bool>> condition, string what, int milliseconds = 15000, ConcurrentQueue<ChangeLine>? changes = null)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.ElapsedMilliseconds < milliseconds, $"not within {milliseconds} ms: {what}");
+            Assert.True(clock.ElapsedMilliseconds < milliseconds, $"not within {milliseconds} ms: {what}" + (changes is null ? string.Empty : $"; last look: {_seen}; run said:\n" + string.Join('\n', changes.Select(c => $"{c.Kind} {c.Subject}: {c.Reason}"))));
             await Task.Delay(10);
         }
     }
@@ -92,12 +112,14 @@ public sealed class RuntimeTests : SandboxTest
     {
         if (!(await Ip.NetnsNamesAsync()).Contains(_ns) || await Ip.LinkAsync(_ns, "eth0") is not { } peer || await Ip.LinkAsync(null, _host) is not { } host)
         {
+            _seen = "the namespace, its eth0 or the host end missing";
             return false;
         }
 
         var addresses = await Ip.JsonAsync(_ns, "address", "show", "eth0");
         var routes = await Ip.JsonAsync(_ns, "route", "show", "default");
         var (_, forward, _) = await Ip.RunInAsync(_ns, "cat", "/proc/sys/net/ipv4/ip_forward");
+        _seen = $"eth0 {string.Join(',', Ip.Flags(peer))}, host end {string.Join(',', Ip.Flags(host))}, {addresses.Length} address sets, {routes.Length} default routes, ip_forward {forward.Trim()}";
         return Ip.Flags(peer).Contains("UP") && Ip.Flags(host).Contains("UP")
             && addresses.Any(a => a.GetProperty("addr_info").EnumerateArray().Any(i => i.GetProperty("local").GetString() == At(2)))
             && routes.Length == 1 && forward.Trim() == "1";
@@ -113,7 +135,7 @@ public sealed class RuntimeTests : SandboxTest
             for (var trial = 0; trial < 3; trial++)
             {
                 await Ip.RunAsync("netns", "del", _ns);
-                await EventuallyAsync(WholeAsync, $"trial {trial}: {_ns} back with its veth, address, route and sysctl");
+                await EventuallyAsync(WholeAsync, $"trial {trial}: {_ns} back with its veth, address, route and sysctl", changes: changes);
             }
 
             await EventuallyAsync(async () => await Ip.LinkAsync(null, witness) is null, "the deleted namespace torn down (its witness veth gone from the host)", milliseconds: 20000);
@@ -133,7 +155,7 @@ public sealed class RuntimeTests : SandboxTest
         var run = Task.Run(() => Controller().RunAsync(new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(30) }, onReport: null, changes.Enqueue, cancellationToken: cts.Token));
         await using (new Stopper(cts, run))
         {
-            await EventuallyAsync(WholeAsync, $"{_ns} back with its veth, address, route and sysctl", milliseconds: 3000);
+            await EventuallyAsync(WholeAsync, $"{_ns} back with its veth, address, route and sysctl", milliseconds: 15000, changes: changes);
             Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Reason == "missing: made again with everything in it");
         }
     }
@@ -154,7 +176,7 @@ public sealed class RuntimeTests : SandboxTest
             Assert.Single(changes, l => l.Subject == "namespace " + _ns);
 
             await Ip.RunAsync("netns", "add", _ns);
-            await EventuallyAsync(WholeAsync, $"{_ns} converged once it appeared again");
+            await EventuallyAsync(WholeAsync, $"{_ns} converged once it appeared again", changes: changes);
             Assert.Contains(changes, l => l.Subject == "namespace " + _ns && l.Reason!.Contains("appeared again", StringComparison.Ordinal));
         }
     }

@@ -1,0 +1,207 @@
+using Aether.Netlink;
+using Aether.Netlink.Rtnl;
+using Aether.Topology;
+
+namespace Aether.Labs;
+
+public sealed partial class LabController
+{
+    /// <summary>
+    /// Deploys the lab: stores it (links new to the store are pending), marks every link not up as creating, applies
+    /// the lab's topology, then verifies every link and stores it as up (or down, when set so) or as an error with the
+    /// reason; a link that is not whole has what of it exists removed. Idempotent: a second deploy changes nothing.
+    /// </summary>
+    /// <param name="definition">The lab file's text, kept so that commands given only the lab's name can read it.</param>
+    /// <param name="progress">Receives what the engine changes, as it changes it.</param>
+    /// <param name="cancellationToken">Stops it.</param>
+    public async Task<LabResult> DeployAsync(string definition, IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await _store.SaveLabAsync(_lab, definition, cancellationToken).ConfigureAwait(false);
+        await _store.SetMappingsAsync(_lab.Name, Mappings(), cancellationToken).ConfigureAwait(false);
+        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        await _store.SetLinkStatesAsync(
+            _lab.Name,
+            [.. stored.Values.Where(s => s.Status is not (LinkStatus.Up or LinkStatus.Down)).Select(s => s with { Status = LinkStatus.Creating })],
+            cancellationToken).ConfigureAwait(false);
+        var down = DownOf(stored);
+        var (checks, lines, error) = await ConvergeAsync(down, progress, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, checks, down, error);
+        await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
+        return new LabResult(states, lines, error);
+    }
+
+    /// <summary>Reads every link from the kernel and stores what it found (up, down, or an error with the reason),
+    /// repairing nothing.</summary>
+    public async Task<LabResult> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        var down = DownOf(stored);
+        using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
+        var checks = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, checks, down, applyError: null);
+        await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
+        return new LabResult(states, [], null);
+    }
+
+    /// <summary>
+    /// The reference's reconciliation: verifies every link; when any is broken, repairs what it can (the lab's
+    /// topology applied again: re-created, moved back, renamed back, set up) and verifies again; stores every link's
+    /// state and returns the counts (checked, valid at the first look, repaired, still in error).
+    /// </summary>
+    public async Task<LabResult> ReconcileAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        var down = DownOf(stored);
+        IReadOnlyList<LinkCheck> first;
+        using (var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false))
+        {
+            first = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken).ConfigureAwait(false);
+        }
+
+        var valid = first.Count(c => c.Valid);
+        if (valid == first.Count)
+        {
+            var whole = StatesOf(stored, first, down, applyError: null);
+            await _store.SetLinkStatesAsync(_lab.Name, whole, cancellationToken).ConfigureAwait(false);
+            return new LabResult(whole, [], null) { Counts = new ReconcileCounts(first.Count, valid, 0, 0) };
+        }
+
+        var (after, lines, error) = await ConvergeAsync(down, progress, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, after, down, error);
+        await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
+        var repaired = first.Zip(after).Count(p => !p.First.Valid && p.Second.Valid);
+        return new LabResult(states, lines, error) { Counts = new ReconcileCounts(first.Count, valid, repaired, after.Count(c => !c.Valid)) };
+    }
+
+    /// <summary>Sets a link administratively down (both ends kept down) or up again, and converges it.</summary>
+    /// <returns>The link's state afterwards, or null when the lab has no such link.</returns>
+    public async Task<LinkState?> SetAdminStateAsync(LinkId id, bool up, CancellationToken cancellationToken = default)
+    {
+        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        if (!stored.TryGetValue(id, out var state))
+        {
+            return null;
+        }
+
+        stored[id] = state with { Status = up ? LinkStatus.Creating : LinkStatus.Down };
+        await _store.SetLinkStatesAsync(_lab.Name, [stored[id]], cancellationToken).ConfigureAwait(false);
+        var down = DownOf(stored);
+        var (checks, _, error) = await ConvergeAsync(down, progress: null, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, checks, down, error);
+        await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
+        return states.First(s => s.Id == id);
+    }
+
+    /// <summary>Removes everything the lab owns (its namespaces, with what is in them, when no other topology uses
+    /// them) and forgets it in the store.</summary>
+    public async Task<TopologyResult> DestroyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var result = await Topology(null, null).DestroyAsync(progress, cancellationToken).ConfigureAwait(false);
+        if (result.Error is null)
+        {
+            await _store.DeleteLabAsync(_lab.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Applies the lab's topology and verifies every link. Links one of whose names is held by someone else's interface
+    /// are left out of the apply (the engine would refuse the whole lab for them) and are errors; a link that is not
+    /// whole afterwards has what of it exists and is ours removed, so nothing half-made stays.
+    /// </summary>
+    private async Task<(IReadOnlyList<LinkCheck> Checks, IReadOnlyList<ChangeLine> Lines, string? Error)> ConvergeAsync(IReadOnlySet<LinkId> down, IProgress<ChangeLine>? progress, CancellationToken cancellationToken)
+    {
+        Dictionary<LinkId, string> foreign;
+        using (var before = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false))
+        {
+            foreign = ForeignHolders(before);
+        }
+
+        var applied = await Topology(foreign.Keys.ToHashSet(), down).ApplyAsync(progress, cancellationToken).ConfigureAwait(false);
+        using var after = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
+        var checks = (await LinkVerifier.VerifyAsync(_lab, after, down, cancellationToken).ConfigureAwait(false))
+            .Select(c => foreign.TryGetValue(c.Id, out var why) ? c with { Problem = why } : c)
+            .ToList();
+        var broken = checks.Where(c => !c.Valid).Select(c => c.Id).ToHashSet();
+        foreach (var link in _lab.Links.Where(l => broken.Contains(l.Id)))
+        {
+            await RemoveOursAsync(link, after, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (checks, applied.Lines, applied.Error);
+    }
+
+    /// <summary>Links one of whose ends is held, under its Linux name, by an interface that is not this lab's.</summary>
+    private Dictionary<LinkId, string> ForeignHolders(LabObservation observed)
+    {
+        var mark = LabTopology.MarkOf(_lab.Name);
+        var nodes = _lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var foreign = new Dictionary<LinkId, string>();
+        foreach (var link in _lab.Links)
+        {
+            foreach (var end in new[] { link.A, link.B })
+            {
+                var ns = nodes[end.Node].Namespace;
+                if (observed.Find(ns, end.Linux) is { } held && !string.Equals(held.Alias, mark, StringComparison.Ordinal))
+                {
+                    foreign.TryAdd(link.Id, $"{end} ({end.Linux}) is held in {ns} by an interface that is not this lab's ({held.Kind ?? "device"}, alias '{held.Alias}'): nothing of the link was made");
+                }
+            }
+        }
+
+        return foreign;
+    }
+
+    /// <summary>Deletes the ends of <paramref name="link"/> that exist and carry the lab's mark (a veth goes with its
+    /// peer).</summary>
+    private async Task RemoveOursAsync(LabLink link, LabObservation observed, CancellationToken cancellationToken)
+    {
+        var mark = LabTopology.MarkOf(_lab.Name);
+        var nodes = _lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        foreach (var end in new[] { link.A, link.B })
+        {
+            var ns = nodes[end.Node].Namespace;
+            if (observed.Find(ns, end.Linux) is { } held && string.Equals(held.Alias, mark, StringComparison.Ordinal))
+            {
+                try
+                {
+                    await observed.HandleOf(ns).DeleteLinkAsync(new LinkRef(held.Index), cancellationToken).ConfigureAwait(false);
+                }
+                catch (NetlinkException ex) when (ex.Errno == Errno.ENODEV)
+                {
+                    // Its peer's deletion took it already.
+                }
+            }
+        }
+    }
+
+    private async Task<Dictionary<LinkId, LinkState>> StoredAsync(CancellationToken cancellationToken) =>
+        (await _store.GetLinksAsync(_lab.Name, cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Id);
+
+    private static HashSet<LinkId> DownOf(Dictionary<LinkId, LinkState> stored) =>
+        [.. stored.Values.Where(s => s.Status == LinkStatus.Down).Select(s => s.Id)];
+
+    /// <summary>The states to store after <paramref name="checks"/>: whole links up (or down, as set), the others
+    /// errors with what was found (and the engine's failure, when there was one).</summary>
+    private List<LinkState> StatesOf(Dictionary<LinkId, LinkState> stored, IReadOnlyList<LinkCheck> checks, HashSet<LinkId> down, string? applyError)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var states = new List<LinkState>(checks.Count);
+        for (var i = 0; i < checks.Count; i++)
+        {
+            var link = _lab.Links[i];
+            var check = checks[i];
+            var state = stored.TryGetValue(check.Id, out var known) ? known : new LinkState(check.Id, link.A, link.B, LinkStatus.Pending) { Created = now };
+            states.Add(state with
+            {
+                Status = !check.Valid ? LinkStatus.Error : down.Contains(check.Id) ? LinkStatus.Down : LinkStatus.Up,
+                Error = check.Valid ? null : applyError is null ? check.Problem : $"{check.Problem} (apply: {applyError})",
+                Mtu = link.Mtu,
+                Checked = now,
+            });
+        }
+
+        return states;
+    }
+}

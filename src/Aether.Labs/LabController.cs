@@ -1,0 +1,75 @@
+using Aether.Topology;
+
+namespace Aether.Labs;
+
+/// <summary>Where a lab's controller keeps its state.</summary>
+public sealed record LabOptions
+{
+    /// <summary>The state root: the lab's topology records go to <c>STATE/lab-NAME</c>, its node logs to
+    /// <c>STATE/labs/NAME</c>. Default <c>/var/lib/aether</c>, or <c>AETHER_STATE_DIR</c>.</summary>
+    public string StateDirectory { get; init; } = new ControllerOptions().StateDirectory;
+}
+
+/// <summary>What a reconciliation found and did (the reference's counts).</summary>
+/// <param name="Checked">Links verified.</param>
+/// <param name="Valid">Links whole at the first look.</param>
+/// <param name="Repaired">Links broken at the first look and whole after the repair.</param>
+/// <param name="Errors">Links still broken after the repair (stored as <see cref="LinkStatus.Error"/>).</param>
+public sealed record ReconcileCounts(int Checked, int Valid, int Repaired, int Errors);
+
+/// <summary>What deploy, verify or reconcile left: every link's state as stored, and what the engine did.</summary>
+/// <param name="Links">Every link's state, in lab order.</param>
+/// <param name="Lines">What the topology engine changed (empty for a verification).</param>
+/// <param name="Error">The failure that stopped the engine, with the kernel's text, or null.</param>
+public sealed record LabResult(IReadOnlyList<LinkState> Links, IReadOnlyList<ChangeLine> Lines, string? Error)
+{
+    /// <summary>Whether every link is up (or down as set).</summary>
+    public bool AllUp => Links.All(l => l.Status is LinkStatus.Up or LinkStatus.Down);
+
+    /// <summary>The counts, for a reconciliation; null otherwise.</summary>
+    public ReconcileCounts? Counts { get; init; }
+}
+
+/// <summary>
+/// Deploys, verifies, reconciles and destroys one lab on the topology engine: the lab is compiled to a topology
+/// (<see cref="LabTopology"/>) and applied by a <see cref="TopologyController"/>; a link is stored as up only once
+/// <see cref="LinkVerifier"/> has read it whole from the kernel; a link that cannot be made or verified has what of it
+/// exists removed and is stored as an error with the reason.
+/// </summary>
+public sealed partial class LabController
+{
+    private readonly LabSpec _lab;
+    private readonly ILabStore _store;
+    private readonly LabOptions _options;
+
+    /// <summary>Creates the controller of a validated lab.</summary>
+    public LabController(LabSpec lab, ILabStore store, LabOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(store);
+        _lab = lab;
+        _store = store;
+        _options = options ?? new LabOptions();
+    }
+
+    /// <summary>The lab.</summary>
+    public LabSpec Lab => _lab;
+
+    /// <summary>Where the lab's node logs go.</summary>
+    public string LabDirectory => Path.Combine(_options.StateDirectory, "labs", _lab.Name);
+
+    private TopologyController Topology(IReadOnlySet<LinkId>? excluded, IReadOnlySet<LinkId>? down) =>
+        new(LabTopology.Compile(_lab, excluded, down), new ControllerOptions { StateDirectory = _options.StateDirectory });
+
+    private IEnumerable<string> Namespaces => _lab.Nodes.Select(n => n.Namespace);
+
+    /// <summary>The interface mappings of the lab: one per node interface that a link uses.</summary>
+    public IReadOnlyList<InterfaceMapping> Mappings()
+    {
+        var kinds = _lab.Nodes.ToDictionary(n => n.Name, n => n.Kind, StringComparer.Ordinal);
+        return [.. _lab.Links
+            .SelectMany(l => new[] { l.A, l.B })
+            .OrderBy(e => e.Node, StringComparer.Ordinal).ThenBy(e => e.Linux, StringComparer.Ordinal)
+            .Select(e => new InterfaceMapping(e.Node, e.Linux, e.Vendor, kinds[e.Node]))];
+    }
+}

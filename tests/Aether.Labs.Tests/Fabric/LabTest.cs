@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Aether.Labs;
+
+namespace Aether.Labs.Tests.Fabric;
+
+/// <summary>A lab of the test's own (its name is the sandbox token, so every node namespace starts with it and the
+/// sandbox deletes them), a state directory and a store; helpers that check links with <c>ip -j</c>.</summary>
+public abstract class LabTest : SandboxTest
+{
+    private protected MemoryLabStore Store { get; } = new();
+
+    protected string StateDirectory { get; private set; } = null!;
+
+    protected override Task SetUpAsync()
+    {
+        StateDirectory = Box.Own(new TempDirectory(Box.Token)).Path;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A lab of linux nodes <c>r1..rN</c> joined by <paramref name="links"/> (<c>(1, "eth1", 2, "eth1")</c>).</summary>
+    protected LabSpec Lab(int nodes, params (int A, string IfA, int B, string IfB)[] links)
+    {
+        var spec = new LabSpec(Box.Token)
+        {
+            Nodes = [.. Enumerable.Range(1, nodes).Select(i => new LabNode("r" + i, "linux", $"{Box.Token}-r{i}"))],
+            Links = [.. links.Select(l => new LabLink(new LabEndpoint("r" + l.A, l.IfA, l.IfA), new LabEndpoint("r" + l.B, l.IfB, l.IfB)))],
+        };
+        foreach (var node in spec.Nodes)
+        {
+            Box.TrackNamespace(node.Namespace);
+        }
+
+        return spec;
+    }
+
+    protected LabController Controller(LabSpec lab) => new(lab, Store, new LabOptions { StateDirectory = StateDirectory });
+
+    protected static string Ns(LabSpec lab, string node) => lab.Nodes.Single(n => n.Name == node).Namespace;
+
+    /// <summary>Checks with <c>ip -j -d</c> that the link's two ends are veths in their nodes' namespaces, each the
+    /// other's peer, both up with carrier (or both down).</summary>
+    protected static async Task AssertWholeAsync(LabSpec lab, LabLink link, bool up = true)
+    {
+        var a = await Ip.RequireLinkAsync(Ns(lab, link.A.Node), link.A.Linux);
+        var b = await Ip.RequireLinkAsync(Ns(lab, link.B.Node), link.B.Linux);
+        Assert.Equal("veth", Ip.InfoKind(a));
+        Assert.Equal("veth", Ip.InfoKind(b));
+        Assert.Equal(Ip.Int(b, "ifindex"), Ip.Int(a, "link_index"));
+        Assert.Equal(Ip.Int(a, "ifindex"), Ip.Int(b, "link_index"));
+        Assert.Equal(up, Ip.Flags(a).Contains("UP"));
+        Assert.Equal(up, Ip.Flags(b).Contains("UP"));
+        if (up)
+        {
+            Assert.Contains("LOWER_UP", Ip.Flags(a));
+            Assert.Contains("LOWER_UP", Ip.Flags(b));
+        }
+
+        // The peer is in the other node's namespace: the nsid a's namespace gives b's is the one a's peer is named by.
+        var nsids = await Ip.JsonAsync(Ns(lab, link.A.Node), "netns", "list-id");
+        var peerNsId = Ip.Int(a, "link_netnsid");
+        Assert.NotNull(peerNsId);
+        var named = nsids.Single(e => e.GetProperty("nsid").GetInt64() == peerNsId);
+        Assert.Equal(Ns(lab, link.B.Node), named.TryGetProperty("name", out var n) ? n.GetString() : null);
+    }
+
+    /// <summary>Gives each link's ends the addresses 10.R.L.1/30 and .2/30 with <c>ip</c> and pings across every one.</summary>
+    protected static async Task PingEveryLinkAsync(LabSpec lab, int second)
+    {
+        var tasks = lab.Links.Select(async (link, i) =>
+        {
+            var net = $"10.{second}.{i / 64}.{(i % 64) * 4}";
+            var prefix = net[..(net.LastIndexOf('.') + 1)];
+            var last = int.Parse(net[(net.LastIndexOf('.') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            await Ip.RunAsync("-n", Ns(lab, link.A.Node), "address", "replace", $"{prefix}{last + 1}/30", "dev", link.A.Linux);
+            await Ip.RunAsync("-n", Ns(lab, link.B.Node), "address", "replace", $"{prefix}{last + 2}/30", "dev", link.B.Linux);
+            var (code, stdout, stderr) = await Ip.RunInAsync(Ns(lab, link.A.Node), "ping", "-c", "1", "-W", "2", $"{prefix}{last + 2}");
+            Assert.True(code == 0, $"ping over {link} failed: {stdout}{stderr}");
+        });
+        await Task.WhenAll(tasks);
+    }
+
+    protected static string Json(object value) => JsonSerializer.Serialize(value);
+}

@@ -132,6 +132,15 @@ public sealed partial class LabController
         return (checks, applied.Lines, applied.Error);
     }
 
+    /// <summary>The lab's topology as the runtime keeps it: without the links someone else's interface blocks, and with
+    /// the links set down kept down.</summary>
+    internal async Task<TopologyController> RuntimeTopologyAsync(CancellationToken cancellationToken)
+    {
+        var down = DownOf(await StoredAsync(cancellationToken).ConfigureAwait(false));
+        using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
+        return Topology(ForeignHolders(observed).Keys.ToHashSet(), down);
+    }
+
     /// <summary>Links one of whose ends is held, under its Linux name, by an interface that is not this lab's.</summary>
     private Dictionary<LinkId, string> ForeignHolders(LabObservation observed)
     {

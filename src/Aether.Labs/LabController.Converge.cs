@@ -31,16 +31,61 @@ public sealed partial class LabController
     }
 
     /// <summary>Reads every link from the kernel and stores what it found (up, down, or an error with the reason),
-    /// repairing nothing.</summary>
-    public async Task<LabResult> VerifyAsync(CancellationToken cancellationToken = default)
+    /// repairing nothing. With <paramref name="deep"/>, a link that reads whole and is up must also carry a frame each
+    /// way (<see cref="FrameProbe"/>), whose latency is returned.</summary>
+    public async Task<LabResult> VerifyAsync(bool deep = false, CancellationToken cancellationToken = default)
     {
         var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
         var down = DownOf(stored);
         using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
         var checks = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken).ConfigureAwait(false);
+        var latencies = new Dictionary<LinkId, TimeSpan>();
+        if (deep)
+        {
+            checks = await ProbeAsync(checks, observed, down, latencies, cancellationToken).ConfigureAwait(false);
+        }
+
         var states = StatesOf(stored, checks, down, applyError: null);
         await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
-        return new LabResult(states, [], null);
+        return new LabResult(states, [], null) { FrameLatencies = latencies };
+    }
+
+    /// <summary>Sends a frame across every whole, up link (several at once); a link a frame does not cross is broken.</summary>
+    private async Task<IReadOnlyList<LinkCheck>> ProbeAsync(IReadOnlyList<LinkCheck> checks, LabObservation observed, HashSet<LinkId> down, Dictionary<LinkId, TimeSpan> latencies, CancellationToken cancellationToken)
+    {
+        var nodes = _lab.Nodes.ToDictionary(n => n.Name, n => n.Namespace, StringComparer.Ordinal);
+        var probed = checks.ToArray();
+        FrameProbe.End EndOf(LabEndpoint e)
+        {
+            var link = observed.Find(nodes[e.Node], e.Linux)!;
+            return new FrameProbe.End(observed.NamespaceOf(nodes[e.Node]), link.Index, link.MacAddress!, e.ToString());
+        }
+
+        var found = new System.Collections.Concurrent.ConcurrentDictionary<LinkId, TimeSpan>();
+        await Parallel.ForAsync(0, probed.Length, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            if (!probed[i].Valid || down.Contains(probed[i].Id))
+            {
+                return;
+            }
+
+            var link = _lab.Links[i];
+            var (latency, problem) = await FrameProbe.ProbeAsync(EndOf(link.A), EndOf(link.B), TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                probed[i] = probed[i] with { Problem = problem };
+            }
+            else
+            {
+                found[probed[i].Id] = latency!.Value;
+            }
+        }).ConfigureAwait(false);
+        foreach (var (id, latency) in found)
+        {
+            latencies[id] = latency;
+        }
+
+        return probed;
     }
 
     /// <summary>

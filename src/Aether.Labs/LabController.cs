@@ -26,6 +26,9 @@ public sealed record LabResult(IReadOnlyList<LinkState> Links, IReadOnlyList<Cha
     /// <summary>Whether every link is up (or down as set).</summary>
     public bool AllUp => Links.All(l => l.Status is LinkStatus.Up or LinkStatus.Down);
 
+    /// <summary>How long a frame took across each link (the slower direction), for a deep verification.</summary>
+    public IReadOnlyDictionary<LinkId, TimeSpan> FrameLatencies { get; init; } = new Dictionary<LinkId, TimeSpan>();
+
     /// <summary>The counts, for a reconciliation; null otherwise.</summary>
     public ReconcileCounts? Counts { get; init; }
 }

@@ -100,6 +100,9 @@ internal sealed class LabObservation : IDisposable
         return id;
     }
 
+    /// <summary>A namespace that was read.</summary>
+    public NetworkNamespace NamespaceOf(string ns) => _namespaces[ns];
+
     /// <summary>The handle of a namespace that was read.</summary>
     public NetlinkHandle HandleOf(string ns) => _handles[ns];
 

@@ -46,7 +46,7 @@ public static class LabRuntime
                 while (await repairs.Reader.WaitToReadAsync(stop.Token).ConfigureAwait(false))
                 {
                     repairs.Reader.TryRead(out _);
-                    onReport?.Invoke(new LabRuntimeReport("repair", await controller.VerifyAsync(stop.Token).ConfigureAwait(false)));
+                    onReport?.Invoke(new LabRuntimeReport("repair", await controller.VerifyAsync(deep: false, stop.Token).ConfigureAwait(false)));
                 }
             },
             stop.Token);

@@ -1,6 +1,6 @@
 namespace Aether.Labs.Tests.Files;
 
-/// <summary>Helpers: parse a lab text and pick out the one expected error.</summary>
+/// <summary>Parsing a lab text in tests, and picking out the one expected error.</summary>
 internal static class LabFile
 {
     public const string File = "lab.yaml";

@@ -12,7 +12,8 @@ public enum LabFabric
 }
 
 /// <summary>A lab, validated: every node and link resolved, every interface name mapped.</summary>
-/// <param name="Name">The lab's name (<c>[a-z0-9][a-z0-9-]*</c>, short enough for its namespaces' names).</param>
+/// <param name="Name">The lab's name (<c>[a-z0-9][a-z0-9_-]*</c>, at most <see cref="LabNames.MaxLabNameLength"/>
+/// characters, short enough for its namespaces' names).</param>
 public sealed record LabSpec(string Name)
 {
     /// <summary>How links are carried.</summary>

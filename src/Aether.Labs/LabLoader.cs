@@ -1,0 +1,85 @@
+using Aether.Labs.Yaml;
+
+namespace Aether.Labs;
+
+/// <summary>One problem in a lab file (or a profile file), where it is.</summary>
+/// <param name="File">The file (as given).</param>
+/// <param name="Line">1-based line.</param>
+/// <param name="Column">1-based column.</param>
+/// <param name="Message">What is wrong, naming the field (<c>links[1].endpoints[0]: node 'r3' is not in nodes</c>).</param>
+public sealed record LabError(string File, int Line, int Column, string Message)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
+}
+
+/// <summary>A lab file read: the lab, or every problem found in it (never both), and the text read.</summary>
+/// <param name="Lab">The lab when the file is valid.</param>
+/// <param name="Errors">Every problem, in file order.</param>
+/// <param name="Text">The file's text (what a store keeps as the lab's definition), or null when it could not be
+/// read.</param>
+public sealed record LabLoadResult(LabSpec? Lab, IReadOnlyList<LabError> Errors, string? Text)
+{
+    /// <summary>Whether the file is valid.</summary>
+    public bool IsValid => Lab is not null && Errors.Count == 0;
+}
+
+/// <summary>
+/// Reads lab files. The whole file is validated before anything is touched: every problem is reported at once, each
+/// with its file, line and column and a message naming the field; a <see cref="LabSpec"/> is produced only when there
+/// are none. Interface names are mapped through the profiles of the nodes' kinds. Nothing here touches the kernel.
+/// </summary>
+public static class LabLoader
+{
+    /// <summary>Keys allowed at the top level.</summary>
+    internal static readonly IReadOnlyList<string> RootKeys = ["name", "fabric", "nodes", "links"];
+
+    /// <summary>Keys allowed in a node.</summary>
+    internal static readonly IReadOnlyList<string> NodeKeys = ["kind", "namespace", "exec"];
+
+    /// <summary>Keys allowed in a <c>links</c> item.</summary>
+    internal static readonly IReadOnlyList<string> LinkKeys = ["endpoints", "mtu"];
+
+    /// <summary>The values of <c>fabric</c>, in the order of <see cref="LabFabric"/>.</summary>
+    internal static readonly IReadOnlyList<string> Fabrics = ["veth", "ovs"];
+
+    /// <summary>The smallest MTU a link may ask for (IPv4's minimum).</summary>
+    public const int MinMtu = 68;
+
+    /// <summary>The largest MTU a link may ask for.</summary>
+    public const int MaxMtu = 65535;
+
+    /// <summary>Reads and validates the lab file at <paramref name="path"/>, mapping interface names with
+    /// <paramref name="profiles"/> (by default <see cref="InterfaceProfiles.Default"/>). A file that cannot be read
+    /// gives one error (at line 1, column 1) saying why.</summary>
+    public static LabLoadResult Load(string path, InterfaceProfiles? profiles = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return new LabLoadResult(null, [new LabError(path, 1, 1, $"cannot read the file: {e.Message}")], null);
+        }
+
+        var result = Parse(text, path, profiles);
+        return result.Lab is null ? result : result with { Lab = result.Lab with { SourcePath = path } };
+    }
+
+    /// <summary>Validates the lab file text <paramref name="text"/>; <paramref name="file"/> is only used in the
+    /// errors (<c>lab.yaml:9:20: links[1].mtu: 70000 is outside 68..65535</c>).</summary>
+    public static LabLoadResult Parse(string text, string file, InterfaceProfiles? profiles = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(file);
+        var problems = new YamlProblems(file);
+        var lab = LabReader.Read(text, problems, profiles ?? InterfaceProfiles.Default);
+        var errors = problems.InFileOrder();
+        return errors.Count == 0 && lab is not null
+            ? new LabLoadResult(lab, [], text)
+            : new LabLoadResult(null, errors, text);
+    }
+}

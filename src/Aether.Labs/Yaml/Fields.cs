@@ -1,0 +1,117 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Aether.Labs.Yaml;
+
+/// <summary>The known keys of one mapping, with typed readers that report what is wrong with a value.</summary>
+internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string path, Dictionary<string, (YamlScalarNode Key, YamlNode Value)> values)
+{
+    /// <summary>The mapping.</summary>
+    public YamlMappingNode Node => node;
+
+    /// <summary>Its path (<c>links[2]</c>).</summary>
+    public string Path => path;
+
+    /// <summary>The path of one of its keys (<c>links[2].mtu</c>).</summary>
+    public string PathOf(string key) => YamlProblems.Join(path, key);
+
+    /// <summary>Whether <paramref name="key"/> is given a value (YAML null counts as absent).</summary>
+    public bool Has(string key) => Value(key) is not null;
+
+    /// <summary>The value of <paramref name="key"/>; null when absent or YAML null. Its position is remembered.</summary>
+    public YamlNode? Value(string key)
+    {
+        if (!values.TryGetValue(key, out var entry) || YamlProblems.IsNull(entry.Value))
+        {
+            return null;
+        }
+
+        problems.Remember(PathOf(key), entry.Value);
+        return entry.Value;
+    }
+
+    /// <summary>Reports <c>PATH.KEY: required...</c> at the mapping (or at the key given no value) when
+    /// <paramref name="key"/> is missing; true when present.</summary>
+    public bool Require(string key, string? what = null)
+    {
+        if (Has(key))
+        {
+            return true;
+        }
+
+        problems.Add(values.TryGetValue(key, out var entry) ? entry.Value.Start : node.Start, $"{PathOf(key)}: required{(what is null ? "" : $" ({what})")}");
+        return false;
+    }
+
+    /// <summary>A scalar's text; null when absent, or (reported) when the value is a list or mapping.</summary>
+    public string? String(string key)
+    {
+        switch (Value(key))
+        {
+            case null:
+                return null;
+            case YamlScalarNode scalar:
+                return scalar.Value ?? "";
+            case var other:
+                problems.Add(other, PathOf(key), $"expected a single value; got {YamlProblems.Describe(other)}");
+                return null;
+        }
+    }
+
+    /// <summary>A plain decimal integer in <paramref name="min"/>..<paramref name="max"/>; null when absent or
+    /// (reported) anything else.</summary>
+    public long? Integer(string key, long min, long max)
+    {
+        var value = Value(key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is not YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text }
+            || !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+        {
+            problems.Add(value, PathOf(key), string.Create(CultureInfo.InvariantCulture, $"expected an integer in {min}..{max}; got {YamlProblems.Describe(value)}"));
+            return null;
+        }
+
+        if (number < min || number > max)
+        {
+            problems.Add(value, PathOf(key), string.Create(CultureInfo.InvariantCulture, $"{number} is outside {min}..{max}"));
+            return null;
+        }
+
+        return number;
+    }
+
+    /// <summary>One of <paramref name="allowed"/> (exactly); null when absent or (reported, with the nearest allowed
+    /// value when one is close) anything else.</summary>
+    public string? OneOf(string key, IReadOnlyList<string> allowed)
+    {
+        var text = String(key);
+        if (text is null || allowed.Contains(text, StringComparer.Ordinal))
+        {
+            return text;
+        }
+
+        var near = Spelling.Nearest(text, allowed);
+        problems.Add(PathOf(key), $"'{text}' is not one of {string.Join(", ", allowed)}{(near is null ? "" : $"; did you mean '{near}'?")}");
+        return null;
+    }
+
+    /// <summary>The items of a list; null when absent or (reported) not a list.</summary>
+    public YamlSequenceNode? List(string key, string expected)
+    {
+        switch (Value(key))
+        {
+            case null:
+                return null;
+            case YamlSequenceNode sequence:
+                return sequence;
+            case var other:
+                problems.Add(other, PathOf(key), $"expected {expected}; got {YamlProblems.Describe(other)}");
+                return null;
+        }
+    }
+}

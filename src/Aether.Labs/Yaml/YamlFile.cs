@@ -1,0 +1,89 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace Aether.Labs.Yaml;
+
+/// <summary>
+/// Reads the one YAML document of a file into YamlDotNet's representation model (every node keeps its line and
+/// column). A key given twice in a mapping is reported at the second and that pair is dropped, so that the rest of
+/// the file is still read and checked; YamlDotNet alone stops at the first duplicate.
+/// </summary>
+internal static class YamlFile
+{
+    /// <summary>The root node of <paramref name="text"/>, or null after reporting why there is none (not YAML, empty,
+    /// not a mapping). <paramref name="what"/> describes the expected top level (<c>a lab is a mapping with keys
+    /// ...</c>).</summary>
+    public static YamlMappingNode? Load(string text, YamlProblems problems, string what)
+    {
+        List<ParsingEvent> events;
+        try
+        {
+            events = DuplicateKeyFilter.Read(new Parser(new StringReader(text)), problems);
+        }
+        catch (YamlException e)
+        {
+            problems.Add(e.Start, $"not valid YAML: {Message(e)}");
+            return null;
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new EventReplay(events));
+        }
+        catch (YamlException e)
+        {
+            problems.Add(e.Start, $"not valid YAML: {Message(e)}");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0 || YamlProblems.IsNull(stream.Documents[0].RootNode))
+        {
+            problems.Add(Mark.Empty, $"the file is empty; {what}");
+            return null;
+        }
+
+        for (var i = 1; i < stream.Documents.Count; i++)
+        {
+            problems.Add(stream.Documents[i].RootNode.Start, "only one YAML document is allowed per file (remove the extra '---')");
+        }
+
+        var root = stream.Documents[0].RootNode;
+        if (root is not YamlMappingNode mapping)
+        {
+            problems.Add(root.Start, $"the top level must be a mapping: {what}; got {YamlProblems.Describe(root)}");
+            return null;
+        }
+
+        return mapping;
+    }
+
+    /// <summary>YamlDotNet's message without its own position prefix (the error carries the position).</summary>
+    private static string Message(YamlException e)
+    {
+        var message = e.Message;
+        var at = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line:", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
+    }
+
+    /// <summary>Hands recorded events to <see cref="YamlStream.Load(IParser)"/>.</summary>
+    private sealed class EventReplay(List<ParsingEvent> events) : IParser
+    {
+        private int _next;
+
+        public ParsingEvent? Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_next >= events.Count)
+            {
+                Current = null;
+                return false;
+            }
+
+            Current = events[_next++];
+            return true;
+        }
+    }
+}

@@ -26,14 +26,8 @@ internal static unsafe partial class Libc
     // POSIX_SPAWN_SETSID: the child calls setsid: a session and process group of its own, led by it.
     public const short POSIX_SPAWN_SETSID = 0x80;
 
-    // WNOHANG: waitpid returns 0 at once when the child has not exited.
-    public const int WNOHANG = 1;
-
     // X_OK: access checks for execute (search) permission.
     public const int X_OK = 1;
-
-    public const int O_WRONLY = 0x1;
-    public const int O_APPEND = 0x400;
 
     [LibraryImport(Lib, EntryPoint = "posix_spawn")]
     public static partial int PosixSpawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);

@@ -19,9 +19,11 @@ internal static unsafe partial class Libc
     private const string Lib = "libc";
 
     public const int O_RDONLY = 0;
+    public const int O_WRONLY = 0x1;
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
+    public const int O_APPEND = 0x400;
     public const int O_CLOEXEC = 0x80000;
 
     // LOCK_EX: an exclusive flock.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Leak check for the integration tests: every namespace, host link and userspace WireGuard device a test makes is
-# named "aet..." (and every mount, under a temp directory named so).
+# named "aet..." (and every mount, and every FRR daemon's runtime directory, under a temp directory named so).
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
 set -u
 
 prefix="${AETHER_TEST_PREFIX:-aet}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 deadline=$((SECONDS + ${LEAK_CHECK_TIMEOUT:-10}))
 
 survivors() {
@@ -23,6 +24,14 @@ survivors() {
     for sock in /var/run/wireguard/"$prefix"*.sock; do
         [ -e "$sock" ] && echo "socket $sock"
     done
+    # FRR daemons of the lab tests: zebra and ospfd whose command line points into a test's temp directory (their
+    # runtime files) or into this repository's examples (their configuration). A survivor keeps its node's namespace
+    # alive and holds routes in it.
+    for pid in $(pgrep -x 'zebra|ospfd' 2>/dev/null); do
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v t="${TMPDIR:-/tmp}/$prefix" -v e="$repo/examples/" -v pid="$pid" \
+            '{ if (index($0, t) > 0 || index($0, e) > 0) print $1 " (pid " pid "): " $0 }'
+    done
     # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
     awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
 }
@@ -30,7 +39,7 @@ survivors() {
 while :; do
     left="$(survivors)"
     if [ -z "$left" ]; then
-        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go processes or UAPI sockets left"
+        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes or UAPI sockets left"
         exit 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then

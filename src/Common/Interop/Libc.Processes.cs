@@ -6,6 +6,7 @@ namespace Aether.Interop;
 // thread's id (see Libc.cs for the layout).
 internal static partial class Libc
 {
+    public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
     // kill: .NET's System.Diagnostics.Process.Kill() sends only SIGKILL, which

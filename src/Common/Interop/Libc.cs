@@ -8,8 +8,8 @@ namespace Aether.Interop;
 //
 // One partial file per concern: this one holds descriptors and paths; Libc.Sockets.cs netlink sockets;
 // Libc.Namespaces.cs setns, unshare and mounts; Libc.Events.cs poll, eventfd, inotify and pidfds; Libc.Stat.cs file
-// identities through statx; Libc.Processes.cs signals, exec and thread ids. A project includes this file and the ones
-// it calls. Errno values are named in Aether.Netlink.Errno.
+// identities through statx; Libc.Processes.cs signals, exec and thread ids; Libc.Spawn.cs posix_spawn, waitpid and
+// access. A project includes this file and the ones it calls. Errno values are named in Aether.Netlink.Errno.
 //
 // Comments here are plain comments, not XML documentation: the same members are compiled into several assemblies,
 // and ASP.NET Core's OpenAPI comment generator (in Aether.Server) reads every referenced assembly's documentation file
@@ -19,9 +19,11 @@ internal static unsafe partial class Libc
     private const string Lib = "libc";
 
     public const int O_RDONLY = 0;
+    public const int O_WRONLY = 0x1;
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
+    public const int O_APPEND = 0x400;
     public const int O_CLOEXEC = 0x80000;
 
     // LOCK_EX: an exclusive flock.

@@ -15,10 +15,12 @@ fi
 # (traffic across a topology, inside test namespaces only), nftables (nft, the nftables oracle; it brings
 # libnftables1, which Aether's nftables source loads), wireguard-go (the userspace WireGuard where the kernel has
 # none) and wireguard-tools (wg, the WireGuard oracle), gcc with libc6-dev (the linker of the native build of the
-# CLI that ./aether publishes and the end-to-end tests run), and frr (FRR 8.4's zebra and ospfd: the routers of the
-# example lab examples/labs/frr-ospf.yaml, which the lab tests run). --no-install-recommends: wireguard-tools
-# recommends a kernel package, which the tests do not need (and gcc only recommends libc6-dev, which is named for that
-# reason).
+# CLI that ./aether publishes and the end-to-end tests run), frr (FRR 8.4's zebra and ospfd: the routers of the
+# example lab examples/labs/frr-ospf.yaml, which the lab tests run), postgresql (initdb, pg_ctl and psql: the lab
+# store's tests start private PostgreSQL servers in temp directories, psql their oracle; Debian keeps the binaries in
+# /usr/lib/postgresql/N/bin, off PATH, so they are looked for there too, as tests/Shared/PrivatePostgres.cs does) and
+# sqlite3 (the SQLite oracle of the same tests). --no-install-recommends: wireguard-tools recommends a kernel package,
+# which the tests do not need (and gcc only recommends libc6-dev, which is named for that reason).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -28,6 +30,8 @@ command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 ./aether --can-link-native || need+=(gcc libc6-dev)
 [ -x /usr/lib/frr/zebra ] || need+=(frr)
+{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || need+=(postgresql)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -74,7 +78,7 @@ if [ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -lt ${#projects[@]} ]; then
   failed=$((failed + 1)); status=1
 fi
 
-# Leak check: no namespace or link with the tests' prefix may survive the run.
+# Leak check: no namespace or link with the tests' prefix, and no private PostgreSQL server, may survive the run.
 if ./tests/leak-check.sh; then
   passed=$((passed + 1))
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Leak check for the integration tests: every namespace, host link and userspace WireGuard device a test makes is
-# named "aet..." (and every mount, and every FRR daemon's runtime directory, under a temp directory named so).
+# named "aet..." (and every mount, and every FRR daemon's runtime directory, under a temp directory named so); no
+# PostgreSQL server a test started in a temp directory may still run.
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
@@ -34,12 +35,19 @@ survivors() {
     done
     # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
     awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
+    # Private PostgreSQL servers (tests/Shared/PrivatePostgres.cs): a postgres process whose data directory (its
+    # working directory: the postmaster and every backend chdir there) is in the temp directory. One line per server.
+    for pid in $(pgrep -x postgres 2>/dev/null); do
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        dir=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
+        case "$dir" in "${TMPDIR:-/tmp}"/*) echo "postgres server with data directory $dir" ;; esac
+    done | sort -u
 }
 
 while :; do
     left="$(survivors)"
     if [ -z "$left" ]; then
-        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes or UAPI sockets left"
+        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes, UAPI sockets or temp-dir PostgreSQL servers left"
         exit 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -48,6 +56,6 @@ while :; do
     sleep 0.5
 done
 
-echo "leak-check: FAILED: objects named '$prefix*' survived the tests:" >&2
+echo "leak-check: FAILED: test objects survived the tests:" >&2
 printf '%s\n' "$left" | sed 's/^/  /' >&2
 exit 1

@@ -1,0 +1,2 @@
+// The store is part of the daemon, which is Linux only (file modes of the SQLite file and its directory).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,183 @@
+using Aether.Labs.Store.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aether.Labs.Store;
+
+public sealed partial class LabStore
+{
+    /// <inheritdoc/>
+    /// <remarks>A row is written only when something in it changed (its <c>updated_at</c> moves then), so saving the
+    /// same lab twice changes nothing. A stored link keeps its state, error, VLAN and check time; its endpoints as
+    /// written and its MTU follow the lab.</remarks>
+    /// <exception cref="ArgumentException">The lab has two nodes of one name or two links of one identity.</exception>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task SaveLabAsync(LabSpec lab, string definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentException.ThrowIfNullOrEmpty(lab.Name);
+        CheckUnique(lab.Name, "node", lab.Nodes.Select(n => n.Name));
+        CheckUnique(lab.Name, "link", lab.Links.Select(l => l.Id.Value));
+        return RunAsync($"save lab '{lab.Name}'", async db =>
+        {
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var now = Now();
+                var row = await LockLabAsync(db, lab.Name, cancellationToken).ConfigureAwait(false);
+                if (row is null)
+                {
+                    row = new LabRow { Id = NewId(), Name = lab.Name, Fabric = FabricText(lab.Fabric), Definition = definition, SourcePath = lab.SourcePath, CreatedAt = now, UpdatedAt = now };
+                    db.Labs.Add(row);
+                }
+                else if (!Same(row.Fabric, FabricText(lab.Fabric)) || !Same(row.Definition, definition) || !Same(row.SourcePath, lab.SourcePath))
+                {
+                    (row.Fabric, row.Definition, row.SourcePath, row.UpdatedAt) = (FabricText(lab.Fabric), definition, lab.SourcePath, now);
+                }
+
+                await SaveNodesAsync(db, row.Id, lab.Nodes, now, cancellationToken).ConfigureAwait(false);
+                await SaveLinksAsync(db, row.Id, lab.Links, now, cancellationToken).ConfigureAwait(false);
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task<StoredLab?> GetLabAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return RunAsync($"read lab '{name}'", async db =>
+        {
+            var row = await db.Labs.AsNoTracking().FirstOrDefaultAsync(l => l.Name == name, cancellationToken).ConfigureAwait(false);
+            return row is null ? null : ToStoredLab(row);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task<IReadOnlyList<StoredLab>> ListLabsAsync(CancellationToken cancellationToken = default) =>
+        RunAsync<IReadOnlyList<StoredLab>>("list labs", async db =>
+        {
+            var rows = await db.Labs.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. rows.OrderBy(r => r.Name, StringComparer.Ordinal).Select(ToStoredLab)];
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>The database deletes the lab's nodes, links and mappings with it (foreign keys with
+    /// <c>ON DELETE CASCADE</c>).</remarks>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task<bool> DeleteLabAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return RunAsync($"delete lab '{name}'", async db =>
+            await db.Labs.Where(l => l.Name == name).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0, cancellationToken);
+    }
+
+    /// <summary>The lab's row, tracked; on PostgreSQL locked (<c>FOR UPDATE</c>) until the transaction ends, so that
+    /// two saves of one lab take turns. SQLite's transactions already do (<c>BEGIN IMMEDIATE</c>).</summary>
+    private async Task<LabRow?> LockLabAsync(LabDbContext db, string name, CancellationToken cancellationToken)
+    {
+        if (Provider == LabStoreProvider.Postgres)
+        {
+            var locked = await db.Labs.FromSql($"SELECT * FROM labs WHERE name = {name} FOR UPDATE").ToListAsync(cancellationToken).ConfigureAwait(false);
+            return locked.FirstOrDefault();
+        }
+
+        return await db.Labs.FirstOrDefaultAsync(l => l.Name == name, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SaveNodesAsync(LabDbContext db, string labId, IReadOnlyList<LabNode> nodes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var stored = (await db.Nodes.Where(n => n.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false))
+            .ToDictionary(n => n.Name, StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            if (stored.Remove(node.Name, out var row))
+            {
+                if (!Same(row.Kind, node.Kind) || !Same(row.Namespace, node.Namespace))
+                {
+                    (row.Kind, row.Namespace, row.UpdatedAt) = (node.Kind, node.Namespace, now);
+                }
+            }
+            else
+            {
+                db.Nodes.Add(new NodeRow { Id = NewId(), LabId = labId, Name = node.Name, Kind = node.Kind, Namespace = node.Namespace, CreatedAt = now, UpdatedAt = now });
+            }
+        }
+
+        db.Nodes.RemoveRange(stored.Values);
+    }
+
+    private static async Task SaveLinksAsync(LabDbContext db, string labId, IReadOnlyList<LabLink> links, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var rows = await db.Links.Where(l => l.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var seq = rows.Count == 0 ? 0 : rows.Max(r => r.Seq);
+        var stored = rows.ToDictionary(l => l.LinkKey, StringComparer.Ordinal);
+        foreach (var link in links)
+        {
+            if (stored.Remove(link.Id.Value, out var row))
+            {
+                if (!Written(row, link))
+                {
+                    Write(row, link);
+                    row.UpdatedAt = now;
+                }
+            }
+            else
+            {
+                row = new LinkRow
+                {
+                    Id = NewId(),
+                    LabId = labId,
+                    LinkKey = link.Id.Value,
+                    Seq = ++seq,
+                    LinkName = "",
+                    SourceNode = "",
+                    SourceInterface = "",
+                    SourceLinux = "",
+                    TargetNode = "",
+                    TargetInterface = "",
+                    TargetLinux = "",
+                    ActualState = StatusText(LinkStatus.Pending),
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                };
+                Write(row, link);
+                db.Links.Add(row);
+            }
+        }
+
+        db.Links.RemoveRange(stored.Values);
+    }
+
+    /// <summary>The row holds <paramref name="link"/> as written.</summary>
+    private static bool Written(LinkRow row, LabLink link) =>
+        Same(row.LinkName, link.ToString()) && row.Mtu == link.Mtu
+        && Same(row.SourceNode, link.A.Node) && Same(row.SourceInterface, link.A.Vendor) && Same(row.SourceLinux, link.A.Linux)
+        && Same(row.TargetNode, link.B.Node) && Same(row.TargetInterface, link.B.Vendor) && Same(row.TargetLinux, link.B.Linux);
+
+    private static void Write(LinkRow row, LabLink link)
+    {
+        row.LinkName = link.ToString();
+        row.Mtu = link.Mtu;
+        (row.SourceNode, row.SourceInterface, row.SourceLinux) = (link.A.Node, link.A.Vendor, link.A.Linux);
+        (row.TargetNode, row.TargetInterface, row.TargetLinux) = (link.B.Node, link.B.Vendor, link.B.Linux);
+    }
+
+    private static void CheckUnique(string lab, string what, IEnumerable<string> keys)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (!seen.Add(key))
+            {
+                throw new ArgumentException($"lab '{lab}': {what} '{key}' appears twice", nameof(lab));
+            }
+        }
+    }
+
+    private static StoredLab ToStoredLab(LabRow row) => new(row.Name, ParseFabric(row.Fabric), row.Definition, row.SourcePath, row.CreatedAt);
+}

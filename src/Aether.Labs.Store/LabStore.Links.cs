@@ -1,0 +1,151 @@
+using Aether.Labs.Store.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aether.Labs.Store;
+
+public sealed partial class LabStore
+{
+    /// <inheritdoc/>
+    /// <remarks>Empty when the lab is not stored.</remarks>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task<IReadOnlyList<LinkState>> GetLinksAsync(string lab, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        return RunAsync<IReadOnlyList<LinkState>>($"read the links of lab '{lab}'", async db =>
+        {
+            var rows = await (from l in db.Links.AsNoTracking()
+                              join b in db.Labs on l.LabId equals b.Id
+                              where b.Name == lab
+                              select l).ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. rows.OrderBy(r => r.Seq).ThenBy(r => r.Id, StringComparer.Ordinal).Select(ToLinkState)];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Writes each link's status, error, VLAN and check time (its endpoints and MTU come from
+    /// <see cref="SaveLabAsync"/>); a row changes only when one of them does. A state whose link is not stored (the lab
+    /// changed meanwhile, or is gone) is skipped.</remarks>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task SetLinkStatesAsync(string lab, IReadOnlyList<LinkState> states, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(states);
+        return RunAsync($"write link states of lab '{lab}'", async db =>
+        {
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var rows = (await (from l in db.Links
+                                   join b in db.Labs on l.LabId equals b.Id
+                                   where b.Name == lab
+                                   select l).ToListAsync(cancellationToken).ConfigureAwait(false))
+                    .ToDictionary(r => r.LinkKey, StringComparer.Ordinal);
+                var now = Now();
+                foreach (var state in states)
+                {
+                    ArgumentNullException.ThrowIfNull(state, nameof(states));
+                    if (!rows.TryGetValue(state.Id.Value, out var row))
+                    {
+                        continue;
+                    }
+
+                    var status = StatusText(state.Status);
+                    var checkedAt = state.Checked is { } c ? Microseconds(c) : (DateTimeOffset?)null;
+                    if (!Same(row.ActualState, status) || !Same(row.ErrorMessage, state.Error) || row.VlanTag != state.Vlan || row.CheckedAt != checkedAt)
+                    {
+                        (row.ActualState, row.ErrorMessage, row.VlanTag, row.CheckedAt, row.UpdatedAt) = (status, state.Error, state.Vlan, checkedAt, now);
+                    }
+                }
+
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Empty when the lab is not stored.</remarks>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task<IReadOnlyList<InterfaceMapping>> GetMappingsAsync(string lab, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        return RunAsync<IReadOnlyList<InterfaceMapping>>($"read the interface mappings of lab '{lab}'", async db =>
+        {
+            var rows = await (from m in db.Mappings.AsNoTracking()
+                              join n in db.Nodes on m.NodeId equals n.Id
+                              join b in db.Labs on m.LabId equals b.Id
+                              where b.Name == lab
+                              select new { Node = n.Name, Mapping = m }).ToListAsync(cancellationToken).ConfigureAwait(false);
+            return
+            [
+                .. rows.OrderBy(r => r.Node, StringComparer.Ordinal).ThenBy(r => r.Mapping.LinuxInterface, StringComparer.Ordinal)
+                    .Select(r => new InterfaceMapping(r.Node, r.Mapping.LinuxInterface, r.Mapping.VendorInterface ?? "", r.Mapping.DeviceType ?? "")
+                    {
+                        OvsPort = r.Mapping.OvsPort,
+                        OvsBridge = r.Mapping.OvsBridge,
+                        VlanTag = r.Mapping.VlanTag,
+                    }),
+            ];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>A mapping already stored for (node, Linux name) is updated in place (its <c>created_at</c> kept) and
+    /// written only when it changed; the others are inserted; the lab's mappings not in the list are deleted.</remarks>
+    /// <exception cref="ArgumentException">Two mappings of one node and Linux name, or a node the lab does not
+    /// have.</exception>
+    /// <exception cref="InvalidOperationException">The lab is not stored.</exception>
+    /// <exception cref="LabStoreException">The database refused.</exception>
+    public Task SetMappingsAsync(string lab, IReadOnlyList<InterfaceMapping> mappings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(mappings);
+        CheckUnique(lab, "interface mapping", mappings.Select(m => m.Node + ":" + m.Linux));
+        return RunAsync($"write the interface mappings of lab '{lab}'", async db =>
+        {
+            var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var labId = await db.Labs.Where(l => l.Name == lab).Select(l => l.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"lab '{lab}' is not stored: save it before its interface mappings");
+                var nodes = await db.Nodes.Where(n => n.LabId == labId).ToDictionaryAsync(n => n.Name, n => n.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+                var stored = (await db.Mappings.Where(m => m.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false))
+                    .ToDictionary(m => (m.NodeId, m.LinuxInterface));
+                var now = Now();
+                foreach (var mapping in mappings)
+                {
+                    var nodeId = nodes.GetValueOrDefault(mapping.Node)
+                        ?? throw new ArgumentException($"lab '{lab}' has no node '{mapping.Node}' (interface mapping {mapping.Node}:{mapping.Linux})", nameof(mappings));
+                    if (!stored.Remove((nodeId, mapping.Linux), out var row))
+                    {
+                        row = new MappingRow { Id = NewId(), LabId = labId, NodeId = nodeId, LinuxInterface = mapping.Linux, CreatedAt = now, UpdatedAt = now };
+                        db.Mappings.Add(row);
+                    }
+
+                    if (!Same(row.VendorInterface, mapping.Vendor) || !Same(row.DeviceType, mapping.DeviceType) || !Same(row.OvsPort, mapping.OvsPort)
+                        || !Same(row.OvsBridge, mapping.OvsBridge) || row.VlanTag != mapping.VlanTag)
+                    {
+                        (row.VendorInterface, row.DeviceType, row.OvsPort, row.OvsBridge, row.VlanTag, row.UpdatedAt) =
+                            (mapping.Vendor, mapping.DeviceType, mapping.OvsPort, mapping.OvsBridge, mapping.VlanTag, now);
+                    }
+                }
+
+                db.Mappings.RemoveRange(stored.Values);
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }, cancellationToken);
+    }
+
+    private static LinkState ToLinkState(LinkRow row) =>
+        new(LinkId.Parse(row.LinkKey), new LabEndpoint(row.SourceNode, row.SourceLinux, row.SourceInterface), new LabEndpoint(row.TargetNode, row.TargetLinux, row.TargetInterface), ParseStatus(row.ActualState))
+        {
+            Error = row.ErrorMessage,
+            Vlan = row.VlanTag,
+            Mtu = row.Mtu,
+            Checked = row.CheckedAt,
+            Created = row.CreatedAt,
+        };
+}

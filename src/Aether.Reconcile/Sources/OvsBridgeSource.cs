@@ -130,11 +130,22 @@ public sealed partial class OvsBridgeSource : Source<OvsSwitchState, OvsOperatio
     /// <inheritdoc/>
     public override string Name => $"ovs bridge {Desired?.Name ?? "(none)"} of {Owner} at {_endpoint}";
 
-    /// <inheritdoc/>
+    /// <summary>Reads every bridge, port and interface in one transaction. A connection of the source's own that
+    /// turns out dead on this request (ovsdb-server restarted, or dropped its clients, since the last pass) is
+    /// replaced and the read tried once more.</summary>
     public override async Task<OvsSwitchState> ObserveAsync(CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        return await database.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await database.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OvsdbConnectionException) when (_given is null)
+        {
+            await database.Client.Completion.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+            return await database.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>

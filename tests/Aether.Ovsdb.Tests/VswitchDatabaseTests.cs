@@ -151,6 +151,39 @@ public sealed class VswitchDatabaseTests : OvsTest
     }
 
     [Fact]
+    public async Task The_servers_inactivity_probe_is_answered_so_an_idle_connection_stays_up()
+    {
+        // A listener whose connections ovsdb-server probes after a second of silence, and drops a second later
+        // when the probe (an echo request) is not answered.
+        var probed = Path.Combine(Ovs.Directory, "probed.sock");
+        await Vsctl("--no-wait", "--", "--id=@m", "create", "Manager", $"target=\"punix:{probed}\"", "inactivity_probe=1000", "--", "set", "Open_vSwitch", ".", "manager_options=@m");
+        Assert.True(await EventuallyAsync(() => Task.FromResult(Path.Exists(probed))), "ovsdb-server did not open the probed listener");
+
+        // The control: a connection that never answers gets the echo, then is closed.
+        var silent = Task.Run(async () =>
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(probed));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var received = new List<byte>();
+            var buffer = new byte[4096];
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+
+            return System.Text.Encoding.UTF8.GetString([.. received]);
+        });
+
+        await using var client = await OvsdbClient.ConnectAsync(OvsdbEndpoint.Unix(probed));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Contains("\"method\":\"echo\"", await silent, StringComparison.Ordinal);
+        Assert.True(client.IsConnected, $"the client was dropped: {client.CloseReason?.Message}");
+        Assert.Contains("Open_vSwitch", await client.ListDatabasesAsync());
+    }
+
+    [Fact]
     public async Task An_echo_and_list_dbs_round_trip_on_the_real_server()
     {
         await Client.EchoAsync();

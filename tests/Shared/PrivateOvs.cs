@@ -182,6 +182,7 @@ public sealed class PrivateOvs : IAsyncDisposable
         _ovsdb = Spawn("ovsdb-server", [
             Path.Combine(Directory, "conf.db"),
             "--remote=punix:" + SocketPath,
+            "--remote=db:Open_vSwitch,Open_vSwitch,manager_options", // as ovs-ctl starts it: Manager rows add listeners
             "--pidfile=" + Path.Combine(Directory, "ovsdb-server.pid"),
             "--unixctl=" + Path.Combine(Directory, "ovsdb-server.ctl"),
             "--log-file=" + Path.Combine(Directory, "ovsdb-server.log"),

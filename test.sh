@@ -14,13 +14,15 @@ fi
 # Debian packages the tests use: iproute2 (ip, the oracle), procps (sysctl, the sysctl oracle), iputils-ping
 # (traffic across a topology, inside test namespaces only), nftables (nft, the nftables oracle; it brings
 # libnftables1, which Aether's nftables source loads), wireguard-go (the userspace WireGuard where the kernel has
-# none) and wireguard-tools (wg, the WireGuard oracle), gcc with libc6-dev (the linker of the native build of the
-# CLI that ./aether publishes and the end-to-end tests run), frr (FRR 8.4's zebra and ospfd: the routers of the
-# example lab examples/labs/frr-ospf.yaml, which the lab tests run), postgresql (initdb, pg_ctl and psql: the lab
-# store's tests start private PostgreSQL servers in temp directories, psql their oracle; Debian keeps the binaries in
-# /usr/lib/postgresql/N/bin, off PATH, so they are looked for there too, as tests/Shared/PrivatePostgres.cs does) and
-# sqlite3 (the SQLite oracle of the same tests). --no-install-recommends: wireguard-tools recommends a kernel package,
-# which the tests do not need (and gcc only recommends libc6-dev, which is named for that reason).
+# none) and wireguard-tools (wg, the WireGuard oracle), openvswitch-switch (ovsdb-tool, ovsdb-server and ovs-vswitchd,
+# which the OVS tests start privately in a temp directory, and ovs-vsctl, their oracle), gcc with libc6-dev (the
+# linker of the native build of the CLI that ./aether publishes and the end-to-end tests run), frr (FRR 8.4's zebra
+# and ospfd: the routers of the example lab examples/labs/frr-ospf.yaml, which the lab tests run), postgresql (initdb,
+# pg_ctl and psql: the lab store's tests start private PostgreSQL servers in temp directories, psql their oracle;
+# Debian keeps the binaries in /usr/lib/postgresql/N/bin, off PATH, so they are looked for there too, as
+# tests/Shared/PrivatePostgres.cs does) and sqlite3 (the SQLite oracle of the same tests). --no-install-recommends:
+# wireguard-tools recommends a kernel package, which the tests do not need (and gcc only recommends libc6-dev, which
+# is named for that reason).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -28,6 +30,7 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v ovsdb-server >/dev/null 2>&1 || need+=(openvswitch-switch)
 ./aether --can-link-native || need+=(gcc libc6-dev)
 [ -x /usr/lib/frr/zebra ] || need+=(frr)
 { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || need+=(postgresql)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leak check for the integration tests: every namespace, host link and userspace WireGuard device a test makes is
 # named "aet..." (and every mount, and every FRR daemon's runtime directory, under a temp directory named so); no
-# PostgreSQL server a test started in a temp directory may still run.
+# PostgreSQL server, ovsdb-server or ovs-vswitchd a test started in a temp directory may still run.
 # After the run, none may be left. Namespace deletion frees the links inside (and the host ends of veths whose peer
 # was inside) asynchronously in the kernel, so survivors get up to 10 seconds to go before they count as leaks.
 # Exit 0 when clean; exit 1 naming every survivor.
@@ -33,6 +33,12 @@ survivors() {
         tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v t="${TMPDIR:-/tmp}/$prefix" -v e="$repo/examples/" -v pid="$pid" \
             '{ if (index($0, t) > 0 || index($0, e) > 0) print $1 " (pid " pid "): " $0 }'
     done
+    # Private Open vSwitch daemons (tests/Shared/PrivateOvs.cs): an ovsdb-server or ovs-vswitchd whose command line
+    # points into the temp directory outlived its test (the system's own, under /var/run/openvswitch, is not counted).
+    for pid in $(pgrep -x ovsdb-server 2>/dev/null) $(pgrep -x ovs-vswitchd 2>/dev/null); do
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v t="${TMPDIR:-/tmp}/" -v pid="$pid" 'index($0, t) > 0 { print "process " $0 "(pid " pid ")" }'
+    done
     # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
     awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
     # Private PostgreSQL servers (tests/Shared/PrivatePostgres.cs): a postgres process whose data directory (its
@@ -47,7 +53,7 @@ survivors() {
 while :; do
     left="$(survivors)"
     if [ -z "$left" ]; then
-        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes, UAPI sockets or temp-dir PostgreSQL servers left"
+        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes, UAPI sockets, temp-dir PostgreSQL servers or private OVS daemons left"
         exit 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -56,6 +62,6 @@ while :; do
     sleep 0.5
 done
 
-echo "leak-check: FAILED: test objects survived the tests:" >&2
+echo "leak-check: FAILED: objects named '$prefix*' (or daemons run from the temp directory) survived the tests:" >&2
 printf '%s\n' "$left" | sed 's/^/  /' >&2
 exit 1

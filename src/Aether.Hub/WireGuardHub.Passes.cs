@@ -37,7 +37,8 @@ public sealed partial class WireGuardHub
         Stage.Addresses => "addresses",
         Stage.Routes => "routes",
         Stage.Sysctls => "sysctls",
-        _ => "nftables",
+        Stage.Nftables => "nftables",
+        _ => stage.ToString().ToLowerInvariant(),
     } + " in " + scope.Describe();
 
     private void CheckConflicts(HubNetworkSpec spec)

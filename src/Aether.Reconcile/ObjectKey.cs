@@ -29,6 +29,12 @@ public enum ObjectKind
 
     /// <summary>A peer of a WireGuard device (<c>peer AbCdEfGh… on wg0</c>).</summary>
     WireGuardPeer,
+
+    /// <summary>An Open vSwitch bridge, a row of the Open_vSwitch database (<c>ovs bridge aet-lab</c>).</summary>
+    OvsBridge,
+
+    /// <summary>A port of an Open vSwitch bridge (<c>ovs port vh1 on aet-lab</c>).</summary>
+    OvsPort,
 }
 
 /// <summary>
@@ -59,13 +65,19 @@ public readonly record struct ObjectKey(ObjectKind Kind, Scope Scope, string Nam
     /// <summary>A sysctl by its dotted key.</summary>
     public static ObjectKey Sysctl(Scope scope, string key) => new(ObjectKind.Sysctl, scope, key);
 
+    /// <summary>An Open vSwitch bridge.</summary>
+    public static ObjectKey OvsBridge(Scope scope, string bridge) => new(ObjectKind.OvsBridge, scope, bridge);
+
+    /// <summary>A port of Open vSwitch bridge <paramref name="bridge"/>.</summary>
+    public static ObjectKey OvsPort(Scope scope, string bridge, string port) => new(ObjectKind.OvsPort, scope, port, bridge);
+
     /// <summary>A namespace.</summary>
     public static ObjectKey Namespace(string name) => new(ObjectKind.Namespace, Scope.Namespace(name), name);
 
     /// <summary>The object as its source names it, without its scope: <c>link veth0</c>, <c>peer of link veth0</c>,
     /// <c>address 10.0.0.1/24 on eth0</c>, <c>route 254 0.0.0.0/0 metric 0</c>, <c>sysctl net.ipv4.ip_forward</c>,
     /// <c>nftables inet aether-lab</c>, <c>wireguard wg0</c>, <c>peer AbCdEfGh… on wg0</c>,
-    /// <c>namespace blue</c>.</summary>
+    /// <c>ovs bridge aet-lab</c>, <c>ovs port vh1 on aet-lab</c>, <c>namespace blue</c>.</summary>
     public override string ToString() => Kind switch
     {
         ObjectKind.Link => "link " + Name,
@@ -76,6 +88,8 @@ public readonly record struct ObjectKey(ObjectKind Kind, Scope Scope, string Nam
         ObjectKind.NftablesTable => "nftables " + Name,
         ObjectKind.WireGuardDevice => "wireguard " + Name,
         ObjectKind.WireGuardPeer => "peer " + Name + " on " + Parent,
+        ObjectKind.OvsBridge => "ovs bridge " + Name,
+        ObjectKind.OvsPort => "ovs port " + Name + " on " + Parent,
         _ => "namespace " + Name,
     };
 }

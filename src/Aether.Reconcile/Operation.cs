@@ -70,6 +70,10 @@ public enum Stage
 
     /// <summary>nftables tables: rules name interfaces and addresses, so they come after them.</summary>
     Nftables,
+
+    /// <summary>Open vSwitch bridges and their ports, configured over OVSDB: a port opens a device by name, so
+    /// they come after the links.</summary>
+    Ovs,
 }
 
 /// <summary>

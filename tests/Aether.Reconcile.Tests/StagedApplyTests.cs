@@ -112,7 +112,7 @@ public sealed class StagedApplyTests : IDisposable
         Assert.Equal((Stage.Links, Red, ObjectKey.Link(Red, "c")), (failure.Stage, failure.Scope, failure.Key));
         Assert.Equal("EEXIST (File exists)", failure.Error.Message);
         Assert.Equal([ObjectKey.Link(Red, "c"), ObjectKey.Link(Red, "d")], result.Pending.Select(op => op.Key));
-        Assert.Equal([Stage.Devices, Stage.Addresses, Stage.Routes, Stage.Sysctls, Stage.Nftables], result.NotReached);
+        Assert.Equal([Stage.Devices, Stage.Addresses, Stage.Routes, Stage.Sysctls, Stage.Nftables, Stage.Ovs], result.NotReached);
         Assert.Equal(0, addresses.Passes); // the next stage was not even planned
 
         // The other scopes of the failing stage were applied, and every scope was reported.

@@ -8,9 +8,10 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
 #if !NATIVE_CLI // the native build has no daemon in it: its serve becomes the ReadyToRun build (ServeExec)
-        if (args.Contains("serve", StringComparer.Ordinal))
+        if (args.Contains("serve", StringComparer.Ordinal) || args.Contains("lab", StringComparer.Ordinal))
         {
-            // Before anything reads it: the daemon needs run-time code generation (see ServeCommand.DynamicCodeSwitch).
+            // Before anything reads it: the daemon and the lab store need run-time code generation (EF Core; see
+            // ServeCommand.DynamicCodeSwitch).
             AppContext.SetSwitch(ServeCommand.DynamicCodeSwitch, isEnabled: true);
         }
 #endif
@@ -58,6 +59,7 @@ internal static class Program
               aether destroy -f topo.yaml
               aether ns list
               aether wg genkey | aether wg pubkey
+              aether lab deploy -f lab.yaml
               aether serve
               aether status
             """)
@@ -72,6 +74,7 @@ internal static class Program
             ServeCommand.Create(),
             DaemonCommands.Status(),
             DaemonCommands.Hub(),
+            LabCommand.Create(stateDir),
         };
     }
 }

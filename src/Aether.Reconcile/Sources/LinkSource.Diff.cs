@@ -107,9 +107,12 @@ public sealed partial class LinkSource
                 ops.Add(new LinkOperation(OperationKind.Update, target, string.Join(", ", changes), want, have.Index) { Adopt = adopt });
             }
 
-            if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer && peer.IsUp != want.Up)
+            // The peer follows its partner: up or down with it, and at its MTU.
+            if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer
+                && (peer.IsUp != want.Up || (want.Mtu is int peerMtu && peer.Mtu != peerMtu)))
             {
-                ops.Add(new LinkOperation(OperationKind.Update, ObjectKey.LinkPeer(Scope, want.Name), $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}", want, peer.Index) { PeerOnly = true });
+                var peerWhy = peer.IsUp != want.Up ? $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}" : $"{peer.Name} has MTU {peer.Mtu}, want {want.Mtu}";
+                ops.Add(new LinkOperation(OperationKind.Update, ObjectKey.LinkPeer(Scope, want.Name), peerWhy, want, peer.Index) { PeerOnly = true });
             }
         }
 

@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Aether.Labs;
+using Aether.Labs.Store;
+using Aether.Netlink.Namespaces;
+using Aether.Topology;
+
+namespace Aether.Cli;
+
+/// <summary>The lab commands (the JIT build only: the store is EF Core). Each opens the store, reads the lab (from its
+/// file, or as the store keeps it by name), and runs one <see cref="LabController"/> operation.</summary>
+internal static class Lab
+{
+    /// <summary>Runs one lab command.</summary>
+    public static Task<int> RunAsync(LabArgs args, CancellationToken ct) => args.Verb switch
+    {
+        "deploy" => DeployAsync(args.Context, args.File!, ct),
+        "destroy" => DestroyAsync(args.Context, args.File!, ct),
+        "run" => RunAsync(args.Context, args.Name!, args.ReconcileEvery, ct),
+        "exec" => ExecAsync(args.Context, args.Name!, args.Node!, args.Command, ct),
+        _ => ByNameAsync(args.Verb, args.Context, args.Name!, args.Deep, ct),
+    };
+
+    public static async Task<int> DeployAsync(LabContext context, string path, CancellationToken ct)
+    {
+        if (LoadProfiles(context) is not { } profiles || Load(context, path, profiles) is not { } loaded)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        var controller = Controller(context, loaded.Lab, store);
+        var result = await controller.DeployAsync(loaded.Text, progress: null, ct).ConfigureAwait(false);
+        var exit = Finish(context, "deploy", loaded.Lab.Name, result, clock.Elapsed);
+        if (loaded.Lab.Nodes.Any(n => n.Exec.Count > 0) && !context.Json)
+        {
+            LabRunner.StartDetached(context, controller);
+        }
+
+        return exit;
+    }
+
+    public static async Task<int> DestroyAsync(LabContext context, string path, CancellationToken ct)
+    {
+        if (LoadProfiles(context) is not { } profiles || Load(context, path, profiles) is not { } loaded)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        var controller = Controller(context, loaded.Lab, store);
+        await LabRunner.StopAsync(controller).ConfigureAwait(false); // its processes stop with it, before the nodes go
+        var result = await controller.DestroyAsync(progress: null, ct).ConfigureAwait(false);
+        foreach (var line in result.Lines)
+        {
+            Output.StreamLine(line.ToString());
+        }
+
+        if (result.Error is not null)
+        {
+            Output.Fail(result.Error);
+            return ExitCodes.Failure;
+        }
+
+        Output.Line($"destroyed {loaded.Lab.Name}");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> ByNameAsync(string verb, LabContext context, string name, bool deep, CancellationToken ct)
+    {
+        if (LoadProfiles(context) is not { } profiles)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        if (await StoredAsync(store, name, profiles, ct).ConfigureAwait(false) is not { } lab)
+        {
+            return ExitCodes.Failure;
+        }
+
+        var controller = Controller(context, lab, store);
+        var clock = Stopwatch.StartNew();
+        switch (verb)
+        {
+            case "links":
+                var links = await store.GetLinksAsync(name, ct).ConfigureAwait(false);
+                Print(context, "links", name, new LabResult(links, [], null), clock.Elapsed);
+                return ExitCodes.Ok;
+            case "inspect":
+                Output.Line(Inspect(context, lab, await store.GetLinksAsync(name, ct).ConfigureAwait(false)));
+                return ExitCodes.Ok;
+            case "verify":
+                var verified = await controller.VerifyAsync(deep, ct).ConfigureAwait(false);
+                if (deep && !context.Json)
+                {
+                    foreach (var (id, latency) in verified.FrameLatencies)
+                    {
+                        Output.StreamLine(string.Create(CultureInfo.InvariantCulture, $"frame across {id}: {latency.TotalMilliseconds:F3} ms"));
+                    }
+                }
+
+                return Finish(context, "verify", name, verified, clock.Elapsed);
+            default:
+                var reconciled = await controller.ReconcileAsync(progress: null, ct).ConfigureAwait(false);
+                var counts = reconciled.Counts!;
+                if (!context.Json)
+                {
+                    Output.Line(string.Create(CultureInfo.InvariantCulture, $"checked {counts.Checked}, valid {counts.Valid}, repaired {counts.Repaired}, errors {counts.Errors}"));
+                }
+
+                return Finish(context, "reconcile", name, reconciled, clock.Elapsed);
+        }
+    }
+
+    public static async Task<int> RunAsync(LabContext context, string name, TimeSpan reconcileEvery, CancellationToken ct)
+    {
+        if (LoadProfiles(context) is not { } profiles)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        if (await StoredAsync(store, name, profiles, ct).ConfigureAwait(false) is not { } lab)
+        {
+            return ExitCodes.Failure;
+        }
+
+        return await LabRunner.RunAsync(context, Controller(context, lab, store), reconcileEvery).ConfigureAwait(false);
+    }
+
+    public static async Task<int> ExecAsync(LabContext context, string name, string node, string[] argv, CancellationToken ct)
+    {
+        if (LoadProfiles(context) is not { } profiles)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        LabSpec? lab;
+        await using (var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false))
+        {
+            lab = await StoredAsync(store, name, profiles, ct).ConfigureAwait(false);
+        }
+
+        if (lab?.Nodes.FirstOrDefault(n => string.Equals(n.Name, node, StringComparison.Ordinal)) is not { } found)
+        {
+            if (lab is not null)
+            {
+                Output.Fail($"lab {name} has no node {node} (it has {string.Join(", ", lab.Nodes.Select(n => n.Name))})");
+            }
+
+            return ExitCodes.InvalidInput;
+        }
+
+        // The child is forked from a thread inside the node's namespace, so it starts there (as `ip netns exec` does);
+        // it inherits our terminal, and its exit code is ours.
+        using var ns = NetworkNamespace.Open(found.Namespace);
+        Output.Flush();
+        using var child = ns.RunInside(static a => Process.Start(new ProcessStartInfo(a[0], a[1..]) { UseShellExecute = false })!, argv);
+        await child.WaitForExitAsync(ct).ConfigureAwait(false);
+        return child.ExitCode;
+    }
+
+    private static LabController Controller(LabContext context, LabSpec lab, ILabStore store) =>
+        new(lab, store, context.StateDirectory is { Length: > 0 } dir ? new LabOptions { StateDirectory = dir } : new LabOptions());
+
+    private static InterfaceProfiles? LoadProfiles(LabContext context)
+    {
+        if (context.Profiles is null)
+        {
+            return InterfaceProfiles.Default;
+        }
+
+        var loaded = InterfaceProfiles.LoadFile(context.Profiles);
+        if (loaded.Errors.Count > 0)
+        {
+            foreach (var error in loaded.Errors)
+            {
+                Console.Error.WriteLine(error.ToString());
+            }
+
+            Output.Fail(context.Profiles + ": invalid profiles");
+            return null;
+        }
+
+        return loaded.Profiles;
+    }
+
+    private static (LabSpec Lab, string Text)? Load(LabContext context, string path, InterfaceProfiles profiles)
+    {
+        var loaded = LabLoader.Load(path, profiles);
+        if (loaded.Lab is { } lab && loaded.Errors.Count == 0)
+        {
+            return (lab, loaded.Text!);
+        }
+
+        if (context.Json)
+        {
+            Output.Line(Output.Json("load", loaded.Errors.Select(e => new TopologyError(e.File, e.Line, e.Column, e.Message))));
+        }
+
+        foreach (var error in loaded.Errors)
+        {
+            Console.Error.WriteLine(error.ToString());
+        }
+
+        Output.Fail(path + ": invalid lab, nothing was touched");
+        return null;
+    }
+
+    private static async Task<ILabStore> OpenStoreAsync(LabContext context, InterfaceProfiles profiles, CancellationToken ct)
+    {
+        var state = context.StateDirectory is { Length: > 0 } dir ? dir : new LabOptions().StateDirectory;
+        var database = context.Database ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } env ? env : null);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("labs run on Linux");
+        }
+
+        var store = LabStore.Open(database, state, (kind, name) => profiles.TryToLinux(kind, name, out var linux, out _) ? linux : null);
+        try
+        {
+            await store.MigrateAsync(ct).ConfigureAwait(false);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<LabSpec?> StoredAsync(ILabStore store, string name, InterfaceProfiles profiles, CancellationToken ct)
+    {
+        if (await store.GetLabAsync(name, ct).ConfigureAwait(false) is not { } stored)
+        {
+            Output.Fail($"no lab named {name} in the store (deploy it first: aether lab deploy -f FILE)");
+            return null;
+        }
+
+        var loaded = LabLoader.Parse(stored.Definition, stored.SourcePath ?? name, profiles);
+        if (loaded.Lab is null)
+        {
+            Output.Fail($"lab {name}: its stored definition no longer reads: {string.Join("; ", loaded.Errors)}");
+        }
+
+        return loaded.Lab;
+    }
+
+    private static int Finish(LabContext context, string command, string lab, LabResult result, TimeSpan elapsed)
+    {
+        Print(context, command, lab, result, elapsed);
+        if (result.Error is not null)
+        {
+            Output.Fail(result.Error);
+        }
+
+        return result.AllUp && result.Error is null ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static void Print(LabContext context, string command, string lab, LabResult result, TimeSpan elapsed)
+    {
+        if (context.Json)
+        {
+            Output.Line(LabJson.Links(command, lab, result));
+            return;
+        }
+
+        foreach (var link in result.Links)
+        {
+            var state = link.Status.ToString().ToLowerInvariant();
+            Output.StreamLine(link.Error is null ? $"{state,-8} {link.A} ↔ {link.B}" : $"{state,-8} {link.A} ↔ {link.B}: {link.Error}");
+        }
+
+        var up = result.Links.Count(l => l.Status == LinkStatus.Up);
+        var down = result.Links.Count(l => l.Status == LinkStatus.Down);
+        var errors = result.Links.Count(l => l.Status == LinkStatus.Error);
+        Output.Line(string.Create(CultureInfo.InvariantCulture, $"{lab}: {result.Links.Count} links, {up} up, {down} down, {errors} in error ({elapsed.TotalSeconds:F2} s)"));
+    }
+
+    private static string Inspect(LabContext context, LabSpec lab, IReadOnlyList<LinkState> links)
+    {
+        var present = Directory.Exists(NetworkNamespace.RunDirectory) ? Directory.GetFiles(NetworkNamespace.RunDirectory).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal) : [];
+        var byEnd = links.SelectMany(l => new[] { (l.A.Key, l), (l.B.Key, l) }).ToDictionary(p => p.Key, p => p.l, StringComparer.Ordinal);
+        var ends = lab.Links.SelectMany(l => new[] { l.A, l.B }).ToLookup(e => e.Node, StringComparer.Ordinal);
+        if (context.Json)
+        {
+            return LabJson.Inspect(lab, present!, ends, byEnd);
+        }
+
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"lab {lab.Name} ({lab.Fabric.ToString().ToLowerInvariant()} fabric)\n");
+        foreach (var node in lab.Nodes)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{node.Name}: {node.Kind}, namespace {node.Namespace}{(present.Contains(node.Namespace) ? string.Empty : " (missing)")}");
+            text.Append(node.Exec.Count > 0 ? $", runs {string.Join(' ', node.Exec)}\n" : "\n");
+            foreach (var end in ends[node.Name].OrderBy(e => e.Linux, StringComparer.Ordinal))
+            {
+                var state = byEnd.TryGetValue(end.Key, out var link) ? link.Status.ToString().ToLowerInvariant() : "unknown";
+                text.Append(CultureInfo.InvariantCulture, $"  {end.Vendor,-24} {end.Linux,-15} {state}\n");
+            }
+        }
+
+        return text.ToString().TrimEnd('\n');
+    }
+}

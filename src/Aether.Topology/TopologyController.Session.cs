@@ -150,7 +150,7 @@ public sealed partial class TopologyController
         {
             LinkKindData kind = link.Kind switch
             {
-                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = peerScope == scope ? null : _namespaces[peerScope] },
+                TopologyLinkKind.Veth => new Veth(link.Peer!.Name) { PeerNamespace = peerScope == scope ? null : _namespaces[peerScope], PeerMtu = link.Mtu },
                 TopologyLinkKind.Vxlan when link.Remote is { IsIPv6Multicast: true } or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } && IsMulticast(link.Remote) =>
                     new Vxlan(link.Vni!.Value) { Group = link.Remote, Local = link.Local, Port = link.Port },
                 TopologyLinkKind.Vxlan => new Vxlan(link.Vni!.Value) { Remote = link.Remote, Local = link.Local, Port = link.Port },

@@ -25,7 +25,7 @@ public sealed partial class LinkSource
                 await MoveAsync(op, cancellationToken).ConfigureAwait(false);
                 break;
             case OperationKind.Update when op.PeerOnly:
-                await IfStillThereAsync(PeerHandleOf(op.Link!).SetLinkAsync(op.Index, new LinkChange { Up = op.Link!.Up, Mtu = op.Link.Mtu }, cancellationToken)).ConfigureAwait(false);
+                await IfStillThereAsync(PeerHandleOf(op.Link!).SetLinkAsync(op.Index, new LinkChange { Up = op.Link!.Up, Mtu = (op.Link.Kind as Veth)?.PeerMtu }, cancellationToken)).ConfigureAwait(false);
                 break;
             case OperationKind.Update:
                 await IfStillThereAsync(_handle.SetLinkAsync(op.Index, await ChangeFor(op.Link!, op.Adopt, cancellationToken).ConfigureAwait(false), cancellationToken)).ConfigureAwait(false);
@@ -65,7 +65,7 @@ public sealed partial class LinkSource
                 batch.SetLink(want.Name, new LinkChange { Alias = Mark });
                 if (want.Kind is Veth { PeerName: { } peerName, PeerNamespace: null })
                 {
-                    batch.SetLink(peerName, new LinkChange { Up = want.Up ? true : null, Mtu = want.Mtu, Alias = Mark });
+                    batch.SetLink(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark });
                 }
             }
 
@@ -88,7 +88,7 @@ public sealed partial class LinkSource
             var want = ops[i].Link!;
             try
             {
-                await PeerHandleOf(want).SetLinkAsync(((Veth)want.Kind).PeerName!, new LinkChange { Up = want.Up ? true : null, Mtu = want.Mtu, Alias = Mark }, ct).ConfigureAwait(false);
+                await PeerHandleOf(want).SetLinkAsync(((Veth)want.Kind).PeerName!, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, ct).ConfigureAwait(false);
             }
             catch (NetlinkException ex)
             {
@@ -145,7 +145,7 @@ public sealed partial class LinkSource
         {
             // The peer carries the mark too, so a stale peer left by a crash can be recognised as ours.
             // The kernel creates the peer down whatever the request says.
-            await PeerHandleOf(want).SetLinkAsync(peerName, new LinkChange { Up = want.Up ? true : null, Mtu = want.Mtu, Alias = Mark }, cancellationToken).ConfigureAwait(false);
+            await PeerHandleOf(want).SetLinkAsync(peerName, new LinkChange { Up = want.Up ? true : null, Alias = Mark }, cancellationToken).ConfigureAwait(false);
         }
 
         // The master may have been missing: the next pass sets it, and the report says "master none, want X".

@@ -107,11 +107,11 @@ public sealed partial class LinkSource
                 ops.Add(new LinkOperation(OperationKind.Update, target, string.Join(", ", changes), want, have.Index) { Adopt = adopt });
             }
 
-            // The peer follows its partner: up or down with it, and at its MTU.
-            if (want.Kind is Veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer
-                && (peer.IsUp != want.Up || (want.Mtu is int peerMtu && peer.Mtu != peerMtu)))
+            // The peer follows its partner up or down, and has the MTU the veth asks for it (PeerMtu), if any.
+            if (want.Kind is Veth veth && observed.Peers.GetValueOrDefault(want.Name) is { } peer
+                && (peer.IsUp != want.Up || (veth.PeerMtu is int peerMtu && peer.Mtu != peerMtu)))
             {
-                var peerWhy = peer.IsUp != want.Up ? $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}" : $"{peer.Name} has MTU {peer.Mtu}, want {want.Mtu}";
+                var peerWhy = peer.IsUp != want.Up ? $"{peer.Name} is {UpDown(peer.IsUp)}, want {UpDown(want.Up)}" : $"{peer.Name} has MTU {peer.Mtu}, want {veth.PeerMtu}";
                 ops.Add(new LinkOperation(OperationKind.Update, ObjectKey.LinkPeer(Scope, want.Name), peerWhy, want, peer.Index) { PeerOnly = true });
             }
         }

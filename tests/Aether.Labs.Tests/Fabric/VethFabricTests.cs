@@ -122,6 +122,22 @@ public sealed class VethFabricTests : LabTest
     }
 
     [Fact]
+    public async Task Both_ends_of_a_link_get_its_mtu_and_a_changed_one_is_repaired()
+    {
+        var lab = Lab(2, (1, "eth1", 2, "eth1"));
+        lab = lab with { Links = [lab.Links[0] with { Mtu = 9000 }] };
+        Assert.True((await Controller(lab).DeployAsync("definition")).AllUp);
+        Assert.Equal(9000, Ip.Int(await Ip.RequireLinkAsync(Ns(lab, "r1"), "eth1"), "mtu"));
+        Assert.Equal(9000, Ip.Int(await Ip.RequireLinkAsync(Ns(lab, "r2"), "eth1"), "mtu"));
+
+        await Ip.RunAsync("-n", Ns(lab, "r2"), "link", "set", "eth1", "mtu", "1500");
+        var verified = await Controller(lab).VerifyAsync();
+        Assert.Contains("MTU 9000/1500", verified.Links[0].Error, StringComparison.Ordinal);
+        Assert.Equal(new ReconcileCounts(1, 0, 1, 0), (await Controller(lab).ReconcileAsync()).Counts);
+        Assert.Equal(9000, Ip.Int(await Ip.RequireLinkAsync(Ns(lab, "r2"), "eth1"), "mtu"));
+    }
+
+    [Fact]
     public async Task Destroy_removes_the_nodes_and_forgets_the_lab()
     {
         var lab = Triangle();

@@ -164,8 +164,16 @@ internal static class Lab
         return child.ExitCode;
     }
 
-    private static LabController Controller(LabContext context, LabSpec lab, ILabStore store) =>
-        new(lab, store, context.StateDirectory is { Length: > 0 } dir ? new LabOptions { StateDirectory = dir } : new LabOptions());
+    private static LabController Controller(LabContext context, LabSpec lab, ILabStore store)
+    {
+        var options = context.StateDirectory is { Length: > 0 } dir ? new LabOptions { StateDirectory = dir } : new LabOptions();
+        if (context.Ovsdb is { } ovsdb)
+        {
+            options = options with { Ovsdb = Aether.Ovsdb.OvsdbEndpoint.Parse(ovsdb) };
+        }
+
+        return new(lab, store, options with { SwitchNamespace = context.OvsNamespace });
+    }
 
     private static InterfaceProfiles? LoadProfiles(LabContext context)
     {

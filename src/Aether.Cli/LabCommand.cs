@@ -21,6 +21,18 @@ internal static class LabCommand
             HelpName = "FILE",
             Recursive = true,
         };
+        var ovsdb = new Option<string?>("--ovsdb")
+        {
+            Description = "Where ovsdb-server listens, for labs on the ovs fabric (default unix:/var/run/openvswitch/db.sock).",
+            HelpName = "unix:PATH",
+            Recursive = true,
+        };
+        var ovsNamespace = new Option<string?>("--ovs-namespace")
+        {
+            Description = "The network namespace ovs-vswitchd runs in, where the bridge's ports must be (default: the host's).",
+            HelpName = "NAME",
+            Recursive = true,
+        };
         var lab = new Command("lab", """
             Labs: nodes (namespaces of a device kind) joined by links written with vendor interface names, each link
             stored as up only once it has been read whole from the kernel.
@@ -37,6 +49,8 @@ internal static class LabCommand
         {
             db,
             profiles,
+            ovsdb,
+            ovsNamespace,
         };
         foreach (var sub in Subcommands())
         {
@@ -45,7 +59,7 @@ internal static class LabCommand
 
         return lab;
 
-        LabContext Context(ParseResult p, bool json) => new(p.GetValue(db), p.GetValue(profiles), p.GetValue(stateDir), json);
+        LabContext Context(ParseResult p, bool json) => new(p.GetValue(db), p.GetValue(profiles), p.GetValue(stateDir), json) { Ovsdb = p.GetValue(ovsdb), OvsNamespace = p.GetValue(ovsNamespace) };
 
         IEnumerable<Command> Subcommands()
         {
@@ -125,7 +139,14 @@ internal static class LabCommand
 /// <param name="Profiles">The user's naming profiles file, or null.</param>
 /// <param name="StateDirectory">The state root, or null for the default.</param>
 /// <param name="Json">Whether to print one JSON object.</param>
-internal sealed record LabContext(string? Database, string? Profiles, string? StateDirectory, bool Json);
+internal sealed record LabContext(string? Database, string? Profiles, string? StateDirectory, bool Json)
+{
+    /// <summary>Where ovsdb-server listens (<c>--ovsdb</c>), or null for the default.</summary>
+    public string? Ovsdb { get; init; }
+
+    /// <summary>The namespace ovs-vswitchd runs in (<c>--ovs-namespace</c>), or null for the host's.</summary>
+    public string? OvsNamespace { get; init; }
+}
 
 /// <summary>One lab command as parsed: the verb and what it was given.</summary>
 /// <param name="Verb">deploy, destroy, inspect, links, verify, reconcile, run or exec.</param>

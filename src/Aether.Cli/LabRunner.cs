@@ -79,7 +79,7 @@ internal static class LabRunner
 
         Directory.CreateDirectory(controller.LabDirectory);
         var log = Path.Combine(controller.LabDirectory, "run.log");
-        string[] args = ["lab", "run", controller.Lab.Name, "--state-dir", StateOf(context), .. context.Database is { } db ? new[] { "--db", db } : [], .. context.Profiles is { } profiles ? new[] { "--profiles", profiles } : []];
+        string[] args = ["lab", "run", controller.Lab.Name, "--state-dir", StateOf(context), .. context.Database is { } db ? new[] { "--db", db } : [], .. context.Profiles is { } profiles ? new[] { "--profiles", profiles } : [], .. context.Ovsdb is { } ovsdb ? new[] { "--ovsdb", ovsdb } : [], .. context.OvsNamespace is { } ovsNs ? new[] { "--ovs-namespace", ovsNs } : []];
 
         // setsid: the runner leads a session of its own, so it outlives this command and its terminal; the shell only
         // puts it in the background with its output appended to the log.

@@ -16,16 +16,22 @@ public sealed partial class LabController
     /// <param name="cancellationToken">Stops it.</param>
     public async Task<LabResult> DeployAsync(string definition, IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (IsOvs && await SwitchUnreachableAsync(cancellationToken).ConfigureAwait(false) is { } unreachable)
+        {
+            return new LabResult([], [], unreachable); // before anything is touched
+        }
+
         await _store.SaveLabAsync(_lab, definition, cancellationToken).ConfigureAwait(false);
-        await _store.SetMappingsAsync(_lab.Name, Mappings(), cancellationToken).ConfigureAwait(false);
         var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        var tags = TagsOf(stored);
+        await _store.SetMappingsAsync(_lab.Name, Mappings(tags), cancellationToken).ConfigureAwait(false);
         await _store.SetLinkStatesAsync(
             _lab.Name,
             [.. stored.Values.Where(s => s.Status is not (LinkStatus.Up or LinkStatus.Down)).Select(s => s with { Status = LinkStatus.Creating })],
             cancellationToken).ConfigureAwait(false);
         var down = DownOf(stored);
-        var (checks, lines, error) = await ConvergeAsync(down, progress, cancellationToken).ConfigureAwait(false);
-        var states = StatesOf(stored, checks, down, error);
+        var (checks, lines, error) = await ConvergeAsync(down, tags, progress, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, checks, down, error, tags);
         await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
         return new LabResult(states, lines, error);
     }
@@ -37,15 +43,16 @@ public sealed partial class LabController
     {
         var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
         var down = DownOf(stored);
+        var tags = TagsOf(stored);
         using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
-        var checks = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken).ConfigureAwait(false);
+        var checks = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken, await OvsViewAsync(tags, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         var latencies = new Dictionary<LinkId, TimeSpan>();
         if (deep)
         {
             checks = await ProbeAsync(checks, observed, down, latencies, cancellationToken).ConfigureAwait(false);
         }
 
-        var states = StatesOf(stored, checks, down, applyError: null);
+        var states = StatesOf(stored, checks, down, applyError: null, tags);
         await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
         return new LabResult(states, [], null) { FrameLatencies = latencies };
     }
@@ -97,22 +104,23 @@ public sealed partial class LabController
     {
         var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
         var down = DownOf(stored);
+        var tags = TagsOf(stored);
         IReadOnlyList<LinkCheck> first;
         using (var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false))
         {
-            first = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken).ConfigureAwait(false);
+            first = await LinkVerifier.VerifyAsync(_lab, observed, down, cancellationToken, await OvsViewAsync(tags, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
         var valid = first.Count(c => c.Valid);
         if (valid == first.Count)
         {
-            var whole = StatesOf(stored, first, down, applyError: null);
+            var whole = StatesOf(stored, first, down, applyError: null, tags);
             await _store.SetLinkStatesAsync(_lab.Name, whole, cancellationToken).ConfigureAwait(false);
             return new LabResult(whole, [], null) { Counts = new ReconcileCounts(first.Count, valid, 0, 0) };
         }
 
-        var (after, lines, error) = await ConvergeAsync(down, progress, cancellationToken).ConfigureAwait(false);
-        var states = StatesOf(stored, after, down, error);
+        var (after, lines, error) = await ConvergeAsync(down, tags, progress, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, after, down, error, tags);
         await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
         var repaired = first.Zip(after).Count(p => !p.First.Valid && p.Second.Valid);
         return new LabResult(states, lines, error) { Counts = new ReconcileCounts(first.Count, valid, repaired, after.Count(c => !c.Valid)) };
@@ -131,8 +139,9 @@ public sealed partial class LabController
         stored[id] = state with { Status = up ? LinkStatus.Creating : LinkStatus.Down };
         await _store.SetLinkStatesAsync(_lab.Name, [stored[id]], cancellationToken).ConfigureAwait(false);
         var down = DownOf(stored);
-        var (checks, _, error) = await ConvergeAsync(down, progress: null, cancellationToken).ConfigureAwait(false);
-        var states = StatesOf(stored, checks, down, error);
+        var tags = TagsOf(stored);
+        var (checks, _, error) = await ConvergeAsync(down, tags, progress: null, cancellationToken).ConfigureAwait(false);
+        var states = StatesOf(stored, checks, down, error, tags);
         await _store.SetLinkStatesAsync(_lab.Name, states, cancellationToken).ConfigureAwait(false);
         return states.First(s => s.Id == id);
     }
@@ -142,6 +151,11 @@ public sealed partial class LabController
     public async Task<TopologyResult> DestroyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
     {
         var result = await Topology(null, null).DestroyAsync(progress, cancellationToken).ConfigureAwait(false);
+        if (result.Error is null && IsOvs && await OvsPassAsync(desired: null, cancellationToken).ConfigureAwait(false) is { } ovsError)
+        {
+            result = result with { Error = "the lab's bridge: " + ovsError };
+        }
+
         if (result.Error is null)
         {
             await _store.DeleteLabAsync(_lab.Name, cancellationToken).ConfigureAwait(false);
@@ -155,7 +169,7 @@ public sealed partial class LabController
     /// are left out of the apply (the engine would refuse the whole lab for them) and are errors; a link that is not
     /// whole afterwards has what of it exists and is ours removed, so nothing half-made stays.
     /// </summary>
-    private async Task<(IReadOnlyList<LinkCheck> Checks, IReadOnlyList<ChangeLine> Lines, string? Error)> ConvergeAsync(IReadOnlySet<LinkId> down, IProgress<ChangeLine>? progress, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<LinkCheck> Checks, IReadOnlyList<ChangeLine> Lines, string? Error)> ConvergeAsync(IReadOnlySet<LinkId> down, IReadOnlyDictionary<LinkId, int> tags, IProgress<ChangeLine>? progress, CancellationToken cancellationToken)
     {
         Dictionary<LinkId, string> foreign;
         using (var before = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false))
@@ -163,9 +177,11 @@ public sealed partial class LabController
             foreign = ForeignHolders(before);
         }
 
-        var applied = await Topology(foreign.Keys.ToHashSet(), down).ApplyAsync(progress, cancellationToken).ConfigureAwait(false);
+        var left = foreign.Keys.ToHashSet();
+        var applied = await Topology(left, down).ApplyAsync(progress, cancellationToken).ConfigureAwait(false);
+        var ovsError = IsOvs ? await OvsPassAsync(OvsFabric.Desired(_lab, tags, left), cancellationToken).ConfigureAwait(false) : null;
         using var after = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
-        var checks = (await LinkVerifier.VerifyAsync(_lab, after, down, cancellationToken).ConfigureAwait(false))
+        var checks = (await LinkVerifier.VerifyAsync(_lab, after, down, cancellationToken, await OvsViewAsync(tags, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false))
             .Select(c => foreign.TryGetValue(c.Id, out var why) ? c with { Problem = why } : c)
             .ToList();
         var broken = checks.Where(c => !c.Valid).Select(c => c.Id).ToHashSet();
@@ -174,8 +190,65 @@ public sealed partial class LabController
             await RemoveOursAsync(link, after, cancellationToken).ConfigureAwait(false);
         }
 
-        return (checks, applied.Lines, applied.Error);
+        if (IsOvs && broken.Count > 0)
+        {
+            // Their ports go too: nothing of a link that is not whole stays.
+            ovsError ??= await OvsPassAsync(OvsFabric.Desired(_lab, tags, left.Union(broken).ToHashSet()), cancellationToken).ConfigureAwait(false);
+        }
+
+        return (checks, applied.Lines, applied.Error ?? (ovsError is null ? null : "the lab's bridge: " + ovsError));
     }
+
+    /// <summary>One pass of the lab's bridge source toward <paramref name="desired"/> (null: the lab's bridge and
+    /// ports deleted); the failure's message, or null.</summary>
+    private async Task<string?> OvsPassAsync(Aether.Reconcile.Sources.DesiredOvsBridge? desired, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var source = new Aether.Reconcile.Sources.OvsBridgeSource(_options.Ovsdb, OvsFabric.OwnerOf(_lab.Name), desired);
+            var pass = await source.RunPassAsync(cancellationToken).ConfigureAwait(false);
+            return pass.Error?.Message;
+        }
+        catch (Exception ex) when (ex is Aether.Ovsdb.OvsdbException or IOException or InvalidOperationException)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>What verification reads of the switch, or null off the ovs fabric.</summary>
+    private async Task<OvsView?> OvsViewAsync(IReadOnlyDictionary<LinkId, int> tags, CancellationToken cancellationToken)
+    {
+        if (!IsOvs)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new OvsView(SwitchScope, tags, await OvsFabric.ReadAsync(_options.Ovsdb, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception ex) when (ex is Aether.Ovsdb.OvsdbException or IOException or InvalidOperationException)
+        {
+            return new OvsView(SwitchScope, tags, null, ex.Message);
+        }
+    }
+
+    /// <summary>Why ovsdb-server cannot be reached (its client's message says how to start it), or null.</summary>
+    private async Task<string?> SwitchUnreachableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var client = await Aether.Ovsdb.OvsdbClient.ConnectAsync(_options.Ovsdb, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is Aether.Ovsdb.OvsdbException or IOException or InvalidOperationException)
+        {
+            return $"lab {_lab.Name} is on the ovs fabric: {ex.Message}";
+        }
+    }
+
+    private IReadOnlyDictionary<LinkId, int> TagsOf(Dictionary<LinkId, LinkState> stored) =>
+        IsOvs ? OvsFabric.Tags(_lab, stored) : new Dictionary<LinkId, int>();
 
     /// <summary>The lab's topology as the runtime keeps it: without the links someone else's interface blocks, and with
     /// the links set down kept down.</summary>
@@ -184,6 +257,20 @@ public sealed partial class LabController
         var down = DownOf(await StoredAsync(cancellationToken).ConfigureAwait(false));
         using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
         return Topology(ForeignHolders(observed).Keys.ToHashSet(), down);
+    }
+
+    /// <summary>The lab's bridge source as the runtime keeps it (null off the ovs fabric): the ports of the links the
+    /// runtime's topology keeps, with their stored tags.</summary>
+    internal async Task<Aether.Reconcile.Sources.OvsBridgeSource?> RuntimeOvsSourceAsync(CancellationToken cancellationToken)
+    {
+        if (!IsOvs)
+        {
+            return null;
+        }
+
+        var tags = TagsOf(await StoredAsync(cancellationToken).ConfigureAwait(false));
+        using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
+        return new Aether.Reconcile.Sources.OvsBridgeSource(_options.Ovsdb, OvsFabric.OwnerOf(_lab.Name), OvsFabric.Desired(_lab, tags, ForeignHolders(observed).Keys.ToHashSet()));
     }
 
     /// <summary>Links one of whose ends is held, under its Linux name, by an interface that is not this lab's.</summary>
@@ -238,7 +325,7 @@ public sealed partial class LabController
 
     /// <summary>The states to store after <paramref name="checks"/>: whole links up (or down, as set), the others
     /// errors with what was found (and the engine's failure, when there was one).</summary>
-    private List<LinkState> StatesOf(Dictionary<LinkId, LinkState> stored, IReadOnlyList<LinkCheck> checks, HashSet<LinkId> down, string? applyError)
+    private List<LinkState> StatesOf(Dictionary<LinkId, LinkState> stored, IReadOnlyList<LinkCheck> checks, HashSet<LinkId> down, string? applyError, IReadOnlyDictionary<LinkId, int> tags)
     {
         var now = DateTimeOffset.UtcNow;
         var states = new List<LinkState>(checks.Count);
@@ -252,6 +339,7 @@ public sealed partial class LabController
                 Status = !check.Valid ? LinkStatus.Error : down.Contains(check.Id) ? LinkStatus.Down : LinkStatus.Up,
                 Error = check.Valid ? null : applyError is null ? check.Problem : $"{check.Problem} (apply: {applyError})",
                 Mtu = link.Mtu,
+                Vlan = tags.TryGetValue(check.Id, out var tag) ? tag : null,
                 Checked = now,
             });
         }

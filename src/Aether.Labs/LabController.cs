@@ -8,6 +8,14 @@ public sealed record LabOptions
     /// <summary>The state root: the lab's topology records go to <c>STATE/lab-NAME</c>, its node logs to
     /// <c>STATE/labs/NAME</c>. Default <c>/var/lib/aether</c>, or <c>AETHER_STATE_DIR</c>.</summary>
     public string StateDirectory { get; init; } = new ControllerOptions().StateDirectory;
+
+    /// <summary>Where ovsdb-server listens, for labs on the ovs fabric (default
+    /// <c>unix:/var/run/openvswitch/db.sock</c>).</summary>
+    public Aether.Ovsdb.OvsdbEndpoint Ovsdb { get; init; } = Aether.Ovsdb.OvsdbEndpoint.Default;
+
+    /// <summary>The network namespace ovs-vswitchd runs in, where the bridge's ports (the veths' outer ends) must be;
+    /// null for the host's.</summary>
+    public string? SwitchNamespace { get; init; }
 }
 
 /// <summary>What a reconciliation found and did (the reference's counts).</summary>
@@ -62,17 +70,28 @@ public sealed partial class LabController
     public string LabDirectory => Path.Combine(_options.StateDirectory, "labs", _lab.Name);
 
     private TopologyController Topology(IReadOnlySet<LinkId>? excluded, IReadOnlySet<LinkId>? down) =>
-        new(LabTopology.Compile(_lab, excluded, down), new ControllerOptions { StateDirectory = _options.StateDirectory });
+        new(LabTopology.Compile(_lab, excluded, down, IsOvs ? _options.SwitchNamespace : null), new ControllerOptions { StateDirectory = _options.StateDirectory });
 
-    private IEnumerable<string> Namespaces => _lab.Nodes.Select(n => n.Namespace);
+    private bool IsOvs => _lab.Fabric == LabFabric.Ovs;
 
-    /// <summary>The interface mappings of the lab: one per node interface that a link uses.</summary>
-    public IReadOnlyList<InterfaceMapping> Mappings()
+    /// <summary>Where the ovs fabric's ports are, as <see cref="LabObservation"/> names namespaces.</summary>
+    private string SwitchScope => _options.SwitchNamespace ?? LabObservation.Host;
+
+    private IEnumerable<string> Namespaces => IsOvs ? _lab.Nodes.Select(n => n.Namespace).Append(SwitchScope) : _lab.Nodes.Select(n => n.Namespace);
+
+    /// <summary>The interface mappings of the lab: one per node interface that a link uses, with its port, bridge and
+    /// tag on the ovs fabric.</summary>
+    public IReadOnlyList<InterfaceMapping> Mappings(IReadOnlyDictionary<LinkId, int>? tags = null)
     {
         var kinds = _lab.Nodes.ToDictionary(n => n.Name, n => n.Kind, StringComparer.Ordinal);
         return [.. _lab.Links
-            .SelectMany(l => new[] { l.A, l.B })
-            .OrderBy(e => e.Node, StringComparer.Ordinal).ThenBy(e => e.Linux, StringComparer.Ordinal)
-            .Select(e => new InterfaceMapping(e.Node, e.Linux, e.Vendor, kinds[e.Node]))];
+            .SelectMany(l => new[] { (End: l.A, l.Id), (End: l.B, l.Id) })
+            .OrderBy(e => e.End.Node, StringComparer.Ordinal).ThenBy(e => e.End.Linux, StringComparer.Ordinal)
+            .Select(e => new InterfaceMapping(e.End.Node, e.End.Linux, e.End.Vendor, kinds[e.End.Node])
+            {
+                OvsPort = IsOvs ? OvsFabric.PortOf(_lab.Name, e.End) : null,
+                OvsBridge = IsOvs ? OvsFabric.BridgeOf(_lab.Name) : null,
+                VlanTag = IsOvs && tags is not null && tags.TryGetValue(e.Id, out var tag) ? tag : null,
+            })];
     }
 }

@@ -22,6 +22,9 @@ internal sealed class LabObservation : IDisposable
     {
     }
 
+    /// <summary>The name under which the host's namespace (this process's) is read.</summary>
+    public const string Host = "";
+
     /// <summary>Namespaces that could not be opened, with why.</summary>
     public IReadOnlyDictionary<string, string> Missing => _missing;
 
@@ -39,7 +42,7 @@ internal sealed class LabObservation : IDisposable
                 NetlinkHandle? handle = null;
                 try
                 {
-                    ns = NetworkNamespace.Open(names[i]);
+                    ns = names[i].Length == 0 ? NetworkNamespace.OpenCurrent() : NetworkNamespace.Open(names[i]);
                     handle = NetlinkHandle.OpenAt(ns);
                     read[i] = (ns, handle, await handle.ListLinksAsync(ct).ConfigureAwait(false), null);
                 }

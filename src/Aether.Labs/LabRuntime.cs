@@ -40,6 +40,27 @@ public static class LabRuntime
             onChange,
             loggers,
             stop.Token);
+        // On the ovs fabric, the bridge has a loop of its own, woken by OVSDB's monitor.
+        var ovsSource = await controller.RuntimeOvsSourceAsync(stop.Token).ConfigureAwait(false);
+        using var ovsLoop = ovsSource is null ? null : new ReconcileLoop(ovsSource, new ReconcileLoopOptions { Resync = options.Resync }, logger: loggers?.CreateLogger<ReconcileLoop>());
+        var ovsReports = Task.CompletedTask;
+        if (ovsLoop is not null)
+        {
+            await ovsLoop.StartAsync(stop.Token).ConfigureAwait(false);
+            ovsReports = Task.Run(
+                async () =>
+                {
+                    await foreach (var report in ovsLoop.Reports.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        if (report.Applied.Count > 0)
+                        {
+                            repairs.Writer.TryWrite(true);
+                        }
+                    }
+                },
+                CancellationToken.None);
+        }
+
         var verify = Task.Run(
             async () =>
             {
@@ -65,7 +86,16 @@ public static class LabRuntime
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(run.ContinueWith(_ => { }, TaskScheduler.Default), verify.ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false);
+            if (ovsLoop is not null)
+            {
+                await ovsLoop.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(run.ContinueWith(_ => { }, TaskScheduler.Default), verify.ContinueWith(_ => { }, TaskScheduler.Default), ovsReports).ConfigureAwait(false);
+            if (ovsSource is not null)
+            {
+                await ovsSource.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

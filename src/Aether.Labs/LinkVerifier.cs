@@ -11,16 +11,27 @@ public sealed record LinkCheck(LinkId Id, string? Problem)
     public bool Valid => Problem is null;
 }
 
+/// <summary>What verification reads of the ovs fabric's switch.</summary>
+/// <param name="SwitchNamespace">Where the ports (the veths' outer ends) are (<see cref="LabObservation.Host"/> for the
+/// host).</param>
+/// <param name="Tags">Every link's VLAN tag.</param>
+/// <param name="State">The switch as OVSDB holds it, or null when it could not be read.</param>
+/// <param name="Error">Why it could not be read.</param>
+internal sealed record OvsView(string SwitchNamespace, IReadOnlyDictionary<LinkId, int> Tags, Aether.Ovsdb.OvsSwitchState? State, string? Error);
+
 /// <summary>
-/// Reads the truth of a lab's links from the kernel. A veth-fabric link is whole when both ends exist in their nodes'
+/// Reads the truth of a lab's links from the kernel (and, on the ovs fabric, from OVSDB). On the ovs fabric each end's
+/// peer is its port in the switch's namespace, both ports are on the lab's bridge with the link's tag, and no other
+/// port has that tag. A veth-fabric link is whole when both ends exist in their nodes'
 /// namespaces under the mapped Linux names, are veths carrying the lab's mark, are each the other's peer (peer ifindex
 /// and the nsid by which each namespace knows the other), have the lab's MTU when it sets one, and are up with carrier
 /// (or both down, for a link set administratively down).
 /// </summary>
 internal static class LinkVerifier
 {
-    /// <summary>Checks every link of <paramref name="lab"/> against <paramref name="observed"/>.</summary>
-    public static async Task<IReadOnlyList<LinkCheck>> VerifyAsync(LabSpec lab, LabObservation observed, IReadOnlySet<LinkId> down, CancellationToken cancellationToken)
+    /// <summary>Checks every link of <paramref name="lab"/> against <paramref name="observed"/> (and, on the ovs
+    /// fabric, <paramref name="ovs"/>).</summary>
+    public static async Task<IReadOnlyList<LinkCheck>> VerifyAsync(LabSpec lab, LabObservation observed, IReadOnlySet<LinkId> down, CancellationToken cancellationToken, OvsView? ovs = null)
     {
         var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var mark = LabTopology.MarkOf(lab.Name);
@@ -28,14 +39,14 @@ internal static class LinkVerifier
         for (var i = 0; i < lab.Links.Count; i++)
         {
             var link = lab.Links[i];
-            var problem = await ProblemAsync(link, nodes[link.A.Node].Namespace, nodes[link.B.Node].Namespace, observed, mark, down.Contains(link.Id), cancellationToken).ConfigureAwait(false);
+            var problem = await ProblemAsync(lab, link, nodes[link.A.Node].Namespace, nodes[link.B.Node].Namespace, observed, mark, down.Contains(link.Id), ovs, cancellationToken).ConfigureAwait(false);
             checks[i] = new LinkCheck(link.Id, problem);
         }
 
         return checks;
     }
 
-    private static async Task<string?> ProblemAsync(LabLink link, string nsA, string nsB, LabObservation observed, string mark, bool down, CancellationToken cancellationToken)
+    private static async Task<string?> ProblemAsync(LabSpec lab, LabLink link, string nsA, string nsB, LabObservation observed, string mark, bool down, OvsView? ovs, CancellationToken cancellationToken)
     {
         foreach (var (end, ns) in new[] { (link.A, nsA), (link.B, nsB) })
         {
@@ -62,7 +73,29 @@ internal static class LinkVerifier
 
         var a = observed.Find(nsA, link.A.Linux)!;
         var b = observed.Find(nsB, link.B.Linux)!;
-        if (!await IsPeerAsync(a, b, nsA, nsB, observed, cancellationToken).ConfigureAwait(false)
+        if (ovs is not null)
+        {
+            if (await OvsFabric.KernelProblemAsync(lab, link.A, nsA, ovs.SwitchNamespace, observed, cancellationToken).ConfigureAwait(false) is { } problemA)
+            {
+                return problemA;
+            }
+
+            if (await OvsFabric.KernelProblemAsync(lab, link.B, nsB, ovs.SwitchNamespace, observed, cancellationToken).ConfigureAwait(false) is { } problemB)
+            {
+                return problemB;
+            }
+
+            if (ovs.State is null)
+            {
+                return "cannot read the switch: " + ovs.Error;
+            }
+
+            if (OvsFabric.Problem(lab, link, ovs.Tags[link.Id], ovs.State) is { } switchProblem)
+            {
+                return switchProblem;
+            }
+        }
+        else if (!await IsPeerAsync(a, b, nsA, nsB, observed, cancellationToken).ConfigureAwait(false)
             || !await IsPeerAsync(b, a, nsB, nsA, observed, cancellationToken).ConfigureAwait(false))
         {
             return $"{Show(link.A)} and {Show(link.B)} are not each other's peer (peer ifindex {Show(a.LinkIndex)}/{Show(b.LinkIndex)}, found {b.Index}/{a.Index})";

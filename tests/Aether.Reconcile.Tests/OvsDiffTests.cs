@@ -59,6 +59,23 @@ public sealed class OvsDiffTests
     }
 
     [Fact]
+    public void A_port_of_someone_elses_holding_a_device_the_caller_owns_is_taken_back_when_asked_and_only_then()
+    {
+        var state = new OvsSwitchState([Bridge("br-lab", Ours), Bridge("other", Unmarked, Port("vh1", 99, Unmarked))]);
+
+        var conflict = Source(new DesiredOvsPort("vh1", 10)).Diff(state);
+        Assert.True(Assert.Single(conflict).Conflict);
+
+        var plan = Source(new DesiredOvsPort("vh1", 10) { Reclaim = true }).Diff(state);
+        Assert.Equal(
+            ["delete ovs port vh1 on br-lab: our device vh1 is held by port vh1 on bridge other, not ours (unmarked): taken back", "create ovs port vh1 on br-lab: taken back"],
+            Lines(plan));
+        var reclaim = Assert.IsType<OvsOperation>(plan[0]);
+        Assert.Equal((OvsChange.ReclaimPort, "other"), (reclaim.Change, reclaim.Bridge!.Name));
+        Assert.Equal((OvsChange.CreatePort, (int?)10), (((OvsOperation)plan[1]).Change, ((OvsOperation)plan[1]).Tag));
+    }
+
+    [Fact]
     public void Someone_elses_port_or_bridge_where_ours_should_be_is_a_conflict()
     {
         var foreignPort = new OvsSwitchState([Bridge("br-lab", Ours), Bridge("other", Unmarked, Port("vh1", 7, Others))]);

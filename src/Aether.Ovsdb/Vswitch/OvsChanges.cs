@@ -126,6 +126,18 @@ public sealed class OvsChanges
         return this;
     }
 
+    /// <summary>Takes a port of someone else's out of <paramref name="from"/>'s <c>ports</c> (the database drops the
+    /// row): only for a port that holds a device of ours (a lab's veth end), which Aether takes back. The transaction
+    /// checks the port is still on that bridge.</summary>
+    public OvsChanges ReclaimPort(OvsPort port, OvsBridge from)
+    {
+        ArgumentNullException.ThrowIfNull(port);
+        ArgumentNullException.ThrowIfNull(from);
+        CheckOnBridge(port, from);
+        Transaction.Mutate("Bridge", [OvsdbCondition.Row(from.Uuid)], [OvsdbMutation.Delete("ports", OvsdbValue.Set(OvsdbValue.Uuid(port.Uuid)))], $"take port {port.Name} (holding our device) out of bridge {from.Name}");
+        return this;
+    }
+
     /// <summary>Deletes our bridge: takes it out of the root row's <c>bridges</c>, and the database drops it with its
     /// ports and interfaces.</summary>
     public OvsChanges DeleteBridge(OvsBridge bridge)

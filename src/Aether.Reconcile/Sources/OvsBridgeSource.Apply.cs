@@ -97,6 +97,9 @@ public sealed partial class OvsBridgeSource
             case OvsChange.DeletePort:
                 changes.DeletePort(op.Port!, op.Bridge!);
                 break;
+            case OvsChange.ReclaimPort:
+                changes.ReclaimPort(op.Port!, op.Bridge!);
+                break;
             default:
                 throw new ArgumentException($"unknown ovs change {op.Change}", nameof(op));
         }

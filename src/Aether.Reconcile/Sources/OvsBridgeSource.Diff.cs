@@ -61,6 +61,12 @@ public sealed partial class OvsBridgeSource
             // named otherwise): adding ours would break the database's unique interface names.
             if (observed.FindInterface(port.Name) is { } holder && !IsOurs(holder.Port.Owner))
             {
+                if (port.Reclaim)
+                {
+                    Reclaim(holder.Bridge, holder.Port, want, port, ops);
+                    return;
+                }
+
                 ops.Add(new OvsOperation(OperationKind.Create, key, $"its interface is in port {holder.Port.Name} on bridge {holder.Bridge.Name}, which is not ours" + Mark(holder.Port.Owner), OvsChange.CreatePort)
                 {
                     Conflict = true,
@@ -75,6 +81,12 @@ public sealed partial class OvsBridgeSource
         var (on, have) = at;
         if (!IsOurs(have.Owner))
         {
+            if (port.Reclaim)
+            {
+                Reclaim(on, have, want, port, ops);
+                return;
+            }
+
             ops.Add(new OvsOperation(OperationKind.Update, key, $"exists on bridge {on.Name} but is not ours" + Mark(have.Owner), OvsChange.SetTag) { Bridge = on, Port = have, Conflict = true });
             return;
         }
@@ -96,6 +108,14 @@ public sealed partial class OvsBridgeSource
         {
             ops.Add(new OvsOperation(OperationKind.Update, key, $"tag {Show(have.Tag)}, want {Show(port.Tag)}", OvsChange.SetTag) { Bridge = on, Port = have, Tag = port.Tag });
         }
+    }
+
+    /// <summary>Our device held by a port of someone else's: that port is taken out of its bridge, and ours made.</summary>
+    private void Reclaim(OvsBridge on, OvsPort holder, DesiredOvsBridge want, DesiredOvsPort port, List<Operation> ops)
+    {
+        var key = ObjectKey.OvsPort(Scope, want.Name, port.Name);
+        ops.Add(new OvsOperation(OperationKind.Delete, key, $"our device {port.Name} is held by port {holder.Name} on bridge {on.Name}, not ours" + Mark(holder.Owner) + ": taken back", OvsChange.ReclaimPort) { Bridge = on, Port = holder });
+        ops.Add(new OvsOperation(OperationKind.Create, key, "taken back", OvsChange.CreatePort) { Into = want.Name, Tag = port.Tag });
     }
 
     /// <summary>Deletes what is ours and not desired: other bridges of ours (whole, unless a port of someone else or

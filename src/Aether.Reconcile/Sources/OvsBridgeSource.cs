@@ -8,7 +8,13 @@ namespace Aether.Reconcile.Sources;
 /// <param name="Name">The port's name, which is also its one interface's: an existing network device that
 /// ovs-vswitchd can open (the outer end of a lab node's veth).</param>
 /// <param name="Tag">Its VLAN tag (0 to 4095), or null for none.</param>
-public sealed record DesiredOvsPort(string Name, int? Tag);
+public sealed record DesiredOvsPort(string Name, int? Tag)
+{
+    /// <summary>Whether the port's device is the caller's own (a lab's marked veth end, proven by the kernel), so that
+    /// a port of someone else's holding it, on any bridge, is taken back: that row is taken out of its bridge and ours
+    /// made on the desired bridge. Without it such a port is a conflict, left alone.</summary>
+    public bool Reclaim { get; init; }
+}
 
 /// <summary>The Open vSwitch bridge Aether should keep, with its ports.</summary>
 /// <param name="Name">The bridge's name (with the userspace datapath it is also the name of a tap device: at most
@@ -43,6 +49,10 @@ public enum OvsChange
 
     /// <summary>Delete an owned port.</summary>
     DeletePort,
+
+    /// <summary>Take a port of someone else's that holds a device of ours out of its bridge
+    /// (<see cref="DesiredOvsPort.Reclaim"/>); ours is created after it.</summary>
+    ReclaimPort,
 }
 
 /// <summary>An operation on the Open_vSwitch database.</summary>

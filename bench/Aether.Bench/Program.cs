@@ -15,6 +15,7 @@ return args switch
     ["watch-latency-case", .. var rest] => await WatchBench.RunCaseAsync(Option(rest, "--case", "present"), int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture), Option(rest, "--daemon", string.Empty) is { Length: > 0 } daemon ? daemon : null),
     ["netns-heal", .. var rest] => await NetnsHealBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
+    ["lab", .. var rest] => await LabBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--nodes", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "100"), CultureInfo.InvariantCulture)),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -36,6 +37,7 @@ static int Usage()
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)
                aether-bench hub [--networks 16] [--rounds 5] [--daemon PATH-OF-aether]   (WireGuard hub: AddNetwork and status latency, in process and through the daemon's API, vs an ip/wg/nft script)
+               aether-bench lab [--nodes 100] [--trials 100] [--cli .build/aether/aether]  (labs: deploy N nodes / 1.5N links vs Mininet and an ip script; verification pass; hint-path repair)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);
     return 2;

@@ -3,13 +3,12 @@ using System.Globalization;
 using System.Text.Json;
 using Aether.Labs.Supervision;
 using Xunit.Abstractions;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs.Tests.Supervision;
 
 /// <summary>
-/// The example lab <c>examples/labs/frr-ospf.yaml</c> for real: two namespaces joined by a veth pair (made here with
-/// <c>ip</c>, as the lab engine would make them), each running the exec the lab file gives its node, supervised, from
+/// The example lab <c>examples/labs/frr-ospf.yaml</c> for real: deployed by the lab engine (two nodes joined by a
+/// veth pair, verified up), each running the exec the lab file gives its node, supervised, from
 /// the lab file's directory; OSPF must bring each router's loopback to the other (<c>ip -j route</c>, protocol ospf)
 /// and a ping must cross between the loopbacks. Needs Debian's frr 8.4 (test.sh installs it).
 /// </summary>
@@ -25,16 +24,17 @@ public sealed class FrrOspfLabTests(ITestOutputHelper output) : NodeProcessTest
         var labFile = Path.Combine(RepositoryRoot(), "examples", "labs", "frr-ospf.yaml");
         var lab = ReadLab(labFile);
         Assert.Equal(["r1", "r2"], lab.Nodes.Select(n => n.Name));
+        foreach (var node in lab.Nodes)
+        {
+            Box.TrackNamespace(node.Namespace);
+        }
 
-        // The nodes' namespaces and the link r1:eth1 - r2:eth1, named with the test's token, made with ip.
-        var r1 = await Box.CreateNamespaceWithIpAsync("r1");
-        var r2 = await Box.CreateNamespaceWithIpAsync("r2");
-        await Ip.RunAsync("link", "add", Box.Name("a"), "netns", r1, "type", "veth", "peer", "name", Box.Name("b"), "netns", r2);
-        await Ip.RunAsync("-n", r1, "link", "set", "dev", Box.Name("a"), "name", "eth1");
-        await Ip.RunAsync("-n", r2, "link", "set", "dev", Box.Name("b"), "name", "eth1");
-        await Ip.RunAsync("-n", r1, "link", "set", "dev", "eth1", "up");
-        await Ip.RunAsync("-n", r2, "link", "set", "dev", "eth1", "up");
-        var namespaces = new Dictionary<string, string>(StringComparer.Ordinal) { ["r1"] = r1, ["r2"] = r2 };
+        // The lab deployed by the lab engine (its nodes TOKEN-r1 and TOKEN-r2, the link r1:eth1 - r2:eth1), verified up.
+        var controller = new LabController(lab, new Fabric.MemoryLabStore(), new LabOptions { StateDirectory = Path.Combine(Dir, "engine") });
+        var deployed = await controller.DeployAsync(File.ReadAllText(labFile));
+        Assert.True(deployed.AllUp, deployed.Error + string.Join("; ", deployed.Links.Select(l => l.Error)));
+        var namespaces = lab.Nodes.ToDictionary(n => n.Name, n => n.Namespace, StringComparer.Ordinal);
+        var (r1, r2) = (namespaces["r1"], namespaces["r2"]);
 
         // Each node's exec, started as the lab engine will: from the lab file's directory, logging to
         // STATE/labs/LAB/NODE.log. TMPDIR points run-frr.sh's runtime directory into the test's own.
@@ -85,7 +85,7 @@ public sealed class FrrOspfLabTests(ITestOutputHelper output) : NodeProcessTest
             Assert.Contains(log, l => l.Contains("zebra 8.4", StringComparison.Ordinal) && l.Contains("starting", StringComparison.Ordinal));
             Assert.Contains(log, l => l.Contains("ospfd 8.4", StringComparison.Ordinal) && l.Contains("starting", StringComparison.Ordinal));
             Assert.Contains(log, l => l.Contains("aether: stopped pid", StringComparison.Ordinal) && l.EndsWith("exit status 143", StringComparison.Ordinal));
-            Assert.Equal(NodeProcessSpec.LogPathOf(state, "frr", name), process.Spec.LogPath);
+            Assert.Equal(NodeProcessSpec.LogPathOf(state, lab.Name, name), process.Spec.LogPath);
             output.WriteLine($"{name}.log, the supervisor's lines:");
             foreach (var line in log.Where(l => l.Contains(" aether: ", StringComparison.Ordinal)))
             {
@@ -173,30 +173,16 @@ public sealed class FrrOspfLabTests(ITestOutputHelper output) : NodeProcessTest
         return found;
     }
 
-    /// <summary>The lab file's name, nodes and execs, read with YamlDotNet (the lab loader lives elsewhere): what the
-    /// test runs is what the example says.</summary>
-    private static LabSpec ReadLab(string path)
+    /// <summary>The example lab file read by the lab loader, under the test's token as its name (so its nodes are
+    /// TOKEN-r1 and TOKEN-r2), and kept pointing at the file (its execs run from the file's directory).</summary>
+    private LabSpec ReadLab(string path)
     {
-        var yaml = new YamlStream();
-        using (var reader = File.OpenText(path))
-        {
-            yaml.Load(reader);
-        }
-
-        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
-        var name = ((YamlScalarNode)root["name"]).Value!;
-        var nodes = new List<LabNode>();
-        foreach (var (key, value) in ((YamlMappingNode)root["nodes"]).Children)
-        {
-            var node = (YamlMappingNode)value;
-            var nodeName = ((YamlScalarNode)key).Value!;
-            var exec = ((YamlSequenceNode)node["exec"]).Children.Select(c => ((YamlScalarNode)c).Value!).ToArray();
-            nodes.Add(new LabNode(nodeName, ((YamlScalarNode)node["kind"]).Value!, name + "-" + nodeName) { Exec = exec });
-        }
-
-        var links = ((YamlSequenceNode)root["links"]).Children.Select(l => ((YamlSequenceNode)((YamlMappingNode)l)["endpoints"]).Children.Select(e => ((YamlScalarNode)e).Value!).ToArray()).ToArray();
-        Assert.Equal([["r1:eth1", "r2:eth1"]], links);
-        return new LabSpec(name) { Nodes = nodes, SourcePath = path };
+        var text = File.ReadAllText(path);
+        Assert.Contains("\nname: frr\n", text, StringComparison.Ordinal);
+        var loaded = LabLoader.Parse(text.Replace("\nname: frr\n", $"\nname: {Box.Token}\n", StringComparison.Ordinal), path);
+        Assert.Empty(loaded.Errors);
+        Assert.Equal([("r1:eth1", "r2:eth1")], loaded.Lab!.Links.Select(l => (l.A.Key, l.B.Key)));
+        return loaded.Lab with { SourcePath = path };
     }
 
     private static string RepositoryRoot()

@@ -40,6 +40,7 @@ internal static class LabBench
             var ipUp = await TimeAsync(script, "bip" + name[2..], pairs, "up");
             await TimeAsync(script, "bip" + name[2..], pairs, "down");
 
+            var ovs = await OvsAsync(nodes, links, work.FullName);
             var mininet = await MininetAsync(Path.Combine(AppContext.BaseDirectory, "peers", "mininet_lab.py"), "m" + name[2..5], pairs);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
                 deploy from empty: aether lab deploy {deploy.TotalSeconds:F2} s (whole process, store included) · ip script {ipUp.TotalSeconds:F2} s · Mininet build()+start() {mininet:F2} s
@@ -49,6 +50,7 @@ internal static class LabBench
                 full verification pass over {links.Count} links (kernel read and check, states stored in SQLite), {verify.Count} passes: p50 {ReconcileBench.Percentile(verify, 0.50):F1} ms, p99 {ReconcileBench.Percentile(verify, 0.99):F1} ms (target ≤ 50 ms)
                 broken link repaired (hint path: an end deleted, both ends back, peers, up with carrier), {repair.Count} trials: p50 {ReconcileBench.Percentile(repair, 0.50):F1} ms, p99 {ReconcileBench.Percentile(repair, 0.99):F1} ms (target p99 ≤ 50 ms)
                 destroy: aether lab destroy {destroy.TotalSeconds:F2} s
+                ovs fabric, the same lab (a private ovsdb-server and ovs-vswitchd, userspace datapath; in a warm process): deploy {ovs.Deploy.TotalSeconds:F2} s ({ovs.Deploy.TotalSeconds / mininet:F3}× Mininet, {ovs.Deploy.TotalSeconds / ipUp.TotalSeconds:F2}× the ip script), full verification pass p50 {ReconcileBench.Percentile(ovs.Verify, 0.50):F1} ms, p99 {ReconcileBench.Percentile(ovs.Verify, 0.99):F1} ms; a wrong tag repaired by reconcile {ovs.Repair.TotalMilliseconds:F1} ms; destroy {ovs.Destroy.TotalSeconds:F2} s
                 """));
             return 0;
         }
@@ -179,6 +181,67 @@ internal static class LabBench
         }
 
         return (verify, repair, warm);
+    }
+
+    /// <summary>The same lab on the ovs fabric, against a private Open vSwitch: deploy, verification passes, a wrong
+    /// tag (set with ovs-vsctl) repaired by a reconciliation, destroy.</summary>
+    private static async Task<(TimeSpan Deploy, List<double> Verify, TimeSpan Repair, TimeSpan Destroy)> OvsAsync(int nodes, List<(int A, int B)> links, string work)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("labs run on Linux");
+        }
+
+        var token = "aetb" + Guid.NewGuid().ToString("N")[..4];
+        await using var ovs = await Aether.TestSupport.PrivateOvs.StartAsync(token);
+        var state = Path.Combine(work, "ovs-state");
+        await using var store = LabStore.Open(null, state);
+        await store.MigrateAsync();
+        var (spec, yaml) = Lab(token, nodes, links);
+        spec = spec with { Fabric = LabFabric.Ovs };
+        var controller = new LabController(spec, store, new LabOptions { StateDirectory = state, Ovsdb = Aether.Ovsdb.OvsdbEndpoint.Unix(ovs.SocketPath), SwitchNamespace = ovs.Namespace });
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var deployed = await controller.DeployAsync(yaml);
+            var deploy = Stopwatch.GetElapsedTime(started);
+            if (!deployed.AllUp)
+            {
+                throw new InvalidOperationException("the ovs lab did not come up: " + (deployed.Error ?? deployed.Links.First(l => l.Error is not null).Error));
+            }
+
+            var verify = new List<double>();
+            for (var i = 0; i < 21; i++)
+            {
+                started = Stopwatch.GetTimestamp();
+                await controller.VerifyAsync();
+                if (i > 0)
+                {
+                    verify.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+
+            verify.Sort();
+            await ovs.VsctlAsync("set", "port", OvsFabric.PortOf(spec.Name, spec.Links[0].A), "tag=4000");
+            started = Stopwatch.GetTimestamp();
+            var reconciled = await controller.ReconcileAsync();
+            var repair = Stopwatch.GetElapsedTime(started);
+            if (reconciled.Counts!.Repaired != 1)
+            {
+                throw new InvalidOperationException($"the wrong tag was not repaired: {reconciled.Counts}");
+            }
+
+            started = Stopwatch.GetTimestamp();
+            await controller.DestroyAsync();
+            return (deploy, verify, repair, Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            foreach (var node in spec.Nodes.Where(n => NetworkNamespace.Exists(n.Namespace)))
+            {
+                NetworkNamespace.Delete(node.Namespace);
+            }
+        }
     }
 
     private static async Task<bool> WholeAsync(NetlinkHandle a, string nameA, NetlinkHandle b, string nameB) =>

@@ -4,19 +4,33 @@ using Aether.Labs;
 namespace Aether.Labs.Tests.Fabric;
 
 /// <summary>A lab of the test's own (its name is the sandbox token, so every node namespace starts with it and the
-/// sandbox deletes them), a state directory and a store; helpers that check links with <c>ip -j</c>.</summary>
+/// sandbox deletes them), a state directory and the real store (SQLite in the state directory, unless a test class
+/// opens another); helpers that check links with <c>ip -j</c>.</summary>
 public abstract class LabTest : SandboxTest
 {
-    private protected MemoryLabStore Store { get; } = new();
+    private protected ILabStore Store { get; private set; } = null!;
 
     protected string StateDirectory { get; private set; } = null!;
 
-    protected override Task SetUpAsync()
+    protected override async Task SetUpAsync()
     {
         StateDirectory = Box.Own(new TempDirectory(Box.Token)).Path;
         Options = new LabOptions { StateDirectory = StateDirectory };
-        return Task.CompletedTask;
+        Store = await OpenStoreAsync();
+        await Store.MigrateAsync();
     }
+
+    protected override async Task TearDownAsync()
+    {
+        if (Store is not null)
+        {
+            await Store.DisposeAsync();
+        }
+    }
+
+    /// <summary>The store the test's controllers use: SQLite in the state directory.</summary>
+    private protected virtual Task<ILabStore> OpenStoreAsync() =>
+        Task.FromResult<ILabStore>(OperatingSystem.IsLinux() ? Aether.Labs.Store.LabStore.Open(null, StateDirectory) : throw new PlatformNotSupportedException());
 
     /// <summary>A lab of linux nodes <c>r1..rN</c> joined by <paramref name="links"/> (<c>(1, "eth1", 2, "eth1")</c>).</summary>
     protected LabSpec Lab(int nodes, params (int A, string IfA, int B, string IfB)[] links) => Lab(LabFabric.Veth, nodes, links);

@@ -21,6 +21,7 @@ public sealed class OvsFabricTests : LabTest
 
     protected override async Task TearDownAsync()
     {
+        await base.TearDownAsync();
         if (_ovs is not null)
         {
             await _ovs.DisposeAsync();

@@ -30,7 +30,9 @@ public sealed class FrrOspfLabTests(ITestOutputHelper output) : NodeProcessTest
         }
 
         // The lab deployed by the lab engine (its nodes TOKEN-r1 and TOKEN-r2, the link r1:eth1 - r2:eth1), verified up.
-        var controller = new LabController(lab, new Fabric.MemoryLabStore(), new LabOptions { StateDirectory = Path.Combine(Dir, "engine") });
+        await using var store = Aether.Labs.Store.LabStore.Open(null, Path.Combine(Dir, "engine"));
+        await store.MigrateAsync();
+        var controller = new LabController(lab, store, new LabOptions { StateDirectory = Path.Combine(Dir, "engine") });
         var deployed = await controller.DeployAsync(File.ReadAllText(labFile));
         Assert.True(deployed.AllUp, deployed.Error + string.Join("; ", deployed.Links.Select(l => l.Error)));
         var namespaces = lab.Nodes.ToDictionary(n => n.Name, n => n.Namespace, StringComparer.Ordinal);

@@ -102,4 +102,27 @@ public sealed class LabLinkTests : LabApiTest
         Assert.Null(await Ip.LinkAsync(Ns("r1"), "eth3"));
         await Requests.ProblemAsync(await Client.DeleteAsync(LinkPath("r1:eth3-r2:eth3")), 404);
     }
+
+    [Fact]
+    public async Task Concurrent_hot_connects_take_turns_and_none_is_lost()
+    {
+        await DeployAsync(Yaml());
+
+        // Each reads the lab, adds its link and deploys the result: were they not one at a time, a later one would
+        // deploy a lab without an earlier one's link, and the engine would delete its veth.
+        string[][] added = [["r1:Ethernet3", "r2:ge-0/0/2"], ["r1:Ethernet4", "h1:eth4"], ["r2:ge-0/0/4", "h1:eth5"], ["r1:Ethernet6", "h1:eth6"]];
+        var responses = await Task.WhenAll(added.Select(e => Client.PostAsync($"/v1/labs/{Lab}/links", Json(new { endpoints = e }))));
+        foreach (var response in responses)
+        {
+            Assert.Equal("up", (await ExpectAsync(response, HttpStatusCode.Created)).GetProperty("state").GetString());
+        }
+
+        var links = await ExpectAsync(await Client.GetAsync($"/v1/labs/{Lab}/links"), HttpStatusCode.OK);
+        Assert.Equal(6, links.GetProperty("links").GetArrayLength());
+        Assert.All(States(links).Values, s => Assert.Equal("up", s));
+        await AssertVethAsync(Ns("r1"), "eth3", Ns("r2"), "eth3");
+        await AssertVethAsync(Ns("r1"), "eth4", Ns("h1"), "eth4");
+        await AssertVethAsync(Ns("r2"), "eth5", Ns("h1"), "eth5");
+        await AssertVethAsync(Ns("r1"), "eth6", Ns("h1"), "eth6");
+    }
 }

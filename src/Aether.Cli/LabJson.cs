@@ -11,53 +11,9 @@ internal static class LabJson
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary><c>{"command", "lab", "links": [{"endpoints": ["r1:Ethernet1", "r2:ge-0/0/0"], "linux": [...], "state",
-    /// "vlan", "error", "checked"}], "error"}</c>, with the counts of a reconciliation.</summary>
-    public static string Links(string command, string lab, LabResult result) => Write(w =>
-    {
-        w.WriteString("command", command);
-        w.WriteString("lab", lab);
-        if (result.Counts is { } counts)
-        {
-            w.WriteStartObject("counts");
-            w.WriteNumber("checked", counts.Checked);
-            w.WriteNumber("valid", counts.Valid);
-            w.WriteNumber("repaired", counts.Repaired);
-            w.WriteNumber("errors", counts.Errors);
-            w.WriteEndObject();
-        }
-
-        w.WriteStartArray("links");
-        foreach (var link in result.Links)
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("endpoints");
-            w.WriteStringValue(link.A.ToString());
-            w.WriteStringValue(link.B.ToString());
-            w.WriteEndArray();
-            w.WriteStartArray("linux");
-            w.WriteStringValue(link.A.Key);
-            w.WriteStringValue(link.B.Key);
-            w.WriteEndArray();
-            w.WriteString("id", link.Id.Value);
-            w.WriteString("state", link.Status.ToString().ToLowerInvariant());
-            Nullable(w, "vlan", link.Vlan);
-            Nullable(w, "mtu", link.Mtu);
-            w.WriteString("error", link.Error);
-            if (link.Checked is { } at)
-            {
-                w.WriteString("checked", at);
-            }
-            else
-            {
-                w.WriteNull("checked");
-            }
-
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteString("error", result.Error);
-    });
+    /// "vlan", "error", "checked"}], "error"}</c>, with the counts of a reconciliation: the shape the daemon's API
+    /// answers too (<see cref="LabLinksView"/>).</summary>
+    public static string Links(string command, string lab, LabResult result) => LabLinksView.From(command, lab, result).ToJson();
 
     /// <summary><c>{"lab", "fabric", "nodes": [{"name", "kind", "namespace", "present", "exec", "interfaces":
     /// [{"vendor", "linux", "state"}]}]}</c>.</summary>
@@ -96,18 +52,6 @@ internal static class LabJson
 
         w.WriteEndArray();
     });
-
-    private static void Nullable(Utf8JsonWriter w, string name, int? value)
-    {
-        if (value is { } v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
 
     private static string Write(Action<Utf8JsonWriter> body)
     {

@@ -113,27 +113,9 @@ internal static class LabRunner
     }
 
     /// <summary>The pid of the lab's runner when it is alive and is one (its command line says <c>lab run NAME</c>).</summary>
-    private static int? RunningPid(LabController controller)
-    {
-        var file = PidFile(controller);
-        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-        {
-            return null;
-        }
+    private static int? RunningPid(LabController controller) => LabRunnerFile.RunningPid(controller.LabDirectory, controller.Lab.Name);
 
-        try
-        {
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-            var at = Array.IndexOf(cmdline, "run");
-            return at > 0 && string.Equals(cmdline[at - 1], "lab", StringComparison.Ordinal) && at + 1 < cmdline.Length && string.Equals(cmdline[at + 1], controller.Lab.Name, StringComparison.Ordinal) ? pid : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    private static string PidFile(LabController controller) => Path.Combine(controller.LabDirectory, "run.pid");
+    private static string PidFile(LabController controller) => LabRunnerFile.PathIn(controller.LabDirectory);
 
     private static string StateOf(LabContext context) => context.StateDirectory is { Length: > 0 } dir ? dir : new LabOptions().StateDirectory;
 

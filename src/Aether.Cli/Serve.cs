@@ -9,8 +9,9 @@ namespace Aether.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class Serve
 {
-    public static async Task<int> RunAsync(string socket, string? listen, string? tokenFile, string? db, string? ns, string wireGuardPrefix)
+    public static async Task<int> RunAsync(ServeArgs args)
     {
+        var (socket, listen, tokenFile, db, ns, wireGuardPrefix) = (args.Socket, args.Listen, args.TokenFile, args.Db, args.Namespace, args.WireGuardPrefix);
         if (!Aether.Netlink.Rtnl.InterfaceName.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex, out var badPrefix))
         {
             Output.Fail($"--wireguard-prefix {wireGuardPrefix}: {badPrefix}");
@@ -36,6 +37,8 @@ internal static class Serve
             Listen = listenUri,
             TokenFile = tokenFile,
             DatabasePath = db ?? ServerOptions.DefaultDatabasePath,
+            LabDatabase = args.LabDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
+            LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
             Namespace = ns,
             Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, ct),
         };
@@ -65,6 +68,11 @@ internal static class Serve
 
             return ExitCodes.Ok;
         }
+        catch (ServerOptionsException e)
+        {
+            Output.Fail("serve: " + e.Message); // found at start: an unusable --lab-db
+            return ExitCodes.InvalidInput;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Output.Fail("serve: " + e.Message);
@@ -89,3 +97,14 @@ internal static class Serve
             cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// <summary>What <c>aether serve</c> was given.</summary>
+/// <param name="Socket">The unix socket.</param>
+/// <param name="Listen">The loopback TCP listener, or null.</param>
+/// <param name="TokenFile">The bearer token's file, or null.</param>
+/// <param name="Db">The hub's SQLite database, or null for the default.</param>
+/// <param name="LabDb">The lab store, or null for <c>$AETHER_DB</c> or <c>labs.db</c> in the state directory.</param>
+/// <param name="StateDir">The labs' state directory, or null for <c>$AETHER_STATE_DIR</c> or the database's directory.</param>
+/// <param name="Namespace">The hub's namespace, or null.</param>
+/// <param name="WireGuardPrefix">The hub's WireGuard device prefix.</param>
+internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFile, string? Db, string? LabDb, string? StateDir, string? Namespace, string WireGuardPrefix);

@@ -36,6 +36,16 @@ internal static class ServeCommand
             Description = "The SQLite database of the hub's networks (default /var/lib/aether/aether.db; created with mode 0600).",
             HelpName = "PATH",
         };
+        var labDb = new Option<string?>("--lab-db")
+        {
+            Description = "The lab store, as aether lab --db takes it: postgres://USER@HOST/DB, a PostgreSQL connection string, or sqlite:PATH (default $AETHER_DB, else labs.db in the labs' state directory).",
+            HelpName = "DATABASE",
+        };
+        var stateDir = new Option<string?>("--state-dir")
+        {
+            Description = "The labs' state directory: labs.db, each lab's topology records, node logs and runner pid file (default $AETHER_STATE_DIR, else the directory of --db: /var/lib/aether).",
+            HelpName = "DIR",
+        };
         var ns = new Option<string?>("--namespace")
         {
             Description = "Bind the hub to this named namespace instead of the daemon's own (where wgN and veth-rootN live).",
@@ -48,22 +58,28 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "wg",
         };
         var command = new Command("serve", """
-            Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite) and the
-            HTTP API, on a unix socket (mode 0600, no token) and optionally loopback TCP (bearer token). Ready
-            (and, under systemd, READY=1) once the hub has loaded and reconciled its networks. Runs until SIGINT
-            or SIGTERM, then stops gracefully and removes its socket.
+            Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite), the
+            labs (each deployed lab kept by its runtime, its nodes' processes supervised; the lab store shared
+            with aether lab) and the HTTP API, on a unix socket (mode 0600, no token) and optionally loopback TCP
+            (bearer token). Ready (and, under systemd, READY=1) once the hub has loaded and reconciled its
+            networks and the lab store is open; the stored labs are brought up in the background. Runs until
+            SIGINT or SIGTERM, then stops gracefully (lab runtimes and node processes stopped, the namespaces
+            kept) and removes its socket.
             Exit codes: 0 stopped by a signal, 1 failure, 2 invalid options.
 
             Examples:
               aether serve
               aether serve --listen http://127.0.0.1:7070 --token-file /etc/aether/token
               aether serve --socket /tmp/aether.sock --db /tmp/aether.db
+              aether serve --lab-db postgres://aether@db.example/aether
             """)
         {
             socket,
             listen,
             tokenFile,
             db,
+            labDb,
+            stateDir,
             ns,
             wgPrefix,
         };
@@ -71,7 +87,7 @@ internal static class ServeCommand
         command.SetAction(_ => ServeExec.Run());
 #else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(ns), parse.GetValue(wgPrefix)!)
+            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!))
             : Task.FromResult(ExitCodes.Failure));
 #endif
         return command;

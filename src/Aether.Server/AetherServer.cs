@@ -71,6 +71,8 @@ public static class AetherServer
         services.TryAddSingleton<IHubStore>(_ => SqliteHubStore.Open(options.DatabasePath));
         services.AddSingleton<HubHost>();
         services.AddHostedService(sp => sp.GetRequiredService<HubHost>());
+        services.AddSingleton<LabHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<LabHost>());
         services.AddHostedService<SystemdNotifier>();
         services.AddSingleton<DaemonInfo>();
         services.TryAddSingleton(TimeProvider.System);
@@ -82,7 +84,7 @@ public static class AetherServer
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Aether daemon";
-            document.Info.Description = "The WireGuard hub and the reconcile loops of an Aether daemon.";
+            document.Info.Description = "The WireGuard hub, the labs and the reconcile loops of an Aether daemon.";
             return Task.CompletedTask;
         }));
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -103,6 +105,7 @@ public static class AetherServer
         app.Use(gate.InvokeAsync);
         StatusApi.Map(app);
         HubApi.Map(app);
+        LabApi.Map(app);
         app.MapOpenApi();
         return app;
     }

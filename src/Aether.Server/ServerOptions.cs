@@ -1,4 +1,5 @@
 using Aether.Hub;
+using Aether.Labs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +44,25 @@ public sealed record ServerOptions
     /// <summary>The SQLite database (created with mode 0600 in a directory created with mode 0700: it holds private
     /// keys).</summary>
     public string DatabasePath { get; init; } = DefaultDatabasePath;
+
+    /// <summary>The labs' state directory: the lab store's default SQLite file (<c>labs.db</c>), each lab's topology
+    /// records (<c>lab-NAME</c>) and its node logs and runner's pid file (<c>labs/NAME</c>). Null: the directory of
+    /// <see cref="DatabasePath"/>.</summary>
+    public string? LabStateDirectory { get; init; }
+
+    /// <summary>The lab store, as <c>aether lab --db</c> takes it (<c>postgres://USER@HOST/DB</c>, a PostgreSQL
+    /// connection string, <c>sqlite:PATH</c>), or null for <c>labs.db</c> in <see cref="LabStateDirectory"/>.</summary>
+    public string? LabDatabase { get; init; }
+
+    /// <summary>The interface naming profiles lab files are read with (null: <see cref="InterfaceProfiles.Default"/>).</summary>
+    public InterfaceProfiles? LabProfiles { get; init; }
+
+    /// <summary>Whether the daemon keeps each deployed lab with its runtime (repairs from the kernel's hints, the
+    /// periodic reconciliation) and supervises its nodes' processes. Off, a lab changes only by request. Default on.</summary>
+    public bool LabRuntimes { get; init; } = true;
+
+    /// <summary>How the labs' runtimes reconcile.</summary>
+    public LabRuntimeOptions LabRuntime { get; init; } = new();
 
     /// <summary>The named namespace the hub is bound to instead of the daemon's own, or null.</summary>
     public string? Namespace { get; init; }

@@ -266,7 +266,13 @@ public sealed class ApiTests : IDisposable
         var doc = await Requests.ReadAsync(response);
         Assert.StartsWith("3.", doc.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/v1/hub/networks", "/v1/hub/networks/{id}", "/v1/hub/status", "/v1/health", "/v1/status", "/metrics" })
+        string[] all =
+        [
+            "/v1/hub/networks", "/v1/hub/networks/{id}", "/v1/hub/status", "/v1/health", "/v1/status", "/metrics",
+            "/v1/labs", "/v1/labs/{lab}", "/v1/labs/{lab}/links", "/v1/labs/{lab}/links/reconcile", "/v1/labs/{lab}/links/{id}",
+            "/v1/labs/{lab}/interface-mappings", "/v1/labs/{lab}/interface-mappings/sync", "/v1/labs/{lab}/nodes/{node}/interfaces",
+        ];
+        foreach (var path in all)
         {
             Assert.True(paths.TryGetProperty(path, out _), path + " missing from " + string.Join(", ", paths.EnumerateObject().Select(p => p.Name)));
         }
@@ -278,6 +284,19 @@ public sealed class ApiTests : IDisposable
             Assert.True(post.GetProperty("responses").TryGetProperty(code, out _), code);
         }
 
+        var deploy = paths.GetProperty("/v1/labs").GetProperty("post");
+        foreach (var type in new[] { "application/json", "application/yaml", "text/yaml" })
+        {
+            Assert.True(deploy.GetProperty("requestBody").GetProperty("content").TryGetProperty(type, out _), type);
+        }
+
+        foreach (var code in new[] { "201", "200", "400", "415" })
+        {
+            Assert.True(deploy.GetProperty("responses").TryGetProperty(code, out _), code);
+        }
+
+        Assert.True(paths.GetProperty("/v1/labs/{lab}/links/{id}").TryGetProperty("patch", out _));
+        Assert.True(doc.GetProperty("components").GetProperty("schemas").TryGetProperty("LabLinksView", out _));
         Assert.True(doc.GetProperty("components").GetProperty("schemas").TryGetProperty("HubNetworkRequest", out var schema));
         Assert.True(schema.GetProperty("properties").TryGetProperty("networkCidr", out _));
         _ = JsonSerializer.Serialize(doc); // valid JSON through and through

@@ -7,7 +7,7 @@ namespace Aether.Server.Api;
 /// <summary>
 /// Errors as RFC 9457 problem details (<c>application/problem+json</c>): <c>title</c> says what kind, <c>detail</c>
 /// the one line for people, and extensions for machines: <c>errors</c> (every bad field, as <c>{field, message}</c>),
-/// <c>step</c> (what failed), <c>networkId</c>.
+/// <c>step</c> (what failed), <c>networkId</c>, <c>lab</c>.
 /// </summary>
 internal static class Problems
 {
@@ -35,6 +35,34 @@ internal static class Problems
         if (e.NetworkId is not null)
         {
             problem.Extensions["networkId"] = e.NetworkId;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+
+    /// <summary>The problem for a lab request refused or failed: <c>errors</c> holds a lab file's every problem as
+    /// <c>{file, line, column, message}</c> (or a request's bad fields as <c>{field, message}</c>), <c>lab</c> the
+    /// lab, <c>step</c> what failed.</summary>
+    public static IResult From(LabRequestException e)
+    {
+        var problem = new ProblemDetails { Status = e.Status, Title = e.Title, Detail = e.Message };
+        if (e.LabErrors.Count > 0)
+        {
+            problem.Extensions["errors"] = e.LabErrors;
+        }
+        else if (e.FieldErrors.Count > 0)
+        {
+            problem.Extensions["errors"] = e.FieldErrors;
+        }
+
+        if (e.Lab is not null)
+        {
+            problem.Extensions["lab"] = e.Lab;
+        }
+
+        if (e.Step is not null)
+        {
+            problem.Extensions["step"] = e.Step;
         }
 
         return TypedResults.Problem(problem);

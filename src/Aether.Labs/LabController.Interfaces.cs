@@ -79,12 +79,13 @@ public sealed partial class LabController
     /// <summary>
     /// Rewrites the lab's interface mappings from the lab (each link end under both names, with its node's kind) and
     /// what the fabric holds for it, and returns what changed with what the kernel holds for each interface. On the
-    /// veth fabric an interface has no Open vSwitch port, bridge or tag: those stay empty.
+    /// ovs fabric each mapping has its port, the lab's bridge and its link's stored tag; on the veth fabric those stay
+    /// empty.
     /// </summary>
     public async Task<MappingSync> SyncMappingsAsync(CancellationToken cancellationToken = default)
     {
         var interfaces = await ReadInterfacesAsync(cancellationToken).ConfigureAwait(false);
-        var desired = Mappings();
+        var desired = Mappings(TagsOf(await StoredAsync(cancellationToken).ConfigureAwait(false)));
         var stored = (await _store.GetMappingsAsync(_lab.Name, cancellationToken).ConfigureAwait(false))
             .ToDictionary(m => (m.Node, m.Linux));
         var added = desired.Count(m => !stored.ContainsKey((m.Node, m.Linux)));

@@ -37,7 +37,7 @@ public sealed partial class LabStore : ILabStore
         }
         else
         {
-            _sqlite = new DbContextOptionsBuilder<SqliteLabDbContext>().UseSqlite(database.ConnectionString).Options;
+            _sqlite = new DbContextOptionsBuilder<SqliteLabDbContext>().UseSqlite(database.ConnectionString).AddInterceptors(new SqliteSynchronousNormal()).Options;
         }
     }
 

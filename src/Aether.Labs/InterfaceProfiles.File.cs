@@ -1,5 +1,6 @@
 using System.Globalization;
 using Aether.Labs.Yaml;
+using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;
@@ -57,7 +58,7 @@ public sealed partial class InterfaceProfiles
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(file);
-        var problems = new YamlProblems(file);
+        var problems = new LabProblems(file);
         var profiles = ReadFile(text, problems);
         var errors = problems.InFileOrder();
         return errors.Count == 0 && profiles is not null

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Aether.Topology;
 
 namespace Aether.Labs;
 
@@ -144,7 +145,7 @@ public sealed partial class InterfaceProfiles
     /// <summary><c>unknown kind 'x'; did you mean 'y'? known kinds: ...</c>.</summary>
     internal string UnknownKind(string kind)
     {
-        var near = Yaml.Spelling.Nearest(kind, KnownKinds);
+        var near = Spelling.Nearest(kind, KnownKinds);
         return $"unknown kind '{kind}'; {(near is null ? "" : $"did you mean '{near}'? ")}known kinds: {string.Join(", ", KnownKinds)}";
     }
 }

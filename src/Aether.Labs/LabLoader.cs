@@ -75,7 +75,7 @@ public static class LabLoader
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(file);
-        var problems = new YamlProblems(file);
+        var problems = new LabProblems(file);
         var lab = LabReader.Read(text, problems, profiles ?? InterfaceProfiles.Default);
         var errors = problems.InFileOrder();
         return errors.Count == 0 && lab is not null

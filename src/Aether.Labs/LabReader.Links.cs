@@ -1,5 +1,5 @@
 using System.Globalization;
-using Aether.Labs.Yaml;
+using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;

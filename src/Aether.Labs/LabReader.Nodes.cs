@@ -1,5 +1,5 @@
-using Aether.Labs.Yaml;
 using Aether.Netlink.Namespaces;
+using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;

@@ -1,4 +1,5 @@
 using Aether.Labs.Yaml;
+using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;

@@ -1,5 +1,6 @@
-using YamlDotNet.Core;
+using Aether.Topology;
 using YamlDotNet.Core.Events;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs.Yaml;

@@ -2,7 +2,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Aether.Labs.Yaml;
+namespace Aether.Topology;
 
 /// <summary>The known keys of one mapping, with typed readers that report what is wrong with a value.</summary>
 internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string path, Dictionary<string, (YamlScalarNode Key, YamlNode Value)> values)
@@ -18,6 +18,9 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
 
     /// <summary>Whether <paramref name="key"/> is given a value (YAML null counts as absent).</summary>
     public bool Has(string key) => Value(key) is not null;
+
+    /// <summary>The node of <paramref name="key"/>'s name, when present.</summary>
+    public YamlScalarNode? KeyNode(string key) => values.TryGetValue(key, out var entry) ? entry.Key : null;
 
     /// <summary>The value of <paramref name="key"/>; null when absent or YAML null. Its position is remembered.</summary>
     public YamlNode? Value(string key)
@@ -57,6 +60,32 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
                 problems.Add(other, PathOf(key), $"expected a single value; got {YamlProblems.Describe(other)}");
                 return null;
         }
+    }
+
+    /// <summary>A plain <c>true</c>/<c>false</c>; null when absent or (reported) anything else.</summary>
+    public bool? Bool(string key)
+    {
+        var value = Value(key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text })
+        {
+            if (text is "true" or "True" or "TRUE")
+            {
+                return true;
+            }
+
+            if (text is "false" or "False" or "FALSE")
+            {
+                return false;
+            }
+        }
+
+        problems.Add(value, PathOf(key), $"expected true or false; got {YamlProblems.Describe(value)}");
+        return null;
     }
 
     /// <summary>A plain decimal integer in <paramref name="min"/>..<paramref name="max"/>; null when absent or
@@ -112,6 +141,21 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             case var other:
                 problems.Add(other, PathOf(key), $"expected {expected}; got {YamlProblems.Describe(other)}");
                 return null;
+        }
+    }
+
+    /// <summary>The items of a list; empty when absent or (reported) not a list.</summary>
+    public IReadOnlyList<YamlNode> List(string key)
+    {
+        switch (Value(key))
+        {
+            case null:
+                return [];
+            case YamlSequenceNode sequence:
+                return [.. sequence.Children];
+            case var other:
+                problems.Add(other, PathOf(key), $"expected a list; got {YamlProblems.Describe(other)}");
+                return [];
         }
     }
 }

@@ -2,28 +2,32 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Aether.Labs.Yaml;
+namespace Aether.Topology;
+
+/// <summary>One problem in a YAML file, where it is.</summary>
+internal sealed record YamlProblem(string File, int Line, int Column, string Message);
 
 /// <summary>
-/// The problems found in one file, and the typed reading of YAML nodes that finds them: each reader reports a wrong
-/// type or value against the node it read, and remembers where every field's value was so that later cross-checks
-/// (duplicates, references) can point at it by path.
+/// The problems found in one YAML file, and the typed reading of YAML nodes that finds them: each reader reports a
+/// wrong type or value against the node it read, and remembers where every field's value was so that later
+/// cross-checks (duplicates, references) can point at it by path. The topology reader and the lab reader both read
+/// with it; each turns the problems into its own error type.
 /// </summary>
-internal sealed class YamlProblems(string file)
+internal class YamlProblems(string file)
 {
-    private readonly List<(int Order, LabError Error)> _errors = [];
+    private readonly List<(int Order, YamlProblem Error)> _errors = [];
     private readonly Dictionary<string, Mark> _positions = new(StringComparer.Ordinal);
 
     /// <summary>How many problems so far.</summary>
     public int Count => _errors.Count;
 
     /// <summary>The problems sorted by line and column (ties in the order they were found).</summary>
-    public IReadOnlyList<LabError> InFileOrder() =>
+    public IReadOnlyList<YamlProblem> Sorted() =>
         [.. _errors.OrderBy(e => e.Error.Line).ThenBy(e => e.Error.Column).ThenBy(e => e.Order).Select(e => e.Error)];
 
     /// <summary>Reports <paramref name="message"/> at <paramref name="at"/>.</summary>
     public void Add(Mark at, string message) =>
-        _errors.Add((_errors.Count, new LabError(file, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), message)));
+        _errors.Add((_errors.Count, new YamlProblem(file, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), message)));
 
     /// <summary>Reports <c>PATH: message</c> at <paramref name="node"/>.</summary>
     public void Add(YamlNode node, string path, string message) => Add(node.Start, Prefix(path, message));

@@ -1,4 +1,4 @@
-namespace Aether.Labs.Yaml;
+namespace Aether.Topology;
 
 /// <summary>The nearest known word to a misspelt one, for "did you mean" hints.</summary>
 internal static class Spelling

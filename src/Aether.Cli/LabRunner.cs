@@ -108,7 +108,8 @@ internal static class LabRunner
 
         using var process = Process.GetProcessById(pid);
         _ = Aether.Interop.Libc.Kill(pid, Aether.Interop.Libc.SIGTERM);
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token).ConfigureAwait(false);
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(patience.Token).ConfigureAwait(false);
         Output.Line($"lab runner stopped (pid {pid})");
     }
 

@@ -60,12 +60,11 @@ public sealed partial class LabController
     /// <summary>Sends a frame across every whole, up link (several at once); a link a frame does not cross is broken.</summary>
     private async Task<IReadOnlyList<LinkCheck>> ProbeAsync(IReadOnlyList<LinkCheck> checks, LabObservation observed, HashSet<LinkId> down, Dictionary<LinkId, TimeSpan> latencies, CancellationToken cancellationToken)
     {
-        var nodes = _lab.Nodes.ToDictionary(n => n.Name, n => n.Namespace, StringComparer.Ordinal);
         var probed = checks.ToArray();
         FrameProbe.End EndOf(LabEndpoint e)
         {
-            var link = observed.Find(nodes[e.Node], e.Linux)!;
-            return new FrameProbe.End(observed.NamespaceOf(nodes[e.Node]), link.Index, link.MacAddress!, e.ToString());
+            var link = observed.Find(_nodes[e.Node].Namespace, e.Linux)!;
+            return new FrameProbe.End(observed.NamespaceOf(_nodes[e.Node].Namespace), link.Index, link.MacAddress!, e.ToString());
         }
 
         var found = new System.Collections.Concurrent.ConcurrentDictionary<LinkId, TimeSpan>();
@@ -250,40 +249,32 @@ public sealed partial class LabController
     private IReadOnlyDictionary<LinkId, int> TagsOf(Dictionary<LinkId, LinkState> stored) =>
         IsOvs ? OvsFabric.Tags(_lab, stored) : new Dictionary<LinkId, int>();
 
-    /// <summary>The lab's topology as the runtime keeps it: without the links someone else's interface blocks, and with
-    /// the links set down kept down.</summary>
-    internal async Task<TopologyController> RuntimeTopologyAsync(CancellationToken cancellationToken)
+    /// <summary>What the runtime keeps, from one read of the store and the kernel: the lab's topology without the links
+    /// someone else's interface blocks and with the links set down kept down, and on the ovs fabric the bridge source
+    /// with the ports of the links that topology keeps, at their stored tags (null off it).</summary>
+    internal async Task<(TopologyController Topology, Aether.Reconcile.Sources.OvsBridgeSource? Bridge)> RuntimePartsAsync(CancellationToken cancellationToken)
     {
-        var down = DownOf(await StoredAsync(cancellationToken).ConfigureAwait(false));
-        using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
-        return Topology(ForeignHolders(observed).Keys.ToHashSet(), down);
-    }
-
-    /// <summary>The lab's bridge source as the runtime keeps it (null off the ovs fabric): the ports of the links the
-    /// runtime's topology keeps, with their stored tags.</summary>
-    internal async Task<Aether.Reconcile.Sources.OvsBridgeSource?> RuntimeOvsSourceAsync(CancellationToken cancellationToken)
-    {
-        if (!IsOvs)
+        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
+        HashSet<LinkId> blocked;
+        using (var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false))
         {
-            return null;
+            blocked = [.. ForeignHolders(observed).Keys];
         }
 
-        var tags = TagsOf(await StoredAsync(cancellationToken).ConfigureAwait(false));
-        using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
-        return new Aether.Reconcile.Sources.OvsBridgeSource(_options.Ovsdb, OvsFabric.OwnerOf(_lab.Name), OvsFabric.Desired(_lab, tags, ForeignHolders(observed).Keys.ToHashSet()));
+        var bridge = IsOvs ? new Aether.Reconcile.Sources.OvsBridgeSource(_options.Ovsdb, OvsFabric.OwnerOf(_lab.Name), OvsFabric.Desired(_lab, TagsOf(stored), blocked)) : null;
+        return (Topology(blocked, DownOf(stored)), bridge);
     }
 
     /// <summary>Links one of whose ends is held, under its Linux name, by an interface that is not this lab's.</summary>
     private Dictionary<LinkId, string> ForeignHolders(LabObservation observed)
     {
         var mark = LabTopology.MarkOf(_lab.Name);
-        var nodes = _lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var foreign = new Dictionary<LinkId, string>();
         foreach (var link in _lab.Links)
         {
             foreach (var end in new[] { link.A, link.B })
             {
-                var ns = nodes[end.Node].Namespace;
+                var ns = _nodes[end.Node].Namespace;
                 if (observed.Find(ns, end.Linux) is { } held && !string.Equals(held.Alias, mark, StringComparison.Ordinal))
                 {
                     foreign.TryAdd(link.Id, $"{end} ({end.Linux}) is held in {ns} by an interface that is not this lab's ({held.Kind ?? "device"}, alias '{held.Alias}'): nothing of the link was made");
@@ -299,10 +290,9 @@ public sealed partial class LabController
     private async Task RemoveOursAsync(LabLink link, LabObservation observed, CancellationToken cancellationToken)
     {
         var mark = LabTopology.MarkOf(_lab.Name);
-        var nodes = _lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         foreach (var end in new[] { link.A, link.B })
         {
-            var ns = nodes[end.Node].Namespace;
+            var ns = _nodes[end.Node].Namespace;
             if (observed.Find(ns, end.Linux) is { } held && string.Equals(held.Alias, mark, StringComparison.Ordinal))
             {
                 try

@@ -55,12 +55,11 @@ public sealed partial class LabController
     /// Changes nothing.</summary>
     public async Task<IReadOnlyList<InterfaceObservation>> ReadInterfacesAsync(CancellationToken cancellationToken = default)
     {
-        var nodes = _lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var mark = LabTopology.MarkOf(_lab.Name);
         using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
         return [.. Mappings().Select(m =>
         {
-            var ns = nodes[m.Node].Namespace;
+            var ns = _nodes[m.Node].Namespace;
             var seen = new InterfaceObservation(m.Node, ns, m.Linux, m.Vendor) { NamespaceMissing = observed.Missing.GetValueOrDefault(ns) };
             return observed.Find(ns, m.Linux) is not { } link ? seen : seen with
             {

@@ -50,6 +50,7 @@ public sealed record LabResult(IReadOnlyList<LinkState> Links, IReadOnlyList<Cha
 public sealed partial class LabController
 {
     private readonly LabSpec _lab;
+    private readonly Dictionary<string, LabNode> _nodes; // by name, worked out once
     private readonly ILabStore _store;
     private readonly LabOptions _options;
 
@@ -59,6 +60,7 @@ public sealed partial class LabController
         ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(store);
         _lab = lab;
+        _nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         _store = store;
         _options = options ?? new LabOptions();
     }
@@ -83,11 +85,10 @@ public sealed partial class LabController
     /// tag on the ovs fabric.</summary>
     public IReadOnlyList<InterfaceMapping> Mappings(IReadOnlyDictionary<LinkId, int>? tags = null)
     {
-        var kinds = _lab.Nodes.ToDictionary(n => n.Name, n => n.Kind, StringComparer.Ordinal);
         return [.. _lab.Links
             .SelectMany(l => new[] { (End: l.A, l.Id), (End: l.B, l.Id) })
             .OrderBy(e => e.End.Node, StringComparer.Ordinal).ThenBy(e => e.End.Linux, StringComparer.Ordinal)
-            .Select(e => new InterfaceMapping(e.End.Node, e.End.Linux, e.End.Vendor, kinds[e.End.Node])
+            .Select(e => new InterfaceMapping(e.End.Node, e.End.Linux, e.End.Vendor, _nodes[e.End.Node].Kind)
             {
                 OvsPort = IsOvs ? OvsFabric.PortOf(_lab.Name, e.End) : null,
                 OvsBridge = IsOvs ? OvsFabric.BridgeOf(_lab.Name) : null,

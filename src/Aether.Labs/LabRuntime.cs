@@ -27,7 +27,7 @@ public static class LabRuntime
         ArgumentNullException.ThrowIfNull(options);
         var repairs = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var topology = await controller.RuntimeTopologyAsync(stop.Token).ConfigureAwait(false);
+        var (topology, ovsSource) = await controller.RuntimePartsAsync(stop.Token).ConfigureAwait(false);
         var run = topology.RunAsync(
             new ReconcileLoopOptions { Resync = options.Resync },
             report =>
@@ -41,7 +41,6 @@ public static class LabRuntime
             loggers,
             stop.Token);
         // On the ovs fabric, the bridge has a loop of its own, woken by OVSDB's monitor.
-        var ovsSource = await controller.RuntimeOvsSourceAsync(stop.Token).ConfigureAwait(false);
         using var ovsLoop = ovsSource is null ? null : new ReconcileLoop(ovsSource, new ReconcileLoopOptions { Resync = options.Resync }, logger: loggers?.CreateLogger<ReconcileLoop>());
         var ovsReports = Task.CompletedTask;
         if (ovsLoop is not null)

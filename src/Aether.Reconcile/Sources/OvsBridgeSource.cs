@@ -257,6 +257,9 @@ public sealed partial class OvsBridgeSource : Source<OvsSwitchState, OvsOperatio
         var monitor = await database.MonitorAsync(initial: false, cancellationToken).ConfigureAwait(false);
         await using (monitor.ConfigureAwait(false))
         {
+            // The monitor is set up over the network, so the loop's first pass may have looked before it was live: a
+            // change made in between would wait for the resync. One hint now makes the loop look again.
+            yield return monitor;
             await foreach (var update in monitor.Updates.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 yield return update;

@@ -33,7 +33,7 @@ public sealed class ContainerGoneTests : SandboxTest
         await hub.AddNetworkAsync(Request("gone", 0, _named), default);
         await hub.AddNetworkAsync(Request("stays", 1, _survivor), default);
         Assert.Equal(["hub/host in " + Host, "hub/container " + _named, "hub/container " + _survivor], hub.LoopStatuses().Select(s => s.Source));
-        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().All(s => s.Passes > 0)), 10, "every loop's first pass");
+        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().All(s => s.Passes > 0)), 30, "every loop's first pass");
         Assert.NotNull(await Ip.LinkAsync(Host, "veth-root0"));
 
         await Ip.RunAsync("netns", "del", _named);
@@ -54,20 +54,20 @@ public sealed class ContainerGoneTests : SandboxTest
         var hub = await StartAsync();
         await hub.AddNetworkAsync(Request("gone", 0, _named), default);
         var loop = "hub/container " + _named;
-        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().All(s => s.Passes > 0)), 10, "every loop's first pass");
+        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().All(s => s.Passes > 0)), 30, "every loop's first pass");
 
         await Ip.RunAsync("netns", "del", _named);
-        await WaitForAsync(() => Task.FromResult(!hub.LoopStatuses().Any(s => s.Source == loop)), 5, loop + " stopped");
+        await WaitForAsync(() => Task.FromResult(!hub.LoopStatuses().Any(s => s.Source == loop)), 30, loop + " stopped");
         Assert.Equal(HubNetworkState.ContainerGone, Assert.Single((await hub.GetStatusAsync(default)).Networks).State);
-        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is null, 5, "veth-root0 gone from the host");
+        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is null, 30, "veth-root0 gone from the host");
 
         // The same name again (a new, empty namespace): the hub opens it, converges the network, restarts its loop.
         await Ip.RunAsync("netns", "add", _named);
-        await WaitForAsync(async () => Assert.Single((await hub.GetStatusAsync(default)).Networks).State == HubNetworkState.Active, 5, "the network active again");
-        await WaitForAsync(async () => (await Ip.JsonAsync(_named, "addr", "show")).Any(l => Ip.Str(l, "ifname") == "eth0" && l.GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == "10.231.0.2")), 5, "eth0 with its address in the new namespace");
-        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().Any(s => s.Source == loop && s.Passes > 0)), 5, loop + " back with a pass");
+        await WaitForAsync(async () => Assert.Single((await hub.GetStatusAsync(default)).Networks).State == HubNetworkState.Active, 30, "the network active again");
+        await WaitForAsync(async () => (await Ip.JsonAsync(_named, "addr", "show")).Any(l => Ip.Str(l, "ifname") == "eth0" && l.GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == "10.231.0.2")), 30, "eth0 with its address in the new namespace");
+        await WaitForAsync(() => Task.FromResult(hub.LoopStatuses().Any(s => s.Source == loop && s.Passes > 0)), 30, loop + " back with a pass");
         Assert.Equal(["hub/host in " + Host, loop], hub.LoopStatuses().Select(s => s.Source));
-        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is not null, 5, "veth-root0 back in the host");
+        await WaitForAsync(async () => await Ip.LinkAsync(Host, "veth-root0") is not null, 30, "veth-root0 back in the host");
         var status = Assert.Single((await hub.GetStatusAsync(default)).Networks);
         Assert.Equal(HubNetworkState.Active, status.State);
         Assert.Null(status.Error);
@@ -79,7 +79,7 @@ public sealed class ContainerGoneTests : SandboxTest
         var process = Process.Start(new ProcessStartInfo("unshare", ["--net", "sleep", "300"]) { UseShellExecute = false })!;
         Box.Own(new Killer(process));
         var own = new FileInfo("/proc/self/ns/net").ResolveLinkTarget(false)!.ToString();
-        await WaitForAsync(() => Task.FromResult(new FileInfo($"/proc/{process.Id}/ns/net").ResolveLinkTarget(false)?.ToString() is { } ns && ns != own), 10, "unshare's new namespace");
+        await WaitForAsync(() => Task.FromResult(new FileInfo($"/proc/{process.Id}/ns/net").ResolveLinkTarget(false)?.ToString() is { } ns && ns != own), 30, "unshare's new namespace");
 
         var hub = await StartAsync();
         await hub.AddNetworkAsync(Request("gone", 0, null) with { ContainerPid = process.Id }, default);
@@ -122,14 +122,14 @@ public sealed class ContainerGoneTests : SandboxTest
     /// leaves the host, and nothing runs or complains about it afterwards.</summary>
     private async Task AssertLetGoAsync(WireGuardHub hub, string loop, string vethRoot, string network, string why)
     {
-        await WaitForAsync(() => Task.FromResult(!hub.LoopStatuses().Any(s => s.Source == loop)), 5, loop + " stopped");
+        await WaitForAsync(() => Task.FromResult(!hub.LoopStatuses().Any(s => s.Source == loop)), 30, loop + " stopped");
         Assert.Equal(2, hub.LoopStatuses().Count);
         var gone = (await hub.GetStatusAsync(default)).Networks.Single(n => n.Network.NetworkId == network);
         Assert.Equal(HubNetworkState.ContainerGone, gone.State);
         Assert.Contains(why, gone.Error, StringComparison.Ordinal);
         Assert.True(gone.DeviceUp); // the host keeps the network's device until the network is removed
         Assert.Equal(HubNetworkState.Active, (await hub.GetStatusAsync(default)).Networks.Single(n => n.Network.NetworkId != network).State);
-        await WaitForAsync(async () => (await Ip.LinksAsync(Host)).All(l => Ip.Str(l, "ifname") != vethRoot), 5, vethRoot + " gone from the host");
+        await WaitForAsync(async () => (await Ip.LinksAsync(Host)).All(l => Ip.Str(l, "ifname") != vethRoot), 30, vethRoot + " gone from the host");
 
         // Three resync periods later: no pass of that loop started, and nothing about it was logged but its going.
         var mark = _logs.Count;

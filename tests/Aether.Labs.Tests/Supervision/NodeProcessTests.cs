@@ -20,7 +20,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var pid = process.Status.Pid!.Value;
 
         // The pid is the command's own once unshare and the shell have exec'd into it.
-        await WaitUntilAsync(() => File.ReadAllText($"/proc/{pid}/comm").Trim() == "sleep", TimeSpan.FromSeconds(5), "pid runs sleep");
+        await WaitUntilAsync(() => File.ReadAllText($"/proc/{pid}/comm").Trim() == "sleep", TimeSpan.FromSeconds(30), "pid runs sleep");
         var inode = NetInodeOf(pid);
         Assert.Equal(ns.Inode, inode);
         Assert.Equal(await Ip.InodeInsideAsync(ns.Name!), inode); // what ip netns exec sees inside it
@@ -44,7 +44,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
 
         var own = LogOf("own");
         Start(ns, ["sh", "-c", "ls /sys/class/net; echo done; exec sleep 1000"], name: "own");
-        await WaitUntilAsync(() => Lines(own).Contains("done"), TimeSpan.FromSeconds(5), "ls /sys/class/net in the node");
+        await WaitUntilAsync(() => Lines(own).Contains("done"), TimeSpan.FromSeconds(30), "ls /sys/class/net in the node");
         var listed = Lines(own).TakeWhile(l => l != "done").Where(l => !l.Contains(" aether: ", StringComparison.Ordinal)).ToHashSet();
         Assert.Equal(inside, listed); // lo and the veth pair: the namespace's devices, nothing of the host's
 
@@ -52,7 +52,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var hostOnly = (await Ip.LinkNamesAsync(null)).First(n => n != "lo");
         var shared = LogOf("shared");
         Start(ns, ["sh", "-c", "ls /sys/class/net; echo done; exec sleep 1000"], name: "shared", privateSys: false);
-        await WaitUntilAsync(() => Lines(shared).Contains("done"), TimeSpan.FromSeconds(5), "ls /sys/class/net without a private /sys");
+        await WaitUntilAsync(() => Lines(shared).Contains("done"), TimeSpan.FromSeconds(30), "ls /sys/class/net without a private /sys");
         Assert.Contains(hostOnly, Lines(shared));
         Assert.DoesNotContain(a, Lines(shared));
 
@@ -67,7 +67,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         var process = Start(ns, ["sh", "-c", "echo to-stdout; echo to-stderr >&2; exec sleep 1000"]);
         var pid = process.Status.Pid!.Value;
-        await WaitUntilAsync(() => Lines(log).Contains("to-stdout") && Lines(log).Contains("to-stderr"), TimeSpan.FromSeconds(5), "output in the log");
+        await WaitUntilAsync(() => Lines(log).Contains("to-stdout") && Lines(log).Contains("to-stderr"), TimeSpan.FromSeconds(30), "output in the log");
 
         var watch = Stopwatch.StartNew();
         await process.StopAsync();
@@ -90,7 +90,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
 
         // Appended, never truncated: a second process on the same log adds to it.
         await using var again = NodeProcess.Start(ns, new NodeProcessSpec(["sh", "-c", "echo second-run; exec sleep 1000"], log), Fast);
-        await WaitUntilAsync(() => Lines(log).Contains("second-run"), TimeSpan.FromSeconds(5), "the second run's output");
+        await WaitUntilAsync(() => Lines(log).Contains("second-run"), TimeSpan.FromSeconds(30), "the second run's output");
         Assert.Contains("to-stdout", Lines(log));
     }
 
@@ -102,7 +102,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var process = Start(ns, ["sh", "-c", "date +%s.%N; exit 3"]);
 
         // Five runs: waits of 0.2, 0.4, 0.8 (the cap) and 0.8 s between them.
-        await WaitUntilAsync(() => Starts(log).Length >= 5, TimeSpan.FromSeconds(10), "five runs");
+        await WaitUntilAsync(() => Starts(log).Length >= 5, TimeSpan.FromSeconds(30), "five runs");
         var status = process.Status;
         Assert.InRange(status.Restarts, 4, 5);
         Assert.Equal(new ProcessExit(3, null), status.LastExit);
@@ -122,7 +122,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         // Each run lasts 0.4 s, longer than the reset time of 0.3 s: every wait is the initial 0.2 s, so runs start
         // about 0.6 s apart (doubling would make it 0.6, 0.8, 1.2 s).
         Start(ns, ["sh", "-c", "date +%s.%N; sleep 0.4; exit 1"], Fast with { ResetAfter = TimeSpan.FromMilliseconds(300), MaxBackoff = TimeSpan.FromSeconds(3.2) });
-        await WaitUntilAsync(() => Starts(log).Length >= 4, TimeSpan.FromSeconds(10), "four runs");
+        await WaitUntilAsync(() => Starts(log).Length >= 4, TimeSpan.FromSeconds(30), "four runs");
         AssertGaps([600, 600, 600], Gaps(Starts(log).Take(4).ToArray()), "runs longer than the reset time");
         Assert.All(SupervisorLines(log).Where(l => l.StartsWith("next start", StringComparison.Ordinal)), l => Assert.Equal("next start in 0.2 s", l));
     }
@@ -137,7 +137,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         // The shell ignores SIGTERM, and so does its child (an ignored signal stays ignored across fork and exec).
         var process = Start(ns, ["sh", "-c", "trap '' TERM; sleep 1000 & echo grandchild $!; wait"], Fast with { StopGrace = grace });
         var pid = process.Status.Pid!.Value;
-        await WaitUntilAsync(() => NumberAfter(log, "grandchild ") is not null, TimeSpan.FromSeconds(5), "the grandchild's pid in the log");
+        await WaitUntilAsync(() => NumberAfter(log, "grandchild ") is not null, TimeSpan.FromSeconds(30), "the grandchild's pid in the log");
         var grandchild = NumberAfter(log, "grandchild ")!.Value;
         Assert.False(IsGone(grandchild));
 
@@ -160,12 +160,12 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var log = LogOf("node");
         var process = Start(ns, ["sh", "-c", "sleep 1000 & echo grandchild $!; sleep 0.3; exit 0"], Fast with { InitialBackoff = TimeSpan.FromSeconds(30), MaxBackoff = TimeSpan.FromSeconds(30) });
         var pid = process.Status.Pid!.Value;
-        await WaitUntilAsync(() => process.Status.LastExit is not null, TimeSpan.FromSeconds(5), "the first exit");
+        await WaitUntilAsync(() => process.Status.LastExit is not null, TimeSpan.FromSeconds(30), "the first exit");
         var grandchild = NumberAfter(log, "grandchild ")!.Value;
-        await WaitUntilAsync(() => IsGone(grandchild), TimeSpan.FromSeconds(3), "the grandchild left behind is stopped");
+        await WaitUntilAsync(() => IsGone(grandchild), TimeSpan.FromSeconds(15), "the grandchild left behind is stopped");
         Assert.Equal(new ProcessExit(0, null), process.Status.LastExit);
         Assert.Contains($"its process group {pid} still has 1 process(es): SIGTERM", SupervisorLines(log));
-        await WaitUntilAsync(() => process.Status.State == NodeProcessState.BackingOff, TimeSpan.FromSeconds(3), "backing off");
+        await WaitUntilAsync(() => process.Status.State == NodeProcessState.BackingOff, TimeSpan.FromSeconds(15), "backing off");
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var spec = new NodeProcessSpec(["./run.sh"], log) { WorkingDirectory = Dir, Environment = new Dictionary<string, string> { ["AET_VAR"] = Box.Token } };
         var process = Box.Own(NodeProcess.Start(ns, spec, Fast));
         Assert.Equal(NodeProcessState.Running, process.Status.State);
-        await WaitUntilAsync(() => Lines(log).Contains("var " + Box.Token), TimeSpan.FromSeconds(5), "the script's output");
+        await WaitUntilAsync(() => Lines(log).Contains("var " + Box.Token), TimeSpan.FromSeconds(30), "the script's output");
         Assert.Contains("cwd " + Dir, Lines(log));
     }
 
@@ -278,7 +278,7 @@ public sealed partial class NodeProcessTests : NodeProcessTest
         var process = supervisor.Start(lab, node, state)!;
         var log = Path.Combine(state, "labs", Box.Token, "r1.log");
         Assert.Equal(log, process.Spec.LogPath);
-        await WaitUntilAsync(() => Lines(log).Contains("in " + Dir), TimeSpan.FromSeconds(5), "the node's output in STATE/labs/LAB/r1.log");
+        await WaitUntilAsync(() => Lines(log).Contains("in " + Dir), TimeSpan.FromSeconds(30), "the node's output in STATE/labs/LAB/r1.log");
         Assert.Equal(ns.Inode, NetInodeOf(process.Status.Pid!.Value));
     }
 

@@ -91,10 +91,13 @@ public sealed class NatControllerTests : SandboxTest
         var run = Controller(Spec()).RunAsync(new Aether.Reconcile.ReconcileLoopOptions { Resync = TimeSpan.FromHours(1) }, reports.Enqueue, cancellationToken: stop.Token);
         try
         {
-            // The loops' first passes find everything in sync; then only a hint can wake the router's loop.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (reports.Count < 4 && DateTime.UtcNow < deadline)
+            // The loops' first passes find everything in sync; then only a hint can wake the router's loop. The host's
+            // loop reports many passes of its own, so it is the router's first pass that is waited for: counted as the
+            // probe's answer below, it would let the chain be flushed before the router's monitors are up.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!reports.Any(r => r.Source.StartsWith(_router, StringComparison.Ordinal)))
             {
+                Assert.True(DateTime.UtcNow < deadline, "the router's loop never made its first pass");
                 await Task.Delay(20);
             }
 
@@ -105,13 +108,13 @@ public sealed class NatControllerTests : SandboxTest
             var passes = reports.Count(r => r.Source.StartsWith(_router, StringComparison.Ordinal));
             while (reports.Count(r => r.Source.StartsWith(_router, StringComparison.Ordinal)) == passes)
             {
-                Assert.True(DateTime.UtcNow < deadline + TimeSpan.FromSeconds(5), "the router's loop never answered an nftables change");
+                Assert.True(DateTime.UtcNow < deadline + TimeSpan.FromSeconds(30), "the router's loop never answered an nftables change");
                 await Nft.RunAsync(_router, "add", "table", "inet", probe);
                 await Nft.RunAsync(_router, "delete", "table", "inet", probe);
                 await Task.Delay(100);
             }
 
-            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             await Nft.RunAsync(_router, "flush", "chain", "inet", Table, "postrouting");
             while ((await Nft.RulesAsync(_router, "inet", Table, "postrouting")).Count == 0)
             {

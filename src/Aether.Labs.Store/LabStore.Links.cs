@@ -17,7 +17,7 @@ public sealed partial class LabStore
                               join b in db.Labs on l.LabId equals b.Id
                               where b.Name == lab
                               select l).ToListAsync(cancellationToken).ConfigureAwait(false);
-            return [.. rows.OrderBy(r => r.Seq).ThenBy(r => r.Id, StringComparer.Ordinal).Select(ToLinkState)];
+            return InOrder(rows);
         }, cancellationToken);
     }
 
@@ -35,28 +35,11 @@ public sealed partial class LabStore
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var rows = (await (from l in db.Links
-                                   join b in db.Labs on l.LabId equals b.Id
-                                   where b.Name == lab
-                                   select l).ToListAsync(cancellationToken).ConfigureAwait(false))
+                // The queries deploy's save compiled already (a cold process pays for each new shape once).
+                var labRow = await FindLabAsync(db, lab, cancellationToken).ConfigureAwait(false);
+                var rows = (labRow is null ? [] : await LinksOfAsync(db, labRow.Id, cancellationToken).ConfigureAwait(false))
                     .ToDictionary(r => r.LinkKey, StringComparer.Ordinal);
-                var now = Now();
-                foreach (var state in states)
-                {
-                    ArgumentNullException.ThrowIfNull(state, nameof(states));
-                    if (!rows.TryGetValue(state.Id.Value, out var row))
-                    {
-                        continue;
-                    }
-
-                    var status = StatusText(state.Status);
-                    var checkedAt = state.Checked is { } c ? Microseconds(c) : (DateTimeOffset?)null;
-                    if (!Same(row.ActualState, status) || !Same(row.ErrorMessage, state.Error) || row.VlanTag != state.Vlan || row.CheckedAt != checkedAt)
-                    {
-                        (row.ActualState, row.ErrorMessage, row.VlanTag, row.CheckedAt, row.UpdatedAt) = (status, state.Error, state.Vlan, checkedAt, now);
-                    }
-                }
-
+                WriteStates(rows, states, Now());
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return true;
@@ -112,32 +95,63 @@ public sealed partial class LabStore
                 var nodes = await db.Nodes.Where(n => n.LabId == labId).ToDictionaryAsync(n => n.Name, n => n.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
                 var stored = (await db.Mappings.Where(m => m.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false))
                     .ToDictionary(m => (m.NodeId, m.LinuxInterface));
-                var now = Now();
-                foreach (var mapping in mappings)
-                {
-                    var nodeId = nodes.GetValueOrDefault(mapping.Node)
-                        ?? throw new ArgumentException($"lab '{lab}' has no node '{mapping.Node}' (interface mapping {mapping.Node}:{mapping.Linux})", nameof(mappings));
-                    if (!stored.Remove((nodeId, mapping.Linux), out var row))
-                    {
-                        row = new MappingRow { Id = NewId(), LabId = labId, NodeId = nodeId, LinuxInterface = mapping.Linux, CreatedAt = now, UpdatedAt = now };
-                        db.Mappings.Add(row);
-                    }
-
-                    if (!Same(row.VendorInterface, mapping.Vendor) || !Same(row.DeviceType, mapping.DeviceType) || !Same(row.OvsPort, mapping.OvsPort)
-                        || !Same(row.OvsBridge, mapping.OvsBridge) || row.VlanTag != mapping.VlanTag)
-                    {
-                        (row.VendorInterface, row.DeviceType, row.OvsPort, row.OvsBridge, row.VlanTag, row.UpdatedAt) =
-                            (mapping.Vendor, mapping.DeviceType, mapping.OvsPort, mapping.OvsBridge, mapping.VlanTag, now);
-                    }
-                }
-
-                db.Mappings.RemoveRange(stored.Values);
+                WriteMappings(db, lab, labId, nodes, stored, mappings, Now());
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return true;
             }
         }, cancellationToken);
     }
+
+    /// <summary>Writes each state into its link's row (matched by identity; a state with no row is skipped); a row
+    /// changes only when its status, error, VLAN or check time does.</summary>
+    private static void WriteStates(Dictionary<string, LinkRow> rows, IReadOnlyList<LinkState> states, DateTimeOffset now)
+    {
+        foreach (var state in states)
+        {
+            ArgumentNullException.ThrowIfNull(state, nameof(states));
+            if (!rows.TryGetValue(state.Id.Value, out var row))
+            {
+                continue;
+            }
+
+            var status = StatusText(state.Status);
+            var checkedAt = state.Checked is { } c ? Microseconds(c) : (DateTimeOffset?)null;
+            if (!Same(row.ActualState, status) || !Same(row.ErrorMessage, state.Error) || row.VlanTag != state.Vlan || row.CheckedAt != checkedAt)
+            {
+                (row.ActualState, row.ErrorMessage, row.VlanTag, row.CheckedAt, row.UpdatedAt) = (status, state.Error, state.Vlan, checkedAt, now);
+            }
+        }
+    }
+
+    /// <summary>Makes the lab's mapping rows those of <paramref name="mappings"/>: <paramref name="stored"/> (the rows
+    /// there were, by node id and Linux name) updated in place where they changed, the others added, the rest removed.</summary>
+    private static void WriteMappings(LabDbContext db, string lab, string labId, Dictionary<string, string> nodes, Dictionary<(string NodeId, string LinuxInterface), MappingRow> stored, IReadOnlyList<InterfaceMapping> mappings, DateTimeOffset now)
+    {
+        foreach (var mapping in mappings)
+        {
+            var nodeId = nodes.GetValueOrDefault(mapping.Node)
+                ?? throw new ArgumentException($"lab '{lab}' has no node '{mapping.Node}' (interface mapping {mapping.Node}:{mapping.Linux})", nameof(mappings));
+            if (!stored.Remove((nodeId, mapping.Linux), out var row))
+            {
+                row = new MappingRow { Id = NewId(), LabId = labId, NodeId = nodeId, LinuxInterface = mapping.Linux, CreatedAt = now, UpdatedAt = now };
+                db.Mappings.Add(row);
+            }
+
+            if (!Same(row.VendorInterface, mapping.Vendor) || !Same(row.DeviceType, mapping.DeviceType) || !Same(row.OvsPort, mapping.OvsPort)
+                || !Same(row.OvsBridge, mapping.OvsBridge) || row.VlanTag != mapping.VlanTag)
+            {
+                (row.VendorInterface, row.DeviceType, row.OvsPort, row.OvsBridge, row.VlanTag, row.UpdatedAt) =
+                    (mapping.Vendor, mapping.DeviceType, mapping.OvsPort, mapping.OvsBridge, mapping.VlanTag, now);
+            }
+        }
+
+        db.Mappings.RemoveRange(stored.Values);
+    }
+
+    /// <summary>The links' states, in the order they were first stored.</summary>
+    private static List<LinkState> InOrder(IEnumerable<LinkRow> rows) =>
+        [.. rows.OrderBy(r => r.Seq).ThenBy(r => r.Id, StringComparer.Ordinal).Select(ToLinkState)];
 
     private static LinkState ToLinkState(LinkRow row) =>
         new(LinkId.Parse(row.LinkKey), new LabEndpoint(row.SourceNode, row.SourceLinux, row.SourceInterface), new LabEndpoint(row.TargetNode, row.TargetLinux, row.TargetInterface), ParseStatus(row.ActualState))

@@ -21,14 +21,14 @@ public sealed partial class LabController
             return new LabResult([], [], unreachable); // before anything is touched
         }
 
-        await _store.SaveLabAsync(_lab, definition, cancellationToken).ConfigureAwait(false);
-        var stored = await StoredAsync(cancellationToken).ConfigureAwait(false);
-        var tags = TagsOf(stored);
-        await _store.SetMappingsAsync(_lab.Name, Mappings(tags), cancellationToken).ConfigureAwait(false);
-        await _store.SetLinkStatesAsync(
-            _lab.Name,
-            [.. stored.Values.Where(s => s.Status is not (LinkStatus.Up or LinkStatus.Down)).Select(s => s with { Status = LinkStatus.Creating })],
-            cancellationToken).ConfigureAwait(false);
+        // One write before the kernel is touched: the lab, its mappings, and every link not up (or down, as set) as
+        // creating, so that a deploy cut short leaves a store that says what was under way.
+        IReadOnlyDictionary<LinkId, int> tags = new Dictionary<LinkId, int>();
+        var stored = (await _store.SaveForDeployAsync(_lab, definition, links =>
+        {
+            tags = TagsOf(links.ToDictionary(l => l.Id));
+            return new DeployIntent(Mappings(tags), [.. links.Where(l => l.Status is not (LinkStatus.Up or LinkStatus.Down)).Select(l => l with { Status = LinkStatus.Creating })]);
+        }, cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Id);
         var down = DownOf(stored);
         var (checks, lines, error) = await ConvergeAsync(down, tags, progress, cancellationToken).ConfigureAwait(false);
         var states = StatesOf(stored, checks, down, error, tags);

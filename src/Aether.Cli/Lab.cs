@@ -175,14 +175,18 @@ internal static class Lab
         return new(lab, store, options with { SwitchNamespace = context.OvsNamespace });
     }
 
-    private static InterfaceProfiles? LoadProfiles(LabContext context)
+    private static InterfaceProfiles? LoadProfiles(LabContext context) => LoadProfiles(context.Profiles);
+
+    /// <summary>The built-in profiles with <paramref name="file"/>'s (a <c>--profiles</c> argument) over them, or null
+    /// (its errors printed) when the file is not valid.</summary>
+    internal static InterfaceProfiles? LoadProfiles(string? file)
     {
-        if (context.Profiles is null)
+        if (file is null)
         {
             return InterfaceProfiles.Default;
         }
 
-        var loaded = InterfaceProfiles.LoadFile(context.Profiles);
+        var loaded = InterfaceProfiles.LoadFile(file);
         if (loaded.Errors.Count > 0)
         {
             foreach (var error in loaded.Errors)
@@ -190,7 +194,7 @@ internal static class Lab
                 Console.Error.WriteLine(error.ToString());
             }
 
-            Output.Fail(context.Profiles + ": invalid profiles");
+            Output.Fail(file + ": invalid profiles");
             return null;
         }
 

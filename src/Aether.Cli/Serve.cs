@@ -31,8 +31,14 @@ internal static class Serve
             return ExitCodes.InvalidInput;
         }
 
+        if (Lab.LoadProfiles(args.Profiles) is not { } profiles)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
         var options = new ServerOptions
         {
+            LabProfiles = profiles,
             SocketPath = socket,
             Listen = listenUri,
             TokenFile = tokenFile,
@@ -107,4 +113,8 @@ internal static class Serve
 /// <param name="StateDir">The labs' state directory, or null for <c>$AETHER_STATE_DIR</c> or the database's directory.</param>
 /// <param name="Namespace">The hub's namespace, or null.</param>
 /// <param name="WireGuardPrefix">The hub's WireGuard device prefix.</param>
-internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFile, string? Db, string? LabDb, string? StateDir, string? Namespace, string WireGuardPrefix);
+internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFile, string? Db, string? LabDb, string? StateDir, string? Namespace, string WireGuardPrefix)
+{
+    /// <summary>The interface naming profiles file labs are read with, or null for the built-in profiles.</summary>
+    public string? Profiles { get; init; }
+}

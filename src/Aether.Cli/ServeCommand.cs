@@ -46,6 +46,11 @@ internal static class ServeCommand
             Description = "The labs' state directory: labs.db, each lab's topology records, node logs and runner pid file (default $AETHER_STATE_DIR, else the directory of --db: /var/lib/aether).",
             HelpName = "DIR",
         };
+        var profiles = new Option<string?>("--profiles")
+        {
+            Description = "A YAML file of interface naming profiles the labs are read with, as aether lab --profiles takes it (default: the built-in profiles).",
+            HelpName = "FILE",
+        };
         var ns = new Option<string?>("--namespace")
         {
             Description = "Bind the hub to this named namespace instead of the daemon's own (where wgN and veth-rootN live).",
@@ -80,6 +85,7 @@ internal static class ServeCommand
             db,
             labDb,
             stateDir,
+            profiles,
             ns,
             wgPrefix,
         };
@@ -87,7 +93,7 @@ internal static class ServeCommand
         command.SetAction(_ => ServeExec.Run());
 #else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!))
+            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles) })
             : Task.FromResult(ExitCodes.Failure));
 #endif
         return command;

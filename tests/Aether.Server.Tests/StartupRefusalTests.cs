@@ -134,7 +134,21 @@ public sealed class StartupRefusalTests : IDisposable
             Assert.False(File.Exists(Path.Combine(_dir, "two.sock")));
         }
 
-        var again = AetherServer.BuildApp(Options(db) with { SocketPath = Path.Combine(_dir, "two.sock") });
+        // Free once the first is disposed. A process another test forks at that moment shares the lock's open file
+        // until it execs (O_CLOEXEC), so the lock may outlive the dispose by that long: a few tries over 2 s.
+        Microsoft.AspNetCore.Builder.WebApplication? again = null;
+        for (var attempt = 0; again is null; attempt++)
+        {
+            try
+            {
+                again = AetherServer.BuildApp(Options(db) with { SocketPath = Path.Combine(_dir, "two.sock") });
+            }
+            catch (ServerOptionsException) when (attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
+
         await again.DisposeAsync();
     }
 

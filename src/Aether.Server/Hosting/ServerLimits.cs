@@ -3,9 +3,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Aether.Server;
 
 /// <summary>
-/// What one client can make the daemon hold: Kestrel's limits, each a number documented in docs/daemon.md. A request
-/// over a limit is answered by Kestrel before any middleware runs (431 for headers, 414 for the request line, 413 for
-/// a body, chunked included, as soon as it grows past the limit), so it reaches no handler and changes nothing.
+/// What one client can make the daemon hold: Kestrel's limits, each a number documented in docs/daemon.md. Headers
+/// and request lines over their limits are answered by Kestrel before any middleware runs (431, 414); a body, chunked
+/// included, fails with 413 as soon as the handler reading it gets past the limit, before anything is handed to the
+/// hub or the labs, so nothing changes.
 /// </summary>
 internal static class ServerLimits
 {

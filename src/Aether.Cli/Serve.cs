@@ -46,6 +46,7 @@ internal static class Serve
             LabDatabase = args.LabDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
             LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
             Namespace = ns,
+            ExitDeadline = TimeSpan.FromSeconds(9),
             Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, ct),
         };
 

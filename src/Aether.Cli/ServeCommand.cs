@@ -28,7 +28,7 @@ internal static class ServeCommand
         };
         var tokenFile = new Option<string?>("--token-file")
         {
-            Description = "The file holding the bearer token TCP requests must present (required with --listen).",
+            Description = "The file holding the bearer token TCP requests must present (required with --listen): mode 0600 or 0400, a token of at least 32 bytes.",
             HelpName = "FILE",
         };
         var db = new Option<string?>("--db")

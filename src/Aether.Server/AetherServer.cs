@@ -30,6 +30,20 @@ public static class AetherServer
     {
         ArgumentNullException.ThrowIfNull(options);
         var token = CheckListener(options);
+        var databaseLock = DatabaseLock.Acquire(options.DatabasePath);
+        try
+        {
+            return Build(options, token, databaseLock);
+        }
+        catch
+        {
+            databaseLock.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(ServerOptions options, string? token, DatabaseLock databaseLock)
+    {
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -61,11 +75,12 @@ public static class AetherServer
                 kestrel.Listen(IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port);
             }
 
-            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            ServerLimits.Apply(kestrel);
         });
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(_ => databaseLock); // made by a factory: the container disposes of it, releasing the lock
         services.AddSingleton(socket);
         services.AddSingleton(new TokenGate(token));
         services.TryAddSingleton<IHubStore>(_ => SqliteHubStore.Open(options.DatabasePath));
@@ -87,22 +102,29 @@ public static class AetherServer
             document.Info.Description = "The WireGuard hub, the labs and the reconcile loops of an Aether daemon.";
             return Task.CompletedTask;
         }));
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = ServerLimits.ShutdownTimeout);
 
         options.ConfigureBuilder?.Invoke(builder);
         var app = builder.Build();
 
         // The exporter listens from the start (a counter missed before the first scrape would be lost).
         _ = app.Services.GetRequiredService<PrometheusExporter>();
+        _ = app.Services.GetRequiredService<DatabaseLock>();
         app.Lifetime.ApplicationStopped.Register(socket.Remove);
+        if (options.ExitDeadline is { } deadline)
+        {
+            ExitDeadline.Arm(app.Lifetime, deadline, socket.Remove);
+        }
 
         var metrics = app.Services.GetRequiredService<RequestMetrics>();
         var gate = app.Services.GetRequiredService<TokenGate>();
+        // The token is checked before routing and everything else; the metrics count refused requests too, by
+        // labels from fixed sets only (see RequestMetrics).
         app.Use(metrics.InvokeAsync);
+        app.Use(gate.InvokeAsync);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
-        app.Use(gate.InvokeAsync);
         StatusApi.Map(app);
         HubApi.Map(app);
         LabApi.Map(app);

@@ -73,6 +73,11 @@ public sealed record ServerOptions
     /// <summary>The version <c>/v1/status</c> reports (default: this assembly's informational version).</summary>
     public string? Version { get; init; }
 
+    /// <summary>How long after it is asked to stop (SIGTERM, SIGINT) the process exits at the latest, whatever still
+    /// runs: set by <c>aether serve</c> (9 s: systemd and the tests allow 10), null (the default) for an app that is
+    /// not alone in its process.</summary>
+    public TimeSpan? ExitDeadline { get; init; }
+
     /// <summary>Last changes to the builder before the app is built (tests replace the server with a test server).</summary>
     public Action<WebApplicationBuilder>? ConfigureBuilder { get; init; }
 }

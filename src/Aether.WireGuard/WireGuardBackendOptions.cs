@@ -30,6 +30,10 @@ public sealed record WireGuardBackendOptions
     /// <summary>The nsenter program (util-linux) that starts wireguard-go inside the device's namespace.</summary>
     public string Nsenter { get; init; } = "nsenter";
 
+    /// <summary>The setpriv program (util-linux) that gives wireguard-go its parent-death signal (SIGTERM) before it
+    /// execs nsenter: wireguard-go ends with the daemon, even one killed with SIGKILL.</summary>
+    public string Setpriv { get; init; } = "setpriv";
+
     /// <summary>wireguard-go's <c>LOG_LEVEL</c>: <c>error</c> (the default), <c>verbose</c> or <c>silent</c>. Its
     /// output goes to the logger at debug level, and its last lines into errors when it fails.</summary>
     public string WireGuardGoLogLevel { get; init; } = "error";
@@ -62,6 +66,7 @@ public sealed record WireGuardBackendOptions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(WireGuardGo);
         ArgumentException.ThrowIfNullOrWhiteSpace(Nsenter);
+        ArgumentException.ThrowIfNullOrWhiteSpace(Setpriv);
         ArgumentException.ThrowIfNullOrWhiteSpace(SocketDirectory);
         if (WireGuardGoLogLevel is not ("error" or "verbose" or "silent"))
         {

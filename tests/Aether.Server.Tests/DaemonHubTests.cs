@@ -59,9 +59,19 @@ public sealed class DaemonHubTests : SandboxTest
             Assert.Contains(_keyB.GetPublicKey().ToString(), status.Stdout, StringComparison.Ordinal);
             Assert.Contains("latestHandshake", status.Stdout, StringComparison.Ordinal);
 
-            // SIGKILL: no shutdown at all. eth0 is deleted by hand while no daemon runs.
+            // SIGKILL: no shutdown at all. Its wireguard-go goes with it (a parent-death signal), and eth0 is deleted
+            // by hand while no daemon runs.
+            var device = Box.Name("a") + "0";
+            Assert.NotEmpty(WireGuardGoPids(device));
             daemon.Kill();
             await daemon.WaitForExitAsync();
+            var clock = Stopwatch.StartNew();
+            while (WireGuardGoPids(device).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(WireGuardGoPids(device).Count == 0, $"wireguard-go for {device} outlived the SIGKILLed daemon by {clock.Elapsed}");
             await Ip.RunAsync("-n", _cA, "link", "del", "eth0");
             await PingAsync(expect: false);
 
@@ -97,6 +107,34 @@ public sealed class DaemonHubTests : SandboxTest
 
             daemon.Dispose();
         }
+    }
+
+    /// <summary>The wireguard-go processes serving <paramref name="device"/>, from their command lines.</summary>
+    private static List<int> WireGuardGoPids(string device)
+    {
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (args.Length >= 3 && args[0].EndsWith("wireguard-go", StringComparison.Ordinal) && args[1] == "-f" && args[2] == device)
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // gone meanwhile
+            }
+        }
+
+        return pids;
     }
 
     protected override async Task SetUpAsync()

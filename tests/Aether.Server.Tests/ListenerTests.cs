@@ -21,10 +21,12 @@ public sealed class ListenerTests : IDisposable
 
     private readonly FakeHub _hub = new();
 
-    private ServerOptions Options(Uri? listen = null, string? token = "s3cret-token") => new()
+    private const string Token = "s3cret-token-of-at-least-32-bytes";
+
+    private ServerOptions Options(Uri? listen = null, string? token = Token, string db = "aether.db") => new()
     {
         SocketPath = Socket,
-        DatabasePath = Path.Combine(_dir, "aether.db"),
+        DatabasePath = Path.Combine(_dir, db),
         Listen = listen,
         TokenFile = token is null ? null : WriteToken(token),
         Hub = (_, _) => Task.FromResult<IWireGuardHub>(_hub),
@@ -35,6 +37,7 @@ public sealed class ListenerTests : IDisposable
     {
         var path = Path.Combine(_dir, "token");
         File.WriteAllText(path, token + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return path;
     }
 
@@ -54,7 +57,7 @@ public sealed class ListenerTests : IDisposable
             Assert.Contains("Bearer", none.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
             using var wrong = new HttpRequestMessage(HttpMethod.Get, "/v1/hub/networks");
-            wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-tokeN");
+            wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token-of-at-least-32-byteS");
             using var refused = await tcp.SendAsync(wrong);
             await Requests.ProblemAsync(refused, 401);
             Assert.Equal("Bearer", refused.Headers.WwwAuthenticate.Single().Scheme);
@@ -66,7 +69,7 @@ public sealed class ListenerTests : IDisposable
             foreach (var path in new[] { "/v1/health", "/v1/hub/networks", "/metrics", "/openapi/v1.json" })
             {
                 using var right = new HttpRequestMessage(HttpMethod.Get, path);
-                right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token");
+                right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
                 using var ok = await tcp.SendAsync(right);
                 Assert.True(ok.StatusCode == HttpStatusCode.OK, path + ": " + ok.StatusCode);
             }
@@ -108,7 +111,8 @@ public sealed class ListenerTests : IDisposable
         await using (first)
         {
             await first.StartAsync();
-            var e = Assert.ThrowsAny<InvalidOperationException>(() => AetherServer.BuildApp(Options()));
+            // Another database (one database has one daemon: DaemonFaultTests), the same socket.
+            var e = Assert.ThrowsAny<InvalidOperationException>(() => AetherServer.BuildApp(Options(db: "other.db")));
             Assert.Contains("another daemon is listening", e.Message, StringComparison.Ordinal);
 
             using var unix = Unix.Client(Socket);
@@ -145,6 +149,6 @@ public sealed class ListenerTests : IDisposable
         var e = Assert.Throws<ServerOptionsException>(() => AetherServer.BuildApp(Options(new Uri("http://127.0.0.1:7070"), token: null)));
         Assert.Contains("--token-file", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ServerOptionsException>(() => AetherServer.BuildApp(Options(new Uri("http://127.0.0.1:7070"), token: "  ")));
-        Assert.Contains("empty", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the token is 0 bytes: it must be at least 32", e.Message, StringComparison.Ordinal);
     }
 }

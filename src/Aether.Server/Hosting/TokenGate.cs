@@ -44,20 +44,55 @@ internal sealed class TokenGate
         return Problems.Unauthorized(detail).ExecuteAsync(context);
     }
 
-    /// <summary>Reads the token file: its content without surrounding whitespace, which must not be empty.</summary>
-    /// <exception cref="ServerOptionsException">It cannot be read or is empty.</exception>
+    /// <summary>The shortest token taken, in bytes (after surrounding whitespace is removed): 32 bytes, 256 bits if
+    /// random.</summary>
+    public const int MinimumLength = 32;
+
+    /// <summary>The largest token file read, in bytes.</summary>
+    public const int MaximumFileSize = 4096;
+
+    /// <summary>Reads the token file: its content without surrounding whitespace, at least <see cref="MinimumLength"/>
+    /// bytes, from a file that group and others cannot read (mode 0600 or 0400).</summary>
+    /// <exception cref="ServerOptionsException">It cannot be read, is readable by others, too short or too long.</exception>
     public static string ReadToken(string path)
     {
-        string text;
+        byte[] bytes;
+        int length;
         try
         {
-            text = File.ReadAllText(path).Trim();
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            var mode = File.GetUnixFileMode(handle);
+            const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            if ((mode & others) != UnixFileMode.None)
+            {
+                throw new ServerOptionsException(
+                    $"--token-file {path}: mode {Convert.ToString((int)mode, 8)} lets group or others at the token: it must be 0600 or 0400 (chmod 600 {path})");
+            }
+
+            bytes = new byte[MaximumFileSize + 1];
+            length = 0;
+            int n;
+            while (length < bytes.Length && (n = RandomAccess.Read(handle, bytes.AsSpan(length), length)) > 0)
+            {
+                length += n;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ServerOptionsException($"--token-file {path}: {e.Message}", e);
         }
 
-        return text.Length > 0 ? text : throw new ServerOptionsException($"--token-file {path}: the file is empty");
+        if (length > MaximumFileSize)
+        {
+            throw new ServerOptionsException($"--token-file {path}: the file is over {MaximumFileSize} bytes: it must hold the token only");
+        }
+
+        var text = Encoding.UTF8.GetString(bytes, 0, length).Trim();
+        var size = Encoding.UTF8.GetByteCount(text);
+        return size >= MinimumLength
+            ? text
+            : throw new ServerOptionsException(
+                $"--token-file {path}: the token is {size} bytes: it must be at least {MinimumLength} (head -c 32 /dev/urandom | base64 > {path})");
     }
 }

@@ -9,7 +9,8 @@ namespace Aether.Server.Store;
 /// 0600 (a wider mode found on an existing file is narrowed) in a directory created with mode 0700, and SQLite gives
 /// its write-ahead log the file's mode. Every save is one transaction with <c>synchronous=FULL</c>: durable when it
 /// returns, with one fsync of the log (WAL) rather than the rollback journal's several (journal, database, journal
-/// deleted).
+/// deleted). Removed and replaced keys do not stay in the files: <c>secure_delete</c> overwrites freed content with
+/// zeros, and every write ends with a checkpoint that truncates the log (which held the pages as they were).
 /// One connection, one operation at a time (a daemon's writes are few; SQLite serialises writers anyway).
 /// </summary>
 public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
@@ -45,7 +46,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
             connection.Open();
             using (var pragma = connection.CreateCommand())
             {
-                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;";
                 pragma.ExecuteNonQuery();
             }
 
@@ -93,6 +94,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
 
             Fill(row, network);
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await TruncateLogAsync(db).ConfigureAwait(false);
         }
         finally
         {
@@ -109,6 +111,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         {
             await using var db = new HubDbContext(_options);
             await db.Networks.Where(n => n.NetworkId == networkId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await TruncateLogAsync(db).ConfigureAwait(false);
         }
         finally
         {
@@ -130,6 +133,11 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         _gate.Dispose();
     }
 
+    /// <summary>Copies the log into the database (whose freed content <c>secure_delete</c> zeroed) and truncates it to
+    /// nothing: a key just removed or replaced is in neither file afterwards. Not cancellable: the write is done.</summary>
+    private static async Task TruncateLogAsync(HubDbContext db) =>
+        await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", CancellationToken.None).ConfigureAwait(false);
+
     /// <summary>Creates the directory (0700) and an empty file (0600) when missing; narrows a wider file mode.</summary>
     private static void PrepareFile(string path)
     {
@@ -144,8 +152,13 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
             // Created with its final mode: never a moment readable by others.
             using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode0600 });
         }
-        catch (IOException) when (File.Exists(path))
+        catch (IOException e) when (File.Exists(path))
         {
+            if (new FileInfo(path).LinkTarget is { } target)
+            {
+                throw new InvalidOperationException($"{path} is a symbolic link (to {target}): not following it to the file that holds the private keys", e);
+            }
+
             if ((File.GetUnixFileMode(path) & ~FileMode0600) != UnixFileMode.None)
             {
                 File.SetUnixFileMode(path, FileMode0600);

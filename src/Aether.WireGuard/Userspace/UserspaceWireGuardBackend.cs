@@ -55,7 +55,7 @@ public sealed class UserspaceWireGuardBackend : IWireGuardBackend
     {
         options ??= WireGuardBackendOptions.Default;
         options.Validate();
-        foreach (var (program, package) in new[] { (options.WireGuardGo, "wireguard-go"), (options.Nsenter, "util-linux") })
+        foreach (var (program, package) in new[] { (options.WireGuardGo, "wireguard-go"), (options.Nsenter, "util-linux"), (options.Setpriv, "util-linux") })
         {
             if (FindProgram(program) is null)
             {

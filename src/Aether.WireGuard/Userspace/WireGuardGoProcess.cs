@@ -9,8 +9,10 @@ namespace Aether.WireGuard.Userspace;
 
 /// <summary>
 /// One wireguard-go serving one device, started inside the device's namespace and kept running: started with
-/// <c>nsenter --net=NSFD wireguard-go -f NAME</c> (nsenter enters the namespace and execs, so the process we hold is
-/// wireguard-go itself, in the foreground, attached to us); ready once its UAPI socket answers from that very pid;
+/// <c>setpriv --pdeathsig TERM -- nsenter --net=NSFD -- wireguard-go -f NAME</c> (setpriv sets the parent-death
+/// signal and execs nsenter, which enters the namespace and execs, so the process we hold is wireguard-go itself, in
+/// the foreground, attached to us, and it gets SIGTERM when the daemon dies, even by SIGKILL; it is started from
+/// <see cref="SpawnThread"/>, since the signal follows the thread that forked it); ready once its UAPI socket answers from that very pid;
 /// restarted with exponential backoff when it dies unasked (its device and configuration die with it: the
 /// <see cref="Restarted"/> hint tells the reconcile source to apply them again); stopped with SIGTERM (SIGKILL after
 /// a timeout) on dispose, and its socket removed if it left one behind. Never restarted into a named namespace that
@@ -128,13 +130,18 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
 
     private async Task SpawnAsync(bool restart, CancellationToken cancellationToken)
     {
-        var psi = new ProcessStartInfo(_options.Nsenter)
+        var psi = new ProcessStartInfo(_options.Setpriv)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+
+        psi.ArgumentList.Add("--pdeathsig");
+        psi.ArgumentList.Add("TERM");
+        psi.ArgumentList.Add("--");
+        psi.ArgumentList.Add(_options.Nsenter);
 
         // The namespace by our own descriptor: exactly the namespace we hold, named or not, renamed or not.
         psi.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"--net=/proc/{Environment.ProcessId}/fd/{_namespace.DangerousGetHandle()}"));
@@ -153,11 +160,11 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
         Process process;
         try
         {
-            process = Process.Start(psi) ?? throw new WireGuardException(Errno.ENOENT, "start wireguard-go", _name, $"{_options.Nsenter} did not start");
+            process = SpawnThread.Start(psi) ?? throw new WireGuardException(Errno.ENOENT, "start wireguard-go", _name, $"{_options.Setpriv} did not start");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new WireGuardException(ex.NativeErrorCode, "start wireguard-go", _name, $"{_options.Nsenter}: {ex.Message}");
+            throw new WireGuardException(ex.NativeErrorCode, "start wireguard-go", _name, $"{_options.Setpriv}: {ex.Message}");
         }
 
         process.OutputDataReceived += (_, e) => Keep(e.Data);

@@ -1,4 +1,4 @@
-using Aether.Netlink.Namespaces;
+using Aether.Netlink.Names;
 using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
@@ -31,7 +31,7 @@ internal sealed partial class LabReader
             _nodesByName[name] = draft;
             if (!LabNames.IsNodeName(name, out var why))
             {
-                _problems.Add(keyNode.Start, $"{path}: invalid node name '{name}': {why}");
+                _problems.Add(keyNode.Start, $"{path}: invalid node name {NameText.Quote(name)}: {why}; allowed: 1-{LabNames.MaxNodeNameLength} lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit");
             }
 
             if (YamlProblems.IsNull(value))
@@ -66,13 +66,13 @@ internal sealed partial class LabReader
 
         if (fields.String("namespace") is { } ns)
         {
-            if (NetworkNamespace.IsValidName(ns, out var why))
+            if (NamespaceNameRule.IsValid(ns, out var why))
             {
                 draft.Namespace = ns;
             }
             else
             {
-                _problems.Add(fields.PathOf("namespace"), $"invalid namespace name '{ns}': {why}");
+                _problems.Add(fields.PathOf("namespace"), why);
             }
         }
 

@@ -96,7 +96,7 @@ public sealed class InterfaceProfile
         {
             if (!IsUsableLinuxName(name, out var why))
             {
-                error = $"{NameText.Quote(name)} is not a Linux interface name Aether accepts: {why}";
+                error = why;
                 return false;
             }
 

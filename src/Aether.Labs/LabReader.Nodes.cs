@@ -25,7 +25,7 @@ internal sealed partial class LabReader
 
         foreach (var (name, keyNode, value) in items)
         {
-            var path = YamlProblems.Join("nodes", name);
+            var path = YamlProblems.Join("nodes", NameText.Printable(name));
             var draft = new NodeDraft(name, path);
             _nodes.Add(draft);
             _nodesByName[name] = draft;

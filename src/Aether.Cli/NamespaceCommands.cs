@@ -132,7 +132,7 @@ internal static class NamespaceCommands
             return true;
         }
 
-        Output.Fail("namespace " + why);
+        Output.Fail("invalid namespace name " + why);
         return false;
     }
 }

@@ -123,6 +123,23 @@ public sealed class NameTests : CliTest
         Assert.DoesNotContain(await Ip.NetnsNamesAsync(), n => n.Contains(Box.Token, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("w*", "'*' (U+002A) is not allowed in an interface name (nftables reads a trailing '*' as a wildcard")]
+    [InlineData("w%d", "'%' (U+0025) is not allowed in an interface name (the kernel reads it as a template")]
+    [InlineData("w\u001b", "U+001B is not allowed in an interface name (ESC")]
+    [InlineData("wireguard-hub", "17 bytes; the limit is 15")]
+    public async Task Serve_refuses_a_wireguard_prefix_with_meaning_before_it_starts(string prefix, string why)
+    {
+        var socket = Path.Combine(Dir, "aether.sock");
+        var result = await Cli.RunAsync("serve", "--socket", socket, "--db", Path.Combine(Dir, "aether.db"), "--wireguard-prefix", prefix);
+        Assert.True(result.Code == 2, result.ToString());
+        Assert.Contains("--wireguard-prefix '", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(why, result.Stderr, StringComparison.Ordinal);
+        AssertPrintable(result.Stderr);
+        Assert.False(System.IO.File.Exists(socket));
+        Assert.False(System.IO.File.Exists(Path.Combine(Dir, "aether.db")));
+    }
+
     private string Bad(string which)
     {
         var yaml = CtlYaml();

@@ -140,6 +140,28 @@ public sealed class NameTests : CliTest
         Assert.False(System.IO.File.Exists(Path.Combine(Dir, "aether.db")));
     }
 
+    [Fact]
+    public async Task A_namespace_another_program_named_with_escapes_is_listed_escaped()
+    {
+        // ip netns takes any file name; the kernel's names may hold ESC and bidi characters. Listing must not let
+        // them act on the terminal.
+        var name = Box.Token + "\u001b[31m\u202ex";
+        Box.TrackNamespace(name);
+        await Ip.RunAsync("netns", "add", name);
+
+        var listed = await Cli.RunAsync("ns", "list");
+        Assert.True(listed.Code == 0, listed.ToString());
+        Assert.Contains(Box.Token + "\\u001B[31m\\u202Ex", listed.Stdout, StringComparison.Ordinal);
+        AssertPrintable(listed.Stdout);
+
+        // As JSON the name is the exact name (JSON's own escapes), and still nothing raw reaches the terminal.
+        var json = await Cli.RunAsync("ns", "list", "-o", "json");
+        Assert.True(json.Code == 0, json.ToString());
+        AssertPrintable(json.Stdout);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        Assert.Contains(doc.RootElement.EnumerateArray(), e => e.GetProperty("name").GetString() == name);
+    }
+
     private string Bad(string which)
     {
         var yaml = CtlYaml();

@@ -89,7 +89,7 @@ internal sealed partial class LabReader
             case null:
                 return args;
             case YamlScalarNode scalar:
-                _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got '{scalar.Value}' (a single string is not split into words)");
+                _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {NameText.Quote(scalar.Value)} (a single string is not split into words)");
                 return args;
             case not YamlSequenceNode:
                 _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {YamlProblems.Describe(value)}");

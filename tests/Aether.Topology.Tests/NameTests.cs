@@ -162,6 +162,34 @@ public sealed class NameTests
         Assert.Equal("\\uDB40\\uDC01", NameText.Printable("\U000E0001"));
     }
 
+    [Theory]
+    [InlineData("eth0")]
+    [InlineData("a23456789012345")]
+    [InlineData("a234567890123456")]
+    [InlineData("eth0.100")]
+    [InlineData("eth%d")]
+    [InlineData("eth*")]
+    [InlineData("-eth")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a b")]
+    [InlineData("ééé")]
+    [InlineData("a\u202eb")]
+    [InlineData("a@b")]
+    [InlineData("A_b-c.d")]
+    public void The_schema_says_what_the_rules_say(string name)
+    {
+        // Editors check with the schema; its patterns must accept exactly what the loader does (ASCII only, so
+        // the schema's length in characters is the rule's length in bytes).
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Load.RepoRoot(), "schema", "aether-topology.schema.json")));
+        var defs = doc.RootElement.GetProperty("$defs");
+        static bool Schema(System.Text.Json.JsonElement def, string value) =>
+            value.Length >= def.GetProperty("minLength").GetInt32() && value.Length <= def.GetProperty("maxLength").GetInt32()
+            && System.Text.RegularExpressions.Regex.IsMatch(value, def.GetProperty("pattern").GetString()!, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        Assert.Equal(InterfaceNameRule.IsValid(name, out _), Schema(defs.GetProperty("interfaceName"), name));
+        Assert.Equal(NamespaceNameRule.IsValid(name, out _), Schema(defs.GetProperty("namespaceName"), name));
+    }
+
     /// <summary>No character that acts on a terminal or hides: controls (other than none at all), format
     /// characters, separators other than the space.</summary>
     private static void AssertPrintable(string text)

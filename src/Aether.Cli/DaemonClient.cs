@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Aether.Netlink.Names;
 
 namespace Aether.Cli;
 
@@ -93,7 +94,7 @@ internal sealed class DaemonClient : IDisposable
                 foreach (var error in errors.EnumerateArray())
                 {
                     var field = Text(error, "field") ?? "?";
-                    Console.Error.WriteLine("  " + Option(field) + ": " + Text(error, "message"));
+                    Console.Error.WriteLine(NameText.Printable("  " + Option(field) + ": " + Text(error, "message")));
                 }
             }
             else

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Aether.Labs;
 using Aether.Labs.Store;
+using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Topology;
 
@@ -191,7 +192,7 @@ internal static class Lab
         {
             foreach (var error in loaded.Errors)
             {
-                Console.Error.WriteLine(error.ToString());
+                Console.Error.WriteLine(NameText.Printable(error.ToString()));
             }
 
             Output.Fail(file + ": invalid profiles");
@@ -216,7 +217,7 @@ internal static class Lab
 
         foreach (var error in loaded.Errors)
         {
-            Console.Error.WriteLine(error.ToString());
+            Console.Error.WriteLine(NameText.Printable(error.ToString()));
         }
 
         Output.Fail(path + ": invalid lab, nothing was touched");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 
 namespace Aether.Cli;
@@ -126,15 +127,12 @@ internal static class NamespaceCommands
 
     private static bool Valid(string name)
     {
-        try
+        if (NamespaceNameRule.IsValid(name, out var why))
         {
-            NetworkNamespace.ValidateName(name);
             return true;
         }
-        catch (ArgumentException e)
-        {
-            Output.Fail(e.Message.Split(" (Parameter", 2)[0]);
-            return false;
-        }
+
+        Output.Fail("invalid namespace name " + why);
+        return false;
     }
 }

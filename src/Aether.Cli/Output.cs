@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aether.Netlink.Names;
 using Aether.Topology;
 
 namespace Aether.Cli;
@@ -127,19 +128,20 @@ internal static class Output
 
     private static long _lastFlush;
 
-    /// <summary>Writes a line to stdout and flushes it (for <c>run</c>, whose output is read as it comes).</summary>
+    /// <summary>Writes a line to stdout and flushes it, any character that would act on a terminal escaped
+    /// (<see cref="NameText.Printable"/>) (for <c>run</c>, whose output is read as it comes).</summary>
     public static void Line(string text)
     {
-        Stdout.WriteLine(text);
+        Stdout.WriteLine(NameText.Printable(text));
         Flush();
     }
 
-    /// <summary>Writes one of many lines (an apply's objects): flushed when 50 ms have passed since the last flush,
+    /// <summary>Writes one of many lines (an apply's objects), escaped like <see cref="Line"/>: flushed when 50 ms have passed since the last flush,
     /// so a reader still sees them as they come, but four thousand lines cost a few writes, not four thousand. The
     /// line that ends the output (<see cref="Line"/>) flushes the rest.</summary>
     public static void StreamLine(string text)
     {
-        Stdout.WriteLine(text);
+        Stdout.WriteLine(NameText.Printable(text));
         if (System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastFlush)).TotalMilliseconds >= 50)
         {
             Flush();
@@ -153,10 +155,10 @@ internal static class Output
         Interlocked.Exchange(ref _lastFlush, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
-    /// <summary>Writes <c>aether: MESSAGE</c> to stderr.</summary>
+    /// <summary>Writes <c>aether: MESSAGE</c> to stderr, escaped like <see cref="Line"/>.</summary>
     public static void Fail(string message)
     {
         Flush(); // what was said before the failure comes first
-        Console.Error.WriteLine("aether: " + message);
+        Console.Error.WriteLine("aether: " + NameText.Printable(message));
     }
 }

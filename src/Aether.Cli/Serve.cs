@@ -1,5 +1,6 @@
 using Aether.Server;
 using Aether.Hub;
+using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Microsoft.AspNetCore.Builder;
 
@@ -12,9 +13,9 @@ internal static class Serve
     public static async Task<int> RunAsync(ServeArgs args)
     {
         var (socket, listen, tokenFile, db, ns, wireGuardPrefix) = (args.Socket, args.Listen, args.TokenFile, args.Db, args.Namespace, args.WireGuardPrefix);
-        if (!Aether.Netlink.Rtnl.InterfaceName.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex, out var badPrefix))
+        if (!InterfaceNameRule.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex, out var badPrefix))
         {
-            Output.Fail($"--wireguard-prefix {wireGuardPrefix}: {badPrefix}");
+            Output.Fail($"--wireguard-prefix {NameText.Quote(wireGuardPrefix)}: the largest device name would be {badPrefix}");
             return ExitCodes.InvalidInput;
         }
 

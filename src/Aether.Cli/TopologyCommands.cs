@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Aether.Netlink.Names;
 using Aether.Reconcile;
 using Aether.Topology;
 using Spectre.Console;
@@ -158,7 +159,7 @@ internal static class TopologyCommands
 
         foreach (var error in loaded.Errors)
         {
-            Console.Error.WriteLine(error.ToString());
+            Console.Error.WriteLine(NameText.Printable(error.ToString()));
         }
 
         if (json)

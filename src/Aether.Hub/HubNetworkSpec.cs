@@ -149,9 +149,9 @@ public sealed record HubNetworkSpec
 
             container = request.Container;
         }
-        else if (!NetworkNamespace.IsValidName(request.Container, out var why))
+        else if (!Aether.Netlink.Names.NamespaceNameRule.IsValid(request.Container, out var why))
         {
-            Bad("container", why ?? "not a namespace name");
+            Bad("container", why);
         }
         else
         {

@@ -90,7 +90,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         options ??= new WireGuardHubOptions();
         options.Backend.Validate();
         options.Loop.Validate();
-        InterfaceName.Validate(options.WireGuardPrefix + HubNetworkSpec.MaxIndex.ToString(CultureInfo.InvariantCulture), nameof(options.WireGuardPrefix));
+        Aether.Netlink.Names.InterfaceNameRule.Validate(options.WireGuardPrefix + HubNetworkSpec.MaxIndex.ToString(CultureInfo.InvariantCulture), nameof(options.WireGuardPrefix));
         var host = options.HostNamespace?.Duplicate() ?? NetworkNamespace.OpenCurrent();
         NetlinkHandle? handle = null;
         IWireGuardBackend? backend = null;

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Aether.Netlink.Names;
 using Aether.Netlink.Rtnl;
 
 namespace Aether.Labs;
@@ -80,7 +81,7 @@ public sealed class InterfaceProfile
             {
                 if (!IsUsableLinuxName(linux, out var why))
                 {
-                    error = $"'{name}' would be the Linux name '{linux}', which the kernel refuses: {why}";
+                    error = $"{NameText.Quote(name)} would be the Linux name {why}";
                     return false;
                 }
 
@@ -95,7 +96,7 @@ public sealed class InterfaceProfile
         {
             if (!IsUsableLinuxName(name, out var why))
             {
-                error = $"'{name}' is not a Linux interface name the kernel accepts: {why}";
+                error = why;
                 return false;
             }
 
@@ -142,7 +143,7 @@ public sealed class InterfaceProfile
             var meant = rule.VendorIgnoringCase(name) ?? rule.LinuxIgnoringCase(name);
             if (meant is not null)
             {
-                return $"'{name}' is not an interface name of kind {Kind}; did you mean '{meant}'?";
+                return $"{NameText.Quote(name)} is not an interface name of kind {Kind}; did you mean '{meant}'?";
             }
         }
 
@@ -151,18 +152,18 @@ public sealed class InterfaceProfile
             if (rule.OutOfRange(name))
             {
                 var (vendor, linux) = rule.FirstNames();
-                return $"'{name}' is out of range for kind {Kind}: {rule.Vendor} starts at {vendor} ({linux})";
+                return $"{NameText.Quote(name)} is out of range for kind {Kind}: {rule.Vendor} starts at {vendor} ({linux})";
             }
         }
 
-        return $"'{name}' is not an interface name of kind {Kind}; its names are {string.Join("; ", Rules)}";
+        return $"{NameText.Quote(name)} is not an interface name of kind {Kind}; its names are {string.Join("; ", Rules)}";
     }
 
     private static bool IsUsableLinuxName(string name, [NotNullWhen(false)] out string? why)
     {
-        if (!InterfaceName.IsValid(name, out var reason))
+        if (!InterfaceNameRule.IsValid(name, out var reason))
         {
-            why = reason ?? "refused";
+            why = reason;
             return false;
         }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Aether.Netlink.Names;
 using Aether.Netlink.Rtnl;
 
 namespace Aether.Labs;
@@ -49,9 +50,9 @@ public sealed partial class InterfaceRule
         field = "linux";
         var rule = new InterfaceRule(vendor, linux, offset, first, parts.Value);
         var (_, firstLinux) = rule.FirstNames();
-        if (!InterfaceName.IsValid(firstLinux, out var why))
+        if (!InterfaceNameRule.IsValid(firstLinux, out var why))
         {
-            error = $"Linux form '{linux}': its first name '{firstLinux}' is not one the kernel accepts: {why}";
+            error = $"Linux form {NameText.Quote(linux)}: its first name {why}";
             parts = null;
             return false;
         }

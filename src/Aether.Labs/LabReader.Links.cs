@@ -1,4 +1,5 @@
 using System.Globalization;
+using Aether.Netlink.Names;
 using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
@@ -59,14 +60,14 @@ internal sealed partial class LabReader
         var colon = text.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0)
         {
-            _problems.Add(path, $"'{text}' is not node:interface (r1:Ethernet1)");
+            _problems.Add(path, $"{NameText.Quote(text)} is not node:interface (r1:Ethernet1)");
             return null;
         }
 
         var (nodeName, name) = (text[..colon], text[(colon + 1)..]);
         if (nodeName.Length == 0 || name.Length == 0)
         {
-            _problems.Add(path, $"'{text}' is not node:interface (r1:Ethernet1): the {(nodeName.Length == 0 ? "node" : "interface")} is empty");
+            _problems.Add(path, $"{NameText.Quote(text)} is not node:interface (r1:Ethernet1): the {(nodeName.Length == 0 ? "node" : "interface")} is empty");
             return null;
         }
 
@@ -75,7 +76,7 @@ internal sealed partial class LabReader
             if (_nodesRead)
             {
                 var near = Spelling.Nearest(nodeName, _nodesByName.Keys);
-                _problems.Add(path, $"node '{nodeName}' is not in nodes{(near is null ? "" : $"; did you mean '{near}'?")}");
+                _problems.Add(path, $"node {NameText.Quote(nodeName)} is not in nodes{(near is null ? "" : $"; did you mean '{near}'?")}");
             }
 
             return null;

@@ -1,4 +1,4 @@
-using Aether.Netlink.Namespaces;
+using Aether.Netlink.Names;
 using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
@@ -25,13 +25,13 @@ internal sealed partial class LabReader
 
         foreach (var (name, keyNode, value) in items)
         {
-            var path = YamlProblems.Join("nodes", name);
+            var path = YamlProblems.Join("nodes", NameText.Printable(name));
             var draft = new NodeDraft(name, path);
             _nodes.Add(draft);
             _nodesByName[name] = draft;
             if (!LabNames.IsNodeName(name, out var why))
             {
-                _problems.Add(keyNode.Start, $"{path}: invalid node name '{name}': {why}");
+                _problems.Add(keyNode.Start, $"{path}: invalid node name {NameText.Quote(name)}: {why}; allowed: 1-{LabNames.MaxNodeNameLength} lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit");
             }
 
             if (YamlProblems.IsNull(value))
@@ -66,13 +66,13 @@ internal sealed partial class LabReader
 
         if (fields.String("namespace") is { } ns)
         {
-            if (NetworkNamespace.IsValidName(ns, out var why))
+            if (NamespaceNameRule.IsValid(ns, out var why))
             {
                 draft.Namespace = ns;
             }
             else
             {
-                _problems.Add(fields.PathOf("namespace"), $"invalid namespace name '{ns}': {why}");
+                _problems.Add(fields.PathOf("namespace"), why);
             }
         }
 
@@ -89,7 +89,7 @@ internal sealed partial class LabReader
             case null:
                 return args;
             case YamlScalarNode scalar:
-                _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got '{scalar.Value}' (a single string is not split into words)");
+                _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {NameText.Quote(scalar.Value)} (a single string is not split into words)");
                 return args;
             case not YamlSequenceNode:
                 _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {YamlProblems.Describe(value)}");

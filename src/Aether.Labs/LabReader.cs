@@ -1,4 +1,5 @@
 using Aether.Labs.Yaml;
+using Aether.Netlink.Names;
 using Aether.Topology;
 using YamlDotNet.RepresentationModel;
 
@@ -40,7 +41,7 @@ internal sealed partial class LabReader
             name = fields.String("name");
             if (name is not null && !LabNames.IsLabName(name, out var why))
             {
-                _problems.Add(fields.PathOf("name"), $"invalid lab name '{name}': {why}");
+                _problems.Add(fields.PathOf("name"), $"invalid lab name {NameText.Quote(name)}: {why}; allowed: 1-{LabNames.MaxLabNameLength} lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit");
                 name = null;
             }
         }

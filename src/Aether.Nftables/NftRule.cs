@@ -80,9 +80,9 @@ public sealed class NftRule
             throw new ArgumentException($"masquerade: source {source} has host bits set (the network is {source.Network}/{source.PrefixLength})", nameof(source));
         }
 
-        if (!InterfaceName.IsValid(outInterface, out var why))
+        if (!Aether.Netlink.Names.InterfaceNameRule.IsValid(outInterface, out var why))
         {
-            throw new ArgumentException($"masquerade: output interface '{outInterface}': {why}", nameof(outInterface));
+            throw new ArgumentException($"masquerade: output interface {why}", nameof(outInterface));
         }
 
         var v6 = source.Family == AddressFamily.InterNetworkV6;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aether.Netlink;
-using Aether.Netlink.Namespaces;
+using Aether.Netlink.Names;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.RepresentationModel;
 
@@ -13,9 +13,9 @@ internal sealed partial class TopologyReader
     private string? InterfaceNameField(Fields fields, string key)
     {
         var name = fields.String(key);
-        if (name is not null && !InterfaceName.IsValid(name, out var why))
+        if (name is not null && !InterfaceNameRule.IsValid(name, out var why))
         {
-            _errors.Add(fields.PathOf(key), $"invalid interface name '{name}': {why}");
+            _errors.Add(fields.PathOf(key), why);
             return null;
         }
 
@@ -30,9 +30,9 @@ internal sealed partial class TopologyReader
             return null;
         }
 
-        if (!NetworkNamespace.IsValidName(name, out var why))
+        if (!NamespaceNameRule.IsValid(name, out var why))
         {
-            _errors.Add(fields.PathOf(key), $"invalid namespace name '{name}': {why}");
+            _errors.Add(fields.PathOf(key), why);
             return null;
         }
 

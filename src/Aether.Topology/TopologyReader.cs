@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Aether.Netlink;
+using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.Core;
@@ -129,7 +130,7 @@ internal sealed partial class TopologyReader
         };
         if (why is not null)
         {
-            _errors.Add(fields.PathOf("name"), $"invalid topology name '{name}': {why}");
+            _errors.Add(fields.PathOf("name"), $"invalid topology name {NameText.Quote(name)}: {why}; allowed: 1-{TopologyLoader.MaxNameLength} lowercase ASCII letters, digits, '_', '.' and '-', starting with a letter or digit");
         }
 
         static bool IsOwnerStart(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9');

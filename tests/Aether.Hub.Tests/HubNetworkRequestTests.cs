@@ -42,6 +42,12 @@ public sealed class HubNetworkRequestTests
     [InlineData("container", "")]
     [InlineData("container", "a/b")]
     [InlineData("container", "/proc/../etc")]
+    [InlineData("container", "ns%d")]
+    [InlineData("container", "ns\u001b[0m")]
+    [InlineData("container", "ns\u202e")]
+    [InlineData("container", "ns*")]
+    [InlineData("container", "..")]
+    [InlineData("container", "-ns")]
     [InlineData("privateKey", "short")]
     [InlineData("listenPort", "0")]
     [InlineData("listenPort", "65536")]
@@ -80,6 +86,24 @@ public sealed class HubNetworkRequestTests
         Assert.Equal(HubErrorKind.Invalid, error.Kind);
         Assert.Contains(field, error.Errors.Select(e => e.Field));
     }
+
+    [Theory]
+    [InlineData("ns\u001b[0m", "'ns\\u001B[0m': U+001B is not allowed in a namespace name (ESC")]
+    [InlineData("ns\u202ex", "U+202E is not allowed in a namespace name")]
+    [InlineData("ns%d", "'%' (U+0025) is not allowed in a namespace name")]
+    public void A_container_name_says_why_and_what_is_allowed_and_prints_safely(string container, string why)
+    {
+        var error = Assert.Throws<HubException>(() => (Good with { Container = container }).Validate()).Errors.Single();
+        Assert.Equal("container", error.Field);
+        Assert.Contains(why, error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("allowed: 1-255 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', error.Message);
+        Assert.DoesNotContain('\u202e', error.Message);
+    }
+
+    [Fact]
+    public void A_container_name_with_dots_and_dashes_is_fine() =>
+        Assert.Equal("my.ctr-1_a", (Good with { Container = "my.ctr-1_a" }).Validate().Container);
 
     [Fact]
     public void Every_missing_field_is_reported_at_once_and_keys_never_print()

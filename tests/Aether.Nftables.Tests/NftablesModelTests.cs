@@ -67,6 +67,29 @@ public sealed class NftablesModelTests
         Assert.Contains("output interface 'waytoolonginterface'", Assert.Throws<ArgumentException>(() => NftRule.Masquerade(IPPrefix.Parse("10.0.0.0/24"), "waytoolonginterface")).Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("eth*", "'*' (U+002A) is not allowed in an interface name (nftables reads a trailing '*' as a wildcard")]
+    [InlineData("{eth0,eth1}", "'{' (U+007B) is not allowed")]
+    [InlineData("eth%d", "'%' (U+0025) is not allowed")]
+    [InlineData("eth0\"", "'\"' (U+0022) is not allowed")]
+    [InlineData("@set", "'@' (U+0040) is not allowed")]
+    [InlineData("$wan", "'$' (U+0024) is not allowed")]
+    [InlineData("eth\u001b[0m", "U+001B is not allowed")]
+    public void Masquerade_refuses_an_output_interface_nft_would_read_as_more_than_one_name(string device, string why)
+    {
+        var message = Assert.Throws<ArgumentException>(() => NftRule.Masquerade(IPPrefix.Parse("10.0.0.0/24"), device)).Message;
+        Assert.Contains("masquerade: output interface '", message, StringComparison.Ordinal);
+        Assert.Contains(why, message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', message);
+    }
+
+    [Theory]
+    [InlineData("a23456789012345")]
+    [InlineData("eth0.100")]
+    [InlineData("wg-hub_1")]
+    public void Masquerade_takes_an_edge_case_name_as_it_is(string device) =>
+        Assert.Contains($"\"right\":\"{device}\"", NftRule.Masquerade(IPPrefix.Parse("10.0.0.0/24"), device).Expressions, StringComparison.Ordinal);
+
     [Fact]
     public void List_output_reads_as_the_table_asked_for_without_handles()
     {

@@ -29,7 +29,7 @@ public sealed class NatTests
     public void The_output_interface_is_required_and_checked()
     {
         Load.Error(Head + "      - masquerade: { source: 10.0.0.0/24 }\n", 5, 21, "namespaces[0].nat[0].masquerade.out", "required");
-        Load.Error(Head + "      - masquerade: { source: 10.0.0.0/24, out: a-very-long-name0 }\n", 5, 49, "namespaces[0].nat[0].masquerade.out", "invalid interface name 'a-very-long-name0'");
+        Load.Error(Head + "      - masquerade: { source: 10.0.0.0/24, out: a-very-long-name0 }\n", 5, 49, "namespaces[0].nat[0].masquerade.out", "'a-very-long-name0': 17 bytes; the limit is 15");
     }
 
     [Fact]

@@ -162,23 +162,23 @@ public sealed class ValidationTests
 
     [Theory]
     [InlineData("\"\"", "empty")]
-    [InlineData("a234567890123456", "16 bytes, the limit is 15")]
-    [InlineData("ééééééééé", "18 bytes, the limit is 15")]
-    [InlineData("a/b", "contains '/'")]
-    [InlineData("a:b", "contains ':'")]
-    [InlineData("\"a b\"", "contains whitespace")]
-    [InlineData("\"a\\tb\"", "contains whitespace")]
-    [InlineData(".", "'.' and '..' are reserved")]
-    [InlineData("..", "'.' and '..' are reserved")]
+    [InlineData("a234567890123456", "16 bytes; the limit is 15")]
+    [InlineData("ééééééééé", "18 bytes in UTF-8 (9 UTF-16 characters); the limit is 15 bytes")]
+    [InlineData("a/b", "'/' (U+002F) is not allowed in an interface name (the kernel refuses it")]
+    [InlineData("a:b", "':' (U+003A) is not allowed in an interface name (the kernel refuses it")]
+    [InlineData("\"a b\"", "' ' (U+0020) is not allowed in an interface name (whitespace")]
+    [InlineData("\"a\\tb\"", "U+0009 is not allowed in an interface name (a control character")]
+    [InlineData(".", "'.' is refused")]
+    [InlineData("..", "'..' is refused")]
     public void Link_names_follow_the_kernel_rules(string name, string why) =>
         Load.Error($"name: x\nlinks:\n  - kind: bridge\n    name: {name}\n", 4, 11, "links[0].name", $": {why}");
 
     [Theory]
-    [InlineData("a234567890123456", "16 bytes, the limit is 15")]
-    [InlineData("a/b", "contains '/'")]
-    [InlineData("..", "'.' and '..' are reserved")]
+    [InlineData("a234567890123456", "16 bytes; the limit is 15")]
+    [InlineData("a/b", "'/' (U+002F) is not allowed")]
+    [InlineData("..", "'..' is refused")]
     public void Interface_name_errors_say_why(string name, string why) =>
-        Load.Error($"name: x\nlinks:\n  - kind: bridge\n    name: {name}\n", 4, 11, "links[0].name", $"invalid interface name '{name}': {why}");
+        Load.Error($"name: x\nlinks:\n  - kind: bridge\n    name: {name}\n", 4, 11, "links[0].name", $"'{name}': {why}");
 
     [Fact]
     public void A_15_byte_name_is_fine() =>
@@ -186,33 +186,33 @@ public sealed class ValidationTests
 
     [Fact]
     public void Peer_names_are_interface_names() =>
-        Load.Error("name: x\nlinks:\n  - name: a\n    kind: veth\n    peer: { name: \"b:1\" }\n", 5, 19, "links[0].peer.name", "contains ':'");
+        Load.Error("name: x\nlinks:\n  - name: a\n    kind: veth\n    peer: { name: \"b:1\" }\n", 5, 19, "links[0].peer.name", "'b:1': ':' (U+003A) is not allowed");
 
     [Fact]
     public void Master_names_are_interface_names() =>
-        Load.Error("name: x\nlinks:\n  - name: a\n    kind: bridge\n    master: a/b\n", 5, 13, "links[0].master", "invalid interface name 'a/b'");
+        Load.Error("name: x\nlinks:\n  - name: a\n    kind: bridge\n    master: a/b\n", 5, 13, "links[0].master", "'a/b': '/' (U+002F) is not allowed");
 
     [Fact]
     public void Parent_names_are_interface_names() =>
-        Load.Error("name: x\nlinks:\n  - name: m\n    kind: macvlan\n    parent: eth0.a2345678901\n", 5, 13, "links[0].parent", "invalid interface name 'eth0.a2345678901': 16 bytes");
+        Load.Error("name: x\nlinks:\n  - name: m\n    kind: macvlan\n    parent: eth0.a2345678901\n", 5, 13, "links[0].parent", "'eth0.a2345678901': 16 bytes");
 
     [Fact]
     public void Route_devices_are_interface_names() =>
-        Load.Error("name: x\nroutes:\n  - to: 10.0.0.0/8\n    dev: \"eth 0\"\n", 4, 10, "routes[0].dev", "contains whitespace");
+        Load.Error("name: x\nroutes:\n  - to: 10.0.0.0/8\n    dev: \"eth 0\"\n", 4, 10, "routes[0].dev", "'eth 0': ' ' (U+0020) is not allowed");
 
     // ---- namespace names ----
 
     [Theory]
-    [InlineData("a/b", "contains '/'")]
-    [InlineData("\"a b\"", "contains whitespace or NUL")]
-    [InlineData(".", "'.' and '..' are reserved")]
+    [InlineData("a/b", "'/' (U+002F) is not allowed in a namespace name (a namespace is the file /run/netns/NAME")]
+    [InlineData("\"a b\"", "' ' (U+0020) is not allowed in a namespace name (whitespace")]
+    [InlineData(".", "'.' is refused")]
     [InlineData("\"\"", "empty")]
     public void Namespace_names_are_checked(string name, string why) =>
         Load.Error($"name: x\nnamespaces:\n  - name: {name}\n", 3, 11, "namespaces[0].name", $": {why}");
 
     [Fact]
     public void A_256_character_namespace_name_is_too_long() =>
-        Load.Error($"name: x\nnamespaces:\n  - name: {new string('n', 256)}\n", 3, 11, "namespaces[0].name", "256 characters, the limit is 255");
+        Load.Error($"name: x\nnamespaces:\n  - name: {new string('n', 256)}\n", 3, 11, "namespaces[0].name", "256 bytes; the limit is 255");
 
     [Fact]
     public void Duplicate_namespace_names() =>
@@ -494,9 +494,9 @@ public sealed class ValidationTests
         Assert.Null(result.Topology);
         Assert.Equal(
             [
-                "topo.yaml:1:7: name: invalid topology name 'Bad': must start with a lowercase letter or digit",
+                "topo.yaml:1:7: name: invalid topology name 'Bad': must start with a lowercase letter or digit; allowed: 1-48 lowercase ASCII letters, digits, '_', '.' and '-', starting with a letter or digit",
                 "topo.yaml:4:11: namespaces[1].name: namespace 'n1' is already declared at namespaces[0].name (line 3)",
-                "topo.yaml:6:11: links[0].name: invalid interface name 'this-name-is-too-long': 21 bytes, the limit is 15",
+                "topo.yaml:6:11: links[0].name: 'this-name-is-too-long': 21 bytes; the limit is 15; allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit",
                 "topo.yaml:8:36: links[0].peer.namespace: namespace 'n2' is not declared under namespaces",
                 "topo.yaml:11:10: links[1].mtu: 10 is outside 68..65535",
                 "topo.yaml:12:5: links[1].vni: only for vxlan links, and this one is a bridge",

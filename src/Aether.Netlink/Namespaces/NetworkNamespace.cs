@@ -185,7 +185,7 @@ public sealed class NetworkNamespace : SafeHandle
         ArgumentNullException.ThrowIfNull(name);
         if (!IsValidName(name, out _))
         {
-            throw new ArgumentException($"invalid namespace name '{name}': must be 1-255 characters without '/', NUL or whitespace, and not '.' or '..'", nameof(name));
+            throw new ArgumentException($"invalid namespace name {Names.NameText.Quote(name)}: must be 1-255 bytes without '/', NUL or whitespace, and not '.' or '..'", nameof(name));
         }
     }
 
@@ -196,7 +196,7 @@ public sealed class NetworkNamespace : SafeHandle
         {
             null or "" => "empty",
             "." or ".." => "'.' and '..' are reserved",
-            { Length: > 255 } => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name.Length} characters, the limit is 255"),
+            _ when System.Text.Encoding.UTF8.GetByteCount(name) > 255 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{System.Text.Encoding.UTF8.GetByteCount(name)} bytes, the limit is 255"),
             _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
             _ when Rtnl.InterfaceName.HasWhiteSpaceOrNul(name) => "contains whitespace or NUL",
             _ => null,

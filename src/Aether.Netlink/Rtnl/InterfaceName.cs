@@ -1,8 +1,11 @@
 using System.Text;
+using Aether.Netlink.Names;
 
 namespace Aether.Netlink.Rtnl;
 
-/// <summary>Rules the kernel applies to interface names (<c>dev_valid_name</c>), checked before any syscall.</summary>
+/// <summary>Rules the kernel applies to interface names (<c>dev_valid_name</c>), checked before any syscall, and
+/// <c>%</c>, which the kernel expands as a template (<c>eth%d</c> becomes <c>eth0</c>) so that no interface is ever
+/// named with it. Where names enter from files and requests, <see cref="InterfaceNameRule"/> is stricter.</summary>
 public static class InterfaceName
 {
     /// <summary><c>IFNAMSIZ - 1</c>: the longest name in bytes.</summary>
@@ -13,7 +16,7 @@ public static class InterfaceName
     {
         if (!IsValid(name, out var why))
         {
-            throw new ArgumentException($"invalid interface name '{name}': {why}", paramName);
+            throw new ArgumentException($"invalid interface name {NameText.Quote(name)}: {why}", paramName);
         }
     }
 
@@ -27,6 +30,7 @@ public static class InterfaceName
             _ when Encoding.UTF8.GetByteCount(name) > MaxLength => $"{Encoding.UTF8.GetByteCount(name)} bytes, the limit is {MaxLength}",
             _ when name.Contains('/', StringComparison.Ordinal) => "contains '/'",
             _ when name.Contains(':', StringComparison.Ordinal) => "contains ':'",
+            _ when name.Contains('%', StringComparison.Ordinal) => "contains '%', which the kernel reads as a template (eth%d becomes eth0)",
             _ when HasWhiteSpaceOrNul(name) => "contains whitespace or NUL",
             _ => null,
         };

@@ -219,7 +219,7 @@ internal static partial class LabApi
     {
         if (lab is not null && !LabNames.IsLabName(lab, out var why))
         {
-            return Problems.Invalid("lab", $"'{lab}' is not a lab name: {why}");
+            return Problems.Invalid("lab", $"{Aether.Netlink.Names.NameText.Quote(lab)} is not a lab name: {why}; allowed: 1-{LabNames.MaxLabNameLength} lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit");
         }
 
         try

@@ -125,11 +125,11 @@ public sealed class ValidationTests
         LabFile.Error($"name: x\nnodes:\n  {new string('n', 65)}: {{ kind: linux }}\n", 3, 3, "nodes." + new string('n', 65), "65 characters, the limit is 64");
 
     [Theory]
-    [InlineData("a/b", "contains '/'")]
-    [InlineData("a b", "contains whitespace or NUL")]
-    [InlineData("..", "'.' and '..' are reserved")]
+    [InlineData("a/b", "'/' (U+002F) is not allowed in a namespace name")]
+    [InlineData("a b", "' ' (U+0020) is not allowed in a namespace name")]
+    [InlineData("..", "'..' is refused")]
     public void Invalid_namespace_name(string ns, string why) =>
-        LabFile.Error($"name: x\nnodes:\n  r1: {{ kind: linux, namespace: \"{ns}\" }}\n", 3, 33, "nodes.r1.namespace", $"invalid namespace name '{ns}': {why}");
+        LabFile.Error($"name: x\nnodes:\n  r1: {{ kind: linux, namespace: \"{ns}\" }}\n", 3, 33, "nodes.r1.namespace", $"'{ns}': {why}");
 
     [Fact]
     public void Two_nodes_with_the_same_namespace() =>
@@ -220,7 +220,7 @@ public sealed class ValidationTests
     [InlineData("[r1:eth1, 'r2:']", 26, "'r2:' is not node:interface (r1:Ethernet1): the interface is empty")]
     [InlineData("[r1:eth1, r3:eth1]", 26, "node 'r3' is not in nodes")]
     [InlineData("[r1:eth1, h1x:eth1]", 26, "node 'h1x' is not in nodes; did you mean 'h1'?")]
-    [InlineData("[r1:eth1, 'h1:a:b']", 26, "node h1: 'a:b' is not a Linux interface name the kernel accepts: contains ':'")]
+    [InlineData("[r1:eth1, 'h1:a:b']", 26, "node h1: 'a:b': ':' (U+003A) is not allowed in an interface name (the kernel refuses it: ':' marks an IPv4 address label such as eth0:1); allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
     public void A_bad_second_endpoint(string endpoints, int column, string why) =>
         LabFile.Error(WithLinks($"  - endpoints: {endpoints}\n"), 7, column, "links[0].endpoints[1]", why);
 
@@ -228,13 +228,13 @@ public sealed class ValidationTests
     [InlineData("r2:xe-0/0/0", "node r2: 'xe-0/0/0' is not an interface name of kind juniper_vmx; its names are ge-0/0/{n} ↔ eth{n+1}, n ≥ 0")]
     [InlineData("r2:eth0", "node r2: 'eth0' is out of range for kind juniper_vmx: ge-0/0/{n} starts at ge-0/0/0 (eth1)")]
     [InlineData("r1:ethernet1", "node r1: 'ethernet1' is not an interface name of kind arista_ceos; did you mean 'Ethernet1'?")]
-    [InlineData("h1:lo", "node h1: 'lo' is not a Linux interface name the kernel accepts: 'lo' is the namespace's loopback, not a link end")]
-    [InlineData("h1:a/b", "node h1: 'a/b' is not a Linux interface name the kernel accepts: contains '/'")]
-    [InlineData("h1:'a b'", "node h1: 'a b' is not a Linux interface name the kernel accepts: contains whitespace or NUL")]
-    [InlineData("h1:.", "node h1: '.' is not a Linux interface name the kernel accepts: '.' and '..' are reserved")]
-    [InlineData("h1:..", "node h1: '..' is not a Linux interface name the kernel accepts: '.' and '..' are reserved")]
-    [InlineData("h1:abcdefghijklmnop", "node h1: 'abcdefghijklmnop' is not a Linux interface name the kernel accepts: 16 bytes, the limit is 15")]
-    [InlineData("r1:Ethernet999999/999999", "node r1: 'Ethernet999999/999999' would be the Linux name 'eth999999_999999', which the kernel refuses: 16 bytes, the limit is 15")]
+    [InlineData("h1:lo", "node h1: 'lo' is the namespace's loopback, not a link end")]
+    [InlineData("h1:a/b", "node h1: 'a/b': '/' (U+002F) is not allowed in an interface name (the kernel refuses it: each name is a directory under /sys/class/net); allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
+    [InlineData("h1:'a b'", "node h1: 'a b': ' ' (U+0020) is not allowed in an interface name (whitespace splits a name into two words for ip, nft and shells); allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
+    [InlineData("h1:.", "node h1: '.': '.' is refused (it names a directory itself or its parent); allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
+    [InlineData("h1:..", "node h1: '..': '..' is refused (it names a directory itself or its parent); allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
+    [InlineData("h1:abcdefghijklmnop", "node h1: 'abcdefghijklmnop': 16 bytes; the limit is 15; allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
+    [InlineData("r1:Ethernet999999/999999", "node r1: 'Ethernet999999/999999' would be the Linux name 'eth999999_999999': 16 bytes; the limit is 15; allowed: 1-15 bytes of ASCII letters, digits, '-', '_' and '.', starting with a letter or digit")]
     public void A_name_the_profile_cannot_map(string endpoint, string why) =>
         LabFile.Error(WithLinks($"  - endpoints: [\"r1:eth1\", \"{endpoint.Replace("'", "", StringComparison.Ordinal)}\"]\n"), 7, 28, "links[0].endpoints[1]", why);
 
@@ -296,7 +296,7 @@ public sealed class ValidationTests
             """);
         Assert.Equal(
         [
-            "lab.yaml:1:7: name: invalid lab name 'Demo': must start with a lowercase letter or digit",
+            "lab.yaml:1:7: name: invalid lab name 'Demo': must start with a lowercase letter or digit; allowed: 1-32 lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit",
             "lab.yaml:2:9: fabric: 'bridge' is not one of veth, ovs",
             "lab.yaml:5:39: nodes.r2.namespace: namespace 'shared' is already node r1's (line 4): each node has its own",
             "lab.yaml:6:15: nodes.r3.kind: unknown kind 'nokia'; known kinds: linux, arista_ceos, juniper_vmx, cisco_iosxr, nokia_srlinux",
@@ -305,7 +305,7 @@ public sealed class ValidationTests
             "lab.yaml:11:16: links[1].endpoints: the same link as links[0] (line 10): r2:eth1-r1:eth1 and r1:Ethernet1-r2:ge-0/0/0 are both r1:eth1-r2:eth1",
             "lab.yaml:12:33: links[2].endpoints[1]: node 'r9' is not in nodes",
             "lab.yaml:13:17: links[3].endpoints[0]: 'r1:eth2' (r1:eth2) is already used by links[2].endpoints[0] (line 12, written 'r1:Ethernet2'): an interface joins one link",
-            "lab.yaml:13:28: links[3].endpoints[1]: node h1: 'lo' is not a Linux interface name the kernel accepts: 'lo' is the namespace's loopback, not a link end",
+            "lab.yaml:13:28: links[3].endpoints[1]: node h1: 'lo' is the namespace's loopback, not a link end",
             "lab.yaml:14:10: links[3].mtu: 10 is outside 68..65535",
             "lab.yaml:15:16: links[4].endpoints: a link has exactly two endpoints, [\"r1:Ethernet1\", \"r2:ge-0/0/0\"]; got 1",
             "lab.yaml:16:5: links[5].endpoint: unknown key; did you mean 'endpoints'? allowed here: endpoints, mtu",

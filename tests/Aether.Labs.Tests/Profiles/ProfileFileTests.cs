@@ -191,7 +191,7 @@ public sealed class ProfileFileTests
     [InlineData("eth {n}", "the kernel refuses whitespace in interface names")]
     [InlineData("eth{m}", "the vendor pattern has placeholders {n} and the Linux form {m}; both need the same")]
     [InlineData("eth", "the vendor pattern has placeholders {n} and the Linux form none")]
-    [InlineData("averyverylongname{n}", "its first name 'averyverylongname0' is not one the kernel accepts: 18 bytes, the limit is 15")]
+    [InlineData("averyverylongname{n}", "its first name 'averyverylongname0': 18 bytes; the limit is 15")]
     public void A_bad_linux_form_is_reported_at_the_linux(string linux, string why) =>
         Error($"kinds:\n  x:\n    interfaces:\n      - vendor: 'A{{n}}'\n        linux: \"{linux}\"\n", 5, 16, "kinds.x.interfaces[0].linux", why);
 

@@ -94,7 +94,7 @@ public sealed partial class RoundTripProperties
                 return error.Length > 0;
             }
 
-            return Aether.Netlink.Rtnl.InterfaceName.IsValid(match.Linux, out _) && match.Linux != "lo"
+            return Aether.Netlink.Names.InterfaceNameRule.IsValid(match.Linux, out _) && match.Linux != "lo"
                 && Profiles.TryToLinux(kind, match.Vendor, out var fromVendor, out _) && fromVendor == match.Linux
                 && Profiles.ToVendor(kind, match.Linux) is var vendor
                 && Profiles.TryToLinux(kind, vendor, out var again, out _) && again == match.Linux

@@ -173,14 +173,14 @@ public static class DefinitionFile
         var chars = ArrayPool<char>.Shared.Rent(Math.Max(1, length));
         try
         {
-            var status = Utf8.ToUtf16(span[bom..], chars, out var read, out var written, replaceInvalidSequences: false);
+            var status = Utf8.ToUtf16(span[bom..], chars, out var read, out var written, replaceInvalidSequences: false, isFinalBlock: false);
             if (status != OperationStatus.Done)
             {
                 var offset = bom + read;
                 var before = span[..offset];
                 var line = before.Count((byte)'\n') + 1;
                 var column = offset - (before.LastIndexOf((byte)'\n') + 1) + 1;
-                var what = offset < length ? string.Create(CultureInfo.InvariantCulture, $"byte 0x{span[offset]:X2}") : "an incomplete sequence at the end";
+                var what = status == OperationStatus.InvalidData ? string.Create(CultureInfo.InvariantCulture, $"byte 0x{span[offset]:X2}") : "an incomplete sequence at the end";
                 return new DefinitionText(null, new DefinitionProblem(line, column, string.Create(CultureInfo.InvariantCulture,
                     $"the file is not UTF-8: {what} at byte offset {offset} (line {line}, column {column}); definitions are UTF-8 text")));
             }

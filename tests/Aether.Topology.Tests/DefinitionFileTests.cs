@@ -41,7 +41,7 @@ public sealed class DefinitionFileTests : IDisposable
         var watch = Stopwatch.StartNew();
         var error = await RefusedAsync(fifo);
         Assert.Equal((1, 1), (error.Line, error.Column));
-        Assert.StartsWith("it is a FIFO (named pipe), not a regular file; a definition is read from a regular file of at most 4194304 bytes", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("cannot read the file: it is a FIFO (named pipe), not a regular file; a definition is read from a regular file of at most 4194304 bytes", error.Message, StringComparison.Ordinal);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 
@@ -75,14 +75,14 @@ public sealed class DefinitionFileTests : IDisposable
     public async Task A_character_device_is_refused(string device)
     {
         var error = await RefusedAsync(device);
-        Assert.Equal("it is a character device, not a regular file; a definition is read from a regular file of at most 4194304 bytes", error.Message);
+        Assert.Equal("cannot read the file: it is a character device, not a regular file; a definition is read from a regular file of at most 4194304 bytes", error.Message);
     }
 
     [Fact]
     public async Task A_directory_is_refused()
     {
         var error = await RefusedAsync(_dir);
-        Assert.StartsWith("it is a directory, not a regular file", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("cannot read the file: it is a directory, not a regular file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,14 +91,14 @@ public sealed class DefinitionFileTests : IDisposable
         var link = Path.Combine(_dir, "topo.yaml");
         File.CreateSymbolicLink(link, "/dev/zero");
         var error = await RefusedAsync(link);
-        Assert.StartsWith("it is a character device", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("cannot read the file: it is a character device", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_missing_file_says_why()
     {
         var error = await RefusedAsync(Path.Combine(_dir, "absent.yaml"));
-        Assert.Equal("cannot open the file: No such file or directory", error.Message);
+        Assert.Equal("cannot read the file: No such file or directory", error.Message);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class DefinitionFileTests : IDisposable
         var path = Path.Combine(_dir, "big.yaml");
         await File.WriteAllTextAsync(path, "name: x\n# " + new string('a', 5 * 1024 * 1024) + "\n");
         var error = await RefusedAsync(path);
-        Assert.Equal("the file is 5242891 bytes, over the limit of 4194304 bytes (4 MiB)", error.Message);
+        Assert.Equal("cannot read the file: it is 5242891 bytes, over the limit of 4194304 bytes (4 MiB)", error.Message);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class DefinitionFileTests : IDisposable
 
         var watch = Stopwatch.StartNew();
         var error = await RefusedAsync(path);
-        Assert.Equal("the file is 1099511627776 bytes, over the limit of 4194304 bytes (4 MiB)", error.Message);
+        Assert.Equal("cannot read the file: it is 1099511627776 bytes, over the limit of 4194304 bytes (4 MiB)", error.Message);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 
@@ -132,7 +132,7 @@ public sealed class DefinitionFileTests : IDisposable
         var info = new FileInfo("/proc/kallsyms");
         Assert.Equal(0, info.Length);
         var error = await RefusedAsync("/proc/kallsyms");
-        Assert.Equal("the file holds more than 4194304 bytes (its size said 0), over the limit of 4194304 bytes (4 MiB)", error.Message);
+        Assert.Equal("cannot read the file: it holds more than 4194304 bytes (its size said 0), over the limit of 4194304 bytes (4 MiB)", error.Message);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public static class DefinitionFile
         var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOCTTY | Libc.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            return Refused($"cannot open the file: {Errno.Message(Marshal.GetLastPInvokeError())}");
+            return Refused($"cannot read the file: {Errno.Message(Marshal.GetLastPInvokeError())}");
         }
 
         try
@@ -74,12 +74,12 @@ public static class DefinitionFile
 
             if (type != Libc.S_IFREG)
             {
-                return Refused($"it is {Kind(type)}, not a regular file; a definition is read from a regular file of at most {MaxBytes} bytes");
+                return Refused($"cannot read the file: it is {Kind(type)}, not a regular file; a definition is read from a regular file of at most {MaxBytes} bytes");
             }
 
             if (size > MaxBytes)
             {
-                return Refused(string.Create(CultureInfo.InvariantCulture, $"the file is {size} bytes, over {SizeLimit}"));
+                return Refused(string.Create(CultureInfo.InvariantCulture, $"cannot read the file: it is {size} bytes, over {SizeLimit}"));
             }
 
             return ReadBytes(fd, size, out var bytes, out var length) is { } problem ? new DefinitionText(null, problem) : Decode(bytes, length);
@@ -133,7 +133,7 @@ public static class DefinitionFile
             {
                 if (length > MaxBytes)
                 {
-                    return new DefinitionProblem(1, 1, string.Create(CultureInfo.InvariantCulture, $"the file holds more than {MaxBytes} bytes (its size said {size}), over {SizeLimit}"));
+                    return new DefinitionProblem(1, 1, string.Create(CultureInfo.InvariantCulture, $"cannot read the file: it holds more than {MaxBytes} bytes (its size said {size}), over {SizeLimit}"));
                 }
 
                 Array.Resize(ref bytes, (int)Math.Min((long)bytes.Length * 2, MaxBytes + 1L));

@@ -37,7 +37,7 @@ public sealed class HostileFileTests : CliTest
             "5 MiB" => (Write("big.yaml", named + "#" + new string('x', 5 * 1024 * 1024)), "1:1",
                 $"cannot read the file: it is {named.Length + 1 + (5 * 1024 * 1024) + 1} bytes, over the limit of 4194304 bytes (4 MiB)"),
             "latin-1" => (WriteBytes("latin1.yaml", [.. Encoding.UTF8.GetBytes(named + "#caf"), 0xE9, (byte)'\n']), "4:5",
-                $"the file is not UTF-8: byte 0xE9 at byte offset {named.Length + 4} (line 4, column 5); definitions are UTF-8 text"),
+                $"not UTF-8: byte 0xE9 at byte offset {named.Length + 4} (line 4, column 5); definitions are UTF-8 text"),
             "deep lists" => (Write("deep.yaml", named + "links: " + Repeat("[", 10_000) + Repeat("]", 10_000)), "4:71", Deep),
             "deep maps" => (Write("deep.yaml", named + "links: " + Repeat("{a: ", 10_000) + "1" + Repeat("}", 10_000)), "4:", Deep),
             "billion laughs" => (Write("laughs.yaml", named + Laughs()), "", "more than 100000 nodes (the limit; an alias counts the nodes it stands for each time it is used)"),

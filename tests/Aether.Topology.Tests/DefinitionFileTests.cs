@@ -165,7 +165,7 @@ public sealed class DefinitionFileTests : IDisposable
         var path = Path.Combine(_dir, "latin1.yaml");
         await File.WriteAllBytesAsync(path, [.. "name: x\n"u8, .. tail]);
         var error = await RefusedAsync(path);
-        Assert.Equal($"the file is not UTF-8: {what}; definitions are UTF-8 text", error.Message);
+        Assert.Equal($"not UTF-8: {what}; definitions are UTF-8 text", error.Message);
         Assert.Equal(2, error.Line);
     }
 

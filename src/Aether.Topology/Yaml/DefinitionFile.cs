@@ -82,7 +82,7 @@ public static class DefinitionFile
                 return Refused(string.Create(CultureInfo.InvariantCulture, $"cannot read the file: it is {size} bytes, over {SizeLimit}"));
             }
 
-            return ReadBytes(fd, size, out var bytes, out var length) is { } problem ? new DefinitionText(null, problem) : Decode(bytes, length);
+            return ReadBytes(fd, size, out var bytes, out var length) is { } problem ? new DefinitionText(null, problem) : Decode(bytes.AsSpan(0, length));
         }
         finally
         {
@@ -104,6 +104,19 @@ public static class DefinitionFile
         return bytes <= MaxBytes
             ? null
             : new DefinitionProblem(1, 1, string.Create(CultureInfo.InvariantCulture, $"the definition is at least {bytes} bytes, over {SizeLimit}"));
+    }
+
+    /// <summary>The text of a definition given as bytes (a request's body): refused over <see cref="MaxBytes"/> or
+    /// when the bytes are not UTF-8 (with the offset, line and column of the first that is not), as a file would be.
+    /// A leading byte order mark is dropped.</summary>
+    public static DefinitionText FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > MaxBytes)
+        {
+            return new DefinitionText(null, new DefinitionProblem(1, 1, string.Create(CultureInfo.InvariantCulture, $"the definition is at least {bytes.Length} bytes, over {SizeLimit}")));
+        }
+
+        return Decode(bytes);
     }
 
     /// <summary>A parser handing on <paramref name="parser"/>'s events that throws <see cref="DefinitionLimitException"/>
@@ -166,9 +179,9 @@ public static class DefinitionFile
     }
 
     /// <summary>Strict UTF-8: the first byte that is not is refused with its offset, line and column.</summary>
-    private static DefinitionText Decode(byte[] bytes, int length)
+    private static DefinitionText Decode(ReadOnlySpan<byte> span)
     {
-        var span = bytes.AsSpan(0, length);
+        var length = span.Length;
         var bom = span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         var chars = ArrayPool<char>.Shared.Rent(Math.Max(1, length));
         try
@@ -182,7 +195,7 @@ public static class DefinitionFile
                 var column = offset - (before.LastIndexOf((byte)'\n') + 1) + 1;
                 var what = status == OperationStatus.InvalidData ? string.Create(CultureInfo.InvariantCulture, $"byte 0x{span[offset]:X2}") : "an incomplete sequence at the end";
                 return new DefinitionText(null, new DefinitionProblem(line, column, string.Create(CultureInfo.InvariantCulture,
-                    $"the file is not UTF-8: {what} at byte offset {offset} (line {line}, column {column}); definitions are UTF-8 text")));
+                    $"not UTF-8: {what} at byte offset {offset} (line {line}, column {column}); definitions are UTF-8 text")));
             }
 
             return new DefinitionText(new string(chars, 0, written), null);

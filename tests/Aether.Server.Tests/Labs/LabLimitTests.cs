@@ -56,4 +56,23 @@ public sealed class LabLimitTests : LabApiTest
         var list = await ExpectAsync(await Client.GetAsync("/v1/labs"), HttpStatusCode.OK);
         Assert.Equal(0, list.GetArrayLength());
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0xE9 }, "byte 0xE9")]
+    [InlineData(new byte[] { 0xC3, 0x28 }, "byte 0xC3")]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "byte 0xED")]
+    public async Task A_yaml_body_that_is_not_utf8_is_400_with_the_offset(byte[] bad, string what)
+    {
+        var head = Encoding.UTF8.GetBytes($"name: {Lab}\nnodes:\n  r");
+        var content = new ByteArrayContent([.. head, .. bad, .. ": { kind: linux }\n"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/yaml");
+        var problem = await Requests.ProblemAsync(await Client.PostAsync("/v1/labs", content), 400);
+        Assert.Equal("Invalid lab", problem.GetProperty("title").GetString());
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray());
+        Assert.Equal("definition", error.GetProperty("file").GetString());
+        Assert.Equal((3, 4), (error.GetProperty("line").GetInt32(), error.GetProperty("column").GetInt32()));
+        Assert.Equal($"not UTF-8: {what} at byte offset {head.Length} (line 3, column 4); definitions are UTF-8 text", error.GetProperty("message").GetString());
+        Assert.Empty(await LabNamespacesAsync());
+        await Requests.ProblemAsync(await Client.GetAsync($"/v1/labs/{Lab}"), 404);
+    }
 }

@@ -128,4 +128,19 @@ public sealed class HostileFileTests : CliTest
         Assert.DoesNotContain(await Ip.NetnsNamesAsync(), n => n.Contains(Box.Token, StringComparison.Ordinal));
         Assert.False(Directory.Exists(state), "the lab state directory was written");
     }
+
+    [Fact]
+    public async Task Standard_input_as_a_pipe_is_refused_and_changes_nothing()
+    {
+        // A valid topology on a pipe: still refused, since a pipe can be endless.
+        var before = await SnapshotAsync();
+        var result = await Cli.RunWithInputAsync(CtlYaml() + "\n", "apply", "-f", "/dev/stdin", "--state-dir", Path.Combine(Dir, "state"));
+        Assert.True(result.Code == 2, result.ToString());
+        Assert.Equal(
+            "/dev/stdin:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file; a definition is read from a regular file of at most 4194304 bytes",
+            Assert.Single(result.Stderr.Split('\n'), l => l.StartsWith("/dev/stdin:", StringComparison.Ordinal)));
+        Assert.Equal(before, await SnapshotAsync());
+        Assert.DoesNotContain(await Ip.NetnsNamesAsync(), n => n.Contains(Box.Token, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(Dir, "state")), "the state directory was written");
+    }
 }

@@ -35,18 +35,15 @@ public sealed partial class InterfaceProfiles
     private const string FileShape = "a profile file is a mapping with the key kinds: { KIND: { interfaces: [ { vendor, linux, offset, first } ], linux_names: mapped|any } }";
 
     /// <summary>Reads the profile file at <paramref name="path"/> over <paramref name="baseProfiles"/> (by default
-    /// <see cref="Default"/>). A file that cannot be read gives one error (at line 1, column 1) saying why.</summary>
+    /// <see cref="Default"/>). A file that cannot be read, or is refused by
+    /// <see cref="DefinitionFile"/>'s limits, gives one error saying why.</summary>
     public static InterfaceProfilesLoadResult LoadFile(string path, InterfaceProfiles? baseProfiles = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
+        var read = DefinitionFile.Read(path);
+        if (read.Text is not { } text)
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new InterfaceProfilesLoadResult(null, [new LabError(path, 1, 1, $"cannot read the file: {e.Message}")]);
+            return new InterfaceProfilesLoadResult(null, [LabLoader.Error(path, read.Problem!)]);
         }
 
         return Parse(text, path, baseProfiles);
@@ -58,6 +55,11 @@ public sealed partial class InterfaceProfiles
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(file);
+        if (DefinitionFile.CheckText(text) is { } tooBig)
+        {
+            return new InterfaceProfilesLoadResult(null, [LabLoader.Error(file, tooBig)]);
+        }
+
         var problems = new LabProblems(file);
         var profiles = ReadFile(text, problems);
         var errors = problems.InFileOrder();

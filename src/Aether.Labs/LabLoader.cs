@@ -1,4 +1,5 @@
 using Aether.Labs.Yaml;
+using Aether.Topology;
 
 namespace Aether.Labs;
 
@@ -50,19 +51,15 @@ public static class LabLoader
     public const int MaxMtu = 65535;
 
     /// <summary>Reads and validates the lab file at <paramref name="path"/>, mapping interface names with
-    /// <paramref name="profiles"/> (by default <see cref="InterfaceProfiles.Default"/>). A file that cannot be read
-    /// gives one error (at line 1, column 1) saying why.</summary>
+    /// <paramref name="profiles"/> (by default <see cref="InterfaceProfiles.Default"/>). A file that cannot be read,
+    /// or is refused by <see cref="DefinitionFile"/>'s limits, gives one error saying why.</summary>
     public static LabLoadResult Load(string path, InterfaceProfiles? profiles = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
+        var read = DefinitionFile.Read(path);
+        if (read.Text is not { } text)
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new LabLoadResult(null, [new LabError(path, 1, 1, $"cannot read the file: {e.Message}")], null);
+            return new LabLoadResult(null, [Error(path, read.Problem!)], null);
         }
 
         var result = Parse(text, path, profiles);
@@ -75,6 +72,11 @@ public static class LabLoader
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(file);
+        if (DefinitionFile.CheckText(text) is { } tooBig)
+        {
+            return new LabLoadResult(null, [Error(file, tooBig)], null);
+        }
+
         var problems = new LabProblems(file);
         var lab = LabReader.Read(text, problems, profiles ?? InterfaceProfiles.Default);
         var errors = problems.InFileOrder();
@@ -82,4 +84,7 @@ public static class LabLoader
             ? new LabLoadResult(lab, [], text)
             : new LabLoadResult(null, errors, text);
     }
+
+    /// <summary>A file's refusal by <see cref="DefinitionFile"/> as a <see cref="LabError"/>.</summary>
+    internal static LabError Error(string file, DefinitionProblem problem) => new(file, problem.Line, problem.Column, problem.Message);
 }

@@ -59,19 +59,15 @@ public static class TopologyLoader
     /// <summary>The values of a macvlan's <c>mode</c>.</summary>
     internal static readonly IReadOnlyList<string> MacvlanModes = ["private", "vepa", "bridge", "passthru", "source"];
 
-    /// <summary>Reads and validates the file at <paramref name="path"/>. A file that cannot be read gives one error
-    /// (at line 1, column 1) saying why.</summary>
+    /// <summary>Reads and validates the file at <paramref name="path"/>. A file that cannot be read, or is refused by
+    /// <see cref="DefinitionFile"/>'s limits, gives one error saying why.</summary>
     public static TopologyLoadResult LoadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
+        var read = DefinitionFile.Read(path);
+        if (read.Text is not { } text)
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return new TopologyLoadResult(null, [new TopologyError(path, 1, 1, $"cannot read the file: {e.Message}")]);
+            return new TopologyLoadResult(null, [Error(path, read.Problem!)]);
         }
 
         var result = Parse(text, path);
@@ -84,6 +80,11 @@ public static class TopologyLoader
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(fileName);
+        if (DefinitionFile.CheckText(yaml) is { } tooBig)
+        {
+            return new TopologyLoadResult(null, [Error(fileName, tooBig)]);
+        }
+
         var errors = new TopologyErrors(fileName);
         var spec = TopologyReader.Read(yaml, errors);
         var sorted = errors.InFileOrder();
@@ -91,4 +92,6 @@ public static class TopologyLoader
             ? new TopologyLoadResult(spec, [])
             : new TopologyLoadResult(null, sorted);
     }
+
+    private static TopologyError Error(string file, DefinitionProblem problem) => new(file, problem.Line, problem.Column, problem.Message);
 }

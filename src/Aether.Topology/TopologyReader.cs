@@ -32,7 +32,12 @@ internal sealed partial class TopologyReader
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(DefinitionFile.Guard(new Parser(new StringReader(yaml))));
+        }
+        catch (DefinitionLimitException e)
+        {
+            errors.Add(e.Start, e.Limit);
+            return null;
         }
         catch (YamlException e)
         {

@@ -135,7 +135,7 @@ public sealed class StartupRefusalTests : IDisposable
         }
 
         // Free once the first is disposed. A process another test forks at that moment shares the lock's open file
-        // until it execs (O_CLOEXEC), so the lock may outlive the dispose by that long: a few tries over 2 s.
+        // until it execs (O_CLOEXEC), so the lock may outlive the dispose by that long: tries over 10 s (a loaded machine).
         Microsoft.AspNetCore.Builder.WebApplication? again = null;
         for (var attempt = 0; again is null; attempt++)
         {
@@ -143,7 +143,7 @@ public sealed class StartupRefusalTests : IDisposable
             {
                 again = AetherServer.BuildApp(Options(db) with { SocketPath = Path.Combine(_dir, "two.sock") });
             }
-            catch (ServerOptionsException) when (attempt < 20)
+            catch (ServerOptionsException) when (attempt < 100)
             {
                 await Task.Delay(100);
             }

@@ -20,7 +20,12 @@ internal static class YamlFile
         List<ParsingEvent> events;
         try
         {
-            events = DuplicateKeyFilter.Read(new Parser(new StringReader(text)), problems);
+            events = DuplicateKeyFilter.Read(DefinitionFile.Guard(new Parser(new StringReader(text))), problems);
+        }
+        catch (DefinitionLimitException e)
+        {
+            problems.Add(e.Start, e.Limit);
+            return null;
         }
         catch (YamlException e)
         {

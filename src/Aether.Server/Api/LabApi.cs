@@ -86,6 +86,26 @@ internal static partial class LabApi
         MapLinks(labs);
     }
 
+    /// <summary>At most <paramref name="limit"/> bytes of <paramref name="body"/>: what is beyond is not read (the size
+    /// check then sees a body over the limit).</summary>
+    private static async Task<byte[]> ReadBoundedAsync(Stream body, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        while (buffer.Length < limit)
+        {
+            var read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit - buffer.Length)), ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
     private static async Task<IResult> DeployAsync(HttpRequest http, LabHost host, CancellationToken ct)
     {
         string text;
@@ -114,15 +134,25 @@ internal static partial class LabApi
         }
         else if (MediaTypeHeaderValue.TryParse(http.ContentType, out var type) && YamlTypes.Contains(type.MediaType.Value, StringComparer.OrdinalIgnoreCase))
         {
+            byte[] body;
             try
             {
-                using var reader = new StreamReader(http.Body, Encoding.UTF8);
-                text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+                body = await ReadBoundedAsync(http.Body, Aether.Topology.DefinitionFile.MaxBytes + 1, ct).ConfigureAwait(false);
             }
             catch (BadHttpRequestException e)
             {
                 return TypedResults.Problem(statusCode: e.StatusCode, title: "Bad request body", detail: e.Message);
             }
+
+            // Strict UTF-8 and the size limit, as for a lab file: 400 with the offset of the first byte that is not.
+            var decoded = Aether.Topology.DefinitionFile.FromBytes(body);
+            if (decoded.Text is null)
+            {
+                var problem = decoded.Problem!;
+                return Problems.From(LabRequestException.InvalidLab([new LabError(LabHost.DefinitionFile, problem.Line, problem.Column, problem.Message)]));
+            }
+
+            text = decoded.Text;
         }
         else
         {

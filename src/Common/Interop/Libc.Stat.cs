@@ -13,11 +13,17 @@ internal static unsafe partial class Libc
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const uint STATX_TYPE = 0x1;
     public const uint STATX_INO = 0x100;
+    public const uint STATX_SIZE = 0x200;
 
     // S_IFMT: the file type bits of a mode.
     public const int S_IFMT = 0xF000;
     public const int S_IFSOCK = 0xC000;
     public const int S_IFDIR = 0x4000;
+    public const int S_IFREG = 0x8000;
+    public const int S_IFLNK = 0xA000;
+    public const int S_IFBLK = 0x6000;
+    public const int S_IFCHR = 0x2000;
+    public const int S_IFIFO = 0x1000;
 
     [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statx(int dirfd, string path, int flags, uint mask, byte* statxBuf);
@@ -83,6 +89,23 @@ internal static unsafe partial class Libc
         }
 
         id = new FileId(*(uint*)(buf + 136), *(uint*)(buf + 140), *(ulong*)(buf + 32), *(ushort*)(buf + 28));
+        return 0;
+    }
+
+    // The type bits (S_IFMT) and the size of the file behind fd, or the errno when it cannot be had.
+    public static int TypeAndSize(int fd, out int type, out long size)
+    {
+        // struct statx: stx_mode u16 at 28, stx_size u64 at 40.
+        byte* buf = stackalloc byte[256];
+        if (Statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, buf) != 0)
+        {
+            type = 0;
+            size = 0;
+            return Marshal.GetLastPInvokeError();
+        }
+
+        type = *(ushort*)(buf + 28) & S_IFMT;
+        size = (long)*(ulong*)(buf + 40);
         return 0;
     }
 }

@@ -24,6 +24,12 @@ internal static unsafe partial class Libc
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
     public const int O_APPEND = 0x400;
+
+    // O_NOCTTY: opening a terminal does not make it the controlling one.
+    public const int O_NOCTTY = 0x100;
+
+    // O_NONBLOCK: open returns at once (a FIFO with no writer does not wait for one).
+    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
 
     // LOCK_EX: an exclusive flock.

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Aether.Topology;
+
+/// <summary>A definition's YAML beyond one of <see cref="DefinitionFile"/>'s limits, where the parser was.</summary>
+internal sealed class DefinitionLimitException : YamlException
+{
+    /// <summary>A limit broken at <paramref name="at"/>.</summary>
+    public DefinitionLimitException(Mark at, string limit)
+        : base(at, at, limit) => Limit = limit;
+
+    /// <summary>What was over which limit (without YamlDotNet's position prefix).</summary>
+    public string Limit { get; }
+}
+
+/// <summary>
+/// Hands on a parser's events and refuses, by throwing <see cref="DefinitionLimitException"/>, the first one beyond
+/// a limit: before YamlDotNet's representation model (which builds nodes by recursion, and a stack overflow cannot be
+/// caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
+/// and an alias counts the nodes of what it names each time it is used (and its depth adds to where it is used), so a
+/// file whose anchors multiply is refused at <see cref="DefinitionFile.MaxNodes"/> instead of being walked. An alias
+/// inside the node it names (a structure without end) is refused.
+/// </summary>
+internal sealed class DefinitionGuard(IParser inner) : IParser
+{
+    private readonly Dictionary<string, Anchored> _anchors = new(StringComparer.Ordinal);
+    private readonly Stack<Open> _open = new();
+    private long _nodes;
+
+    /// <inheritdoc/>
+    public ParsingEvent? Current => inner.Current;
+
+    /// <inheritdoc/>
+    public bool MoveNext()
+    {
+        if (!inner.MoveNext())
+        {
+            return false;
+        }
+
+        Check(inner.Current!);
+        return true;
+    }
+
+    private void Check(ParsingEvent current)
+    {
+        switch (current)
+        {
+            case Scalar scalar:
+                if (scalar.Value.Length > DefinitionFile.MaxScalarLength)
+                {
+                    throw Over(current, $"a scalar of {scalar.Value.Length} characters, over the limit of {DefinitionFile.MaxScalarLength}");
+                }
+
+                Count(current, 1);
+                if (!scalar.Anchor.IsEmpty)
+                {
+                    _anchors[scalar.Anchor.Value] = new Anchored(1, 0);
+                }
+
+                Child(0);
+                break;
+            case MappingStart or SequenceStart:
+                if (_open.Count >= DefinitionFile.MaxDepth)
+                {
+                    throw Over(current, $"nested deeper than {DefinitionFile.MaxDepth} levels of mappings and lists (the limit)");
+                }
+
+                var anchor = ((NodeEvent)current).Anchor;
+                var open = new Open(anchor.IsEmpty ? null : anchor.Value, _nodes);
+                if (open.Anchor is not null)
+                {
+                    _ = _anchors.Remove(open.Anchor); // an alias to this name inside it means this node, which is not done
+                }
+
+                Count(current, 1);
+                _open.Push(open);
+                break;
+            case MappingEnd or SequenceEnd:
+                var done = _open.Pop();
+                if (done.Anchor is not null)
+                {
+                    _anchors[done.Anchor] = new Anchored(_nodes - done.NodesBefore, done.Height);
+                }
+
+                Child(done.Height);
+                break;
+            case AnchorAlias alias:
+                var name = alias.Value.Value;
+                if (!_anchors.TryGetValue(name, out var anchored))
+                {
+                    if (_open.Any(o => string.Equals(o.Anchor, name, StringComparison.Ordinal)))
+                    {
+                        throw Over(current, $"alias *{name} is inside the node it names (&{name}): a structure without end");
+                    }
+
+                    break; // an unknown alias: YamlDotNet reports it
+                }
+
+                if (_open.Count + anchored.Height > DefinitionFile.MaxDepth)
+                {
+                    throw Over(current, $"alias *{name} nests deeper than {DefinitionFile.MaxDepth} levels of mappings and lists (the limit)");
+                }
+
+                Count(current, anchored.Nodes);
+                Child(anchored.Height);
+                break;
+        }
+    }
+
+    private void Count(ParsingEvent current, long nodes)
+    {
+        _nodes += nodes;
+        if (_nodes > DefinitionFile.MaxNodes)
+        {
+            throw Over(current, $"more than {DefinitionFile.MaxNodes} nodes (the limit; an alias counts the nodes it stands for each time it is used)");
+        }
+    }
+
+    /// <summary>A node of <paramref name="height"/> levels ended inside the innermost open one.</summary>
+    private void Child(int height)
+    {
+        if (_open.TryPeek(out var parent))
+        {
+            parent.Height = Math.Max(parent.Height, height + 1);
+        }
+    }
+
+    private static DefinitionLimitException Over(ParsingEvent at, FormattableString message) =>
+        new(at.Start, message.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>An anchored node: how many nodes it holds and how many levels of mappings and lists.</summary>
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Anchored(long Nodes, int Height);
+
+    /// <summary>A mapping or list not yet ended.</summary>
+    private sealed class Open(string? anchor, long nodesBefore)
+    {
+        public string? Anchor { get; } = anchor;
+
+        public long NodesBefore { get; } = nodesBefore;
+
+        public int Height { get; set; } = 1;
+    }
+}

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Aether.Labs;
 using Aether.Labs.Supervision;
 
@@ -22,15 +21,7 @@ internal static class LabRunner
         Directory.CreateDirectory(controller.LabDirectory);
         var pidFile = PidFile(controller);
         await File.WriteAllTextAsync(pidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = StopSignals.Listen();
         await using var supervisor = new ProcessSupervisor();
         try
         {

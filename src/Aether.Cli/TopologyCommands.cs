@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Aether.Netlink.Names;
 using Aether.Reconcile;
 using Aether.Topology;
@@ -235,15 +234,7 @@ internal static class TopologyCommands
             return ExitCodes.InvalidInput;
         }
 
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // stop the loops and leave cleanly instead of dying mid-operation
-            stop.Cancel();
-        }
-
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = StopSignals.Listen();
         TopologyLock held;
         try
         {

@@ -125,12 +125,7 @@ internal static class LabCommand
 
     private static void Bind(Command command, Func<ParseResult, LabArgs> args)
     {
-#if NATIVE_CLI
-        _ = args;
-        command.SetAction(_ => ServeExec.Run());
-#else
         command.SetAction((parse, ct) => TopologyCommands.Guard(() => Lab.RunAsync(args(parse), ct)));
-#endif
     }
 }
 

@@ -9,7 +9,7 @@ namespace Aether.Labs.Store;
 internal sealed record LabDatabase(LabStoreProvider Provider, string ConnectionString, string Location)
 {
     /// <summary>The SQLite file in the state directory when no database is named.</summary>
-    public const string DefaultFileName = "labs.db";
+    public const string DefaultFileName = SqliteLabStore.DefaultFileName;
 
     private const string Forms = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, a PostgreSQL connection string (Host=...;Database=...), sqlite:PATH, or nothing for STATE/labs.db";
 
@@ -20,17 +20,12 @@ internal sealed record LabDatabase(LabStoreProvider Provider, string ConnectionS
     public static LabDatabase Parse(string? database, string stateDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        if (string.IsNullOrWhiteSpace(database))
+        if (SqliteLabStore.TryFile(database, stateDirectory, out var file))
         {
-            return Sqlite(Path.Combine(stateDirectory, DefaultFileName));
+            return new LabDatabase(LabStoreProvider.Sqlite, SqliteLabStore.ConnectionString(file), file);
         }
 
-        database = database.Trim();
-        if (database.StartsWith("sqlite:", StringComparison.Ordinal))
-        {
-            var path = database["sqlite:".Length..];
-            return path.Length == 0 ? throw new ArgumentException($"database 'sqlite:' names no file: expected sqlite:PATH", nameof(database)) : Sqlite(path);
-        }
+        database = database!.Trim();
 
         if (database.StartsWith("postgres://", StringComparison.Ordinal) || database.StartsWith("postgresql://", StringComparison.Ordinal))
         {
@@ -55,20 +50,6 @@ internal sealed record LabDatabase(LabStoreProvider Provider, string ConnectionS
         }
 
         throw new ArgumentException($"database '{Redact(database)}' is none of: {Forms}", nameof(database));
-    }
-
-    private static LabDatabase Sqlite(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            ForeignKeys = true,
-            Pooling = true,
-            DefaultTimeout = 30, // also how long a writer waits for another's lock (SQLITE_BUSY)
-        };
-        return new LabDatabase(LabStoreProvider.Sqlite, builder.ToString(), full);
     }
 
     private static LabDatabase Postgres(NpgsqlConnectionStringBuilder builder)

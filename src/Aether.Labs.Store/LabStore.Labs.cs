@@ -13,11 +13,7 @@ public sealed partial class LabStore
     /// <exception cref="LabStoreException">The database refused.</exception>
     public Task SaveLabAsync(LabSpec lab, string definition, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(lab);
-        ArgumentNullException.ThrowIfNull(definition);
-        ArgumentException.ThrowIfNullOrEmpty(lab.Name);
-        CheckUnique(lab.Name, "node", lab.Nodes.Select(n => n.Name));
-        CheckUnique(lab.Name, "link", lab.Links.Select(l => l.Id.Value));
+        StoreText.CheckLab(lab, definition);
         return RunAsync($"save lab '{lab.Name}'", async db =>
         {
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -39,12 +35,8 @@ public sealed partial class LabStore
     /// <exception cref="LabStoreException">The database refused.</exception>
     public Task<IReadOnlyList<LinkState>> SaveForDeployAsync(LabSpec lab, string definition, Func<IReadOnlyList<LinkState>, DeployIntent> intent, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(lab);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreText.CheckLab(lab, definition);
         ArgumentNullException.ThrowIfNull(intent);
-        ArgumentException.ThrowIfNullOrEmpty(lab.Name);
-        CheckUnique(lab.Name, "node", lab.Nodes.Select(n => n.Name));
-        CheckUnique(lab.Name, "link", lab.Links.Select(l => l.Id.Value));
         return RunAsync<IReadOnlyList<LinkState>>($"save lab '{lab.Name}' for deploy", async db =>
         {
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -227,17 +219,7 @@ public sealed partial class LabStore
         (row.TargetNode, row.TargetInterface, row.TargetLinux) = (link.B.Node, link.B.Vendor, link.B.Linux);
     }
 
-    private static void CheckUnique(string lab, string what, IEnumerable<string> keys)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var key in keys)
-        {
-            if (!seen.Add(key))
-            {
-                throw new ArgumentException($"lab '{lab}': {what} '{key}' appears twice", nameof(lab));
-            }
-        }
-    }
+    private static void CheckUnique(string lab, string what, IEnumerable<string> keys) => StoreText.CheckUnique(lab, what, keys);
 
     private static StoredLab ToStoredLab(LabRow row) => new(row.Name, ParseFabric(row.Fabric), row.Definition, row.SourcePath, row.CreatedAt);
 }

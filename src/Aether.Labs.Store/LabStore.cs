@@ -17,8 +17,6 @@ namespace Aether.Labs.Store;
 public sealed partial class LabStore : ILabStore
 {
     private const int MaxAttempts = 8;
-    private const UnixFileMode FileMode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode DirectoryMode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private readonly LabDatabase _database;
     private readonly Func<string, string, string?> _normalize;
@@ -121,45 +119,12 @@ public sealed partial class LabStore : ILabStore
         }
     }
 
-    private static string NewId() => Guid.NewGuid().ToString();
+    private static string NewId() => StoreText.NewId();
 
-    /// <summary>Now, to the microsecond (what PostgreSQL keeps), so that both providers give back what was
-    /// written.</summary>
-    private static DateTimeOffset Now() => Microseconds(DateTimeOffset.UtcNow);
+    private static DateTimeOffset Now() => StoreText.Now();
 
-    private static DateTimeOffset Microseconds(DateTimeOffset time)
-    {
-        var utc = time.ToUniversalTime();
-        return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
-    }
+    private static DateTimeOffset Microseconds(DateTimeOffset time) => StoreText.Microseconds(time);
 
     /// <summary>Creates the directory (0700) and an empty file (0600) when missing; narrows a wider file mode.</summary>
-    private static void PrepareFile(string path)
-    {
-        try
-        {
-            var directory = Path.GetDirectoryName(path)!;
-            if (!Directory.Exists(directory))
-            {
-                Directory.CreateDirectory(directory, DirectoryMode0700);
-            }
-
-            try
-            {
-                // Created with its final mode: never a moment readable by others.
-                using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode0600 });
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                if ((File.GetUnixFileMode(path) & ~FileMode0600) != UnixFileMode.None)
-                {
-                    File.SetUnixFileMode(path, FileMode0600);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new LabStoreException(path, "create the database file", ex.Message, null, ex);
-        }
-    }
+    private static void PrepareFile(string path) => StoreFile.Prepare(path);
 }

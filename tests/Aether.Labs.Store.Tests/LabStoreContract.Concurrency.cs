@@ -17,7 +17,7 @@ public abstract partial class LabStoreContract
         var (target, first) = await MigratedAsync();
         await using var _ = target;
         await using var __ = first;
-        await using var second = target.Open();
+        await using var second = OpenStore(target);
         var lab = TestLabs.Chain("aetlab", 40);
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => (i % 2 == 0 ? first : second).SaveLabAsync(lab, "v1"))));

@@ -19,11 +19,15 @@ public abstract partial class LabStoreContract(ITestOutputHelper output)
     protected static async Task<string> LabIdAsync(StoreTarget target, string lab) =>
         (await target.ScalarAsync($"SELECT id FROM labs WHERE name = '{lab}'"))!;
 
+    /// <summary>Opens the store under test on the target's database (the EF Core store unless a class says
+    /// otherwise).</summary>
+    protected virtual ILabStore OpenStore(StoreTarget target, Func<string, string, string?>? normalize = null) => target.Open(normalize);
+
     /// <summary>A fresh database with the store migrated; both are the caller's to dispose.</summary>
-    protected async Task<(StoreTarget Target, LabStore Store)> MigratedAsync(Func<string, string, string?>? normalize = null)
+    protected async Task<(StoreTarget Target, ILabStore Store)> MigratedAsync(Func<string, string, string?>? normalize = null)
     {
         var target = await NewTargetAsync();
-        var store = target.Open(normalize);
+        var store = OpenStore(target, normalize);
         try
         {
             await store.MigrateAsync();

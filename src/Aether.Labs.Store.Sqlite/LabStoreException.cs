@@ -22,7 +22,7 @@ public sealed class LabStoreException : Exception
         SqlState = sqlState;
     }
 
-    /// <summary>The store, as <see cref="LabStore.Location"/> names it.</summary>
+    /// <summary>The store: <c>postgres://user@host:port/db</c> (never the password) or the SQLite file's full path.</summary>
     public string Location { get; }
 
     /// <summary>What the store was doing.</summary>

@@ -1,0 +1,2 @@
+// Labs are Linux only (file modes of the SQLite file and its directory).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -84,16 +84,21 @@ public sealed record HubNetworkSpec
         return Request == other.Request;
     }
 
-    /// <summary>Opens a container reference: a name, an absolute path, or <c>pid:N</c>.</summary>
+    /// <summary>Opens a container reference: a name, an absolute path, or <c>pid:N</c>; nothing but a network
+    /// namespace is opened (see <see cref="NetworkNamespace.OpenVerified"/>).</summary>
+    /// <exception cref="NotANetworkNamespaceException">It is there but is not a network namespace.</exception>
+    /// <exception cref="NetlinkException">It cannot be opened (<c>ENOENT</c>; <c>ESRCH</c> for a process that is
+    /// not there).</exception>
     public static NetworkNamespace OpenContainer(string container)
     {
-        ArgumentNullException.ThrowIfNull(container);
-        if (container.StartsWith("pid:", StringComparison.Ordinal))
+        using var opened = OpenedContainer.Open(container);
+        var (ns, pidfd) = opened.Take();
+        if (pidfd >= 0)
         {
-            return NetworkNamespace.OpenPid(int.Parse(container.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture));
+            Interop.Libc.Close(pidfd);
         }
 
-        return container.StartsWith('/') ? NetworkNamespace.OpenPath(container) : NetworkNamespace.Open(container);
+        return ns;
     }
 
     internal static HubNetworkSpec From(HubNetworkRequest request)

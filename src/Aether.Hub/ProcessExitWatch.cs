@@ -32,15 +32,19 @@ internal sealed unsafe class ProcessExitWatch : IDisposable
 
     /// <summary>Starts watching <paramref name="pid"/>; <paramref name="exited"/> is called once, on the watch's
     /// thread, when it exits (at once when it has exited already).</summary>
+    /// <param name="pid">The process.</param>
+    /// <param name="exited">Called once it exited.</param>
+    /// <param name="pinned">A pidfd already held on the process (the one its namespace was opened under), which
+    /// is duplicated rather than a new one opened by number (a reused pid would be another process); or -1.</param>
     /// <returns>The watch, or null where the kernel or the C library has no pidfds (the resync's probe covers
     /// it).</returns>
-    public static ProcessExitWatch? Start(int pid, Action exited)
+    public static ProcessExitWatch? Start(int pid, Action exited, int pinned = -1)
     {
         ArgumentNullException.ThrowIfNull(exited);
         int pidfd;
         try
         {
-            pidfd = Libc.PidfdOpen(pid, 0);
+            pidfd = pinned >= 0 ? Libc.Dup(pinned) : Libc.PidfdOpen(pid, 0);
         }
         catch (EntryPointNotFoundException)
         {

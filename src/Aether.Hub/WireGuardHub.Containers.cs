@@ -14,18 +14,18 @@ public sealed partial class WireGuardHub
     /// <summary>Opens a container the hub does not know yet. One that cannot be opened is an invalid request when
     /// <paramref name="required"/> (an add); otherwise (a stored network whose container is not there) it is kept as
     /// gone, and followed.</summary>
-    private Container OpenContainer(string reference, bool required)
+    private Container OpenContainer(string reference, bool required, OpenedContainer? opened = null)
     {
         var container = new Container(reference);
         try
         {
-            container.Open();
+            container.Open(opened);
         }
         catch (Exception ex) when (IsOpenFailure(ex))
         {
             if (required)
             {
-                throw HubException.Invalid([new HubFieldError("container", $"cannot open the network namespace {reference}: {ex.Message}")]);
+                throw CannotOpen(reference, ex);
             }
 
             container.MarkGone($"container {reference}: {ex.Message}", final: container.Pid is not null);
@@ -40,6 +40,58 @@ public sealed partial class WireGuardHub
         DisposeUnits();
         return container;
     }
+
+    /// <summary>Refuses (409) a container that is the host's network namespace (the hub's, this process's or
+    /// init's), or the namespace of another reference that networks use already: two references to one namespace
+    /// would give it two sets of routes and two default routes, each believing it is the only one.</summary>
+    private void CheckContainer(HubNetworkSpec spec, NetworkNamespace ns)
+    {
+        var field = spec.Container.StartsWith("pid:", StringComparison.Ordinal) ? "containerPid" : "container";
+        foreach (var (what, inode) in HostInodes())
+        {
+            if (inode == ns.Inode)
+            {
+                throw new HubException(HubErrorKind.Conflict, $"{field}: {spec.Container} is {what} (namespace inode {ns.Inode}): a container must be a namespace of its own") { NetworkId = spec.Id, Step = field };
+            }
+        }
+
+        foreach (var container in _containers.Values)
+        {
+            if (!string.Equals(container.Reference, spec.Container, StringComparison.Ordinal) && container.Namespace?.Inode == ns.Inode)
+            {
+                var users = string.Join(", ", _networks.Values.Where(n => string.Equals(n.Container, container.Reference, StringComparison.Ordinal)).Select(n => n.Id).Order(StringComparer.Ordinal));
+                throw new HubException(HubErrorKind.Conflict, $"{field}: {spec.Container} is the same network namespace as container {container.Reference} of network {users}: give that reference to add a network to it") { NetworkId = spec.Id, Step = field };
+            }
+        }
+    }
+
+    /// <summary>The host's network namespaces as inodes: the hub's host namespace, this process's and init's.</summary>
+    private (string What, ulong Inode)[] HostInodes() =>
+    [
+        ("the hub's host network namespace", _host.Inode),
+        ("this process's network namespace", InodeOf("/proc/self/ns/net")),
+        ("the host's network namespace (init's, /proc/1/ns/net)", InodeOf("/proc/1/ns/net")),
+    ];
+
+    private static ulong InodeOf(string path)
+    {
+        try
+        {
+            using var ns = NetworkNamespace.OpenVerified(path);
+            return ns.Inode;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The 400 for a container reference that cannot be opened or is not a network namespace.</summary>
+    private static HubException CannotOpen(string reference, Exception ex) =>
+        HubException.Invalid([new HubFieldError(reference.StartsWith("pid:", StringComparison.Ordinal) ? "containerPid" : "container",
+            ex is NotANetworkNamespaceException
+                ? $"{ex.Message}: {OpenedContainer.Allowed}"
+                : $"cannot open the network namespace {reference}: {ex.Message} ({OpenedContainer.Allowed})")]);
 
     private static bool IsOpenFailure(Exception ex) =>
         ex is IOException or UnauthorizedAccessException or NetlinkException or ArgumentException or FormatException or OverflowException;
@@ -170,20 +222,12 @@ public sealed partial class WireGuardHub
         {
             Reference = reference;
             Scope = Scope.Namespace(reference);
-            if (reference.StartsWith("pid:", StringComparison.Ordinal))
-            {
-                Pid = int.Parse(reference.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture);
-            }
-            else if (reference.StartsWith("/proc/", StringComparison.Ordinal) && reference.EndsWith("/ns/net", StringComparison.Ordinal)
-                && int.TryParse(reference.AsSpan(6, reference.Length - 6 - 7), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                Pid = pid;
-            }
-            else if (reference.StartsWith('/'))
+            Pid = OpenedContainer.PidOf(reference);
+            if (Pid is null && reference.StartsWith('/'))
             {
                 (Directory, EntryName) = (System.IO.Path.GetDirectoryName(reference) ?? "/", System.IO.Path.GetFileName(reference));
             }
-            else
+            else if (Pid is null)
             {
                 (Directory, EntryName) = (NetworkNamespace.RunDirectory, reference);
             }
@@ -206,6 +250,9 @@ public sealed partial class WireGuardHub
 
         public NetworkNamespace? Namespace { get; private set; }
 
+        /// <summary>The pidfd that pins <see cref="Pid"/> while the namespace is held, or -1.</summary>
+        public int PidFd { get; private set; } = -1;
+
         public NetlinkHandle? Handle { get; private set; }
 
         /// <summary>Why the container is gone, or null.</summary>
@@ -225,13 +272,18 @@ public sealed partial class WireGuardHub
 
         public Task? Monitor { get; set; }
 
-        public void Open()
+        /// <summary>Opens the container, or takes <paramref name="opened"/> (opened and checked before the hub's
+        /// gate was taken).</summary>
+        public void Open(OpenedContainer? opened = null)
         {
-            var ns = HubNetworkSpec.OpenContainer(Reference);
+            opened ??= OpenedContainer.Open(Reference);
+            var (ns, pidfd) = opened.Take();
+            opened.Dispose();
             try
             {
                 Handle = NetlinkHandle.OpenAt(ns);
                 Namespace = ns;
+                PidFd = pidfd;
                 Error = null;
                 Gone = false;
                 Final = false;
@@ -239,6 +291,11 @@ public sealed partial class WireGuardHub
             catch
             {
                 ns.Dispose();
+                if (pidfd >= 0)
+                {
+                    Interop.Libc.Close(pidfd);
+                }
+
                 throw;
             }
         }
@@ -247,10 +304,16 @@ public sealed partial class WireGuardHub
         public ulong? Probe(out string? why)
         {
             why = null;
+            if (PidFd >= 0 && !OpenedContainer.IsAlive(PidFd))
+            {
+                why = $"container {Reference}: process {Pid} exited";
+                return null;
+            }
+
             try
             {
-                using var probe = HubNetworkSpec.OpenContainer(Reference);
-                return probe.Inode;
+                using var probe = OpenedContainer.Open(Reference);
+                return probe.Namespace.Inode;
             }
             catch (Exception ex) when (IsOpenFailure(ex))
             {
@@ -297,6 +360,11 @@ public sealed partial class WireGuardHub
             Handle = null;
             Namespace?.Dispose();
             Namespace = null;
+            if (PidFd >= 0)
+            {
+                Interop.Libc.Close(PidFd);
+                PidFd = -1;
+            }
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed partial class WireGuardHub
         {
             try
             {
-                container.Exit = ProcessExitWatch.Start(pid, () => _follow.Writer.TryWrite(new FollowEvent(container, null, null)));
+                container.Exit = ProcessExitWatch.Start(pid, () => _follow.Writer.TryWrite(new FollowEvent(container, null, null)), container.PidFd);
             }
             catch (NetlinkException ex)
             {
@@ -153,18 +153,18 @@ public sealed partial class WireGuardHub
 
     /// <summary>Takes back a container that came back (under the gate): opens it, converges every network at once, and
     /// starts its loop. One that cannot be opened stays gone.</summary>
-    private async Task ReviveAsync(Container container, bool required = false)
+    private async Task ReviveAsync(Container container, bool required = false, OpenedContainer? opened = null)
     {
         try
         {
-            container.Open();
+            container.Open(opened);
         }
         catch (Exception ex) when (IsOpenFailure(ex))
         {
             container.MarkGone($"container {container.Reference}: {ex.Message}", final: false);
             if (required)
             {
-                throw HubException.Invalid([new HubFieldError("container", $"cannot open the network namespace {container.Reference}: {ex.Message}")]);
+                throw CannotOpen(container.Reference, ex);
             }
 
             return;

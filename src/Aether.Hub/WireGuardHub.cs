@@ -129,6 +129,19 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var spec = Validate(request);
+
+        // The container is opened and checked before the gate: whatever its path is, no other request waits on it.
+        OpenedContainer opened;
+        try
+        {
+            opened = OpenedContainer.Open(spec.Container);
+        }
+        catch (Exception ex) when (IsOpenFailure(ex))
+        {
+            throw CannotOpen(spec.Container, ex);
+        }
+
+        using var openedScope = opened;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -145,15 +158,16 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
 
             CheckConflicts(spec);
+            CheckContainer(spec, opened.Namespace);
             var newContainer = !_containers.TryGetValue(spec.Container, out var container);
             if (container is null)
             {
-                container = OpenContainer(spec.Container, required: true);
+                container = OpenContainer(spec.Container, required: true, opened);
             }
             else if (container.Gone)
             {
                 // Its other networks' container went; a new network in it is a request to take it back, if it is there.
-                await ReviveAsync(container, required: true).ConfigureAwait(false);
+                await ReviveAsync(container, required: true, opened).ConfigureAwait(false);
             }
 
             SetNetwork(spec.Id, spec);

@@ -58,7 +58,7 @@ public sealed partial class TopologyController
         var scopes = Scopes.ToArray();
         var parts = new List<ChangeLine>[StageOrder.Length, scopes.Length];
         var progressLock = new Lock();
-        var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder };
+        var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder, ContainExceptions = true };
         var applied = await engine.RunAsync(done =>
         {
             var part = LinesOf(done.Stage, done.Scope, done.Result.Plan, done.Result.Applied, session).ToList();
@@ -83,7 +83,8 @@ public sealed partial class TopologyController
         if (applied.Failure is { } failure)
         {
             var at = failure.Operation is { } failed ? LineOf(failed).Subject + ": " : string.Empty;
-            return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, at + failure.Error.Message);
+            var rolledBack = await RollBackAsync(applied, session, Report).ConfigureAwait(false);
+            return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, at + failure.Error.Message + "; " + rolledBack);
         }
 
         return new TopologyResult(lines, plan.Elapsed + clock.Elapsed, null);

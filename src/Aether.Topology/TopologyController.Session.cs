@@ -92,6 +92,9 @@ public sealed partial class TopologyController
             _scopes[ns] = scope;
         }
 
+        /// <summary>The session's handle in <paramref name="scope"/>.</summary>
+        public NetlinkHandle HandleFor(Scope scope) => HandleOf(scope);
+
         private NetlinkHandle HandleOf(Scope scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
 

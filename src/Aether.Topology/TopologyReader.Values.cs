@@ -54,10 +54,18 @@ internal sealed partial class TopologyReader
                 continue;
             }
 
-            if (Prefix(path, text) is { } prefix)
+            if (Prefix(path, text) is not { } prefix)
             {
-                result.Add((prefix, path));
+                continue;
             }
+
+            if (NotAnInterfaceAddress(prefix.Address) is { } why)
+            {
+                _errors.Add(path, $"{prefix.Address} {why}");
+                continue;
+            }
+
+            result.Add((prefix, path));
         }
 
         return result;

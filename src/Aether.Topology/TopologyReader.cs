@@ -103,6 +103,7 @@ internal sealed partial class TopologyReader
 
         CheckNamespaces();
         CheckLinks();
+        CheckKernelLimits();
         CheckRoutes();
 
         if (_errors.Count > 0 || name is null)

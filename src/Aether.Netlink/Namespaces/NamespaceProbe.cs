@@ -21,7 +21,7 @@ internal static class NamespaceProbe
     }
 
     /// <summary>nsfs: the one pseudo file system every namespace file lives on.</summary>
-    private static readonly Libc.FileId Nsfs = Identify("/proc/self/ns/net");
+    public static readonly Libc.FileId Nsfs = Identify("/proc/self/ns/net");
 
     /// <summary>The inode of the process's own network namespace.</summary>
     public static ulong OwnInode { get; } = Nsfs.Inode;

@@ -8,7 +8,7 @@ namespace Aether.Netlink.Namespaces;
 /// An open network namespace: a file descriptor on its nsfs inode. Named namespaces live under
 /// <c>/run/netns</c> exactly as <c>ip netns</c> keeps them, so both tools see the same ones.
 /// </summary>
-public sealed class NetworkNamespace : SafeHandle
+public sealed partial class NetworkNamespace : SafeHandle
 {
     /// <summary>The directory where named namespaces are bind-mounted (<c>NETNS_RUN_DIR</c>).</summary>
     public const string RunDirectory = "/run/netns";

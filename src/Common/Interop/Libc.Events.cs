@@ -83,4 +83,9 @@ internal static unsafe partial class Libc
     // pidfd_open (Linux 5.3, glibc 2.36): a descriptor that polls readable when the process exits.
     [LibraryImport(Lib, EntryPoint = "pidfd_open", SetLastError = true)]
     public static partial int PidfdOpen(int pid, uint flags);
+
+    // pidfd_send_signal (Linux 5.1, glibc 2.36): signal 0 asks whether the process behind the pidfd still runs
+    // (ESRCH once it exited), without the pid reuse that kill(2) by number is open to.
+    [LibraryImport(Lib, EntryPoint = "pidfd_send_signal", SetLastError = true)]
+    public static partial int PidfdSendSignal(int pidfd, int signal, nint info, uint flags);
 }

@@ -92,6 +92,20 @@ internal static unsafe partial class Libc
         return 0;
     }
 
+    // The identity of the file behind fd (an O_PATH descriptor too), or the errno when it cannot be had.
+    public static int Identify(int fd, out FileId id)
+    {
+        byte* buf = stackalloc byte[256];
+        if (Statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO, buf) != 0)
+        {
+            id = default;
+            return Marshal.GetLastPInvokeError();
+        }
+
+        id = new FileId(*(uint*)(buf + 136), *(uint*)(buf + 140), *(ulong*)(buf + 32), *(ushort*)(buf + 28));
+        return 0;
+    }
+
     // The type bits (S_IFMT) and the size of the file behind fd, or the errno when it cannot be had.
     public static int TypeAndSize(int fd, out int type, out long size)
     {

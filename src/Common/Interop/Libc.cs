@@ -32,6 +32,12 @@ internal static unsafe partial class Libc
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
 
+    // O_NOFOLLOW: a symbolic link as the last component is not followed.
+    public const int O_NOFOLLOW = 0x20000;
+
+    // O_PATH: the lookup alone; the file itself is not opened (no FIFO wait, no device driver's open).
+    public const int O_PATH = 0x200000;
+
     // LOCK_EX: an exclusive flock.
     public const int LOCK_EX = 2;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Aether.Labs;
 using Aether.Labs.Store;
+using Aether.Labs.Supervision;
 using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Topology;
@@ -34,6 +35,11 @@ internal static class Lab
         await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var controller = Controller(context, loaded.Lab, store);
+        if (KeptByDaemon(controller, "deploy", "POST /v1/labs"))
+        {
+            return ExitCodes.Failure;
+        }
+
         var result = await controller.DeployAsync(loaded.Text, progress: null, ct).ConfigureAwait(false);
         var exit = Finish(context, "deploy", loaded.Lab.Name, result, clock.Elapsed);
         if (loaded.Lab.Nodes.Any(n => n.Exec.Count > 0) && !context.Json)
@@ -53,6 +59,11 @@ internal static class Lab
 
         await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
         var controller = Controller(context, loaded.Lab, store);
+        if (KeptByDaemon(controller, "destroy", $"DELETE /v1/labs/{loaded.Lab.Name}"))
+        {
+            return ExitCodes.Failure;
+        }
+
         await LabRunner.StopAsync(controller).ConfigureAwait(false); // its processes stop with it, before the nodes go
         var result = await controller.DestroyAsync(progress: null, ct).ConfigureAwait(false);
         foreach (var line in result.Lines)
@@ -130,7 +141,10 @@ internal static class Lab
             return ExitCodes.Failure;
         }
 
-        return await LabRunner.RunAsync(context, Controller(context, lab, store), reconcileEvery).ConfigureAwait(false);
+        var controller = Controller(context, lab, store);
+        return KeptByDaemon(controller, "run", "the daemon runs it already")
+            ? ExitCodes.Failure
+            : await LabRunner.RunAsync(context, controller, reconcileEvery).ConfigureAwait(false);
     }
 
     public static async Task<int> ExecAsync(LabContext context, string name, string node, string[] argv, CancellationToken ct)
@@ -163,6 +177,20 @@ internal static class Lab
         using var child = ns.RunInside(static a => Process.Start(new ProcessStartInfo(a[0], a[1..]) { UseShellExecute = false })!, argv);
         await child.WaitForExitAsync(ct).ConfigureAwait(false);
         return child.ExitCode;
+    }
+
+    /// <summary>Whether the daemon keeps the lab (<see cref="LabKeeper"/>): then this command would fight its runtime
+    /// (which repairs what destroy removes, and applies the lab as it was), so it refuses, having changed
+    /// nothing.</summary>
+    private static bool KeptByDaemon(LabController controller, string verb, string instead)
+    {
+        if (LabKeeper.Holder(controller.LabDirectory) is not { } pid)
+        {
+            return false;
+        }
+
+        Output.Fail($"lab {controller.Lab.Name} is kept by the daemon (aether serve, pid {pid}), which repairs it: {verb} it through the daemon ({instead}), or stop the daemon first; nothing was changed");
+        return true;
     }
 
     private static LabController Controller(LabContext context, LabSpec lab, ILabStore store)

@@ -51,6 +51,8 @@ internal sealed partial class LabHost
     /// <summary>The lab's runtime, started again after a backoff when it fails, until cancelled.</summary>
     private async Task KeepAsync(LabSlot slot, LabController controller, CancellationToken cancellationToken)
     {
+        // Held while the runtime runs: `aether lab deploy`, `destroy` and `run` refuse the lab meanwhile.
+        using var keeper = HoldKeeper(slot.Name, controller);
         var backoff = TimeSpan.FromSeconds(1);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -91,6 +93,21 @@ internal sealed partial class LabHost
 
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
             slot.Set(Running, "started again after a failure");
+        }
+    }
+
+    /// <summary>The keeper's lock of the lab, or null (logged) when it cannot be had: the runtime runs anyway, only
+    /// unguarded against a CLI command.</summary>
+    private LabKeeper? HoldKeeper(string lab, LabController controller)
+    {
+        try
+        {
+            return LabKeeper.Hold(controller.LabDirectory) ?? throw new IOException($"{LabKeeper.FileName} is held by pid {LabKeeper.Holder(controller.LabDirectory)}");
+        }
+        catch (IOException ex)
+        {
+            LogKeeperFailed(_log, lab, ex.Message);
+            return null;
         }
     }
 

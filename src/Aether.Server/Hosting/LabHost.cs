@@ -279,4 +279,7 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
 
     [LoggerMessage(EventId = 9108, Level = LogLevel.Information, Message = "lab {Lab}: stopping its CLI runner (pid {Pid}) to take the lab over")]
     private static partial void LogTakingOver(ILogger logger, string lab, int pid);
+
+    [LoggerMessage(EventId = 9110, Level = LogLevel.Warning, Message = "lab {Lab}: cannot hold the keeper's lock, so CLI commands are not kept off the lab: {Error}")]
+    private static partial void LogKeeperFailed(ILogger logger, string lab, string error);
 }

@@ -32,6 +32,10 @@ public sealed class LabRuntimeTests : LabApiTest
         Assert.Equal("running", process.GetProperty("state").GetString());
         var pid = process.GetProperty("pid").GetInt32();
         Assert.Equal(await Ip.InodeInsideAsync(Ns("h1")), NetOf(pid));
+
+        // The daemon holds the lab's keeper lock while its runtime runs (CLI commands refuse the lab meanwhile).
+        var labDirectory = Path.Combine(State, "labs", Lab);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(Aether.Labs.Supervision.LabKeeper.Holder(labDirectory) == Environment.ProcessId), TimeSpan.FromSeconds(30)), "the daemon does not hold the keeper lock");
         Assert.EndsWith("sleep\0infinity\0", await File.ReadAllTextAsync($"/proc/{pid}/cmdline"), StringComparison.Ordinal);
 
         await Ip.RunAsync("-n", Ns("r1"), "link", "del", "eth1");
@@ -56,6 +60,7 @@ public sealed class LabRuntimeTests : LabApiTest
         await ExpectAsync(await Client.DeleteAsync($"/v1/labs/{Lab}"), HttpStatusCode.NoContent);
         Assert.True(await EventuallyAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(30)), "h1's process outlived its lab");
         Assert.Empty(await LabNamespacesAsync());
+        Assert.Null(Aether.Labs.Supervision.LabKeeper.Holder(labDirectory));
     }
 
     [Fact]

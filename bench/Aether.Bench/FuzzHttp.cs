@@ -20,8 +20,9 @@ namespace Aether.Bench;
 /// </summary>
 internal static class FuzzHttp
 {
-    public static async Task<bool> RunAsync(string cli, int inputs, int seed, TimeSpan timeout)
+    public static async Task<bool> RunAsync(string cli, int inputs, int seed, TimeSpan timeout, TextWriter? log = null)
     {
+        log ??= Console.Out;
         var prefix = "aetfz" + Guid.NewGuid().ToString("N")[..4];
         var dir = Directory.CreateTempSubdirectory(prefix).FullName;
         var hostName = prefix + "h";
@@ -50,7 +51,7 @@ internal static class FuzzHttp
         try
         {
             await daemon.WaitReadyAsync(socket);
-            Console.WriteLine($"http: daemon pid {daemon.Process.Id}, unix socket and 127.0.0.1:{port}, prefix {prefix}");
+            log.WriteLine($"http: daemon pid {daemon.Process.Id}, unix socket and 127.0.0.1:{port}, prefix {prefix}");
             var clock = Stopwatch.StartNew();
             for (var done = 0; done < inputs;)
             {
@@ -89,7 +90,7 @@ internal static class FuzzHttp
 
                 if (daemon.Process.HasExited)
                 {
-                    Console.WriteLine($"http: the daemon exited with {daemon.Process.ExitCode} after {done} requests");
+                    log.WriteLine($"http: the daemon exited with {daemon.Process.ExitCode} after {done} requests");
                     break;
                 }
             }
@@ -97,13 +98,13 @@ internal static class FuzzHttp
             var elapsed = clock.Elapsed;
             var alive = !daemon.Process.HasExited && await FuzzDaemon.HealthyAsync(socket);
             var total = statuses.Values.Sum();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"http: {total} requests in {elapsed.TotalSeconds:0.0} s ({total / elapsed.TotalSeconds:0} requests/s): {string.Join(", ", statuses.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}"));
-            Console.WriteLine($"http: {fiveXx.Count} 5xx, {resets.Count} closed without an answer, {hangs.Count} unanswered within {timeout.TotalSeconds:0.#} s, daemon {(alive ? "alive and healthy" : "NOT answering")} after");
-            Console.WriteLine($"http: {checkedBatches} batches with no change accepted, {kernelChanges.Count} kernel changes after them");
+            log.WriteLine($"http: {fiveXx.Count} 5xx, {resets.Count} closed without an answer, {hangs.Count} unanswered within {timeout.TotalSeconds:0.#} s, daemon {(alive ? "alive and healthy" : "NOT answering")} after");
+            log.WriteLine($"http: {checkedBatches} batches with no change accepted, {kernelChanges.Count} kernel changes after them");
             foreach (var line in fiveXx.Take(10).Concat(resets.Take(10)).Concat(hangs.Take(10)).Concat(kernelChanges.Take(10)))
             {
-                Console.WriteLine("  " + line);
+                log.WriteLine("  " + line);
             }
 
             return fiveXx.IsEmpty && resets.IsEmpty && hangs.IsEmpty && kernelChanges.Count == 0 && alive;
@@ -204,7 +205,7 @@ internal static class FuzzHttp
     {
         var body = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var status = answer.Split("\r\n")[0];
-        return body < 0 ? status : status + " " + answer[(body + 4)..].ReplaceLineEndings(" ")[..Math.Min(200, answer.Length - body - 4)];
+        return body < 0 ? status : status + " " + answer[(body + 4)..][..Math.Min(200, answer.Length - body - 4)].ReplaceLineEndings(" ");
     }
 
     private static string Line(byte[] request)

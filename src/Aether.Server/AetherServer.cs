@@ -95,6 +95,7 @@ public static class AetherServer
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<RequestMetrics>();
+        services.AddExceptionHandler<RequestBodyFailure>();
         services.AddProblemDetails();
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

@@ -148,6 +148,18 @@ public sealed class DefinitionLimitTests
     public void An_alias_inside_its_own_anchor_is_refused(string yaml) =>
         Assert.Equal("alias *x is inside the node it names (&x): a structure without end", Refused(yaml).Message);
 
+    /// <summary>Found by the fuzzer: an alias before its anchor, as a key, sent YamlDotNet's alias resolution into a
+    /// recursion that overflowed the stack (the process died; no error could be reported).</summary>
+    [Theory]
+    [InlineData("*a1: x\nb: &a1 true\n", "a1:")] // YAML lets an alias's name hold ':'
+    [InlineData("*a1 : x\nb: &a1 true\n", "a1")]
+    [InlineData("name: aether-ctl\n*a1:\n  - name: aether-ns\nlinks:\n  - name: v\n    up: &a1 true\n", "a1")]
+    [InlineData("name: x\nnamespaces: [ { name: *later } ]\nz: &later ns1\n", "later")]
+    [InlineData("name: x\nz: *never\n", "never")]
+    [InlineData("name: x\n? [ *k ]\n: &k { a: 1 }\n", "k")]
+    public void An_alias_before_its_anchor_is_refused(string yaml, string name) =>
+        Assert.Equal($"alias *{name} names no anchor before it (an alias must come after its &{name})", Refused(yaml).Message);
+
     [Fact]
     public void Aliases_in_reasonable_use_still_work()
     {

@@ -22,7 +22,7 @@ internal sealed class DefinitionLimitException : YamlException
 /// caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
 /// and an alias counts the nodes of what it names each time it is used (and its depth adds to where it is used), so a
 /// file whose anchors multiply is refused at <see cref="DefinitionFile.MaxNodes"/> instead of being walked. An alias
-/// inside the node it names (a structure without end) is refused.
+/// inside the node it names (a structure without end) is refused, and so is an alias to an anchor not seen before it.
 /// </summary>
 internal sealed class DefinitionGuard(IParser inner) : IParser
 {
@@ -36,7 +36,20 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
     /// <inheritdoc/>
     public bool MoveNext()
     {
-        if (!inner.MoveNext())
+        bool more;
+        try
+        {
+            more = inner.MoveNext();
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, on some malformed plain scalars (found by the
+            // fuzzer: a byte order mark inside one). It is the file's fault: reported like any other YAML error.
+            var at = inner.Current?.End ?? Mark.Empty;
+            throw new YamlException(at, at, e.Message, e);
+        }
+
+        if (!more)
         {
             return false;
         }
@@ -97,7 +110,10 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                         throw Over(current, $"alias *{name} is inside the node it names (&{name}): a structure without end");
                     }
 
-                    break; // an unknown alias: YamlDotNet reports it
+                    // YamlDotNet's representation model takes an alias to an anchor that comes later and, resolving
+                    // it at the end of the document, can recurse until the stack overflows (*a: x, then b: &a 1).
+                    // YAML defines an alias as naming an anchor before it: anything else is refused here.
+                    throw Over(current, $"alias *{name} names no anchor before it (an alias must come after its &{name})");
                 }
 
                 if (_open.Count + anchored.Height > DefinitionFile.MaxDepth)

@@ -107,6 +107,9 @@ public sealed class HostileFileTests : IDisposable
         { Laughs(), "more than 100000 nodes (the limit; an alias counts the nodes it stands for each time it is used)" },
         { "name: x\nnodes: [" + Repeat("1,", 150_000) + "1]\n", "more than 100000 nodes (the limit; an alias counts the nodes it stands for each time it is used)" },
         { "name: x\nnodes: &n { r1: { kind: linux, exec: [ *n ] } }\n", "alias *n is inside the node it names (&n): a structure without end" },
+        // Found by the fuzzer: an alias before its anchor (here a key) overflowed the stack in YamlDotNet.
+        { "*a1 : x\nname: &a1 lab\nnodes: {}\n", "alias *a1 names no anchor before it (an alias must come after its &a1)" },
+        { "name: x\nnodes:\n  r1: { kind: *k }\n  r2: { kind: &k linux }\n", "alias *k names no anchor before it (an alias must come after its &k)" },
         { "name: x\nnodes:\n  r1: { kind: linux, exec: [\"" + new string('a', 70_000) + "\"] }\n", "a scalar of 70000 characters, over the limit of 65536" },
         { "name: x\nnodes:\n  r1: { kind: linux, exec: [\"" + new string('a', 10_000_000) + "\"] }\n", "the definition is at least 10000049 bytes, over the limit of 4194304 bytes (4 MiB)" },
     };

@@ -78,7 +78,7 @@ internal static class ChaosBench
             rows.AddRange(done);
             foreach (var row in done)
             {
-                progress($"chaos: {row.Scenario}: {(row.Passed ? "passed" : "FAILED")} ({row.Times})");
+                progress($"chaos: {(row.Passed ? "passed" : "FAILED")} {Table([row]).Split('\n')[2]}");
             }
         }
 

@@ -93,15 +93,16 @@ internal static class TopologyCommands
                 r.AddError("--resync: " + why);
             }
         });
-        var monitorBuffer = new Option<int?>("--monitor-buffer")
+        var monitorBuffer = new Option<string?>("--monitor-buffer")
         {
             Description = "The receive buffer in bytes of each namespace's kernel-event monitor (default: the kernel's, net.core.rmem_default). A small one drops events under a burst; the loop then checks everything.",
+            HelpName = "BYTES",
         };
         monitorBuffer.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < MinMonitorBuffer or > MaxMonitorBuffer)
+            if (r.GetValueOrDefault<string?>() is { } text && MonitorBuffer(text) is null)
             {
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--monitor-buffer: {r.GetValueOrDefault<int?>()} is out of range: from {MinMonitorBuffer} to {MaxMonitorBuffer} bytes"));
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--monitor-buffer: '{text}' is not a whole number of bytes from {MinMonitorBuffer} to {MaxMonitorBuffer}"));
             }
         });
         var command = new Command("run", """
@@ -120,7 +121,7 @@ internal static class TopologyCommands
         command.SetAction((parse, unused) =>
         {
             _ = Duration.TryParse(parse.GetValue(resync), out var period, out _);
-            var options = Options(parse.GetValue(stateDir)) with { MonitorReceiveBufferSize = parse.GetValue(monitorBuffer) };
+            var options = Options(parse.GetValue(stateDir)) with { MonitorReceiveBufferSize = parse.GetValue(monitorBuffer) is { } text ? MonitorBuffer(text) : null };
             return Guard(() => RunAsync(parse.GetRequiredValue(file), period, options));
         });
         return command;
@@ -243,6 +244,10 @@ internal static class TopologyCommands
     /// <summary>The bounds of <c>run --monitor-buffer</c>: the kernel raises anything below 2304 to it anyway, and
     /// 256 MiB is far past any burst.</summary>
     private const int MinMonitorBuffer = 2304, MaxMonitorBuffer = 256 << 20;
+
+    /// <summary>A <c>--monitor-buffer</c> value: digits only, within the bounds; null otherwise.</summary>
+    private static int? MonitorBuffer(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes is >= MinMonitorBuffer and <= MaxMonitorBuffer ? bytes : null;
 
     private static async Task<int> RunAsync(string path, TimeSpan resync, ControllerOptions options)
     {

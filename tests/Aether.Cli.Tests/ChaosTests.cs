@@ -52,6 +52,38 @@ public sealed class ChaosTests
         AssertPassed(await ChaosDrift.OverflowAsync(Cli.BinaryPath, 2000, 4096));
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("2303")]
+    [InlineData("268435457")]
+    [InlineData("abc")]
+    [InlineData("4k")]
+    public async Task Run_refuses_a_monitor_buffer_out_of_range_and_makes_nothing(string buffer)
+    {
+        var prefix = "aet" + Guid.NewGuid().ToString("N")[..4];
+        var dir = Directory.CreateTempSubdirectory("aether-chaos-arg-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "t.yaml");
+            await File.WriteAllTextAsync(file, $"name: {prefix}\nnamespaces:\n  - name: {prefix}n\n");
+            var result = await Cli.RunAsync("run", "-f", file, "--state-dir", dir.FullName, "--monitor-buffer", buffer);
+            Assert.True(result.Code == 2, result.ToString());
+            Assert.Contains("--monitor-buffer", result.Stderr + result.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(prefix + "n", await Ip.NetnsNamesAsync());
+            Assert.Equal(["t.yaml"], dir.GetFileSystemInfos().Select(f => f.Name));
+        }
+        finally
+        {
+            if (File.Exists("/run/netns/" + prefix + "n"))
+            {
+                await Ip.TryRunAsync("netns", "del", prefix + "n");
+            }
+
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void A_row_fails_on_any_miss()
     {

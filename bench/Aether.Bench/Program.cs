@@ -39,7 +39,7 @@ static int Usage()
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)
                aether-bench hub [--networks 16] [--rounds 5] [--daemon PATH-OF-aether]   (WireGuard hub: AddNetwork and status latency, in process and through the daemon's API, vs an ip/wg/nft script)
                aether-bench lab [--nodes 100] [--trials 100] [--cli .build/aether/aether]  (labs: deploy N nodes / 1.5N links vs Mininet and an ip script; verification pass; hint-path repair)
-               aether-bench chaos [--short] [--kills 100] [--namespaces 200] [--drift 1000] [--drift-namespaces 20] [--events 50000] [--buffer 4096] [--only apply,run,hub,drift,overflow] [--cli .build/aether/aether]
+               aether-bench chaos [--short] [--kills 100] [--hub-kills N] [--namespaces 200] [--drift 1000] [--drift-namespaces 20] [--events 50000] [--buffer 4096] [--only apply,run,hub,drift,overflow] [--cli .build/aether/aether]
                                                       (faults: kill -9 in apply/destroy/run repairs/hub AddNetwork, a drift storm, a monitor overflow; one table)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);

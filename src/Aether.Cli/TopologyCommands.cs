@@ -93,6 +93,18 @@ internal static class TopologyCommands
                 r.AddError("--resync: " + why);
             }
         });
+        var monitorBuffer = new Option<string?>("--monitor-buffer")
+        {
+            Description = "The receive buffer in bytes of each namespace's kernel-event monitor (default: the kernel's, net.core.rmem_default). A small one drops events under a burst; the loop then checks everything.",
+            HelpName = "BYTES",
+        };
+        monitorBuffer.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } text && MonitorBuffer(text) is null)
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--monitor-buffer: '{text}' is not a whole number of bytes from {MinMonitorBuffer} to {MaxMonitorBuffer}"));
+            }
+        });
         var command = new Command("run", """
             Apply, then keep the topology converged until SIGINT or SIGTERM: kernel events wake a repair at once,
             and a resync checks everything periodically. Every repair is printed with a timestamp.
@@ -104,11 +116,13 @@ internal static class TopologyCommands
         {
             file,
             resync,
+            monitorBuffer,
         };
         command.SetAction((parse, unused) =>
         {
             _ = Duration.TryParse(parse.GetValue(resync), out var period, out _);
-            return Guard(() => RunAsync(parse.GetRequiredValue(file), period, parse.GetValue(stateDir)));
+            var options = Options(parse.GetValue(stateDir)) with { MonitorReceiveBufferSize = parse.GetValue(monitorBuffer) is { } text ? MonitorBuffer(text) : null };
+            return Guard(() => RunAsync(parse.GetRequiredValue(file), period, options));
         });
         return command;
     }
@@ -227,7 +241,15 @@ internal static class TopologyCommands
         return Finish(result, Verb.Destroy, json);
     }
 
-    private static async Task<int> RunAsync(string path, TimeSpan resync, string? stateDir)
+    /// <summary>The bounds of <c>run --monitor-buffer</c>: the kernel raises anything below 2304 to it anyway, and
+    /// 256 MiB is far past any burst.</summary>
+    private const int MinMonitorBuffer = 2304, MaxMonitorBuffer = 256 << 20;
+
+    /// <summary>A <c>--monitor-buffer</c> value: digits only, within the bounds; null otherwise.</summary>
+    private static int? MonitorBuffer(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes is >= MinMonitorBuffer and <= MaxMonitorBuffer ? bytes : null;
+
+    private static async Task<int> RunAsync(string path, TimeSpan resync, ControllerOptions options)
     {
         if (Load(path) is not { } topology)
         {
@@ -247,7 +269,7 @@ internal static class TopologyCommands
         }
 
         using var _ = held;
-        var controller = new TopologyController(topology, Options(stateDir));
+        var controller = new TopologyController(topology, options);
         try
         {
             var first = await controller.ApplyAsync(new LineProgress(l => Output.Line(l.ToString())), stop.Token).ConfigureAwait(false);

@@ -77,7 +77,7 @@ public sealed partial class TopologyController
 
         private async IAsyncEnumerable<object> RtnetlinkHintsAsync(Scope scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, _owner._monitorOptions, cancellationToken).ConfigureAwait(false))
             {
                 yield return e;
             }

@@ -23,13 +23,16 @@ public sealed partial class TopologyController
     private readonly Dictionary<Scope, List<(string Link, IPPrefix Address)>> _addressesByScope = [];
     private readonly ILookup<Scope, TopologyRoute> _routesByScope;
     private readonly Dictionary<Scope, int> _scopeIndex = [];
+    private readonly Netlink.Monitoring.MonitorOptions? _monitorOptions;
 
     /// <summary>Creates the controller for a validated topology.</summary>
     public TopologyController(TopologySpec topology, ControllerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
         _topology = topology;
-        StatePath = Path.Combine((options ?? new ControllerOptions()).StateDirectory, topology.Name);
+        options ??= new ControllerOptions();
+        StatePath = Path.Combine(options.StateDirectory, topology.Name);
+        _monitorOptions = options.MonitorReceiveBufferSize is { } size ? new Netlink.Monitoring.MonitorOptions { ReceiveBufferSize = size } : null;
         _linksByScope = topology.Links.ToLookup(l => ScopeOf(l.Namespace));
         _peersByScope = topology.Links.Where(l => l.Peer is not null && PeerScope(l) != ScopeOf(l.Namespace)).ToLookup(PeerScope);
         _routesByScope = topology.Routes.ToLookup(r => ScopeOf(r.Namespace));

@@ -79,4 +79,9 @@ public sealed record ControllerOptions
     /// <summary>The state root; each topology gets <c>STATE/NAME/</c>. Default <c>/var/lib/aether</c>, or the
     /// <c>AETHER_STATE_DIR</c> environment variable when set.</summary>
     public string StateDirectory { get; init; } = Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } dir ? dir : "/var/lib/aether";
+
+    /// <summary>The receive buffer in bytes of the rtnetlink monitor each namespace's loop listens on while it runs, or
+    /// null for the kernel's default (<c>net.core.rmem_default</c>). A small one makes the kernel drop announcements
+    /// under a burst (<c>ENOBUFS</c>); the loop then checks everything, so it costs a full pass, never a missed repair.</summary>
+    public int? MonitorReceiveBufferSize { get; init; }
 }

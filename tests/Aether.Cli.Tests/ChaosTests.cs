@@ -1,0 +1,98 @@
+using Aether.Bench;
+
+namespace Aether.Cli.Tests;
+
+/// <summary>The short versions of <c>aether-bench chaos</c> (seconds, not hours): the same scenario code, smaller.
+/// Each scenario names its objects with a prefix of its own (<c>aetXXXX</c>) and removes them, also on failure; each
+/// row fails on a kill the next command does not recover from, an owned object left that nothing desires, a foreign
+/// object changed, or a check of its own (no overflow happened, the monitor went quiet).</summary>
+public sealed class ChaosTests
+{
+    private static void AssertPassed(params ChaosRow[] rows)
+    {
+        foreach (var row in rows)
+        {
+            Assert.True(row.Passed, $"{row.Scenario}: {row.Converged}/{row.Trials} converged, {row.Orphans} orphans, {row.ForeignChanged} foreign changed; {row.Times}\n{string.Join("\n", row.Failures)}");
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_in_apply_and_destroy_of_20_namespaces_the_next_command_converges()
+    {
+        var rows = await ChaosKills.ApplyDestroyAsync(Cli.BinaryPath, 20, 10);
+        Assert.Equal([5, 5], rows.Select(r => r.Trials));
+        AssertPassed(rows);
+    }
+
+    [Fact]
+    public async Task Kill_9_in_run_repairs_the_next_apply_converges()
+    {
+        var row = await ChaosKills.RunRepairAsync(Cli.BinaryPath, 20, 5);
+        Assert.Equal(5, row.Trials);
+        AssertPassed(row);
+    }
+
+    [Fact]
+    public async Task Kill_9_of_the_daemon_in_AddNetwork_the_request_again_converges()
+    {
+        var row = await ChaosHub.AddNetworkAsync(Cli.BinaryPath, 3);
+        Assert.Equal(3, row.Trials);
+        AssertPassed(row);
+    }
+
+    [Fact]
+    public async Task A_50_change_drift_storm_under_run_heals_and_leaves_foreign_objects_alone()
+    {
+        AssertPassed(await ChaosDrift.StormAsync(Cli.BinaryPath, 6, 50));
+    }
+
+    [Fact]
+    public async Task Two_thousand_events_against_a_4_KiB_monitor_buffer_converge_and_the_monitor_goes_on()
+    {
+        AssertPassed(await ChaosDrift.OverflowAsync(Cli.BinaryPath, 2000, 4096));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("2303")]
+    [InlineData("268435457")]
+    [InlineData("abc")]
+    [InlineData("4k")]
+    public async Task Run_refuses_a_monitor_buffer_out_of_range_and_makes_nothing(string buffer)
+    {
+        var prefix = "aet" + Guid.NewGuid().ToString("N")[..4];
+        var dir = Directory.CreateTempSubdirectory("aether-chaos-arg-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "t.yaml");
+            await File.WriteAllTextAsync(file, $"name: {prefix}\nnamespaces:\n  - name: {prefix}n\n");
+            var result = await Cli.RunAsync("run", "-f", file, "--state-dir", dir.FullName, "--monitor-buffer", buffer);
+            Assert.True(result.Code == 2, result.ToString());
+            Assert.Contains("--monitor-buffer", result.Stderr + result.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(prefix + "n", await Ip.NetnsNamesAsync());
+            Assert.Equal(["t.yaml"], dir.GetFileSystemInfos().Select(f => f.Name));
+        }
+        finally
+        {
+            if (File.Exists("/run/netns/" + prefix + "n"))
+            {
+                await Ip.TryRunAsync("netns", "del", prefix + "n");
+            }
+
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_row_fails_on_any_miss()
+    {
+        var good = new ChaosRow("s", 3, 3, 0, 0, "-", []);
+        Assert.True(good.Passed);
+        Assert.False((good with { Converged = 2 }).Passed);
+        Assert.False((good with { Orphans = 1 }).Passed);
+        Assert.False((good with { ForeignChanged = 1 }).Passed);
+        Assert.False((good with { Failures = ["no overflow happened"] }).Passed);
+        Assert.Contains("| s | 3 | 3 | 0 | 0 | - |", ChaosBench.Table([good]), StringComparison.Ordinal);
+    }
+}

@@ -44,6 +44,13 @@ internal sealed partial class TopologyReader
             errors.Add(e.Start, $"not valid YAML: {YamlMessage(e)}");
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet's model refuses some event sequences with this ("the current event is of an unsupported
+            // type"; seen once by the HTTP fuzzer on a lab body): the file's fault, without a position.
+            errors.Add(Mark.Empty, $"not valid YAML: {e.Message}");
+            return null;
+        }
 
         if (stream.Documents.Count == 0 || TopologyErrors.IsNull(stream.Documents[0].RootNode))
         {

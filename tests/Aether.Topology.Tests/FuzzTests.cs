@@ -28,11 +28,14 @@ public sealed class FuzzTests
     }
 
     /// <summary>Found by the fuzzer: a file that ends inside a plain scalar in a flow collection made YamlDotNet's
-    /// scanner throw InvalidOperationException (not a YamlException), which escaped the reader.</summary>
+    /// scanner throw InvalidOperationException (not a YamlException), which escaped the reader; an empty verbatim tag
+    /// made it throw ArgumentException.</summary>
     [Theory]
     [InlineData("name: aetfz-min\nnamespaces:\n  - {name:n\nnamespaces:\n  - {n*ame:")]
     [InlineData("name: x\nnamespaces: [ {n*ame:")]
     [InlineData("name: x\nlinks: [ { name: a, kind: bri")]
+    [InlineData("name: !<> x\n")] // an empty verbatim tag: YamlDotNet's scanner throws ArgumentException
+    [InlineData("name: x\nnodes: !<> {}\n")]
     public void A_file_ending_inside_a_flow_collection_is_one_yaml_error(string yaml)
     {
         var result = TopologyLoader.Parse(yaml, "topo.yaml");

@@ -43,6 +43,13 @@ internal static class YamlFile
             problems.Add(e.Start, $"not valid YAML: {Message(e)}");
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet's model refuses some event sequences with this ("the current event is of an unsupported
+            // type"; seen once by the HTTP fuzzer on a lab body): the file's fault, without a position.
+            problems.Add(Mark.Empty, $"not valid YAML: {e.Message}");
+            return null;
+        }
 
         if (stream.Documents.Count == 0 || YamlProblems.IsNull(stream.Documents[0].RootNode))
         {

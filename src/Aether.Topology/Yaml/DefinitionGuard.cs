@@ -41,10 +41,11 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
         {
             more = inner.MoveNext();
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner throws this, not a YamlException, on some malformed plain scalars (found by the
-            // fuzzer: a byte order mark inside one). It is the file's fault: reported like any other YAML error.
+            // YamlDotNet's scanner throws these, not a YamlException, on some malformed input (found by the fuzzer: a
+            // byte order mark inside a plain scalar; an empty verbatim tag `!<>`, "Tag value must not be empty"). It is
+            // the file's fault: reported like any other YAML error.
             var at = inner.Current?.End ?? Mark.Empty;
             throw new YamlException(at, at, e.Message, e);
         }

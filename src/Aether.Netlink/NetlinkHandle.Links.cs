@@ -35,6 +35,12 @@ public sealed partial class NetlinkHandle
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        if (spec.Alias is not null && spec.Namespace is null)
+        {
+            await CreateMarkedAsync(spec, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         await ExecuteAsync(spec, RtnlRequests.CreateLink, RtnlRequests.CreateOperation(spec), spec.Name, cancellationToken).ConfigureAwait(false);
         if (spec.Alias is null)
         {
@@ -59,6 +65,49 @@ public sealed partial class NetlinkHandle
             {
                 where.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Creates the link and sets its alias in one send: the kernel ignores IFLA_IFALIAS in a create, and a process
+    /// killed between two sends would leave a link without the alias that says whose it is (found by killing the
+    /// daemon at random points of a hub AddNetwork: the unmarked pair then blocked the same request for good). The
+    /// kernel handles every message of one send before the sender's signal is delivered, so both happen or neither.
+    /// The alias is set by name, and netlink has no "only if the create succeeded": a name already taken goes the
+    /// two-send way (the create fails, nothing is marked); a link another process made under the name between that
+    /// look and the send has the alias this set taken off again. An alias the kernel refuses takes the link back out.
+    /// </summary>
+    private async Task CreateMarkedAsync(LinkSpec spec, CancellationToken cancellationToken)
+    {
+        if (await FindLinkAsync(spec.Name, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await ExecuteAsync(spec, RtnlRequests.CreateLink, RtnlRequests.CreateOperation(spec), spec.Name, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"create {spec.Name}: the kernel made a link under a name that is taken"); // EEXIST above
+        }
+
+        NetlinkBatchResult result;
+        using (var batch = CreateBatch())
+        {
+            batch.CreateLink(spec with { Alias = null });
+            batch.SetLink(spec.Name, new LinkChange { Alias = spec.Alias });
+            result = await batch.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (result.Errors[0] is { } created)
+        {
+            if (result.Errors[1] is null)
+            {
+                // Someone else's link took the name meanwhile, and the second message marked it: unmark it.
+                await SetLinkAsync(spec.Name, new LinkChange { Alias = string.Empty }, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw created;
+        }
+
+        if (result.Errors[1] is { } marked)
+        {
+            await RollBackCreateAsync(this, spec.Name).ConfigureAwait(false);
+            throw marked;
         }
     }
 

@@ -40,6 +40,7 @@ public sealed class LabKeeperTests : SandboxTest
         Assert.True(deployed.Code == 0, deployed.ToString());
 
         var lockFile = Path.Combine(state, "labs", Box.Token, "keeper.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!); // the daemon makes it when it takes the lock
         using var keeper = Process.Start(new ProcessStartInfo("sh", ["-c", "echo $$ > \"$0\"; exec flock -x -o \"$0\" sleep 120", lockFile]) { UseShellExecute = false })!;
         try
         {

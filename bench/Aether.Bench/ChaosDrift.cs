@@ -164,7 +164,7 @@ internal static class ChaosDrift
     private static async Task<List<string>> MissingAsync(ChaosWorld world)
     {
         var missing = new List<string>();
-        using var host = JsonDocument.Parse(await ChaosShell.IpOrThrowAsync("-j", "addr", "show"));
+        using var host = ChaosShell.IpJson(await ChaosShell.IpOrThrowAsync("-j", "addr", "show"));
         var hostLinks = host.RootElement.EnumerateArray().ToDictionary(l => l.GetProperty("ifname").GetString()!, l => l, StringComparer.Ordinal);
         for (var i = 0; i < world.Namespaces; i++)
         {
@@ -174,7 +174,7 @@ internal static class ChaosDrift
             }
 
             var inside = await ChaosShell.IpAsync("-n", world.Ns(i), "-j", "addr", "show", "dev", "eth0");
-            using var peer = JsonDocument.Parse(inside.Code == 0 && inside.Stdout.Length > 0 ? inside.Stdout : "[]");
+            using var peer = ChaosShell.IpJson(inside.Code == 0 && inside.Stdout.Length > 0 ? inside.Stdout : "[]");
             if (peer.RootElement.GetArrayLength() != 1 || !Up(peer.RootElement[0]) || !HasAddress(peer.RootElement[0], world.HostAddress(i, 2)))
             {
                 missing.Add(world.Ns(i) + "/eth0");

@@ -195,7 +195,7 @@ internal static class ChaosHub
 
     private static async Task<List<(string Name, bool Up)>> LinksAsync(string ns)
     {
-        using var doc = JsonDocument.Parse(await ChaosShell.IpOrThrowAsync("-n", ns, "-j", "link", "show"));
+        using var doc = ChaosShell.IpJson(await ChaosShell.IpOrThrowAsync("-n", ns, "-j", "link", "show"));
         return [.. doc.RootElement.EnumerateArray().Select(l => (l.GetProperty("ifname").GetString()!, l.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == "UP")))];
     }
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace Aether.Bench;
 
@@ -118,5 +120,24 @@ internal static class ChaosShell
         {
             await KillGroupAsync(process);
         }
+    }
+
+    /// <summary>Parses <c>ip -j</c> output. <c>ip -j</c> writes control characters in names and aliases unescaped
+    /// (other tests on the machine make such names on purpose), which is not JSON: they are escaped first (outside
+    /// strings JSON has no control characters but whitespace, so every other one is inside a string).</summary>
+    public static JsonDocument IpJson(string text)
+    {
+        if (!text.Any(c => c < ' ' && c is not ('\n' or '\r' or '\t')))
+        {
+            return JsonDocument.Parse(text);
+        }
+
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = c < ' ' && c is not ('\n' or '\r' or '\t') ? escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : escaped.Append(c);
+        }
+
+        return JsonDocument.Parse(escaped.ToString());
     }
 }

@@ -201,7 +201,7 @@ internal sealed class ChaosWorld : IAsyncDisposable
     /// <summary>Keeps the foreign entries (<c>PREFIXf…</c>) of an <c>ip -j</c> array.</summary>
     private string Filter(string json, string field)
     {
-        using var doc = JsonDocument.Parse(json.Length == 0 ? "[]" : json);
+        using var doc = ChaosShell.IpJson(json.Length == 0 ? "[]" : json);
         return "[" + string.Join(",", doc.RootElement.EnumerateArray()
             .Where(e => e.TryGetProperty(field, out var name) && name.GetString()!.StartsWith(Prefix + "f", StringComparison.Ordinal))
             .Select(e => e.GetRawText())) + "]";
@@ -225,7 +225,7 @@ internal sealed class ChaosWorld : IAsyncDisposable
         }
 
         var mark = "aether:" + Prefix;
-        using (var links = JsonDocument.Parse(await ChaosShell.IpOrThrowAsync("-j", "-d", "link", "show")))
+        using (var links = ChaosShell.IpJson(await ChaosShell.IpOrThrowAsync("-j", "-d", "link", "show")))
         {
             foreach (var link in links.RootElement.EnumerateArray())
             {
@@ -249,7 +249,7 @@ internal sealed class ChaosWorld : IAsyncDisposable
                     continue;
                 }
 
-                using var links = JsonDocument.Parse(list.Stdout);
+                using var links = ChaosShell.IpJson(list.Stdout);
                 orphans.AddRange(links.RootElement.EnumerateArray()
                     .Where(l => l.TryGetProperty("ifalias", out var a) && a.GetString() == mark && l.GetProperty("ifname").GetString() != "eth0")
                     .Select(l => $"link {l.GetProperty("ifname").GetString()} in {ns}"));
@@ -355,7 +355,7 @@ internal sealed class ChaosWorld : IAsyncDisposable
             }
         }
 
-        using (var links = JsonDocument.Parse(await ChaosShell.IpOrThrowAsync("-j", "link", "show")))
+        using (var links = ChaosShell.IpJson(await ChaosShell.IpOrThrowAsync("-j", "link", "show")))
         {
             foreach (var name in links.RootElement.EnumerateArray().Select(l => l.GetProperty("ifname").GetString()!).Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
             {

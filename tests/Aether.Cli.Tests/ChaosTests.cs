@@ -46,10 +46,12 @@ public sealed class ChaosTests
         AssertPassed(await ChaosDrift.StormAsync(Cli.BinaryPath, 6, 50));
     }
 
+    /// <summary>Ten thousand events, not fewer: the row fails when the kernel dropped nothing (no overflow happened),
+    /// and on a quiet machine the monitor kept up with a short flood (50,000 events gave 1,200 drops there).</summary>
     [Fact]
-    public async Task Two_thousand_events_against_a_4_KiB_monitor_buffer_converge_and_the_monitor_goes_on()
+    public async Task Ten_thousand_events_against_a_4_KiB_monitor_buffer_converge_and_the_monitor_goes_on()
     {
-        AssertPassed(await ChaosDrift.OverflowAsync(Cli.BinaryPath, 2000, 4096));
+        AssertPassed(await ChaosDrift.OverflowAsync(Cli.BinaryPath, 10_000, 4096));
     }
 
     [Theory]

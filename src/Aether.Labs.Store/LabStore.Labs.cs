@@ -19,7 +19,7 @@ public sealed partial class LabStore
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await SaveRowsAsync(db, lab, definition, Now(), cancellationToken).ConfigureAwait(false);
+                await SaveRowsAsync(db, lab, definition, StoreText.Now(), cancellationToken).ConfigureAwait(false);
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return true;
@@ -42,10 +42,10 @@ public sealed partial class LabStore
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var now = Now();
+                var now = StoreText.Now();
                 var (labId, nodes, links) = await SaveRowsAsync(db, lab, definition, now, cancellationToken).ConfigureAwait(false);
                 var wanted = intent(InOrder(links));
-                CheckUnique(lab.Name, "interface mapping", wanted.Mappings.Select(m => m.Node + ":" + m.Linux));
+                StoreText.CheckUnique(lab.Name, "interface mapping", wanted.Mappings.Select(m => m.Node + ":" + m.Linux));
                 var stored = (await db.Mappings.Where(m => m.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false))
                     .ToDictionary(m => (m.NodeId, m.LinuxInterface));
                 WriteMappings(db, lab.Name, labId, nodes, stored, wanted.Mappings, now);
@@ -64,12 +64,12 @@ public sealed partial class LabStore
         var row = await LockLabAsync(db, lab.Name, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
-            row = new LabRow { Id = NewId(), Name = lab.Name, Fabric = FabricText(lab.Fabric), Definition = definition, SourcePath = lab.SourcePath, CreatedAt = now, UpdatedAt = now };
+            row = new LabRow { Id = StoreText.NewId(), Name = lab.Name, Fabric = StoreText.Fabric(lab.Fabric), Definition = definition, SourcePath = lab.SourcePath, CreatedAt = now, UpdatedAt = now };
             db.Labs.Add(row);
         }
-        else if (!Same(row.Fabric, FabricText(lab.Fabric)) || !Same(row.Definition, definition) || !Same(row.SourcePath, lab.SourcePath))
+        else if (!StoreText.Same(row.Fabric, StoreText.Fabric(lab.Fabric)) || !StoreText.Same(row.Definition, definition) || !StoreText.Same(row.SourcePath, lab.SourcePath))
         {
-            (row.Fabric, row.Definition, row.SourcePath, row.UpdatedAt) = (FabricText(lab.Fabric), definition, lab.SourcePath, now);
+            (row.Fabric, row.Definition, row.SourcePath, row.UpdatedAt) = (StoreText.Fabric(lab.Fabric), definition, lab.SourcePath, now);
         }
 
         var nodes = await SaveNodesAsync(db, row.Id, lab.Nodes, now, cancellationToken).ConfigureAwait(false);
@@ -140,14 +140,14 @@ public sealed partial class LabStore
         {
             if (stored.Remove(node.Name, out var row))
             {
-                if (!Same(row.Kind, node.Kind) || !Same(row.Namespace, node.Namespace))
+                if (!StoreText.Same(row.Kind, node.Kind) || !StoreText.Same(row.Namespace, node.Namespace))
                 {
                     (row.Kind, row.Namespace, row.UpdatedAt) = (node.Kind, node.Namespace, now);
                 }
             }
             else
             {
-                row = new NodeRow { Id = NewId(), LabId = labId, Name = node.Name, Kind = node.Kind, Namespace = node.Namespace, CreatedAt = now, UpdatedAt = now };
+                row = new NodeRow { Id = StoreText.NewId(), LabId = labId, Name = node.Name, Kind = node.Kind, Namespace = node.Namespace, CreatedAt = now, UpdatedAt = now };
                 db.Nodes.Add(row);
             }
 
@@ -179,7 +179,7 @@ public sealed partial class LabStore
             {
                 row = new LinkRow
                 {
-                    Id = NewId(),
+                    Id = StoreText.NewId(),
                     LabId = labId,
                     LinkKey = link.Id.Value,
                     Seq = ++seq,
@@ -190,7 +190,7 @@ public sealed partial class LabStore
                     TargetNode = "",
                     TargetInterface = "",
                     TargetLinux = "",
-                    ActualState = StatusText(LinkStatus.Pending),
+                    ActualState = StoreText.Status(LinkStatus.Pending),
                     CreatedAt = now,
                     UpdatedAt = now,
                 };
@@ -207,9 +207,9 @@ public sealed partial class LabStore
 
     /// <summary>The row holds <paramref name="link"/> as written.</summary>
     private static bool Written(LinkRow row, LabLink link) =>
-        Same(row.LinkName, link.ToString()) && row.Mtu == link.Mtu
-        && Same(row.SourceNode, link.A.Node) && Same(row.SourceInterface, link.A.Vendor) && Same(row.SourceLinux, link.A.Linux)
-        && Same(row.TargetNode, link.B.Node) && Same(row.TargetInterface, link.B.Vendor) && Same(row.TargetLinux, link.B.Linux);
+        StoreText.Same(row.LinkName, link.ToString()) && row.Mtu == link.Mtu
+        && StoreText.Same(row.SourceNode, link.A.Node) && StoreText.Same(row.SourceInterface, link.A.Vendor) && StoreText.Same(row.SourceLinux, link.A.Linux)
+        && StoreText.Same(row.TargetNode, link.B.Node) && StoreText.Same(row.TargetInterface, link.B.Vendor) && StoreText.Same(row.TargetLinux, link.B.Linux);
 
     private static void Write(LinkRow row, LabLink link)
     {
@@ -219,7 +219,6 @@ public sealed partial class LabStore
         (row.TargetNode, row.TargetInterface, row.TargetLinux) = (link.B.Node, link.B.Vendor, link.B.Linux);
     }
 
-    private static void CheckUnique(string lab, string what, IEnumerable<string> keys) => StoreText.CheckUnique(lab, what, keys);
 
-    private static StoredLab ToStoredLab(LabRow row) => new(row.Name, ParseFabric(row.Fabric), row.Definition, row.SourcePath, row.CreatedAt);
+    private static StoredLab ToStoredLab(LabRow row) => new(row.Name, StoreText.ParseFabric(row.Fabric), row.Definition, row.SourcePath, row.CreatedAt);
 }

@@ -39,7 +39,7 @@ public sealed partial class LabStore
                 var labRow = await FindLabAsync(db, lab, cancellationToken).ConfigureAwait(false);
                 var rows = (labRow is null ? [] : await LinksOfAsync(db, labRow.Id, cancellationToken).ConfigureAwait(false))
                     .ToDictionary(r => r.LinkKey, StringComparer.Ordinal);
-                WriteStates(rows, states, Now());
+                WriteStates(rows, states, StoreText.Now());
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return true;
@@ -84,7 +84,7 @@ public sealed partial class LabStore
     {
         ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(mappings);
-        CheckUnique(lab, "interface mapping", mappings.Select(m => m.Node + ":" + m.Linux));
+        StoreText.CheckUnique(lab, "interface mapping", mappings.Select(m => m.Node + ":" + m.Linux));
         return RunAsync($"write the interface mappings of lab '{lab}'", async db =>
         {
             var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -95,7 +95,7 @@ public sealed partial class LabStore
                 var nodes = await db.Nodes.Where(n => n.LabId == labId).ToDictionaryAsync(n => n.Name, n => n.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
                 var stored = (await db.Mappings.Where(m => m.LabId == labId).ToListAsync(cancellationToken).ConfigureAwait(false))
                     .ToDictionary(m => (m.NodeId, m.LinuxInterface));
-                WriteMappings(db, lab, labId, nodes, stored, mappings, Now());
+                WriteMappings(db, lab, labId, nodes, stored, mappings, StoreText.Now());
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return true;
@@ -115,9 +115,9 @@ public sealed partial class LabStore
                 continue;
             }
 
-            var status = StatusText(state.Status);
-            var checkedAt = state.Checked is { } c ? Microseconds(c) : (DateTimeOffset?)null;
-            if (!Same(row.ActualState, status) || !Same(row.ErrorMessage, state.Error) || row.VlanTag != state.Vlan || row.CheckedAt != checkedAt)
+            var status = StoreText.Status(state.Status);
+            var checkedAt = state.Checked is { } c ? StoreText.Microseconds(c) : (DateTimeOffset?)null;
+            if (!StoreText.Same(row.ActualState, status) || !StoreText.Same(row.ErrorMessage, state.Error) || row.VlanTag != state.Vlan || row.CheckedAt != checkedAt)
             {
                 (row.ActualState, row.ErrorMessage, row.VlanTag, row.CheckedAt, row.UpdatedAt) = (status, state.Error, state.Vlan, checkedAt, now);
             }
@@ -134,12 +134,12 @@ public sealed partial class LabStore
                 ?? throw new ArgumentException($"lab '{lab}' has no node '{mapping.Node}' (interface mapping {mapping.Node}:{mapping.Linux})", nameof(mappings));
             if (!stored.Remove((nodeId, mapping.Linux), out var row))
             {
-                row = new MappingRow { Id = NewId(), LabId = labId, NodeId = nodeId, LinuxInterface = mapping.Linux, CreatedAt = now, UpdatedAt = now };
+                row = new MappingRow { Id = StoreText.NewId(), LabId = labId, NodeId = nodeId, LinuxInterface = mapping.Linux, CreatedAt = now, UpdatedAt = now };
                 db.Mappings.Add(row);
             }
 
-            if (!Same(row.VendorInterface, mapping.Vendor) || !Same(row.DeviceType, mapping.DeviceType) || !Same(row.OvsPort, mapping.OvsPort)
-                || !Same(row.OvsBridge, mapping.OvsBridge) || row.VlanTag != mapping.VlanTag)
+            if (!StoreText.Same(row.VendorInterface, mapping.Vendor) || !StoreText.Same(row.DeviceType, mapping.DeviceType) || !StoreText.Same(row.OvsPort, mapping.OvsPort)
+                || !StoreText.Same(row.OvsBridge, mapping.OvsBridge) || row.VlanTag != mapping.VlanTag)
             {
                 (row.VendorInterface, row.DeviceType, row.OvsPort, row.OvsBridge, row.VlanTag, row.UpdatedAt) =
                     (mapping.Vendor, mapping.DeviceType, mapping.OvsPort, mapping.OvsBridge, mapping.VlanTag, now);
@@ -154,7 +154,7 @@ public sealed partial class LabStore
         [.. rows.OrderBy(r => r.Seq).ThenBy(r => r.Id, StringComparer.Ordinal).Select(ToLinkState)];
 
     private static LinkState ToLinkState(LinkRow row) =>
-        new(LinkId.Parse(row.LinkKey), new LabEndpoint(row.SourceNode, row.SourceLinux, row.SourceInterface), new LabEndpoint(row.TargetNode, row.TargetLinux, row.TargetInterface), ParseStatus(row.ActualState))
+        new(LinkId.Parse(row.LinkKey), new LabEndpoint(row.SourceNode, row.SourceLinux, row.SourceInterface), new LabEndpoint(row.TargetNode, row.TargetLinux, row.TargetInterface), StoreText.ParseStatus(row.ActualState))
         {
             Error = row.ErrorMessage,
             Vlan = row.VlanTag,

@@ -65,7 +65,7 @@ public sealed partial class LabStore : ILabStore
         var parsed = LabDatabase.Parse(database, stateDirectory);
         if (parsed.Provider == LabStoreProvider.Sqlite)
         {
-            PrepareFile(parsed.Location);
+            StoreFile.Prepare(parsed.Location);
         }
 
         return new LabStore(parsed, normalize ?? ((_, _) => null));
@@ -118,13 +118,4 @@ public sealed partial class LabStore : ILabStore
             }
         }
     }
-
-    private static string NewId() => StoreText.NewId();
-
-    private static DateTimeOffset Now() => StoreText.Now();
-
-    private static DateTimeOffset Microseconds(DateTimeOffset time) => StoreText.Microseconds(time);
-
-    /// <summary>Creates the directory (0700) and an empty file (0600) when missing; narrows a wider file mode.</summary>
-    private static void PrepareFile(string path) => StoreFile.Prepare(path);
 }

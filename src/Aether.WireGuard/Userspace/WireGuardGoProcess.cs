@@ -187,7 +187,11 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
                 throw new WireGuardException(Errno.EIO, "start wireguard-go", _name, $"it exited with code {code}: " + Tail());
             }
 
-            if (await IsServingAsync(cancellationToken).ConfigureAwait(false))
+            // Ready: its socket answers, and it has brought its device up and bound its UDP sockets. Before that, a
+            // listen port set through the socket is only stored (wireguard-go binds when it brings the device up, a
+            // moment after it starts), so a port already in use would fail later, in its log, not in our request.
+            var serving = await IsServingAsync(cancellationToken).ConfigureAwait(false);
+            if (serving && (await IsBoundAsync(cancellationToken).ConfigureAwait(false) || DateTime.UtcNow > deadline))
             {
                 if (restart)
                 {
@@ -231,6 +235,21 @@ internal sealed partial class WireGuardGoProcess : IAsyncDisposable
             return await UapiClient.ServerPidAsync(SocketPath, cancellationToken).ConfigureAwait(false) == pid;
         }
         catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether wireguard-go has bound its UDP sockets: the port it reports is the one bound (a random one
+    /// when none was set), and 0 until it brings its device up.</summary>
+    private async Task<bool> IsBoundAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var device = await UapiClient.GetAsync(SocketPath, _name, _options.RequestTimeout, pid => pid == Pid, cancellationToken).ConfigureAwait(false);
+            return device is { ListenPort: > 0 };
+        }
+        catch (Exception ex) when (ex is WireGuardException or System.Net.Sockets.SocketException or IOException)
         {
             return false;
         }

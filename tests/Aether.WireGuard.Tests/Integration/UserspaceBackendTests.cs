@@ -219,6 +219,32 @@ public sealed class UserspaceBackendTests : SandboxTest
     }
 
     [Fact]
+    public async Task A_listen_port_in_use_fails_the_first_configuration_not_later()
+    {
+        // wireguard-go binds its UDP sockets when it brings its device up, a moment after it starts; a listen port set
+        // before that was only stored, and the bind failed later in its log. Creation waits for the bind, so the very
+        // first configuration after it gets the error. Several rounds: the window was a few milliseconds.
+        using var ns = Box.CreateNamespace("n");
+        using var squatter = ns.RunInside(() =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(IPAddress.Any, 0));
+            return socket;
+        });
+        var taken = (ushort)((IPEndPoint)squatter.LocalEndPoint!).Port;
+        await using var backend = UserspaceWireGuardBackend.Open(ns);
+        for (var round = 0; round < 8; round++)
+        {
+            var name = Box.Name("p" + round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await backend.CreateDeviceAsync(name);
+            Assert.NotEqual(0, (await WgShow.ReadAsync(name)).ListenPort); // bound already, to a random port
+            var ex = await Assert.ThrowsAsync<WireGuardException>(() => backend.ConfigureDeviceAsync(name, new WireGuardDeviceConfig { ListenPort = taken }));
+            Assert.Equal(Errno.EADDRINUSE, ex.Errno);
+            await backend.DeleteDeviceAsync(name);
+        }
+    }
+
+    [Fact]
     public async Task Bad_names_are_refused_before_anything_starts()
     {
         using var ns = Box.CreateNamespace("n");

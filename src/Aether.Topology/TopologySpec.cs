@@ -93,6 +93,14 @@ public sealed record TopologyLink(string Name, TopologyLinkKind Kind)
     /// <summary>VXLAN: the UDP destination port.</summary>
     public ushort? Port { get; init; }
 
+    /// <summary>
+    /// VXLAN: the namespace whose network carries the tunnel (its UDP socket, <see cref="Local"/>, the route to
+    /// <see cref="Remote"/>); null when that is the link's own <see cref="Namespace"/>. The device is created there
+    /// and moved into <see cref="Namespace"/>, where it is the interface, while the tunnel's packets stay in the
+    /// underlay namespace (what <c>ip link add ... type vxlan ... netns NS</c> does).
+    /// </summary>
+    public VxlanUnderlay? Underlay { get; init; }
+
     /// <summary>Macvlan: the lower device (required); VXLAN: the underlay device. In the same namespace.</summary>
     public string? Parent { get; init; }
 
@@ -131,3 +139,7 @@ public sealed record TopologyRoute(string? Namespace, IPPrefix? To)
     /// <summary>The gateway is on the link even if no prefix covers it.</summary>
     public bool OnLink { get; init; }
 }
+
+/// <summary>The namespace that carries a VXLAN link's tunnel (see <see cref="TopologyLink.Underlay"/>).</summary>
+/// <param name="Namespace">The namespace by name; null for the host namespace.</param>
+public sealed record VxlanUnderlay(string? Namespace);

@@ -33,10 +33,16 @@ public sealed record LabLoadResult(LabSpec? Lab, IReadOnlyList<LabError> Errors,
 public static class LabLoader
 {
     /// <summary>Keys allowed at the top level.</summary>
-    internal static readonly IReadOnlyList<string> RootKeys = ["name", "fabric", "nodes", "links"];
+    internal static readonly IReadOnlyList<string> RootKeys = ["name", "fabric", "nodes", "links", "cross_host"];
 
     /// <summary>Keys allowed in a node.</summary>
-    internal static readonly IReadOnlyList<string> NodeKeys = ["kind", "namespace", "exec"];
+    internal static readonly IReadOnlyList<string> NodeKeys = ["kind", "namespace", "exec", "host"];
+
+    /// <summary>Keys allowed in <c>cross_host</c>.</summary>
+    internal static readonly IReadOnlyList<string> CrossHostKeys = ["mtu"];
+
+    /// <summary>The values of <c>cross_host.mtu</c>, in the order of <see cref="CrossHostMtu"/>.</summary>
+    internal static readonly IReadOnlyList<string> CrossHostMtus = ["lower", "underlay"];
 
     /// <summary>Keys allowed in a <c>links</c> item.</summary>
     internal static readonly IReadOnlyList<string> LinkKeys = ["endpoints", "mtu"];

@@ -77,6 +77,7 @@ internal sealed partial class LabReader
         }
 
         draft.Exec = Exec(fields);
+        ReadHost(fields, draft);
     }
 
     private List<string> Exec(Fields fields)

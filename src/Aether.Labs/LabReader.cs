@@ -62,8 +62,11 @@ internal sealed partial class LabReader
             ReadLink(links!.Children[i], YamlProblems.Index("links", i));
         }
 
+        var crossHost = ReadCrossHost(fields);
+
         CheckNamespaces();
         CheckLinks();
+        CheckPlacement(fields, fabric, crossHost);
 
         if (_problems.Count > 0 || name is null)
         {
@@ -73,7 +76,8 @@ internal sealed partial class LabReader
         return new LabSpec(name)
         {
             Fabric = fabric,
-            Nodes = [.. _nodes.Select(n => new LabNode(n.Name, n.Kind!, n.Namespace ?? LabNames.DefaultNamespace(name, n.Name)) { Exec = n.Exec })],
+            CrossHostMtu = crossHost ?? CrossHostMtu.Lower,
+            Nodes = [.. _nodes.Select(n => new LabNode(n.Name, n.Kind!, n.Namespace ?? LabNames.DefaultNamespace(name, n.Name)) { Exec = n.Exec, Host = n.Host })],
             Links = [.. _links.Select(l => new LabLink(l.A!.Endpoint, l.B!.Endpoint) { Mtu = l.Mtu })],
         };
     }
@@ -106,6 +110,12 @@ internal sealed partial class LabReader
         public string? Namespace { get; set; }
 
         public IReadOnlyList<string> Exec { get; set; } = [];
+
+        /// <summary>The host, when given and valid.</summary>
+        public HostId? Host { get; set; }
+
+        /// <summary>Whether <c>host</c> was given (valid or not).</summary>
+        public bool HostGiven { get; set; }
     }
 
     /// <summary>A link as read.</summary>

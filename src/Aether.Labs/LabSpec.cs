@@ -14,7 +14,7 @@ public enum LabFabric
 /// <summary>A lab, validated: every node and link resolved, every interface name mapped.</summary>
 /// <param name="Name">The lab's name (<c>[a-z0-9][a-z0-9_-]*</c>, at most <see cref="LabNames.MaxLabNameLength"/>
 /// characters, short enough for its namespaces' names).</param>
-public sealed record LabSpec(string Name)
+public sealed partial record LabSpec(string Name)
 {
     /// <summary>How links are carried.</summary>
     public LabFabric Fabric { get; init; } = LabFabric.Veth;
@@ -24,6 +24,10 @@ public sealed record LabSpec(string Name)
 
     /// <summary>The links, in file order.</summary>
     public IReadOnlyList<LabLink> Links { get; init; } = [];
+
+    /// <summary>How cross-host links make room for VXLAN's overhead (only meaningful when the nodes are placed on
+    /// hosts).</summary>
+    public CrossHostMtu CrossHostMtu { get; init; } = CrossHostMtu.Lower;
 
     /// <summary>The file it was read from, or null.</summary>
     public string? SourcePath { get; init; }
@@ -37,6 +41,10 @@ public sealed record LabNode(string Name, string Kind, string Namespace)
 {
     /// <summary>The process run inside the namespace, supervised, or empty for none.</summary>
     public IReadOnlyList<string> Exec { get; init; } = [];
+
+    /// <summary>The host it is placed on (<c>host: h1</c>), or null when the lab is not placed (it runs on the one
+    /// machine that deploys it). A lab places all its nodes or none.</summary>
+    public HostId? Host { get; init; }
 }
 
 /// <summary>One end of a link: a node's interface, under both of its names.</summary>

@@ -7,7 +7,7 @@ namespace Aether.Labs;
 /// two nodes' namespaces under the Linux names. Labs are carried by the same engine as topologies (ownership claims on
 /// the namespaces, marks on the links, records, the staged apply, the runtime that follows namespaces), not beside it.
 /// </summary>
-public static class LabTopology
+public static partial class LabTopology
 {
     /// <summary>The prefix of a lab's topology name: its records live in <c>STATE/lab-NAME</c> and its links carry
     /// the mark <c>aether:lab-NAME</c>.</summary>

@@ -15,6 +15,11 @@ public static class LabWriter
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"name: {Quote(lab.Name)}\n");
         text.Append(CultureInfo.InvariantCulture, $"fabric: {(lab.Fabric == LabFabric.Ovs ? "ovs" : "veth")}\n");
+        if (lab.IsPlaced)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"cross_host: {{ mtu: {(lab.CrossHostMtu == CrossHostMtu.Underlay ? "underlay" : "lower")} }}\n");
+        }
+
         text.Append("nodes:\n");
         foreach (var node in lab.Nodes)
         {
@@ -27,6 +32,11 @@ public static class LabWriter
             if (node.Exec.Count > 0)
             {
                 text.Append(CultureInfo.InvariantCulture, $", exec: [{string.Join(", ", node.Exec.Select(Quote))}]");
+            }
+
+            if (node.Host is { } host)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", host: {Quote(host.Value)}");
             }
 
             text.Append(" }\n");

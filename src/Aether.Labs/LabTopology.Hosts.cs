@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Net;
+using Aether.Topology;
+
+namespace Aether.Labs;
+
+/// <summary>The topology of one host of a placed lab: what that host's agent applies.</summary>
+public static partial class LabTopology
+{
+    /// <summary>The topology name of <paramref name="lab"/>'s part on <paramref name="host"/>,
+    /// <c>lab-NAME@HOST</c>: two hosts' parts of one lab stay distinct even in one state directory.</summary>
+    public static string NameOf(string lab, HostId host) => NameOf(lab) + "@" + host.Value;
+
+    /// <summary>The mark the links of <paramref name="lab"/>'s part on <paramref name="host"/> carry.</summary>
+    public static string MarkOf(string lab, HostId host) => "aether:" + NameOf(lab, host);
+
+    /// <summary>
+    /// The topology the agent on <paramref name="host"/> applies for the placed <paramref name="lab"/>: the namespaces
+    /// of the nodes placed there; each link with both ends there a veth pair, as <see cref="Compile"/> makes it; each
+    /// cross-host link's local end a VXLAN in its node's namespace under the interface's Linux name, with the link's
+    /// VNI from <paramref name="vnis"/>, Local this host's underlay address and Remote the other host's (from
+    /// <paramref name="underlays"/>), port <see cref="CrossHost.Port"/>, its tunnel carried by
+    /// <paramref name="hostNamespace"/> (null: the host namespace), and the MTU the lab's
+    /// <see cref="LabSpec.CrossHostMtu"/> gives. Links in <paramref name="excluded"/> are left out, those in
+    /// <paramref name="down"/> kept down, as in <see cref="Compile"/>. A host with no node of the lab gets an empty
+    /// topology (applying it removes what was there).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lab is not placed or not on the veth fabric; an underlay address or a
+    /// VNI that a cross-host link of <paramref name="host"/> needs is missing or invalid; two of those links share a
+    /// VNI; the two ends of one tunnel are of different address families; an MTU leaves no room for the
+    /// overhead.</exception>
+    public static TopologySpec CompileForHost(
+        LabSpec lab,
+        HostId host,
+        IReadOnlyDictionary<HostId, IPAddress> underlays,
+        IReadOnlyDictionary<LinkId, uint> vnis,
+        string? hostNamespace,
+        IReadOnlySet<LinkId>? excluded = null,
+        IReadOnlySet<LinkId>? down = null)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        ArgumentNullException.ThrowIfNull(underlays);
+        ArgumentNullException.ThrowIfNull(vnis);
+        if (host.Value is null)
+        {
+            throw new ArgumentException("the host id is empty", nameof(host));
+        }
+
+        if (!lab.IsPlaced)
+        {
+            throw new ArgumentException($"lab {lab.Name} places no node on a host: it is compiled whole, by Compile", nameof(lab));
+        }
+
+        if (lab.Fabric != LabFabric.Veth)
+        {
+            throw new ArgumentException($"lab {lab.Name}: cross-host labs support the veth fabric for now", nameof(lab));
+        }
+
+        var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var links = new List<TopologyLink>();
+        var usedVnis = new Dictionary<uint, LinkId>();
+        foreach (var link in lab.Links)
+        {
+            var id = link.Id;
+            var (a, b) = (nodes[link.A.Node], nodes[link.B.Node]);
+            var (aHere, bHere) = (a.Host == host, b.Host == host);
+            if (!aHere && !bHere || excluded?.Contains(id) == true)
+            {
+                continue;
+            }
+
+            var up = down?.Contains(id) != true;
+            if (aHere && bHere)
+            {
+                links.Add(new TopologyLink(link.A.Linux, TopologyLinkKind.Veth)
+                {
+                    Namespace = a.Namespace,
+                    Mtu = link.Mtu,
+                    Up = up,
+                    Peer = new TopologyPeer(link.B.Linux) { Namespace = b.Namespace },
+                });
+                continue;
+            }
+
+            var (local, node, remoteNode) = aHere ? (link.A, a, b) : (link.B, b, a);
+            var vni = VniOf(vnis, id);
+            if (usedVnis.TryGetValue(vni, out var other))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"links {other} and {id} of lab {lab.Name} both have VNI {vni} on host {host}: each tunnel of a host needs its own"), nameof(vnis));
+            }
+
+            usedVnis[vni] = id;
+            var localAddress = UnderlayOf(underlays, host, id);
+            var remoteAddress = UnderlayOf(underlays, remoteNode.Host!.Value, id);
+            if (localAddress.AddressFamily != remoteAddress.AddressFamily)
+            {
+                throw new ArgumentException($"link {id}: host {host}'s underlay {localAddress} and host {remoteNode.Host}'s {remoteAddress} are of different address families", nameof(underlays));
+            }
+
+            var mtu = lab.InterfaceMtu(link, localAddress.AddressFamily);
+            if (mtu < LabLoader.MinMtu)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"link {id}: MTU {link.Mtu} less VXLAN's {CrossHost.Overhead(localAddress)} bytes is {mtu}, below {LabLoader.MinMtu}"), nameof(lab));
+            }
+
+            links.Add(new TopologyLink(local.Linux, TopologyLinkKind.Vxlan)
+            {
+                Namespace = node.Namespace,
+                Mtu = mtu,
+                Up = up,
+                Vni = vni,
+                Local = localAddress,
+                Remote = remoteAddress,
+                Port = CrossHost.Port,
+                Underlay = new VxlanUnderlay(hostNamespace),
+            });
+        }
+
+        return new TopologySpec(NameOf(lab.Name, host))
+        {
+            Namespaces = [.. lab.NodesOn(host).Select(n => new TopologyNamespace(n.Namespace))],
+            Links = links,
+            SourcePath = lab.SourcePath,
+        };
+    }
+
+    private static uint VniOf(IReadOnlyDictionary<LinkId, uint> vnis, LinkId id)
+    {
+        if (!vnis.TryGetValue(id, out var vni))
+        {
+            throw new ArgumentException($"cross-host link {id} has no VNI", nameof(vnis));
+        }
+
+        return vni is >= 1 and <= CrossHost.MaxVni
+            ? vni
+            : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"cross-host link {id}: VNI {vni} is outside 1..{CrossHost.MaxVni}"), nameof(vnis));
+    }
+
+    private static IPAddress UnderlayOf(IReadOnlyDictionary<HostId, IPAddress> underlays, HostId host, LinkId id)
+    {
+        if (!underlays.TryGetValue(host, out var address) || address is null)
+        {
+            throw new ArgumentException($"host {host} has no underlay address (needed by cross-host link {id})", nameof(underlays));
+        }
+
+        var bytes = address.GetAddressBytes();
+        var unusable = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)
+            || address.IsIPv6Multicast || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && bytes[0] is >= 224 and <= 239);
+        return unusable
+            ? throw new ArgumentException($"host {host}'s underlay address {address} is not a unicast address (needed by cross-host link {id})", nameof(underlays))
+            : address;
+    }
+}

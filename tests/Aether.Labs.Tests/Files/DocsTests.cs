@@ -65,4 +65,18 @@ public sealed class DocsTests
         var blocks = Blocks("## Validation");
         Assert.Equal(blocks[1].TrimEnd('\n').Split('\n'), LabFile.Errors(blocks[0]));
     }
+
+    [Fact]
+    public void The_across_hosts_example_reads_as_described()
+    {
+        var lab = LabFile.Valid(Blocks("## Across hosts")[0]);
+        Assert.Equal(["h1", "h2", "h3"], lab.Hosts.Select(h => h.Value));
+        Assert.Equal(CrossHostMtu.Lower, lab.CrossHostMtu);
+        Assert.Equal(["a1:eth2-b1:Ethernet1", "b1:Ethernet2-c1:ge-0/0/0"], lab.CrossHostLinks.Select(l => l.ToString()));
+        var underlays = lab.Hosts.Select((h, i) => (h, System.Net.IPAddress.Parse("192.0.2." + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToDictionary(x => x.h, x => x.Item2);
+        var vnis = lab.CrossHostLinks.Select((l, i) => (l.Id, (uint)(i + 1))).ToDictionary(x => x.Id, x => x.Item2);
+        var h2 = LabTopology.CompileForHost(lab, HostId.Parse("h2"), underlays, vnis, null);
+        Assert.Equal("lab-tri@h2", h2.Name);
+        Assert.Equal([1450, 8950], h2.Links.Select(l => l.Mtu!.Value));
+    }
 }

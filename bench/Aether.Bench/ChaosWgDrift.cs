@@ -91,9 +91,20 @@ internal static class ChaosWgDrift
             double? quiet = null;
             if (healed is not null)
             {
-                _ = await ChaosShell.RunAsync("wg", ["set", world.Wg(0), "listen-port", Random.Shared.Next(43000, 44000).ToString(CultureInfo.InvariantCulture)]);
-                _ = await ChaosShell.RunAsync("wg", ["set", world.Wg(1), "peer", ChaosHub.Key(), "allowed-ips", world.Cidr(1)]);
-                _ = await ChaosShell.RunAsync("wg", ["set", world.Wg(2), "private-key", world.KeyFile(ChaosHub.Key())]);
+                string[][] quietChanges =
+                [
+                    ["set", world.Wg(0), "listen-port", Random.Shared.Next(43000, 44000).ToString(CultureInfo.InvariantCulture)],
+                    ["set", world.Wg(1), "peer", ChaosHub.Key(), "allowed-ips", world.Cidr(1)],
+                    ["set", world.Wg(2), "private-key", world.KeyFile(ChaosHub.Key())],
+                ];
+                foreach (var change in quietChanges)
+                {
+                    if (await ChaosShell.RunAsync("wg", change) is { Code: not 0 } refused)
+                    {
+                        failures.Add($"wg {string.Join(' ', change)}: {refused}"); // the row measures nothing without it
+                    }
+                }
+
                 quiet = await UntilWholeAsync(world, TimeSpan.FromSeconds(60));
                 if (quiet is null)
                 {

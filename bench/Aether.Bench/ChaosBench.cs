@@ -10,20 +10,21 @@ namespace Aether.Bench;
 /// <param name="DriftNamespaces">The topology's namespaces in the drift storm.</param>
 /// <param name="Events">Kernel events in the monitor overflow.</param>
 /// <param name="Buffer">The monitor's receive buffer in bytes in the overflow.</param>
-/// <param name="Only">The scenarios to run (apply, run, hub, drift, overflow); empty for all.</param>
+/// <param name="Only">The scenarios to run (apply, run, hub, drift, wgdrift, overflow); empty for all.</param>
 /// <param name="HubKills">SIGKILLs of the daemon in AddNetwork (a trial takes a second or two, against many for 200
 /// namespaces); null for <paramref name="Kills"/>.</param>
-internal sealed record ChaosOptions(string Cli, int Kills, int Namespaces, int Drift, int DriftNamespaces, int Events, int Buffer, IReadOnlySet<string> Only, int? HubKills = null)
+/// <param name="WgDrift">Changes in the WireGuard drift storm against the daemon's hub.</param>
+internal sealed record ChaosOptions(string Cli, int Kills, int Namespaces, int Drift, int DriftNamespaces, int Events, int Buffer, IReadOnlySet<string> Only, int? HubKills = null, int WgDrift = 1000)
 {
     /// <summary>The full run the issue asks for.</summary>
     public static ChaosOptions Full(string cli) => new(cli, 100, 200, 1000, 20, 50_000, 4096, new HashSet<string>());
 
     /// <summary>Seconds, not hours: what the test suite runs.</summary>
-    public static ChaosOptions Short(string cli) => new(cli, 5, 20, 50, 6, 2000, 4096, new HashSet<string>());
+    public static ChaosOptions Short(string cli) => new(cli, 5, 20, 50, 6, 2000, 4096, new HashSet<string>(), WgDrift: 50);
 
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
 
-    /// <summary>Reads <c>--kills N --hub-kills N --namespaces N --drift N --drift-namespaces N --events N --buffer BYTES --only a,b
+    /// <summary>Reads <c>--kills N --hub-kills N --namespaces N --drift N --drift-namespaces N --wg-drift N --events N --buffer BYTES --only a,b
     /// --short --cli PATH</c>.</summary>
     public static ChaosOptions Parse(string[] args)
     {
@@ -38,6 +39,7 @@ internal sealed record ChaosOptions(string Cli, int Kills, int Namespaces, int D
             Events = Int(args, "--events") ?? o.Events,
             Buffer = Int(args, "--buffer") ?? o.Buffer,
             HubKills = Int(args, "--hub-kills"),
+            WgDrift = Int(args, "--wg-drift") ?? o.WgDrift,
             Only = (Option(args, "--only") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
     }
@@ -53,7 +55,7 @@ internal sealed record ChaosOptions(string Cli, int Kills, int Namespaces, int D
 
 /// <summary>
 /// The fault figures: SIGKILL at random points of apply, destroy, run's repairs and the hub's AddNetwork; a drift
-/// storm under <c>aether run</c>; a monitor overflow. Prints one table; exit 0 when every row passed, 1 otherwise
+/// storm under <c>aether run</c>; a WireGuard drift storm under the daemon's hub; a monitor overflow. Prints one table; exit 0 when every row passed, 1 otherwise
 /// (with what failed).
 /// </summary>
 internal static class ChaosBench
@@ -94,6 +96,11 @@ internal static class ChaosBench
         if (options.Runs("drift"))
         {
             Add(await ChaosDrift.StormAsync(cli, options.DriftNamespaces, options.Drift));
+        }
+
+        if (options.Runs("wgdrift"))
+        {
+            Add(await ChaosWgDrift.StormAsync(cli, options.WgDrift));
         }
 
         if (options.Runs("hub"))

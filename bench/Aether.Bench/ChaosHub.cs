@@ -104,7 +104,7 @@ internal static class ChaosHub
         """;
 
     /// <summary>A random key in WireGuard's base64 form (a Curve25519 private key, clamped).</summary>
-    private static string Key()
+    internal static string Key()
     {
         var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         key[0] &= 248;
@@ -112,9 +112,9 @@ internal static class ChaosHub
         return Convert.ToBase64String(key);
     }
 
-    private static async Task<Process> StartAsync(string cli, string dir, string host, string wg)
+    internal static async Task<Process> StartAsync(string cli, string dir, string host, string wg, params string[] extra)
     {
-        var daemon = ChaosShell.StartGroup(cli, ["serve", "--socket", Path.Combine(dir, "aether.sock"), "--db", Path.Combine(dir, "aether.db"), "--state-dir", dir, "--namespace", host, "--wireguard-prefix", wg]);
+        var daemon = ChaosShell.StartGroup(cli, ["serve", "--socket", Path.Combine(dir, "aether.sock"), "--db", Path.Combine(dir, "aether.db"), "--state-dir", dir, "--namespace", host, "--wireguard-prefix", wg, .. extra]);
         daemon.OutputDataReceived += (_, _) => { };
         daemon.ErrorDataReceived += (_, _) => { };
         daemon.BeginOutputReadLine();
@@ -148,7 +148,7 @@ internal static class ChaosHub
     })
     { BaseAddress = new Uri("http://aether/"), Timeout = TimeSpan.FromSeconds(60) };
 
-    private static async Task<(int Status, double Ms)> PostAsync(string dir, string body)
+    internal static async Task<(int Status, double Ms)> PostAsync(string dir, string body)
     {
         using var http = Client(dir);
         var started = Stopwatch.GetTimestamp();
@@ -156,10 +156,10 @@ internal static class ChaosHub
         return ((int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private static async Task<bool> DeleteAsync(string dir)
+    internal static async Task<bool> DeleteAsync(string dir, string network = "net0")
     {
         using var http = Client(dir);
-        using var response = await http.DeleteAsync("v1/hub/networks/net0");
+        using var response = await http.DeleteAsync("v1/hub/networks/" + network);
         return (int)response.StatusCode == 204;
     }
 

@@ -43,7 +43,7 @@ static int Usage()
                aether-bench lab [--nodes 100] [--trials 100] [--cli .build/aether/aether]  (labs: deploy N nodes / 1.5N links vs Mininet and an ip script; verification pass; hint-path repair)
                aether-bench chaos-fuzz [--inputs 100000] [--seed 16] [--target all|readers|http] [--timeout 2] [--cli .build/aether/aether]  (readers and the HTTP API under mutated input)
                aether-bench chaos-soak [--minutes 60] [--reference 10] [--cli .build/aether/aether]  (churn; RSS and descriptors of the daemon and aether run)
-               aether-bench chaos [--short] [--kills 100] [--hub-kills N] [--namespaces 200] [--drift 1000] [--drift-namespaces 20] [--events 50000] [--buffer 4096] [--only apply,run,hub,drift,overflow] [--cli .build/aether/aether]
+               aether-bench chaos [--short] [--kills 100] [--hub-kills N] [--namespaces 200] [--drift 1000] [--drift-namespaces 20] [--wg-drift 1000] [--events 50000] [--buffer 4096] [--only apply,run,hub,drift,wgdrift,overflow] [--cli .build/aether/aether]
                                                       (faults: kill -9 in apply/destroy/run repairs/hub AddNetwork, a drift storm, a monitor overflow; one table)
                aether-bench workload --n N --prefix P   (one Aether run, JSON line)
         """);

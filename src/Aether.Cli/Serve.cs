@@ -48,7 +48,7 @@ internal static class Serve
             LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
             Namespace = ns,
             ExitDeadline = TimeSpan.FromSeconds(9),
-            Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, ct),
+            Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, args.HubResync, ct),
         };
 
         WebApplication app;
@@ -90,7 +90,7 @@ internal static class Serve
 
     /// <summary>The hub the daemon runs: bound to <see cref="HubContext.Namespace"/> (or the daemon's own namespace),
     /// its networks from the store, its last-applied record beside the database.</summary>
-    private static async Task<IWireGuardHub> CreateHubAsync(HubContext context, string stateDirectory, string wireGuardPrefix, CancellationToken cancellationToken)
+    private static async Task<IWireGuardHub> CreateHubAsync(HubContext context, string stateDirectory, string wireGuardPrefix, TimeSpan resync, CancellationToken cancellationToken)
     {
         using var host = context.Namespace is { } name ? NetworkNamespace.Open(name) : null; // the hub keeps its own duplicate
         return await WireGuardHub.StartAsync(
@@ -100,6 +100,7 @@ internal static class Serve
                 HostNamespace = host,
                 StateDirectory = stateDirectory,
                 WireGuardPrefix = wireGuardPrefix,
+                Loop = new WireGuardHubOptions().Loop with { Resync = resync },
                 LoggerFactory = context.LoggerFactory,
             },
             cancellationToken).ConfigureAwait(false);
@@ -119,4 +120,7 @@ internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFil
 {
     /// <summary>The interface naming profiles file labs are read with, or null for the built-in profiles.</summary>
     public string? Profiles { get; init; }
+
+    /// <summary>The hub loops' resync period (<c>--hub-resync</c>).</summary>
+    public TimeSpan HubResync { get; init; } = TimeSpan.FromSeconds(10);
 }

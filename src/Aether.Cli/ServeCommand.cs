@@ -62,6 +62,19 @@ internal static class ServeCommand
             HelpName = "PREFIX",
             DefaultValueFactory = _ => "wg",
         };
+        var hubResync = new Option<string>("--hub-resync")
+        {
+            Description = "How often the hub's loops check every object even without kernel events (500ms, 10s, 2m; default 10s). WireGuard settings changed with wg (key, port, peers) raise no event: the resync is what repairs them.",
+            HelpName = "DURATION",
+            DefaultValueFactory = _ => "10s",
+        };
+        hubResync.Validators.Add(r =>
+        {
+            if (!Duration.TryParse(r.GetValueOrDefault<string>(), out _, out var why))
+            {
+                r.AddError("--hub-resync: " + why);
+            }
+        });
         var command = new Command("serve", """
             Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite), the
             labs (each deployed lab kept by its runtime, its nodes' processes supervised; the lab store shared
@@ -88,12 +101,13 @@ internal static class ServeCommand
             profiles,
             ns,
             wgPrefix,
+            hubResync,
         };
 #if NATIVE_CLI
         command.SetAction(_ => ServeExec.Run());
 #else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles) })
+            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles), HubResync = Duration.TryParse(parse.GetValue(hubResync), out var resync, out string? _) ? resync : TimeSpan.FromSeconds(10) })
             : Task.FromResult(ExitCodes.Failure));
 #endif
         return command;

@@ -46,6 +46,39 @@ public sealed class ChaosTests
         AssertPassed(await ChaosDrift.StormAsync(Cli.BinaryPath, 6, 50));
     }
 
+    /// <summary>Four hub networks under the daemon (its resync 2 s), a foreign wireguard-go device and foreign bridges
+    /// beside them; 60 random <c>wg</c>/<c>ip</c> changes, then wg-only ones (port, stranger peer, private key) that no
+    /// kernel event announces: all healed (checked with <c>wg show dump</c> and <c>ip -j</c>), the foreign device's
+    /// dump and links as they were, nothing left after the networks are removed.</summary>
+    [Fact]
+    public async Task A_60_change_wireguard_drift_storm_under_the_hub_heals_and_leaves_foreign_objects_alone()
+    {
+        AssertPassed(await ChaosWgDrift.StormAsync(Cli.BinaryPath, 60));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0s")]
+    [InlineData("-1s")]
+    [InlineData("10")]
+    [InlineData("5x")]
+    [InlineData("abc")]
+    public async Task Serve_refuses_a_hub_resync_that_is_no_duration_and_makes_nothing(string resync)
+    {
+        var dir = Directory.CreateTempSubdirectory("aether-chaos-resync-");
+        try
+        {
+            var result = await Cli.RunAsync("serve", "--socket", Path.Combine(dir.FullName, "s.sock"), "--db", Path.Combine(dir.FullName, "a.db"), "--state-dir", dir.FullName, "--hub-resync", resync);
+            Assert.True(result.Code == 2, result.ToString());
+            Assert.Contains("--hub-resync", result.Stderr + result.Stdout, StringComparison.Ordinal);
+            Assert.Empty(dir.GetFileSystemInfos());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Ten thousand events, not fewer: the row fails when the kernel dropped nothing (no overflow happened),
     /// and on a quiet machine the monitor kept up with a short flood (50,000 events gave 1,200 drops there).</summary>
     [Fact]

@@ -9,7 +9,7 @@ namespace Aether.Cli.Tests;
 /// repairs and then stays within 5% (what the hour-long soak checks, in a minute). Nothing a repair allocates is
 /// kept (a repair allocates about 60 KB), and the native build's first gen0 budget is small (2 MiB, set in
 /// Aether.Cli.csproj), so the heap reaches its working size in seconds: with the default budget (sized from the L3
-/// cache) the native CLI climbed from about 24 MB at the 100th repair to 36 MB at the 400th, and this failed. The
+/// cache) the native CLI climbed from 23 MB at the 100th repair to 35 MB at the 400th, and this failed. The
 /// managed build does not carry that setting: it is given the same budget through <c>DOTNET_GCgen0size</c>, so that
 /// there too only what repairs keep can move the figure.
 /// </summary>

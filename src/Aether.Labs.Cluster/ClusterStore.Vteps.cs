@@ -16,7 +16,9 @@ public sealed partial class ClusterStore
     /// (<see cref="VtepAction.CreatePort"/>: create the kernel port). Attaching an attached link changes nothing.
     /// One transaction that holds the VTEP's row lock (<c>FOR UPDATE</c>, or the insert's), so an attach and a detach
     /// of one VTEP from two connections take turns: a VTEP never stays without links, a link never points at a
-    /// deleted VTEP. The tunnel's VNI is allocated first (once per lab and host pair; both hosts' VTEPs use it).
+    /// deleted VTEP. Two attaches that both insert the same new VTEP: the loser's insert fails on the port name's
+    /// unique index (not the conflict target) and its transaction is run again, finding the winner's row; a port name
+    /// truly taken by another VTEP of the host still fails after the retries. The tunnel's VNI is allocated first (once per lab and host pair; both hosts' VTEPs use it).
     /// Sends <c>lab=NAME host=HOST</c>.
     /// </summary>
     /// <exception cref="ArgumentException">An invalid field, the same host twice, or a host that is not registered;
@@ -50,7 +52,7 @@ public sealed partial class ClusterStore
             var count = await CountLinksAsync(connection, transaction, vtep.Id, cancellationToken).ConfigureAwait(false);
             await NotifyAsync(connection, transaction, new ClusterHint(lab, host), cancellationToken).ConfigureAwait(false);
             return new VtepChange(created ? VtepAction.CreatePort : VtepAction.None, vtep, count, attached == 1);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, retryUnique: true).ConfigureAwait(false);
     }
 
     /// <summary>

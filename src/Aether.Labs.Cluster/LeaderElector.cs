@@ -146,6 +146,20 @@ public sealed class LeaderElector : IAsyncDisposable
 
     private async Task DropAsync()
     {
+        if (IsLeader && _connection is { State: System.Data.ConnectionState.Open })
+        {
+            // Released now rather than when the server notices the connection closed (a follower's next try wins).
+            try
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", _connection) { Parameters = { new() { Value = _key } } };
+                await unlock.ExecuteScalarAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException)
+            {
+                // the connection is broken: the server releases the lock with the session
+            }
+        }
+
         IsLeader = false;
         if (_connection is not null)
         {

@@ -41,7 +41,32 @@ public sealed class SchemaTests(PostgresServer fixture) : IClassFixture<Postgres
     }
 
     [Fact]
-    public async Task BadDatabaseArgumentsNameTheField()
+    public async Task TheLabStoresTablesBesideAreLeftAsTheyAre()
+    {
+        await using var db = await ClusterDb.CreateAsync(fixture.Server, migrate: false);
+        await db.QueryAsync("""
+            CREATE TABLE labs (id text PRIMARY KEY, name text);
+            INSERT INTO labs VALUES ('1', 'aetlab');
+            CREATE TABLE "__EFMigrationsHistory" ("MigrationId" text PRIMARY KEY, "ProductVersion" text);
+            INSERT INTO "__EFMigrationsHistory" VALUES ('20261206021229_UniqueLinkKey', '10.0.14')
+            """);
+        Assert.Equal(["Initial"], await db.Store.MigrateAsync());
+        Assert.Equal("1 aetlab", await db.ScalarAsync("SELECT string_agg(id || ' ' || name, ',') FROM labs"));
+        Assert.Equal("20261206021229_UniqueLinkKey", await db.ScalarAsync("SELECT string_agg(\"MigrationId\", ',') FROM \"__EFMigrationsHistory\""));
+    }
+
+    [Fact]
+    public async Task ServerErrorsCarryTheServersMessageAndSqlState()
+    {
+        await using var db = await ClusterDb.CreateAsync(fixture.Server);
+        await db.QueryAsync("ALTER TABLE cluster_hosts RENAME TO aet_moved");
+        var ex = await Assert.ThrowsAsync<ClusterException>(() => db.Store.ListHostsAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal("42P01", ex.SqlState);
+        Assert.Equal($"cluster store {db.Store.Location}: list hosts: relation \"cluster_hosts\" does not exist [SQLSTATE 42P01]", ex.Message);
+    }
+
+    [Fact]
+    public void BadDatabaseArgumentsNameTheField()
     {
         foreach (var bad in new[] { "", "  ", "not a url", "postgres://", "Database=x" })
         {

@@ -1,0 +1,89 @@
+using System.Net;
+
+namespace Aether.Labs.Cluster.Data;
+
+/// <summary>A row of <c>cluster_hosts</c>.</summary>
+internal sealed class HostRow
+{
+    public required string Id { get; set; }
+
+    public required IPAddress Underlay { get; set; }
+
+    public int? AgentPid { get; set; }
+
+    public string? Version { get; set; }
+
+    public DateTimeOffset RegisteredAt { get; set; }
+
+    public DateTimeOffset LastSeen { get; set; }
+}
+
+/// <summary>A row of <c>cluster_placements</c>.</summary>
+internal sealed class PlacementRow
+{
+    public required string Lab { get; set; }
+
+    public required string Node { get; set; }
+
+    public required string HostId { get; set; }
+}
+
+/// <summary>A row of <c>cluster_vnis</c>.</summary>
+internal sealed class VniRow
+{
+    public required string Lab { get; set; }
+
+    public required string Scope { get; set; }
+
+    public required string Key { get; set; }
+
+    public int Vni { get; set; }
+
+    public DateTimeOffset AllocatedAt { get; set; }
+}
+
+/// <summary>A row of <c>cluster_link_ends</c>.</summary>
+internal sealed class LinkEndRow
+{
+    public required string Lab { get; set; }
+
+    public required string LinkId { get; set; }
+
+    public required string End { get; set; }
+
+    public required string HostId { get; set; }
+
+    public required string State { get; set; }
+
+    public string? Message { get; set; }
+
+    public DateTimeOffset CheckedAt { get; set; }
+}
+
+/// <summary>A row of <c>cluster_vteps</c>.</summary>
+internal sealed class VtepRow
+{
+    public long Id { get; set; }
+
+    public required string Lab { get; set; }
+
+    public required string HostId { get; set; }
+
+    public required string RemoteHostId { get; set; }
+
+    public required string PortName { get; set; }
+
+    public int Vni { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A row of <c>cluster_vtep_links</c>.</summary>
+internal sealed class VtepLinkRow
+{
+    public long VtepId { get; set; }
+
+    public required string LinkId { get; set; }
+
+    public DateTimeOffset AttachedAt { get; set; }
+}

@@ -27,7 +27,7 @@ public sealed record ClusterHint(string? Lab, HostId? Host, bool Reconnected = f
             {
                 lab = part[4..];
             }
-            else if (part.StartsWith("host=", StringComparison.Ordinal) && HostId.TryParse(part[5..], out var id, out _))
+            else if (part.StartsWith("host=", StringComparison.Ordinal) && HostId.TryParse(part[5..], out var id))
             {
                 host = id;
             }

@@ -28,6 +28,12 @@ public sealed partial class UnderlayTests : CliTest
         _nodeA = await Box.CreateNamespaceWithIpAsync("na"); // there before: used, not created
         _nodeB = Box.Name("nb"); // created by apply
         Box.TrackNamespace(_nodeB);
+        await MakeUnderlayAsync();
+    }
+
+    /// <summary>The veth between the two host namespaces, 192.168.213.1/30 ↔ .2/30, up and settled.</summary>
+    private async Task MakeUnderlayAsync()
+    {
         var underlay = Box.Name("u");
         await Ip.RunAsync("-n", _hostA, "link", "add", underlay, "type", "veth", "peer", "name", underlay, "netns", _hostB);
         await Ip.RunAsync("-n", _hostA, "addr", "add", "192.168.213.1/30", "dev", underlay);
@@ -143,6 +149,16 @@ public sealed partial class UnderlayTests : CliTest
 
             await Ip.RunAsync("-n", _nodeA, "link", "del", "eth1");
             await WaitForAsync(async () => await TunnelInAsync(_nodeA, _hostA) && await PingsAsync(_nodeA, "10.214.0.2"), "the deleted vxlan to come back through its host", output);
+
+            // The host namespace deleted: the kernel takes the vxlan with it (its socket's namespace); made again
+            // with it once the namespace is back, and carries traffic again once the underlay veth is made again.
+            await Ip.RunAsync("netns", "del", _hostA);
+            await WaitForAsync(async () => await Ip.LinkAsync(_nodeA, "eth1") is null, "the vxlan to go with its underlay namespace", output);
+            await Ip.RunAsync("netns", "add", _hostA);
+            await WaitForAsync(() => TunnelInAsync(_nodeA, _hostA), "the vxlan to be made again once its underlay namespace is back", output);
+            Assert.True(await HasUdpPortAsync(_hostA, 4789));
+            await MakeUnderlayAsync();
+            await AssertPingAsync(_nodeA, "10.214.0.2");
         });
 
         // Remade by hand while no run is there (a running one recreates a deleted eth1 at once): the next run's first

@@ -101,6 +101,7 @@ public sealed partial class TopologyController
     private static string Describe(TopologyLink link, Scope scope) => link.Kind switch
     {
         TopologyLinkKind.Veth => $"veth {scope.Qualify(link.Name)} ↔ {PeerScope(link).Qualify(link.Peer!.Name)}",
+        TopologyLinkKind.Vxlan when UnderlayScope(link) is { } underlay => $"vxlan {scope.Qualify(link.Name)} (VNI {link.Vni}, tunnel in {(underlay.IsHost ? "the host" : underlay.Name)})",
         TopologyLinkKind.Vxlan => $"vxlan {scope.Qualify(link.Name)} (VNI {link.Vni})",
         TopologyLinkKind.Macvlan => $"macvlan {scope.Qualify(link.Name)} on {link.Parent}",
         _ => $"bridge {scope.Qualify(link.Name)}",

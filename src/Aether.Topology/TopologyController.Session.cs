@@ -109,7 +109,8 @@ public sealed partial class TopologyController
                     foreach (var link in _empty ? [] : _owner._linksByScope[scope])
                     {
                         var peerScope = PeerScope(link);
-                        if (link.Kind == TopologyLinkKind.Veth && peerScope != scope && !Exists(peerScope))
+                        var underlay = UnderlayScope(link);
+                        if ((link.Kind == TopologyLinkKind.Veth && peerScope != scope && !Exists(peerScope)) || (underlay is { } u && !Exists(u)))
                         {
                             pending.Add(link.Name);
                             continue;
@@ -160,7 +161,14 @@ public sealed partial class TopologyController
                 TopologyLinkKind.Macvlan => new Macvlan(link.Mode ?? MacvlanMode.Bridge),
                 _ => new Bridge(),
             };
-            return new DesiredLink(link.Name, kind) { Up = link.Up, Mtu = link.Mtu, Master = link.Master, Parent = link.Parent };
+            return new DesiredLink(link.Name, kind)
+            {
+                Up = link.Up,
+                Mtu = link.Mtu,
+                Master = link.Master,
+                Parent = link.Parent,
+                Underlay = UnderlayScope(link) is { } underlay ? _namespaces[underlay] : null,
+            };
         }
 
         private static bool IsMulticast(System.Net.IPAddress? address) =>

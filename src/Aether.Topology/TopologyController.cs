@@ -30,6 +30,12 @@ public sealed partial class TopologyController
     {
         ArgumentNullException.ThrowIfNull(topology);
         _topology = topology;
+        var declared = topology.Namespaces.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        if (topology.Links.FirstOrDefault(l => l.Underlay?.Namespace is { } ns && !declared.Contains(ns)) is { } undeclared)
+        {
+            throw new ArgumentException($"link {undeclared.Name}: its underlay namespace {undeclared.Underlay!.Namespace} is not among the topology's namespaces (list it there: it is used, and created only when missing)", nameof(topology));
+        }
+
         options ??= new ControllerOptions();
         StatePath = Path.Combine(options.StateDirectory, topology.Name);
         _monitorOptions = options.MonitorReceiveBufferSize is { } size ? new Netlink.Monitoring.MonitorOptions { ReceiveBufferSize = size } : null;
@@ -93,6 +99,11 @@ public sealed partial class TopologyController
     private static string NamespaceKey(string name) => "namespace " + name;
 
     private static Scope ScopeOf(string? ns) => ns is null ? Scope.Host : Scope.Namespace(ns);
+
+    /// <summary>The scope that carries a VXLAN's tunnel when that is not the link's own; null otherwise (no
+    /// underlay, or an underlay that is the link's own namespace).</summary>
+    private static Scope? UnderlayScope(TopologyLink link) =>
+        link is { Kind: TopologyLinkKind.Vxlan, Underlay: { } underlay } && ScopeOf(underlay.Namespace) is var scope && scope != ScopeOf(link.Namespace) ? scope : null;
 
     private static Scope PeerScope(TopologyLink link) => link.Peer?.Namespace is { } ns ? Scope.Namespace(ns) : ScopeOf(link.Namespace);
 

@@ -45,7 +45,11 @@ public static class TopologyLoader
 
     /// <summary>Keys allowed in a <c>links</c> item.</summary>
     internal static readonly IReadOnlyList<string> LinkKeys =
-        ["name", "kind", "namespace", "up", "mtu", "master", "addresses", "peer", "vni", "remote", "local", "port", "parent", "mode"];
+        ["name", "kind", "namespace", "up", "mtu", "master", "addresses", "peer", "vni", "remote", "local", "port", "underlay", "parent", "mode"];
+
+    /// <summary>The value of a VXLAN's <c>underlay</c> that means the host namespace (the one a link without
+    /// <c>namespace</c> is in).</summary>
+    internal const string HostUnderlay = "host";
 
     /// <summary>Keys allowed in a veth's <c>peer</c>.</summary>
     internal static readonly IReadOnlyList<string> PeerKeys = ["name", "namespace", "addresses"];

@@ -91,9 +91,14 @@ internal sealed partial class TopologyReader
                 }
             }
 
-            if (link.Parent is { } parent && string.Equals(parent, link.Name, StringComparison.Ordinal))
+            if (link.Parent is { } parent && string.Equals(parent, link.Name, StringComparison.Ordinal) && link.Underlay is null)
             {
                 _errors.Add(link.Path + ".parent", $"'{parent}' cannot be its own parent");
+            }
+
+            if (link.Underlay is { } underlay)
+            {
+                CheckUnderlay(link, underlay);
             }
         }
 
@@ -119,6 +124,24 @@ internal sealed partial class TopologyReader
             {
                 Claim(peer.Namespace ?? link.Namespace, peer.Addresses);
             }
+        }
+    }
+
+    /// <summary>A VXLAN's underlay is the host or a declared namespace, and not the link's own namespace (that is a
+    /// VXLAN without underlay).</summary>
+    private void CheckUnderlay(LinkDraft link, VxlanUnderlay underlay)
+    {
+        var path = link.Path + ".underlay";
+        if (underlay.Namespace is null && _declaredNamespaces.Contains(TopologyLoader.HostUnderlay))
+        {
+            _errors.Add(path, $"'{TopologyLoader.HostUnderlay}' means the host namespace here, and the file also declares a namespace named '{TopologyLoader.HostUnderlay}', which cannot be an underlay; rename that namespace");
+            return;
+        }
+
+        CheckNamespaceReference(path, underlay.Namespace);
+        if (string.Equals(underlay.Namespace, link.Namespace, StringComparison.Ordinal))
+        {
+            _errors.Add(path, $"{(underlay.Namespace is null ? $"'{TopologyLoader.HostUnderlay}'" : $"'{underlay.Namespace}'")} is the link's own namespace ({Where(link.Namespace)}); leave underlay out for a tunnel in the link's own namespace, or name the namespace that carries it");
         }
     }
 

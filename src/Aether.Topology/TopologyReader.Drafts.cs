@@ -49,6 +49,12 @@ internal sealed partial class TopologyReader
 
         public ushort? Port { get; set; }
 
+        public VxlanUnderlay? Underlay { get; set; }
+
+        /// <summary>The namespace whose network carries a VXLAN's tunnel, with the host as ""; for a VXLAN without
+        /// underlay, its own namespace.</summary>
+        public string TunnelNamespace => Underlay is { } underlay ? underlay.Namespace ?? "" : Namespace ?? "";
+
         public string? Parent { get; set; }
 
         public MacvlanMode? Mode { get; set; }
@@ -65,6 +71,7 @@ internal sealed partial class TopologyReader
             Remote = Remote,
             Local = Local,
             Port = Port,
+            Underlay = Underlay,
             Parent = Parent,
             Mode = Mode,
         };

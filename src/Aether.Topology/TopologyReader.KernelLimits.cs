@@ -64,15 +64,17 @@ internal sealed partial class TopologyReader
             }
         }
 
-        // Two VXLAN devices in one namespace with the same VNI, port and underlay: the kernel refuses the second (EEXIST).
+        // Two VXLAN devices whose tunnels run in one namespace (their own, or their underlay: where their sockets are)
+        // with the same VNI, port and parent: the kernel refuses the second (EEXIST), wherever the devices live.
         var vxlans = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var link in _links.Where(l => l.Kind == TopologyLinkKind.Vxlan && l.Vni is not null))
         {
-            var key = string.Create(CultureInfo.InvariantCulture, $"{link.Namespace}/{link.Vni}/{link.Port}/{link.Parent}/{link.Remote?.AddressFamily}");
+            var key = string.Create(CultureInfo.InvariantCulture, $"{link.TunnelNamespace}/{link.Vni}/{link.Port}/{link.Parent}/{link.Remote?.AddressFamily}");
             if (!vxlans.TryAdd(key, link.Path + ".vni"))
             {
                 var first = vxlans[key];
-                _errors.Add(link.Path + ".vni", string.Create(CultureInfo.InvariantCulture, $"VNI {link.Vni} is already used in {Where(link.Namespace)} by {first} ({_errors.LineOf(first)}) with the same port and parent; the kernel allows one such device"));
+                var where = Where(link.TunnelNamespace.Length == 0 ? null : link.TunnelNamespace);
+                _errors.Add(link.Path + ".vni", string.Create(CultureInfo.InvariantCulture, $"VNI {link.Vni} is already used in {where} by {first} ({_errors.LineOf(first)}) with the same port and parent; the kernel allows one such device per namespace that carries tunnels"));
             }
         }
     }

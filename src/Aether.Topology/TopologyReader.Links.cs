@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aether.Netlink;
+using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.RepresentationModel;
@@ -43,6 +44,7 @@ internal sealed partial class TopologyReader
             ("remote", [TopologyLinkKind.Vxlan]),
             ("local", [TopologyLinkKind.Vxlan]),
             ("port", [TopologyLinkKind.Vxlan]),
+            ("underlay", [TopologyLinkKind.Vxlan]),
             ("parent", [TopologyLinkKind.Macvlan, TopologyLinkKind.Vxlan]),
             ("mode", [TopologyLinkKind.Macvlan]),
         };
@@ -99,6 +101,11 @@ internal sealed partial class TopologyReader
             draft.Port = (ushort?)fields.Integer("port", 1, 65535);
         }
 
+        if (!skip.Contains("underlay"))
+        {
+            draft.Underlay = Underlay(fields);
+        }
+
         if (!skip.Contains("parent"))
         {
             draft.Parent = InterfaceNameField(fields, "parent");
@@ -133,6 +140,29 @@ internal sealed partial class TopologyReader
         draft.Namespace = NamespaceName(fields, "namespace");
         draft.Addresses = Prefixes(fields, "addresses");
         return draft;
+    }
+
+    /// <summary>A VXLAN's <c>underlay</c>: <c>host</c> for the host namespace, or a namespace's name.</summary>
+    private VxlanUnderlay? Underlay(Fields fields)
+    {
+        var text = fields.String("underlay");
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (string.Equals(text, TopologyLoader.HostUnderlay, StringComparison.Ordinal))
+        {
+            return new VxlanUnderlay(null);
+        }
+
+        if (!NamespaceNameRule.IsValid(text, out var why))
+        {
+            _errors.Add(fields.PathOf("underlay"), $"{why}; or '{TopologyLoader.HostUnderlay}' for the host namespace");
+            return null;
+        }
+
+        return new VxlanUnderlay(text);
     }
 
     private TopologyLinkKind? Kind(Fields fields)

@@ -101,7 +101,8 @@ public sealed record TopologyLink(string Name, TopologyLinkKind Kind)
     /// </summary>
     public VxlanUnderlay? Underlay { get; init; }
 
-    /// <summary>Macvlan: the lower device (required); VXLAN: the underlay device. In the same namespace.</summary>
+    /// <summary>Macvlan: the lower device (required); VXLAN: the underlay device. In the same namespace, or for a
+    /// VXLAN with an <see cref="Underlay"/>, in the underlay namespace.</summary>
     public string? Parent { get; init; }
 
     /// <summary>Macvlan: the mode (default bridge).</summary>

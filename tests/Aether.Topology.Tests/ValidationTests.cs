@@ -63,7 +63,7 @@ public sealed class ValidationTests
     [Fact]
     public void Unknown_link_key() =>
         Load.Error("name: x\nlinks:\n  - name: br0\n    kind: bridge\n    stp: true\n", 5, 5, "links[0].stp",
-            "allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, parent, mode");
+            "allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, underlay, parent, mode");
 
     [Fact]
     public void Unknown_peer_key() =>
@@ -500,7 +500,7 @@ public sealed class ValidationTests
                 "topo.yaml:8:36: links[0].peer.namespace: namespace 'n2' is not declared under namespaces",
                 "topo.yaml:11:10: links[1].mtu: 10 is outside 68..65535",
                 "topo.yaml:12:5: links[1].vni: only for vxlan links, and this one is a bridge",
-                "topo.yaml:13:5: links[1].colour: unknown key; allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, parent, mode",
+                "topo.yaml:13:5: links[1].colour: unknown key; allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, underlay, parent, mode",
                 "topo.yaml:14:13: links[1].master: 'nobr' is not a bridge declared in the host namespace",
                 "topo.yaml:16:9: routes[0].to: '10.0.0.1/8' has host bits set; the network is 10.0.0.0/8",
                 "topo.yaml:18:9: routes[1].to: 'default' needs via (the route's family comes from via)",

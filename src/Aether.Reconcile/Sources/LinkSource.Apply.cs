@@ -42,7 +42,7 @@ public sealed partial class LinkSource
     {
         ArgumentNullException.ThrowIfNull(plan);
         var run = 0;
-        while (start + run < plan.Count && plan[start + run] is LinkOperation { Kind: OperationKind.Create, Conflict: false, Link: { Master: null, Parent: null } })
+        while (start + run < plan.Count && plan[start + run] is LinkOperation { Kind: OperationKind.Create, Conflict: false, Link: { Master: null, Parent: null, Underlay: null } })
         {
             run++;
         }
@@ -128,6 +128,12 @@ public sealed partial class LinkSource
 
     private async Task CreateAsync(DesiredLink want, CancellationToken cancellationToken)
     {
+        if (want.Underlay is not null)
+        {
+            await CreateFromUnderlayAsync(want, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var parent = want.Parent is null ? (int?)null : await RequireIndexAsync(want.Parent, "parent", want, cancellationToken).ConfigureAwait(false);
         var master = want.Master is null ? null : (await _handle.FindLinkAsync(want.Master, cancellationToken).ConfigureAwait(false))?.Index;
         var kind = want.Kind is Vxlan vx && parent is int underlay ? vx with { UnderlayIndex = underlay } : want.Kind;
@@ -149,6 +155,32 @@ public sealed partial class LinkSource
         }
 
         // The master may have been missing: the next pass sets it, and the report says "master none, want X".
+    }
+
+    /// <summary>Creates a VXLAN whose tunnel runs in its <see cref="DesiredLink.Underlay"/>: the request goes to the
+    /// underlay namespace's handle (the parent is looked up there, and the kernel opens the UDP socket there) with
+    /// this namespace as the target (<c>IFLA_NET_NS_FD</c>), so the device appears here under its name. The mark is
+    /// set here right after (the netlink layer takes the link out again if that fails); the master, a bridge of this
+    /// namespace, is set then too, on this namespace's handle.</summary>
+    private async Task CreateFromUnderlayAsync(DesiredLink want, CancellationToken cancellationToken)
+    {
+        var underlay = PeerHandle(want.Underlay!);
+        var parent = want.Parent is null ? (int?)null
+            : (await underlay.FindLinkAsync(want.Parent, cancellationToken).ConfigureAwait(false))?.Index
+              ?? throw new InvalidOperationException($"link {want.Name}: its parent {want.Parent} does not exist (yet) in its underlay namespace {want.Underlay}");
+        var kind = want.Kind is Vxlan vx && parent is int index ? vx with { UnderlayIndex = index } : want.Kind;
+        var spec = new LinkSpec(want.Name, kind)
+        {
+            Up = want.Up,
+            Mtu = want.Mtu,
+            Alias = Mark,
+            Namespace = _handle.Namespace ?? Current(),
+        };
+        await underlay.CreateLinkAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (want.Master is not null && (await _handle.FindLinkAsync(want.Master, cancellationToken).ConfigureAwait(false))?.Index is int master)
+        {
+            await _handle.SetLinkAsync(want.Name, new LinkChange { MasterIndex = master }, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Moves (and renames) a link from its origin: one request, so the kernel never shows it half-moved;

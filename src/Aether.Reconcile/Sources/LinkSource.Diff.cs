@@ -163,7 +163,9 @@ public sealed partial class LinkSource
             return $"is a {have.Kind ?? "plain device"}, want a {want.Kind.Kind}";
         }
 
-        var parentIndex = want.Parent is null ? null : observed.Links.GetValueOrDefault(want.Parent)?.Index;
+        var parentIndex = want.Parent is null ? null
+            : want.Underlay is null ? observed.Links.GetValueOrDefault(want.Parent)?.Index
+            : observed.UnderlayParents.GetValueOrDefault(want.Name);
         switch (want.Kind)
         {
             case Veth { PeerName: not null } veth:
@@ -192,6 +194,11 @@ public sealed partial class LinkSource
                 Compare(diffs, "remote", hv.Remote ?? hv.Group, vx.Remote ?? vx.Group ?? hv.Remote ?? hv.Group);
                 Compare(diffs, "local", hv.Local, vx.Local ?? hv.Local);
                 Compare(diffs, "underlay ifindex", hv.UnderlayIndex, parentIndex ?? hv.UnderlayIndex);
+                if (TunnelMismatch(want, have, observed) is { } tunnel)
+                {
+                    diffs.Add(tunnel);
+                }
+
                 if (diffs.Count > 0)
                 {
                     return string.Join(", ", diffs);
@@ -213,6 +220,25 @@ public sealed partial class LinkSource
         }
 
         return null;
+    }
+
+    /// <summary>Whether a VXLAN's tunnel (its socket) is in the namespace it should be: the kernel reports a VXLAN
+    /// whose socket is in another namespace with that namespace's nsid (<c>IFLA_LINK_NETNSID</c>), and one whose
+    /// socket is in its own namespace without it.</summary>
+    private static string? TunnelMismatch(DesiredLink want, Link have, LinkObservation observed)
+    {
+        if (want.Underlay is null)
+        {
+            return have.LinkNetNsId is int other ? $"its tunnel is in another namespace (nsid {other}), want it here" : null;
+        }
+
+        var expected = observed.UnderlayNsIds.GetValueOrDefault(want.Name, NsId.NotAssigned);
+        return have.LinkNetNsId switch
+        {
+            null => $"its tunnel is in this namespace, want it in {want.Underlay}",
+            int id when expected < 0 || id != expected => $"its tunnel is in the namespace of nsid {id}, want it in {want.Underlay} (nsid {Show(expected < 0 ? null : expected)})",
+            _ => null,
+        };
     }
 
     private static void Compare<T>(List<string> diffs, string what, T have, T want)

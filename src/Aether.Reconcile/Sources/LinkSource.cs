@@ -23,8 +23,15 @@ public sealed record DesiredLink(string Name, LinkKindData Kind)
     /// hand on an owned link is drift, and is removed).</summary>
     public string? Master { get; init; }
 
-    /// <summary>The lower device by name, in the same namespace: required for a macvlan, the underlay of a VXLAN.</summary>
+    /// <summary>The lower device by name, in the same namespace: required for a macvlan, the underlay of a VXLAN (in
+    /// <see cref="Underlay"/> when that is given).</summary>
     public string? Parent { get; init; }
+
+    /// <summary>VXLAN: the namespace whose network carries the tunnel (its UDP socket, its local address, the route
+    /// to its remote); null: the source's own. The device is created from there with this source's namespace as its
+    /// target, so it lives here while the kernel keeps its socket there; here it shows that namespace's nsid as
+    /// <see cref="Link.LinkNetNsId"/>, and one whose tunnel is elsewhere (made here by hand, say) is recreated.</summary>
+    public NetworkNamespace? Underlay { get; init; }
 
     /// <summary>Where the link may already be under another name or in another namespace: when it is missing here
     /// and an owned link of that name is there, it is moved (and renamed) here instead of created anew.</summary>
@@ -50,6 +57,14 @@ public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IR
     /// <summary>For each desired link that is missing and has an <see cref="DesiredLink.Origin"/>, the link found
     /// there (or null).</summary>
     public IReadOnlyDictionary<string, Link?> Origins { get; init; } = new Dictionary<string, Link?>(StringComparer.Ordinal);
+
+    /// <summary>For each desired VXLAN with an <see cref="DesiredLink.Underlay"/> that exists here, the nsid of the
+    /// underlay namespace as seen from the source's namespace (negative: none assigned).</summary>
+    public IReadOnlyDictionary<string, int> UnderlayNsIds { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>For each desired VXLAN with an <see cref="DesiredLink.Underlay"/> and a <see cref="DesiredLink.Parent"/>
+    /// that exists here, the parent's ifindex in the underlay namespace (null: no such link there).</summary>
+    public IReadOnlyDictionary<string, int?> UnderlayParents { get; init; } = new Dictionary<string, int?>(StringComparer.Ordinal);
 }
 
 /// <summary>An operation on a link, with what it needs to run.</summary>
@@ -200,7 +215,19 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             nsids[remote[i].Link.Name] = found[i].NsId;
         }
 
-        return new LinkObservation(links, peers, nsids) { Origins = origins };
+        // VXLANs whose tunnel runs in another namespace: that namespace's nsid here, and their parent there.
+        var underlayNsIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var underlayParents = new Dictionary<string, int?>(StringComparer.Ordinal);
+        foreach (var link in _desired.Where(l => l.Underlay is not null && links.ContainsKey(l.Name)))
+        {
+            underlayNsIds[link.Name] = await NsIdOfAsync(link.Underlay!, cancellationToken).ConfigureAwait(false);
+            if (link.Parent is { } parent)
+            {
+                underlayParents[link.Name] = (await PeerHandle(link.Underlay!).FindLinkAsync(parent, cancellationToken).ConfigureAwait(false))?.Index;
+            }
+        }
+
+        return new LinkObservation(links, peers, nsids) { Origins = origins, UnderlayNsIds = underlayNsIds, UnderlayParents = underlayParents };
     }
 
     /// <inheritdoc/>
@@ -253,10 +280,21 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             }
 
             InterfaceName.Validate(name, what);
-            if (string.Equals(name, link.Name, StringComparison.Ordinal) && (!string.Equals(what, "origin", StringComparison.Ordinal) || link.Origin!.Namespace is null))
+            var elsewhere = what switch
+            {
+                "origin" => link.Origin!.Namespace is not null,
+                "parent" => link.Underlay is not null,
+                _ => false,
+            };
+            if (string.Equals(name, link.Name, StringComparison.Ordinal) && !elsewhere)
             {
                 throw new ArgumentException($"link '{link.Name}' cannot be its own {what}", nameof(link));
             }
+        }
+
+        if (link.Underlay is not null && link.Kind is not Vxlan)
+        {
+            throw new ArgumentException($"link '{link.Name}': a {link.Kind.Kind} has no underlay namespace (only a VXLAN does)", nameof(link));
         }
 
         if (link.Parent is not null && link.Kind is not (Macvlan or Vxlan))

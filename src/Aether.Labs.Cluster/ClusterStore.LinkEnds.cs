@@ -35,6 +35,72 @@ public sealed partial class ClusterStore
         }, cancellationToken);
     }
 
+    /// <summary>Stores an agent's reports of several link ends in one transaction (each replacing its previous
+    /// report), as <see cref="ReportLinkEndAsync"/> does one.</summary>
+    /// <exception cref="ArgumentException">An invalid field, or a host that is not registered; nothing is written.</exception>
+    /// <exception cref="ClusterException">The database refused.</exception>
+    public Task ReportLinkEndsAsync(IReadOnlyList<LinkEndReport> reports, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        foreach (var report in reports)
+        {
+            ClusterNames.Lab(report.Lab);
+            ClusterNames.LinkId(report.LinkId);
+            ClusterNames.Host(report.Host);
+            if (!Enum.IsDefined(report.End) || !Enum.IsDefined(report.State))
+            {
+                throw new ArgumentException($"link end {report.End} / state {report.State}: end is A or B, state up, down or error", nameof(reports));
+            }
+        }
+
+        return reports.Count == 0 ? Task.CompletedTask : RunAsync(string.Create(CultureInfo.InvariantCulture, $"report {reports.Count} link ends"), async (connection, transaction) =>
+        {
+            foreach (var host in reports.Select(r => r.Host).Distinct())
+            {
+                var known = await QueryAsync(connection, transaction, "SELECT 1 FROM cluster_hosts WHERE id = $1 FOR KEY SHARE", r => r.GetInt32(0), cancellationToken, host.Value).ConfigureAwait(false);
+                if (known.Count == 0)
+                {
+                    throw new ArgumentException($"host id '{host}': not registered", nameof(reports));
+                }
+            }
+
+            foreach (var report in reports)
+            {
+                _ = await ExecuteAsync(connection, transaction, """
+                    INSERT INTO cluster_link_ends (lab, link_id, link_end, host_id, state, message) VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (lab, link_id, link_end) DO UPDATE SET host_id = excluded.host_id, state = excluded.state,
+                        message = excluded.message, checked_at = now()
+                    """, cancellationToken, report.Lab, report.LinkId, EndText(report.End), report.Host.Value, StateText(report.State), report.Message).ConfigureAwait(false);
+            }
+
+            return reports.Count;
+        }, cancellationToken);
+    }
+
+    /// <summary>Forgets the reports of lab <paramref name="lab"/>'s link ends on <paramref name="host"/> (the agent
+    /// removed its part of the lab).</summary>
+    /// <returns>How many reports were forgotten.</returns>
+    /// <exception cref="ClusterException">The database refused.</exception>
+    public Task<int> ForgetLinkEndsAsync(string lab, HostId host, CancellationToken cancellationToken = default)
+    {
+        ClusterNames.Lab(lab);
+        ClusterNames.Host(host);
+        return RunAsync($"forget the link ends of lab '{lab}' on host '{host}'", (connection, transaction) =>
+            ExecuteAsync(connection, transaction, "DELETE FROM cluster_link_ends WHERE lab = $1 AND host_id = $2", cancellationToken, lab, host.Value), cancellationToken);
+    }
+
+    /// <summary>Forgets the reports of lab <paramref name="lab"/>'s links other than <paramref name="keep"/> (links the
+    /// lab no longer has).</summary>
+    /// <returns>How many reports were forgotten.</returns>
+    /// <exception cref="ClusterException">The database refused.</exception>
+    public Task<int> ForgetLinkEndsExceptAsync(string lab, IReadOnlySet<string> keep, CancellationToken cancellationToken = default)
+    {
+        ClusterNames.Lab(lab);
+        ArgumentNullException.ThrowIfNull(keep);
+        return RunAsync($"forget the removed links of lab '{lab}'", (connection, transaction) =>
+            ExecuteAsync(connection, transaction, "DELETE FROM cluster_link_ends WHERE lab = $1 AND NOT (link_id = ANY($2))", cancellationToken, lab, keep.ToArray()), cancellationToken);
+    }
+
     /// <summary>
     /// Lab <paramref name="lab"/>'s links as reported, both ends together, by link id: an end whose host's last
     /// heartbeat is older than <paramref name="hostTimeout"/> is <see cref="LinkEndState.Error"/> with

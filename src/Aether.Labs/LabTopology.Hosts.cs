@@ -118,7 +118,11 @@ public static partial class LabTopology
 
         return new TopologySpec(NameOf(lab.Name, host))
         {
-            Namespaces = [.. lab.NodesOn(host).Select(n => new TopologyNamespace(n.Namespace))],
+            // The host's own namespace, where the tunnels run, is listed too: used, never created or deleted by the
+            // lab when it exists (as the ovs switch's namespace is).
+            Namespaces = [.. lab.NodesOn(host).Select(n => n.Namespace)
+                .Concat(hostNamespace is not null && links.Any(l => l.Underlay is not null) ? [hostNamespace] : [])
+                .Distinct(StringComparer.Ordinal).Select(n => new TopologyNamespace(n))],
             Links = links,
             SourcePath = lab.SourcePath,
         };

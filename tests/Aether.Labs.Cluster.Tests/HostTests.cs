@@ -63,7 +63,7 @@ public sealed class HostTests(PostgresServer fixture) : IClassFixture<PostgresSe
     public void BadHostIdsNameTheField(string text)
     {
         var ex = Assert.Throws<ArgumentException>(() => HostId.Parse(text));
-        Assert.StartsWith($"host id '{text}': ", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"invalid host id '{text}': ", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -56,7 +56,7 @@ public sealed class CompileForHostTests
 
         var h1 = For(lab, H1);
         Assert.Equal("lab-tri@h1", h1.Name);
-        Assert.Equal(["tri-a1", "tri-a2"], h1.Namespaces.Select(n => n.Name));
+        Assert.Equal(["tri-a1", "tri-a2", "aetunderlayns"], h1.Namespaces.Select(n => n.Name)); // the host's, where its tunnels run
         Assert.Equal(
         [
             "tri-a1/eth1 Veth up=True mtu= peer=tri-a2/eth1 vni= local= remote= port= underlay=- master= parent= addrs=0",
@@ -66,7 +66,7 @@ public sealed class CompileForHostTests
 
         var h2 = For(lab, H2);
         Assert.Equal("lab-tri@h2", h2.Name);
-        Assert.Equal(["tri-b1"], h2.Namespaces.Select(n => n.Name));
+        Assert.Equal(["tri-b1", "aetunderlayns"], h2.Namespaces.Select(n => n.Name));
         Assert.Equal(
         [
             "tri-b1/eth1 Vxlan up=True mtu=1450 peer=/ vni=5001 local=192.0.2.2 remote=192.0.2.1 port=4789 underlay=aetunderlayns master= parent= addrs=0",
@@ -74,7 +74,7 @@ public sealed class CompileForHostTests
         ], h2.Links.Select(Show));
 
         var h3 = For(lab, H3);
-        Assert.Equal(["aetc1"], h3.Namespaces.Select(n => n.Name));
+        Assert.Equal(["aetc1", "aetunderlayns"], h3.Namespaces.Select(n => n.Name));
         Assert.Equal(["aetc1/eth1", "aetc1/eth2"], h3.Links.Select(l => l.Namespace + "/" + l.Name));
         Assert.All(h3.Links, l => Assert.Equal(TopologyLinkKind.Vxlan, l.Kind));
     }

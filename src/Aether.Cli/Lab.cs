@@ -32,7 +32,17 @@ internal static class Lab
             return ExitCodes.InvalidInput;
         }
 
+        if (OperatingSystem.IsLinux() && loaded.Lab.IsPlaced && LabAcrossHosts.RefuseLocal(context, loaded.Lab) is { } refused)
+        {
+            return refused;
+        }
+
         await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        if (OperatingSystem.IsLinux() && loaded.Lab.IsPlaced)
+        {
+            return await LabAcrossHosts.DeployAsync(context, loaded.Lab, loaded.Text, store, ct).ConfigureAwait(false);
+        }
+
         var clock = Stopwatch.StartNew();
         var controller = Controller(context, loaded.Lab, store);
         if (KeptByDaemon(controller, "deploy", "POST /v1/labs"))
@@ -57,7 +67,17 @@ internal static class Lab
             return ExitCodes.InvalidInput;
         }
 
+        if (OperatingSystem.IsLinux() && loaded.Lab.IsPlaced && LabAcrossHosts.RefuseLocal(context, loaded.Lab) is { } refused)
+        {
+            return refused;
+        }
+
         await using var store = await OpenStoreAsync(context, profiles, ct).ConfigureAwait(false);
+        if (OperatingSystem.IsLinux() && loaded.Lab.IsPlaced)
+        {
+            return await LabAcrossHosts.DestroyAsync(context, loaded.Lab.Name, store, ct).ConfigureAwait(false);
+        }
+
         var controller = Controller(context, loaded.Lab, store);
         if (KeptByDaemon(controller, "destroy", $"DELETE /v1/labs/{loaded.Lab.Name}"))
         {
@@ -92,6 +112,11 @@ internal static class Lab
         if (await StoredAsync(store, name, profiles, ct).ConfigureAwait(false) is not { } lab)
         {
             return ExitCodes.Failure;
+        }
+
+        if (OperatingSystem.IsLinux() && lab.IsPlaced && verb is "verify" or "links" or "reconcile")
+        {
+            return await LabAcrossHosts.StatusAsync(context, lab, store, ct).ConfigureAwait(false); // its agents reconcile
         }
 
         var controller = Controller(context, lab, store);

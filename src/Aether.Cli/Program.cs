@@ -8,7 +8,7 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
 #if !NATIVE_CLI // the native build has no daemon in it: its serve becomes the ReadyToRun build (ServeExec)
-        if (args.Contains("serve", StringComparer.Ordinal) || args.Contains("lab", StringComparer.Ordinal))
+        if (args.Contains("serve", StringComparer.Ordinal) || args.Contains("lab", StringComparer.Ordinal) || args.Contains("agent", StringComparer.Ordinal))
         {
             // Before anything reads it: the daemon and the lab store need run-time code generation (EF Core; see
             // ServeCommand.DynamicCodeSwitch).
@@ -75,6 +75,7 @@ internal static class Program
             DaemonCommands.Status(),
             DaemonCommands.Hub(),
             LabCommand.Create(stateDir),
+            AgentCommand.Create(),
         };
     }
 }

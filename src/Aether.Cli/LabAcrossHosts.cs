@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aether.Labs;
+using Aether.Labs.Store;
+#if !NATIVE_CLI
+using Aether.Labs.Cluster;
+using Aether.Labs.Cluster.Agent;
+#endif
+
+namespace Aether.Cli;
+
+/// <summary>
+/// The lab commands for a lab whose nodes are placed on hosts (<c>host:</c>): the lab goes into the PostgreSQL
+/// database the hosts' agents share (<c>ClusterLabs</c>, in the ReadyToRun build), and each agent applies its
+/// host's part. On a SQLite store such a lab is refused before anything is written: no agent could see it.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal static class LabAcrossHosts
+{
+    /// <summary>How long deploy and destroy wait for the agents.</summary>
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    /// <summary>Exit 2 with why when the store is SQLite; else null (go on).</summary>
+    public static int? RefuseLocal(LabContext context, LabSpec lab)
+    {
+        var state = context.StateDirectory is { Length: > 0 } dir ? dir : new LabOptions().StateDirectory;
+        var database = context.Database ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } env ? env : null);
+        if (!SqliteLabStore.TryFile(database, state, out _))
+        {
+            return null;
+        }
+
+        Output.Fail($"lab {lab.Name} places its nodes on hosts (host:): it needs the PostgreSQL database the hosts' agents share (--db postgres://USER@HOST/DB), not a SQLite file");
+        return ExitCodes.InvalidInput;
+    }
+
+    public static async Task<int> DeployAsync(LabContext context, LabSpec lab, string definition, ILabStore store, CancellationToken ct)
+    {
+#if NATIVE_CLI
+        _ = (context, lab, definition, store, ct);
+        await Task.CompletedTask.ConfigureAwait(false);
+        throw new UnreachableException("the native build hands PostgreSQL to the ReadyToRun build before this");
+#else
+        await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        ClusterLabStatus status;
+        try
+        {
+            status = await new ClusterLabs(cluster, store).DeployAsync(lab, definition, Wait, ct).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            Output.Fail(ex.Message);
+            return ExitCodes.InvalidInput;
+        }
+
+        return Print(context, "deploy", status, clock.Elapsed);
+#endif
+    }
+
+    public static async Task<int> DestroyAsync(LabContext context, string lab, ILabStore store, CancellationToken ct)
+    {
+#if NATIVE_CLI
+        _ = (context, lab, store, ct);
+        await Task.CompletedTask.ConfigureAwait(false);
+        throw new UnreachableException("the native build hands PostgreSQL to the ReadyToRun build before this");
+#else
+        await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
+        if (!await new ClusterLabs(cluster, store).DestroyAsync(lab, Wait, ct).ConfigureAwait(false))
+        {
+            Output.Fail(string.Create(CultureInfo.InvariantCulture, $"lab {lab}: not every agent removed its part within {Wait.TotalSeconds:0} s (its placements are gone: they go when they next pass; destroy again to finish)"));
+            return ExitCodes.Failure;
+        }
+
+        Output.Line($"destroyed {lab}");
+        return ExitCodes.Ok;
+#endif
+    }
+
+    public static async Task<int> StatusAsync(LabContext context, LabSpec lab, ILabStore store, CancellationToken ct)
+    {
+#if NATIVE_CLI
+        _ = (context, lab, store, ct);
+        await Task.CompletedTask.ConfigureAwait(false);
+        throw new UnreachableException("the native build hands PostgreSQL to the ReadyToRun build before this");
+#else
+        await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        var status = await new ClusterLabs(cluster, store).StatusAsync(lab, ct).ConfigureAwait(false);
+        return Print(context, "verify", status, clock.Elapsed);
+#endif
+    }
+
+#if !NATIVE_CLI
+    private static async Task<ClusterStore> OpenAsync(LabContext context, CancellationToken ct)
+    {
+        var database = context.Database ?? Environment.GetEnvironmentVariable("AETHER_DB");
+        var cluster = ClusterStore.Open(database!);
+        try
+        {
+            _ = await cluster.MigrateAsync(ct).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>One line a link (both ends as their agents reported them) and the hosts, or the JSON document; exit 0
+    /// when every link is up.</summary>
+    private static int Print(LabContext context, string verb, ClusterLabStatus status, TimeSpan elapsed)
+    {
+        if (context.Json)
+        {
+            Output.Line(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                command = verb,
+                lab = status.Lab,
+                hosts = status.Hosts.Select(h => new { id = h.Id.Value, underlay = h.Underlay.ToString(), state = h.Describe() }),
+                links = status.Links.Select(l => new
+                {
+                    id = l.LinkId,
+                    state = l.State.ToString().ToLowerInvariant(),
+                    message = l.Message,
+                    a = l.A is { } a ? new { host = a.Host.Value, state = a.State.ToString().ToLowerInvariant(), message = a.Message } : null,
+                    b = l.B is { } b ? new { host = b.Host.Value, state = b.State.ToString().ToLowerInvariant(), message = b.Message } : null,
+                }),
+                elapsed_ms = Math.Round(elapsed.TotalMilliseconds, 1),
+            }));
+        }
+        else
+        {
+            foreach (var host in status.Hosts)
+            {
+                Output.StreamLine($"host {host.Id} ({host.Underlay}): {host.Describe()}");
+            }
+
+            foreach (var link in status.Links)
+            {
+                Output.StreamLine($"{link.LinkId}: {link.State.ToString().ToLowerInvariant()}{(link.Message is { } m ? " (" + m + ")" : "")}");
+            }
+
+            var up = status.Links.Count(l => l.State == LinkEndState.Up);
+            Output.Line(string.Create(CultureInfo.InvariantCulture, $"{verb} {status.Lab}: {up} of {status.Links.Count} links up across {status.Hosts.Count} hosts in {elapsed.TotalSeconds:0.00} s"));
+        }
+
+        return status.AllUp ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+#endif
+}

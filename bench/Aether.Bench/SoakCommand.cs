@@ -18,13 +18,19 @@ namespace Aether.Bench;
 /// </summary>
 internal static class SoakCommand
 {
-    private static readonly TimeSpan Sample = TimeSpan.FromSeconds(10);
-
     public static async Task<int> RunAsync(string[] args)
     {
-        var minutes = double.Parse(FuzzCommand.Option(args, "--minutes", "60"), CultureInfo.InvariantCulture);
-        var reference = double.Parse(FuzzCommand.Option(args, "--reference", (minutes / 6).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        var cli = Path.GetFullPath(FuzzCommand.Option(args, "--cli", ".build/aether/aether"));
+        var minutes = double.Parse(Option(args, "--minutes", "60"), CultureInfo.InvariantCulture);
+        var reference = double.Parse(Option(args, "--reference", (minutes / 6).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var cli = Path.GetFullPath(Option(args, "--cli", ".build/aether/aether"));
+        var result = await SoakAsync(cli, TimeSpan.FromMinutes(minutes), TimeSpan.FromSeconds(10), Console.WriteLine);
+        return Report(result.Samples, TimeSpan.FromMinutes(reference), result.Rounds, result.Heal, result.Failures) ? 0 : 1;
+    }
+
+    /// <summary>The churn for <paramref name="duration"/>, sampled every <paramref name="sample"/>: the rounds, the
+    /// failed steps, the drift heal times and the samples (also the last, at the end).</summary>
+    public static async Task<SoakResult> SoakAsync(string cli, TimeSpan duration, TimeSpan sample, Action<string> log)
+    {
         var prefix = "aetsk" + Guid.NewGuid().ToString("N")[..4];
         var dir = Directory.CreateTempSubdirectory(prefix).FullName;
         var hostName = prefix + "h";
@@ -51,15 +57,15 @@ internal static class SoakCommand
             using var http = FuzzDaemon.Client(socket);
             var key = WireGuardSecretKey.GeneratePrivate().ToBase64();
             var peer = WireGuardSecretKey.GeneratePrivate().GetPublicKey().ToString();
-            Console.WriteLine($"chaos-soak: {minutes:0.#} min, reference window the first {reference:0.#} min, daemon pid {daemon.Process.Id}, aether run pid {run.Id}, prefix {prefix}");
+            log($"chaos-soak: {duration.TotalMinutes:0.#} min, daemon pid {daemon.Process.Id}, aether run pid {run.Id}, prefix {prefix}");
             var clock = Stopwatch.StartNew();
             var next = TimeSpan.Zero;
-            while (clock.Elapsed < TimeSpan.FromMinutes(minutes))
+            while (clock.Elapsed < duration)
             {
                 if (clock.Elapsed >= next)
                 {
                     samples.Add((clock.Elapsed, Rss(daemon.Process.Id), Fds(daemon.Process.Id), Rss(run.Id), Fds(run.Id)));
-                    next += Sample;
+                    next += sample;
                 }
 
                 rounds++;
@@ -97,14 +103,13 @@ internal static class SoakCommand
             }
 
             samples.Add((clock.Elapsed, Rss(daemon.Process.Id), Fds(daemon.Process.Id), Rss(run.Id), Fds(run.Id)));
-            return Report(samples, TimeSpan.FromMinutes(reference), rounds, heal, failures) ? 0 : 1;
+            return new SoakResult(rounds, failures, heal, samples);
         }
         finally
         {
-            if (run is { HasExited: false })
+            if (run is not null)
             {
-                _ = Aether.Interop.Libc.Kill(run.Id, Aether.Interop.Libc.SIGTERM);
-                await run.WaitForExitAsync();
+                await ChaosShell.TerminateAsync(run);
             }
 
             run?.Dispose();
@@ -151,6 +156,12 @@ internal static class SoakCommand
         }
 
         return ok;
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
     private static double Median(List<double> values) => values.Count == 0 ? 0 : values.Order().ElementAt(values.Count / 2);
@@ -239,3 +250,7 @@ internal static class SoakCommand
         Expect(code, 0, output);
     }
 }
+
+/// <summary>What a soak did: its rounds, its failed steps, the drift heal times in ms, and the RSS (KiB) and open
+/// descriptors of the daemon and of <c>aether run</c>, sampled.</summary>
+internal sealed record SoakResult(int Rounds, List<string> Failures, List<double> Heal, List<(TimeSpan At, long DaemonRss, int DaemonFds, long RunRss, int RunFds)> Samples);

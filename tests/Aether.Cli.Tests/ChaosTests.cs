@@ -40,6 +40,26 @@ public sealed class ChaosTests
         AssertPassed(row);
     }
 
+    /// <summary>The soak in 40 seconds: apply/destroy, drift under <c>aether run</c>, hub add/remove through the
+    /// daemon, round after round, with no failed step, and the open descriptors of both processes flat (the last third's
+    /// mean within 5% and one descriptor of the middle third's). RSS is the hour-long run's to judge (docs/reliability.md):
+    /// 40 seconds are still the processes' warm-up; <c>RunMemoryTests</c> holds <c>aether run</c>'s RSS to 5%.</summary>
+    [Fact]
+    public async Task A_40_second_soak_fails_no_step_and_keeps_descriptors_flat()
+    {
+        var soak = await SoakCommand.SoakAsync(Cli.BinaryPath, TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(1), _ => { });
+        Assert.True(soak.Failures.Count == 0, string.Join("; ", soak.Failures));
+        Assert.True(soak.Rounds >= 5, $"only {soak.Rounds} rounds in 40 s");
+        Assert.Equal(soak.Rounds, soak.Heal.Count);
+        var third = soak.Samples.Count / 3;
+        foreach (var (what, pick) in new (string, Func<(TimeSpan, long, int, long, int), double>)[] { ("daemon", s => s.Item3), ("aether run", s => s.Item5) })
+        {
+            var middle = soak.Samples.Skip(third).Take(third).Average(pick);
+            var last = soak.Samples.Skip(2 * third).Average(pick);
+            Assert.True(last <= (middle * 1.05) + 1, $"{what}'s open descriptors grew: {middle:0.0} then {last:0.0}");
+        }
+    }
+
     [Fact]
     public async Task A_50_change_drift_storm_under_run_heals_and_leaves_foreign_objects_alone()
     {

@@ -144,7 +144,7 @@ public sealed class SerialTests : CliTest
         Assert.NotNull(await Ip.LinkAsync(null, HostEnd));
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> output)
+    internal static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> output)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(20))

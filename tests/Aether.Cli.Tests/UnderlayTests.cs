@@ -144,18 +144,18 @@ public sealed partial class UnderlayTests : CliTest
         var file = Write("two.yaml", TwoHosts());
         await RunAsync(file, async output =>
         {
-            await WaitForAsync(() => Task.FromResult(output().Contains("running: ", StringComparison.Ordinal)), "run to converge", output);
+            await SerialTests.WaitForAsync(() => Task.FromResult(output().Contains("running: ", StringComparison.Ordinal)), "run to converge", output);
             await AssertTunnelAsync(_nodeA, _hostA);
 
             await Ip.RunAsync("-n", _nodeA, "link", "del", "eth1");
-            await WaitForAsync(async () => await TunnelInAsync(_nodeA, _hostA) && await PingsAsync(_nodeA, "10.214.0.2"), "the deleted vxlan to come back through its host", output);
+            await SerialTests.WaitForAsync(async () => await TunnelInAsync(_nodeA, _hostA) && await PingsAsync(_nodeA, "10.214.0.2"), "the deleted vxlan to come back through its host", output);
 
             // The host namespace deleted: the kernel takes the vxlan with it (its socket's namespace); made again
             // with it once the namespace is back, and carries traffic again once the underlay veth is made again.
             await Ip.RunAsync("netns", "del", _hostA);
-            await WaitForAsync(async () => await Ip.LinkAsync(_nodeA, "eth1") is null, "the vxlan to go with its underlay namespace", output);
+            await SerialTests.WaitForAsync(async () => await Ip.LinkAsync(_nodeA, "eth1") is null, "the vxlan to go with its underlay namespace", output);
             await Ip.RunAsync("netns", "add", _hostA);
-            await WaitForAsync(() => TunnelInAsync(_nodeA, _hostA), "the vxlan to be made again once its underlay namespace is back", output);
+            await SerialTests.WaitForAsync(() => TunnelInAsync(_nodeA, _hostA), "the vxlan to be made again once its underlay namespace is back", output);
             Assert.True(await HasUdpPortAsync(_hostA, 4789));
             await MakeUnderlayAsync();
             await AssertPingAsync(_nodeA, "10.214.0.2");
@@ -169,7 +169,7 @@ public sealed partial class UnderlayTests : CliTest
         Assert.True(await HasUdpPortAsync(_nodeB, 4789));
         await RunAsync(file, async output =>
         {
-            await WaitForAsync(async () => await TunnelInAsync(_nodeB, _hostB) && await PingsAsync(_nodeB, "10.214.0.1"), "the hand-made vxlan to be recreated through its host", output);
+            await SerialTests.WaitForAsync(async () => await TunnelInAsync(_nodeB, _hostB) && await PingsAsync(_nodeB, "10.214.0.1"), "the hand-made vxlan to be recreated through its host", output);
             Assert.False(await HasUdpPortAsync(_nodeB, 4789));
             Assert.Contains($"its tunnel is in this namespace, want it in {_hostB}", output(), StringComparison.Ordinal);
         });
@@ -329,21 +329,5 @@ public sealed partial class UnderlayTests : CliTest
 
         var (_, stdout, stderr) = await Ip.RunInAsync(ns, "ping", "-c", "1", "-W", "2", address);
         Assert.Fail($"{ns} cannot ping {address}: {stdout}{stderr}");
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> output)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new Xunit.Sdk.XunitException($"timed out waiting for {what}\n{output()}");
     }
 }

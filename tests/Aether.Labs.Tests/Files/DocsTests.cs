@@ -69,7 +69,7 @@ public sealed class DocsTests
     [Fact]
     public void The_across_hosts_example_reads_as_described()
     {
-        var lab = LabFile.Valid(Blocks("## Across hosts")[0]);
+        var lab = LabFile.Valid(Blocks("## Across hosts").First(b => b.StartsWith("name:", StringComparison.Ordinal))); // after the commands
         Assert.Equal(["h1", "h2", "h3"], lab.Hosts.Select(h => h.Value));
         Assert.Equal(CrossHostMtu.Lower, lab.CrossHostMtu);
         Assert.Equal(["a1:eth2-b1:Ethernet1", "b1:Ethernet2-c1:ge-0/0/0"], lab.CrossHostLinks.Select(l => l.ToString()));

@@ -105,7 +105,11 @@ internal sealed class FuzzDaemon(Process process)
     {
         if (!Process.HasExited)
         {
-            _ = await ChaosShell.RunAsync("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {

@@ -65,6 +65,13 @@ internal static class LabHostsBench
             Require(deployOut.Contains(string.Create(CultureInfo.InvariantCulture, $"{lab.Links.Count} of {lab.Links.Count} links up"), StringComparison.Ordinal), "deploy from empty: " + deployOut);
             var oracle = await IpOracleAsync(token, lab.Links);
 
+            // The fixed cost of a lab command on PostgreSQL as a process (start, connect, migrations checked, read).
+            List<double> verify = [];
+            for (var i = 0; i < 5; i++)
+            {
+                verify.Add((await RunAsync(cli, ["lab", "verify", token, .. db])).Took.TotalMilliseconds);
+            }
+
             // 2. A cross-host link added to the running lab, one at a time.
             var links = lab.Links.ToList();
             List<double> addKernel = [], addDeploy = [];
@@ -103,6 +110,7 @@ internal static class LabHostsBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
                 {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.MachineName}, {cores} cores, kernel {Environment.OSVersion.Version}; PostgreSQL {postgres.BinDirectory}; agents are processes, --resync 30s unless said
                 deploy from empty ({lab.Nodes} nodes, {lab.Links.Count} links, {cross.Count} cross-host): aether lab deploy returned (all links reported up by both ends' agents) in {deployed.TotalSeconds:F2} s; every end present and up in the kernel (netlink, polled every 20 ms) at {allUp.TotalSeconds:F2} s; ip -j -d afterwards: {oracle}
+                aether lab verify {token} --db, whole process (the fixed cost of a lab command on PostgreSQL), 5 runs: median {ReconcileBench.Percentile(Sorted(verify), 0.50):F0} ms
                 a cross-host link added to the running lab (re-deploy with one more link), {trials} trials: both ends up in the kernel p50 {ReconcileBench.Percentile(Sorted(addKernel), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(addKernel), 0.99):F0} ms; deploy returned p50 {ReconcileBench.Percentile(Sorted(addDeploy), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(addDeploy), 0.99):F0} ms (whole process)
                 a deleted VXLAN end back and up (no NOTIFY for kernel drift: the agent's timer repairs it): --resync 30s, {slow.Count} trials: {string.Join(", ", slow.Select(s => (s / 1000).ToString("F1", CultureInfo.InvariantCulture) + " s"))}; --resync 1s, {fast.Count} trials: p50 {ReconcileBench.Percentile(Sorted(fast), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(fast), 0.99):F0} ms, max {fast.Max():F0} ms
                 destroy: aether lab destroy returned (every agent removed its part) in {destroyed.TotalSeconds:F2} s ({lab.Links.Count + trials} links)

@@ -117,6 +117,11 @@ internal static class LabHostsBench
                 """));
             return 0;
         }
+        catch
+        {
+            await Console.Error.WriteLineAsync(AgentLogs(work.FullName)); // the directory goes in the finally
+            throw;
+        }
         finally
         {
             foreach (var agent in agents)
@@ -136,6 +141,28 @@ internal static class LabHostsBench
 
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The last lines of every agent's log, for a failure's message.</summary>
+    private static string AgentLogs(string work)
+    {
+        var text = new StringBuilder();
+        foreach (var log in Directory.EnumerateFiles(work, "agent-*.log").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                var lines = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                text.Append(CultureInfo.InvariantCulture, $"{Path.GetFileName(log)}, last lines:\n  {string.Join("\n  ", lines.TakeLast(20))}\n");
+            }
+            catch (IOException ex)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{Path.GetFileName(log)}: {ex.Message}\n");
+            }
+        }
+
+        return text.ToString();
     }
 
     private static void Require(bool condition, string what)
@@ -228,29 +255,30 @@ internal static class LabHostsBench
         }
 
         var agent = Process.Start(psi)!;
-        var log = new StreamWriter(Path.Combine(work, $"agent-{host}-{resync}.log")) { AutoFlush = true };
-        agent.OutputDataReceived += (_, e) => Write(log, e.Data);
-        agent.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        var log = Path.Combine(work, $"agent-{host}-{resync}.log");
+        var gate = new Lock();
+        agent.OutputDataReceived += (_, e) => Write(e.Data);
+        agent.ErrorDataReceived += (_, e) => Write(e.Data);
         agent.BeginOutputReadLine();
         agent.BeginErrorReadLine();
-        agent.Exited += (_, _) => log.Dispose();
-        agent.EnableRaisingEvents = true;
         return agent;
 
-        static void Write(StreamWriter log, string? line)
+        void Write(string? line)
         {
-            if (line is not null)
+            if (line is null)
             {
-                lock (log)
+                return;
+            }
+
+            lock (gate)
+            {
+                try
                 {
-                    try
-                    {
-                        log.WriteLine(line);
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // the agent exited
-                    }
+                    File.AppendAllText(log, line + "\n");
+                }
+                catch (IOException)
+                {
+                    // the work directory is being removed: the run is over
                 }
             }
         }
@@ -294,7 +322,7 @@ internal static class LabHostsBench
                 return;
             }
 
-            Require(clock.Elapsed < Timeout && agents.All(a => !a!.HasExited), "the agents did not register within 90 s, or one exited (see the agent logs)");
+            Require(clock.Elapsed < Timeout && agents.All(a => !a!.HasExited), "the agents did not register within 90 s, or one exited (their logs follow)");
             await Task.Delay(100);
         }
     }

@@ -32,9 +32,8 @@ internal static class Agent
         try
         {
             await using var cluster = ClusterStore.Open(database);
-            _ = await cluster.MigrateAsync(signals.Token).ConfigureAwait(false);
             await using var labs = LabStore.Open(database, state);
-            await labs.MigrateAsync(signals.Token).ConfigureAwait(false);
+            await MigrateAsync(cluster, labs, signals.Token).ConfigureAwait(false);
             var agent = new LabAgent(cluster, labs, new LabAgentOptions(host, underlay) { HostNamespace = hostNamespace, StateDirectory = state, Resync = resync }, loggers.CreateLogger("aether.agent"));
             Output.Line($"agent {host} ({underlay}) on {cluster.Location}");
             Output.Flush();
@@ -45,10 +44,32 @@ internal static class Agent
         {
             return ExitCodes.Ok;
         }
-        catch (Exception ex) when (ex is ClusterException or ArgumentException or LabStoreException)
+        catch (Exception ex) when (ex is ClusterException or ArgumentException or LabStoreException or Npgsql.NpgsqlException)
         {
             Output.Fail("agent: " + ex.Message);
             return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>Brings both schemas to their last migration. Agents of several hosts often start together on a new
+    /// database (and the database may be restarting): a migration that fails is tried again, every second for 30
+    /// seconds, before the agent gives up; the next try finds what another agent already applied.</summary>
+    private static async Task MigrateAsync(ClusterStore cluster, LabStore labs, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                _ = await cluster.MigrateAsync(ct).ConfigureAwait(false);
+                await labs.MigrateAsync(ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is ClusterException or LabStoreException or Npgsql.NpgsqlException && DateTime.UtcNow < deadline)
+            {
+                Output.Fail("agent: migrating the database failed, trying again in 1 s: " + ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ namespace Aether.Cli.Tests;
 public sealed partial class AgentCommandTests : SandboxTest
 {
     private readonly List<Process> _agents = [];
+    private readonly List<string> _agentOutput = [];
     private string _dir = null!;
 
     [Fact]
@@ -34,7 +35,7 @@ public sealed partial class AgentCommandTests : SandboxTest
         string[] db = ["--db", database, "--state-dir", Path.Combine(_dir, "ctl")];
 
         var deployed = await DeployWhenRegisteredAsync(file, db);
-        Assert.True(deployed.Code == 0, deployed.ToString());
+        Assert.True(deployed.Code == 0, deployed + "\n--- agents\n" + AgentOutput());
         Assert.Contains("2 of 2 links up across 2 hosts", deployed.Stdout, StringComparison.Ordinal);
         var vxlan = await Ip.RequireLinkAsync($"{lab}-r1", "eth1");
         Assert.Equal("vxlan", vxlan.GetProperty("linkinfo").GetProperty("info_kind").GetString());
@@ -123,12 +124,31 @@ public sealed partial class AgentCommandTests : SandboxTest
     private Process StartAgent(string database, string host, string underlay, string ns)
     {
         var agent = Cli.Start(["agent", "--db", database, "--host-id", host, "--underlay", underlay, "--namespace", ns, "--state-dir", Path.Combine(_dir, host), "--resync", "2s"]);
-        agent.OutputDataReceived += (_, _) => { };
-        agent.ErrorDataReceived += (_, _) => { };
+        agent.OutputDataReceived += (_, e) => Keep(host, e.Data);
+        agent.ErrorDataReceived += (_, e) => Keep(host, e.Data);
         agent.BeginOutputReadLine();
         agent.BeginErrorReadLine();
         _agents.Add(agent);
         return agent;
+    }
+
+    private void Keep(string host, string? line)
+    {
+        if (line is not null)
+        {
+            lock (_agentOutput)
+            {
+                _agentOutput.Add(host + ": " + line);
+            }
+        }
+    }
+
+    private string AgentOutput()
+    {
+        lock (_agentOutput)
+        {
+            return string.Join('\n', _agentOutput.TakeLast(40));
+        }
     }
 
     /// <summary>Deploys once both agents registered (a deploy naming an unregistered host is refused, exit 2).</summary>

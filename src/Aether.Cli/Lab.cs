@@ -114,6 +114,11 @@ internal static class Lab
             return ExitCodes.Failure;
         }
 
+        if (OperatingSystem.IsLinux() && string.Equals(verb, "tunnels", StringComparison.Ordinal))
+        {
+            return await LabAcrossHosts.TunnelsAsync(context, lab, ct).ConfigureAwait(false);
+        }
+
         if (OperatingSystem.IsLinux() && lab.IsPlaced && verb is "verify" or "links" or "reconcile")
         {
             return await LabAcrossHosts.StatusAsync(context, lab, store, ct).ConfigureAwait(false); // its agents reconcile

@@ -91,6 +91,62 @@ internal static class LabAcrossHosts
 #endif
     }
 
+    /// <summary><c>lab tunnels NAME</c>: the lab's VTEPs with their links' counts and ids, as
+    /// <c>GET /v1/labs/{lab}/tunnels</c> has them (a lab on one host has none).</summary>
+    public static async Task<int> TunnelsAsync(LabContext context, LabSpec lab, CancellationToken ct)
+    {
+        if (!lab.IsPlaced)
+        {
+            PrintTunnels(context, lab.Name, []);
+            return ExitCodes.Ok;
+        }
+#if NATIVE_CLI
+        _ = ct;
+        await Task.CompletedTask.ConfigureAwait(false);
+        throw new UnreachableException("the native build hands PostgreSQL to the ReadyToRun build before this");
+#else
+        await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
+        var tunnels = await cluster.ListTunnelsAsync(lab.Name, ct).ConfigureAwait(false);
+        PrintTunnels(context, lab.Name, [.. tunnels.Select(t => new TunnelLine(t.Vtep.Host.Value, t.Vtep.Remote.Value, t.Vtep.PortName, t.Vtep.Vni, t.Vtep.LocalUnderlay.ToString(), t.Vtep.RemoteUnderlay.ToString(), t.Links))]);
+        return ExitCodes.Ok;
+#endif
+    }
+
+    /// <summary>One line a VTEP and a summary, or the JSON document (the fields of the HTTP API's).</summary>
+    private static void PrintTunnels(LabContext context, string lab, IReadOnlyList<TunnelLine> tunnels)
+    {
+        if (context.Json)
+        {
+            Output.Line(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                command = "tunnels",
+                lab,
+                tunnels = tunnels.Select(t => new Dictionary<string, object>(StringComparer.Ordinal)
+                {
+                    ["host"] = t.Host,
+                    ["remote"] = t.Remote,
+                    ["port"] = t.Port,
+                    ["vni"] = t.Vni,
+                    ["local"] = t.Local,
+                    ["remote_ip"] = t.RemoteIp,
+                    ["link_count"] = t.Links.Count,
+                    ["links"] = t.Links,
+                }),
+            }));
+            return;
+        }
+
+        foreach (var t in tunnels)
+        {
+            Output.StreamLine(string.Create(CultureInfo.InvariantCulture, $"{t.Host} -> {t.Remote}: {t.Port} vni {t.Vni} {t.Local} -> {t.RemoteIp}, {t.Links.Count} link{(t.Links.Count == 1 ? "" : "s")}: {string.Join(", ", t.Links)}"));
+        }
+
+        Output.Line(string.Create(CultureInfo.InvariantCulture, $"tunnels {lab}: {tunnels.Count} VTEP{(tunnels.Count == 1 ? "" : "s")}, {tunnels.Sum(t => t.Links.Count)} link attachment{(tunnels.Sum(t => t.Links.Count) == 1 ? "" : "s")}"));
+    }
+
+    /// <summary>A VTEP as <c>lab tunnels</c> prints it.</summary>
+    private sealed record TunnelLine(string Host, string Remote, string Port, int Vni, string Local, string RemoteIp, IReadOnlyList<string> Links);
+
 #if !NATIVE_CLI
     private static async Task<ClusterStore> OpenAsync(LabContext context, CancellationToken ct)
     {

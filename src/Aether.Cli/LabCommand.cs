@@ -43,6 +43,7 @@ internal static class LabCommand
               aether lab links demo -o json
               aether lab verify demo
               aether lab reconcile demo
+              aether lab tunnels demo -o json --db postgres://aether@db.example/aether
               aether lab exec demo r1 -- ip -br link
               aether lab destroy -f demo.yaml
             """)
@@ -80,6 +81,7 @@ internal static class LabCommand
                 ("links", "The lab's links as stored: endpoints, state, VLAN, error, last check."),
                 ("verify", "Read every link from the kernel and store what was found; exit 0 when all are up."),
                 ("reconcile", "Verify every link, repair what is broken, and print checked/valid/repaired/errors."),
+                ("tunnels", "A lab across hosts: its VTEPs (one per host and remote host) with link_count and their links."),
             })
             {
                 var name = new Argument<string>("NAME") { Description = "The lab's name." };

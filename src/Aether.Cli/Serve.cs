@@ -32,6 +32,21 @@ internal static class Serve
             return ExitCodes.InvalidInput;
         }
 
+        // --db postgres://…: the cluster's database is the lab store (and the daemon the controller of placed labs);
+        // the hub's SQLite file is then aether.db in the state directory.
+        var labDb = args.LabDb;
+        if (db is not null && IsPostgres(db))
+        {
+            if (labDb is not null && !string.Equals(labDb, db, StringComparison.Ordinal))
+            {
+                Output.Fail("--db is a PostgreSQL database and --lab-db names another: give one (--db postgres://… makes it the lab store)");
+                return ExitCodes.InvalidInput;
+            }
+
+            labDb = db;
+            db = Path.Combine(args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } dir ? dir : Path.GetDirectoryName(ServerOptions.DefaultDatabasePath)!), "aether.db");
+        }
+
         if (Lab.LoadProfiles(args.Profiles) is not { } profiles)
         {
             return ExitCodes.InvalidInput;
@@ -44,7 +59,7 @@ internal static class Serve
             Listen = listenUri,
             TokenFile = tokenFile,
             DatabasePath = db ?? ServerOptions.DefaultDatabasePath,
-            LabDatabase = args.LabDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
+            LabDatabase = labDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
             LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
             Namespace = ns,
             ExitDeadline = TimeSpan.FromSeconds(9),
@@ -87,6 +102,12 @@ internal static class Serve
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>Whether <c>--db</c> names PostgreSQL (a <c>postgres://</c> URL or a connection string) rather than a
+    /// SQLite file.</summary>
+    private static bool IsPostgres(string db) =>
+        db.StartsWith("postgres://", StringComparison.Ordinal) || db.StartsWith("postgresql://", StringComparison.Ordinal)
+        || (db.Contains('=', StringComparison.Ordinal) && db.Contains("host", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The hub the daemon runs: bound to <see cref="HubContext.Namespace"/> (or the daemon's own namespace),
     /// its networks from the store, its last-applied record beside the database.</summary>

@@ -33,8 +33,8 @@ internal static class ServeCommand
         };
         var db = new Option<string?>("--db")
         {
-            Description = "The SQLite database of the hub's networks (default /var/lib/aether/aether.db; created with mode 0600).",
-            HelpName = "PATH",
+            Description = "The SQLite database of the hub's networks (default /var/lib/aether/aether.db; created with mode 0600); or postgres://USER@HOST/DB: the lab store and the cluster of placed labs (this daemon one of its controllers), the hub's file then aether.db in --state-dir.",
+            HelpName = "PATH|postgres://…",
         };
         var labDb = new Option<string?>("--lab-db")
         {
@@ -90,6 +90,7 @@ internal static class ServeCommand
               aether serve --listen http://127.0.0.1:7070 --token-file /etc/aether/token
               aether serve --socket /tmp/aether.sock --db /tmp/aether.db
               aether serve --lab-db postgres://aether@db.example/aether
+              aether serve --db postgres://aether@db.example/aether --state-dir /var/lib/aether
             """)
         {
             socket,

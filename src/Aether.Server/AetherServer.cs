@@ -88,6 +88,8 @@ public static class AetherServer
         services.AddHostedService(sp => sp.GetRequiredService<HubHost>());
         services.AddSingleton<LabHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LabHost>());
+        services.AddSingleton<ClusterHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterHost>()); // after the labs: it needs their store
         services.AddHostedService<SystemdNotifier>();
         services.AddSingleton<DaemonInfo>();
         services.TryAddSingleton(TimeProvider.System);
@@ -129,6 +131,7 @@ public static class AetherServer
         StatusApi.Map(app);
         HubApi.Map(app);
         LabApi.Map(app);
+        ClusterApi.Map(app);
         app.MapOpenApi();
         return app;
     }

@@ -64,7 +64,12 @@ internal static partial class LabApi
 
     private static Task<IResult> LinksAsync(string lab, LabHost host, CancellationToken ct) => GuardAsync(lab, async () =>
     {
-        _ = await host.LoadAsync(lab, ct).ConfigureAwait(false);
+        var (_, spec) = await host.LoadAsync(lab, ct).ConfigureAwait(false);
+        if (spec.IsPlaced)
+        {
+            return TypedResults.Ok(PlacedLabView.From("links", await host.PlacedStatusAsync(spec, ct).ConfigureAwait(false)));
+        }
+
         var links = await host.Store.GetLinksAsync(lab, ct).ConfigureAwait(false);
         return TypedResults.Ok(LabLinksView.From("links", lab, new LabResult(links, [], null)));
     });

@@ -19,7 +19,7 @@ internal static partial class LabApi
     private static readonly string[] YamlTypes = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"];
 
     /// <summary>How request bodies are read: camelCase, and a field the request does not have is an error.</summary>
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    internal static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
@@ -50,6 +50,7 @@ internal static partial class LabApi
             .WithName("GetLab")
             .WithSummary("A lab: its nodes (namespace present, process), links with their states, and what keeps it")
             .Produces<LabDetails>()
+            .Produces<PlacedLabView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -164,6 +165,13 @@ internal static partial class LabApi
 
         return await GuardAsync(null, async () =>
         {
+            if (host.Parse(text) is { IsPlaced: true } placed)
+            {
+                var (isNew, status) = await host.DeployPlacedAsync(placed, text, ct).ConfigureAwait(false);
+                var placedView = PlacedLabView.From("deploy", status);
+                return isNew ? TypedResults.Created("/v1/labs/" + Uri.EscapeDataString(placed.Name), placedView) : TypedResults.Ok(placedView);
+            }
+
             var (created, name, result) = await host.DeployAsync(text, ct).ConfigureAwait(false);
             var view = LabLinksView.From("deploy", name, result);
             return created ? TypedResults.Created("/v1/labs/" + Uri.EscapeDataString(name), view) : TypedResults.Ok(view);
@@ -187,6 +195,12 @@ internal static partial class LabApi
     private static Task<IResult> GetAsync(string lab, LabHost host, CancellationToken ct) => GuardAsync(lab, async () =>
     {
         var (stored, spec) = await host.LoadAsync(lab, ct).ConfigureAwait(false);
+        if (spec.IsPlaced)
+        {
+            var status = await host.PlacedStatusAsync(spec, ct).ConfigureAwait(false);
+            return TypedResults.Ok(PlacedLabView.From("get", status, stored.Definition, spec.Nodes.ToDictionary(n => n.Name, n => n.Host!.Value.Value, StringComparer.Ordinal)));
+        }
+
         var links = await host.Store.GetLinksAsync(lab, ct).ConfigureAwait(false);
         var byEnd = links.SelectMany(l => new[] { (l.A.Key, l), (l.B.Key, l) }).ToDictionary(p => p.Key, p => p.l, StringComparer.Ordinal);
         var nodes = spec.Nodes.Select(node =>
@@ -264,6 +278,10 @@ internal static partial class LabApi
         {
             return Problems.From(LabRequestException.Failed(lab ?? string.Empty, "store", e.Message, e));
         }
+        catch (Labs.Cluster.ClusterException e)
+        {
+            return Problems.From(LabRequestException.Failed(lab ?? string.Empty, "cluster", e.Message, e));
+        }
     }
 
     private static NodeProcessInfo? ProcessInfo(LabHost host, string lab, LabNode node)
@@ -287,13 +305,13 @@ internal static partial class LabApi
     private static string FabricName(LabFabric fabric) => fabric == LabFabric.Ovs ? "ovs" : "veth";
 
     /// <summary>What is wrong with a JSON body, for people.</summary>
-    private static string Describe(JsonException e) => e.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
+    internal static string Describe(JsonException e) => e.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
         ? "is not a field of the request (see /openapi/v1.json)"
         : e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
             ? "has the wrong type (see /openapi/v1.json)"
             : "malformed JSON: " + e.Message.Split(" Path:", 2)[0];
 
     /// <summary>The field a JSON error is about: <c>$.definition</c> → <c>definition</c>; the body as a whole otherwise.</summary>
-    private static string Field(string? path) =>
+    internal static string Field(string? path) =>
         path is { Length: > 2 } && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
 }

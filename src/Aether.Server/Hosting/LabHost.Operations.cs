@@ -41,6 +41,12 @@ internal sealed partial class LabHost
         }
 
         var (_, lab) = await LoadAsync(name, Stopping).ConfigureAwait(false);
+        if (lab.IsPlaced)
+        {
+            await DestroyPlacedAsync(slot, name).ConfigureAwait(false);
+            return true;
+        }
+
         await TakeOverAsync(slot).ConfigureAwait(false);
         await Supervisor.StopLabAsync(name).ConfigureAwait(false); // before their namespaces go
         var result = await Controller(lab).DestroyAsync(progress: null, Stopping).ConfigureAwait(false);

@@ -34,6 +34,9 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
     /// <summary>The runtime stopped on an error (started again after a backoff), or the lab could not be brought up.</summary>
     public const string Failed = "failed";
 
+    /// <summary>The agents of the hosts its nodes are placed on keep the lab.</summary>
+    public const string Agents = "agents";
+
     /// <summary>Nothing keeps the lab.</summary>
     public const string Stopped = "stopped";
 
@@ -54,6 +57,12 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
 
     /// <summary>The labs' state directory.</summary>
     public string StateDirectory { get; } = Path.GetFullPath(options.LabStateDirectory ?? Path.GetDirectoryName(Path.GetFullPath(options.DatabasePath))!);
+
+    /// <summary>The store's database (after start).</summary>
+    public LabStoreProvider Provider { get; private set; }
+
+    /// <summary>The controller of placed labs (set by it when it starts: the store is PostgreSQL), or null.</summary>
+    public ClusterHost? Cluster { get; set; }
 
     /// <summary>The store (after start).</summary>
     public ILabStore Store => _store ?? throw new InvalidOperationException("the lab host has not started");
@@ -103,6 +112,7 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
         }
 
         _store = store;
+        Provider = migrated.Provider;
         _supervisor = new ProcessSupervisor(logger: loggers.CreateLogger<ProcessSupervisor>());
         var labs = await store.ListLabsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var lab in labs)
@@ -246,6 +256,13 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
         if (loaded.Lab is null)
         {
             slot.Set(Failed, "its stored definition no longer reads: " + string.Join("; ", loaded.Errors));
+            return true;
+        }
+
+        if (loaded.Lab.IsPlaced)
+        {
+            slot.Controller = null;
+            slot.Set(Agents, "placed on hosts: their agents keep it");
             return true;
         }
 

@@ -63,10 +63,13 @@ public sealed class OvsBridgeSourceTests : OvsTest
             Assert.Equal(("[]", (int?)null), (await Vsctl("get", "port", access, "trunks"), await TagOf(vtep)));
             Assert.True((await source.RunPassAsync(CancellationToken.None)).Plan.IsEmpty);
 
-            // A VLAN taken away, then every VLAN cleared (which would trunk them all): both put back.
+            // A VLAN taken away, then every VLAN cleared (which would trunk them all): both put back, each with
+            // next_cfg bumped (ovs-vswitchd is not woken by a change of trunks alone).
             await Vsctl("set", "port", vtep, "trunks=100,102");
+            var cfg = long.Parse(await Vsctl("get", "open_vswitch", ".", "next_cfg"), System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal([$"update ovs port {vtep} on {Bridge}: trunks [100,102], want [100,101,102]"], (await source.RunPassAsync(CancellationToken.None)).Applied.Select(op => op.ToString()));
             Assert.Equal("[100, 101, 102]", await Vsctl("get", "port", vtep, "trunks"));
+            Assert.Equal(cfg + 1, long.Parse(await Vsctl("get", "open_vswitch", ".", "next_cfg"), System.Globalization.CultureInfo.InvariantCulture));
             await Vsctl("clear", "port", vtep, "trunks");
             Assert.Equal([$"update ovs port {vtep} on {Bridge}: trunks [], want [100,101,102]"], (await source.RunPassAsync(CancellationToken.None)).Applied.Select(op => op.ToString()));
             Assert.Equal("[100, 101, 102]", await Vsctl("get", "port", vtep, "trunks"));

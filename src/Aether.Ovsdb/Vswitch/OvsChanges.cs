@@ -97,7 +97,8 @@ public sealed class OvsChanges
         return this;
     }
 
-    /// <summary>Sets our port's trunked VLANs (empty: none set, so all when untagged).</summary>
+    /// <summary>Sets our port's trunked VLANs (empty: none set, so all when untagged), and bumps the root row's
+    /// <c>next_cfg</c> so that ovs-vswitchd applies them.</summary>
     public OvsChanges SetTrunks(OvsPort port, IReadOnlyCollection<int> trunks)
     {
         ArgumentNullException.ThrowIfNull(port);
@@ -105,6 +106,10 @@ public sealed class OvsChanges
         ValidateTrunks(trunks);
         CheckOurs("Port", port.Uuid, $"port {port.Name}");
         Transaction.Update("Port", [OvsdbCondition.Row(port.Uuid)], new OvsdbRow { ["trunks"] = TrunksValue(trunks) }, $"set trunks of port {port.Name} to [{ShowTrunks(trunks)}]");
+
+        // ovs-vswitchd is not woken by a change of trunks alone (its IDL omits the alert for that column): bump
+        // next_cfg, as ovs-vsctl does with every change, so that it reconfigures and reads them.
+        Transaction.Mutate("Open_vSwitch", [], [OvsdbMutation.Add("next_cfg", 1)], "bump next_cfg so that ovs-vswitchd reconfigures");
         return this;
     }
 

@@ -105,35 +105,33 @@ public sealed partial class LabAgent
     {
         var host = _options.Host;
         var wanted = lab.CrossHostLinks
-            .Select(l => (Link: l.Id.Value, Remote: lab.HostOf(lab.HostOf(l.A) == host ? l.B : l.A)!.Value, Here: lab.HostOf(l.A) == host || lab.HostOf(l.B) == host))
-            .Where(w => w.Here)
+            .Where(l => lab.HostOf(l.A) == host || lab.HostOf(l.B) == host)
+            .Select(l => (Link: l.Id.Value, Remote: lab.HostOf(lab.HostOf(l.A) == host ? l.B : l.A)!.Value))
             .ToHashSet();
         var tunnels = (await _cluster.ListTunnelsOnHostAsync(host, cancellationToken).ConfigureAwait(false))
             .Where(t => string.Equals(t.Vtep.Lab, lab.Name, StringComparison.Ordinal))
-            .ToList();
+            .ToDictionary(t => t.Vtep.Remote);
         var vteps = new Dictionary<HostId, OvsVtep>();
-        foreach (var tunnel in tunnels)
+        foreach (var (link, remote) in wanted.OrderBy(w => w.Link, StringComparer.Ordinal))
         {
-            foreach (var link in tunnel.Links.Where(l => !wanted.Contains((l, tunnel.Vtep.Remote, true))))
+            var vtep = tunnels.TryGetValue(remote, out var tunnel) && tunnel.Links.Contains(link, StringComparer.Ordinal) ? tunnel.Vtep : null;
+            if (vtep is null)
+            {
+                var change = await _cluster.AttachAsync(lab.Name, host, remote, link, cancellationToken).ConfigureAwait(false);
+                vtep = change.Vtep!;
+                LogVtep(_logger, lab.Name, "attached", link, vtep.PortName, change.LinkCount);
+            }
+
+            vteps[remote] = new OvsVtep(remote, vtep.PortName, (uint)vtep.Vni);
+        }
+
+        // Detached after the attaches: a VTEP whose links are replaced keeps its row instead of going and coming back.
+        foreach (var tunnel in tunnels.Values)
+        {
+            foreach (var link in tunnel.Links.Where(l => !wanted.Contains((l, tunnel.Vtep.Remote))))
             {
                 var change = await _cluster.DetachAsync(lab.Name, host, tunnel.Vtep.Remote, link, cancellationToken).ConfigureAwait(false);
                 LogVtep(_logger, lab.Name, "detached", link, tunnel.Vtep.PortName, change.LinkCount);
-            }
-        }
-
-        var attached = tunnels.SelectMany(t => t.Links.Select(l => (Link: l, t.Vtep.Remote, Here: true))).ToHashSet();
-        foreach (var want in wanted.OrderBy(w => w.Link, StringComparer.Ordinal))
-        {
-            var tunnel = tunnels.FirstOrDefault(t => t.Vtep.Remote == want.Remote);
-            if (!attached.Contains(want) || tunnel is null)
-            {
-                var change = await _cluster.AttachAsync(lab.Name, host, want.Remote, want.Link, cancellationToken).ConfigureAwait(false);
-                LogVtep(_logger, lab.Name, "attached", want.Link, change.Vtep!.PortName, change.LinkCount);
-                vteps[want.Remote] = new OvsVtep(want.Remote, change.Vtep.PortName, (uint)change.Vtep.Vni);
-            }
-            else
-            {
-                vteps[want.Remote] = new OvsVtep(want.Remote, tunnel.Vtep.PortName, (uint)tunnel.Vtep.Vni);
             }
         }
 

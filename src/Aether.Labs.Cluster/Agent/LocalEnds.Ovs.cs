@@ -96,7 +96,7 @@ internal static partial class LocalEnds
                 return $"{e}'s port {portName} is down";
             }
 
-            if ((outer.Flags & SwitchPorts.Promiscuous) == 0 && switchWhy is null)
+            if ((outer.Flags & SwitchPorts.Promiscuous) == 0)
             {
                 return $"{e}'s port {portName}: ovs-vswitchd does not have the device open";
             }

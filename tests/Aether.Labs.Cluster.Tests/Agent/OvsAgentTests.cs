@@ -148,6 +148,20 @@ public sealed class OvsAgentTests(PostgresServer fixture) : IClassFixture<Postgr
         Assert.Equal("2,1,1", await VxlanCountsAsync(hosts));
         await PingAsync($"{lab}-r4", "10.62.42.2");
 
+        // The only h1-h3 link replaced by another in one deploy: both VTEPs keep their rows (the new link attached
+        // before the old one is detached), now with the new link only, and its tag is trunked.
+        var replaced = Definition(lab, withR2R3: false, r3r1Replaced: true);
+        _ = await cluster.DeployAsync(Read(replaced), replaced, TimeSpan.Zero);
+        await ConvergeAsync(db, agents);
+        var swapped = await VtepsAsync(db, lab);
+        Assert.Equal(Show(after), Show(swapped));
+        var newLink = Read(replaced).Links.Single(l => l.A.Node == "r3" && l.A.Linux == "eth3").Id.Value;
+        Assert.Equal(newLink, await db.ScalarAsync($"SELECT string_agg(l.link_id, ',') FROM cluster_vtep_links l JOIN cluster_vteps v ON v.id = l.vtep_id WHERE v.lab = '{lab}' AND v.host_id = 'h1' AND v.remote_host_id = 'h3'"));
+        var newTag = await db.ScalarAsync($"SELECT tag FROM cluster_vlan_tags WHERE lab = '{lab}' AND link_id = '{newLink}'");
+        Assert.Equal($"[{newTag}]", await Vsctl(switches[0], "get", "port", after.Single(v => v.Host == "h1" && v.Remote == "h3").Port, "trunks"));
+        await AddressAsync(lab, ("r3", "eth3", "10.62.33.3"), ("r1", "eth4", "10.62.33.1"));
+        await PingAsync($"{lab}-r3", "10.62.33.1");
+
         // Destroy: every agent removes its part: bridge, ports, VTEP devices, references, tags.
         var destroy = cluster.DestroyAsync(lab, TimeSpan.FromSeconds(60));
         while (!destroy.IsCompleted)
@@ -268,7 +282,7 @@ public sealed class OvsAgentTests(PostgresServer fixture) : IClassFixture<Postgr
         return doc.RootElement.GetArrayLength();
     }
 
-    private static string Definition(string lab, bool withR2R3) =>
+    private static string Definition(string lab, bool withR2R3, bool r3r1Replaced = false) =>
         $"name: {lab}\n"
         + "fabric: ovs\n"
         + "nodes:\n"
@@ -280,7 +294,7 @@ public sealed class OvsAgentTests(PostgresServer fixture) : IClassFixture<Postgr
         + "  - endpoints: [r1:eth1, r2:eth1]\n"
         + "  - endpoints: [r4:eth1, r2:eth2]\n"
         + (withR2R3 ? "  - endpoints: [r2:eth3, r3:eth1]\n" : "")
-        + "  - endpoints: [r3:eth2, r1:eth2]\n"
+        + (r3r1Replaced ? "  - endpoints: [r3:eth3, r1:eth4]\n" : "  - endpoints: [r3:eth2, r1:eth2]\n")
         + "  - endpoints: [r1:eth3, r4:eth2]\n";
 
     private static LabSpec Read(string definition)

@@ -12,7 +12,7 @@ namespace Aether.Cli;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class Agent
 {
-    public static async Task<int> RunAsync(string? database, HostId host, IPAddress underlay, string? hostNamespace, string? stateDirectory, TimeSpan resync)
+    public static async Task<int> RunAsync(string? database, HostId host, IPAddress underlay, string? hostNamespace, Aether.Ovsdb.OvsdbEndpoint? ovsdb, string? stateDirectory, TimeSpan resync)
     {
         if (database is not { Length: > 0 } || SqliteLabStore.TryFile(database, Path.GetTempPath(), out _))
         {
@@ -34,7 +34,7 @@ internal static class Agent
             await using var cluster = ClusterStore.Open(database);
             await using var labs = LabStore.Open(database, state);
             await MigrateAsync(cluster, labs, signals.Token).ConfigureAwait(false);
-            var agent = new LabAgent(cluster, labs, new LabAgentOptions(host, underlay) { HostNamespace = hostNamespace, StateDirectory = state, Resync = resync }, loggers.CreateLogger("aether.agent"));
+            var agent = new LabAgent(cluster, labs, new LabAgentOptions(host, underlay) { HostNamespace = hostNamespace, Ovsdb = ovsdb, StateDirectory = state, Resync = resync }, loggers.CreateLogger("aether.agent"));
             Output.Line($"agent {host} ({underlay}) on {cluster.Location}");
             Output.Flush();
             await agent.RunAsync(signals.Token).ConfigureAwait(false);

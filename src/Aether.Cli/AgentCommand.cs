@@ -32,6 +32,11 @@ internal static class AgentCommand
             Description = "The named namespace that is this host (where its underlay address is and its tunnels run); default the agent's own.",
             HelpName = "NAME",
         };
+        var ovsdb = new Option<string?>("--ovsdb")
+        {
+            Description = "Where this host's ovsdb-server listens (unix:PATH), for labs on the ovs fabric; its ovs-vswitchd runs in this host's namespace. Without it, ovs labs placed here report that.",
+            HelpName = "unix:PATH",
+        };
         var stateDir = new Option<string?>("--state-dir")
         {
             Description = "Where the agent keeps each lab part's records (default $AETHER_STATE_DIR, else /var/lib/aether).",
@@ -57,6 +62,17 @@ internal static class AgentCommand
                 r.AddError("--underlay: " + why);
             }
         });
+        ovsdb.Validators.Add(r =>
+        {
+            try
+            {
+                _ = Aether.Ovsdb.OvsdbEndpoint.Parse(r.GetValueOrDefault<string>() ?? string.Empty);
+            }
+            catch (FormatException ex)
+            {
+                r.AddError("--ovsdb: " + ex.Message);
+            }
+        });
         resync.Validators.Add(r =>
         {
             if (!Duration.TryParse(r.GetValueOrDefault<string>(), out _, out var why))
@@ -68,19 +84,22 @@ internal static class AgentCommand
             Run one host's agent of labs across hosts: it registers the host in the database, says it is alive every
             2 s, and keeps the lab nodes placed on it (host: ID in the lab file) and their link ends: local links as
             veth pairs, links to other hosts as a VXLAN per end (its tunnel in this host's namespace, towards the
-            other host's underlay). It wakes on the database's notifications and passes on a timer anyway. Runs until
+            other host's underlay); on the ovs fabric (--ovsdb), ends are ports of the lab's bridge tagged with the
+            link's VLAN tag and one VXLAN port per remote host carries every link to it. It wakes on the database's notifications and passes on a timer anyway. Runs until
             SIGINT or SIGTERM; the labs' namespaces stay.
             Exit codes: 0 stopped by a signal, 1 failure, 2 invalid options.
 
             Examples:
               aether agent --db postgres://aether@db.example/aether --host-id h1 --underlay 192.0.2.11
               aether agent --db postgres://aether@db.example/aether --host-id h2 --underlay 192.0.2.12 --namespace h2
+              aether agent --db postgres://aether@db.example/aether --host-id h3 --underlay 192.0.2.13 --ovsdb unix:/var/run/openvswitch/db.sock
             """)
         {
             db,
             hostId,
             underlay,
             ns,
+            ovsdb,
             stateDir,
             resync,
         };
@@ -92,6 +111,7 @@ internal static class AgentCommand
             HostId.Parse(parse.GetValue(hostId)!),
             IPAddress.Parse(parse.GetValue(underlay)!),
             parse.GetValue(ns),
+            parse.GetValue(ovsdb) is { } endpoint ? Aether.Ovsdb.OvsdbEndpoint.Parse(endpoint) : null,
             parse.GetValue(stateDir),
             Duration.TryParse(parse.GetValue(resync), out var every, out string? _) ? every : TimeSpan.FromSeconds(30)));
 #endif

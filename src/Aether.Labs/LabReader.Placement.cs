@@ -5,7 +5,7 @@ using Aether.Topology;
 namespace Aether.Labs;
 
 /// <summary>Placement: <c>host:</c> on the nodes, <c>cross_host:</c> on the lab, and the rules that join them (all
-/// nodes placed or none, the veth fabric only, MTUs that leave room for VXLAN).</summary>
+/// nodes placed or none, MTUs that leave room for VXLAN).</summary>
 internal sealed partial class LabReader
 {
     private const string CrossHostShape = "a mapping { mtu: lower } or { mtu: underlay }";
@@ -52,11 +52,10 @@ internal sealed partial class LabReader
     }
 
     /// <summary>
-    /// The lab's placement as a whole: every node placed or none; <c>cross_host</c> only in a placed lab; placed labs
-    /// on the veth fabric only; the MTU of each cross-host link leaves room for VXLAN's overhead under the chosen
-    /// setting.
+    /// The lab's placement as a whole: every node placed or none; <c>cross_host</c> only in a placed lab; the MTU of
+    /// each cross-host link leaves room for VXLAN's overhead under the chosen setting (either fabric).
     /// </summary>
-    private void CheckPlacement(Fields root, LabFabric fabric, CrossHostMtu? crossHost)
+    private void CheckPlacement(Fields root, CrossHostMtu? crossHost)
     {
         var placed = _nodes.Where(n => n.HostGiven).ToList();
         if (placed.Count == 0)
@@ -70,10 +69,6 @@ internal sealed partial class LabReader
         }
 
         var first = placed[0];
-        if (fabric == LabFabric.Ovs)
-        {
-            _problems.Add(first.Path + ".host", $"cross-host labs support the veth fabric for now; this lab's fabric is ovs ({_problems.LineOf(root.PathOf("fabric"))}): remove fabric: ovs, or every host:");
-        }
 
         var unplaced = _nodes.Where(n => !n.HostGiven).ToList();
         if (unplaced.Count > 0)

@@ -66,7 +66,7 @@ internal sealed partial class LabReader
 
         CheckNamespaces();
         CheckLinks();
-        CheckPlacement(fields, fabric, crossHost);
+        CheckPlacement(fields, crossHost);
 
         if (_problems.Count > 0 || name is null)
         {

@@ -25,7 +25,8 @@ public static partial class LabTopology
     /// <paramref name="down"/> kept down, as in <see cref="Compile"/>. A host with no node of the lab gets an empty
     /// topology (applying it removes what was there).
     /// </summary>
-    /// <exception cref="ArgumentException">The lab is not placed or not on the veth fabric; an underlay address or a
+    /// <exception cref="ArgumentException">The lab is not placed or not on the veth fabric (the ovs fabric's part is
+    /// <see cref="CompileOvsForHost"/>'s); an underlay address or a
     /// VNI that a cross-host link of <paramref name="host"/> needs is missing or invalid; two of those links share a
     /// VNI; the two ends of one tunnel are of different address families; an MTU leaves no room for the
     /// overhead.</exception>
@@ -53,7 +54,8 @@ public static partial class LabTopology
 
         if (lab.Fabric != LabFabric.Veth)
         {
-            throw new ArgumentException($"lab {lab.Name}: cross-host labs support the veth fabric for now", nameof(lab));
+            // The ovs fabric needs the lab's VLAN tags and the host's VTEPs, which this does not take.
+            throw new ArgumentException($"lab {lab.Name} is on the {lab.Fabric.ToString().ToLowerInvariant()} fabric: compiled by CompileOvsForHost", nameof(lab));
         }
 
         var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);

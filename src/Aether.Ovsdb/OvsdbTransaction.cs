@@ -30,6 +30,9 @@ public readonly record struct OvsdbMutation(string Column, string Mutator, Ovsdb
 
     /// <summary>Removes the value's elements from a set or map column.</summary>
     public static OvsdbMutation Delete(string column, OvsdbValue value) => new(column, "delete", value);
+
+    /// <summary>Adds <paramref name="amount"/> to an integer column (<c>+=</c>).</summary>
+    public static OvsdbMutation Add(string column, long amount) => new(column, "+=", OvsdbValue.Of(amount));
 }
 
 /// <summary>A row's columns for <c>insert</c> and <c>update</c>, in the order given: <c>new OvsdbRow { ["name"] =

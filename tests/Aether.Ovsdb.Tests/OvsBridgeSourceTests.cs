@@ -52,6 +52,58 @@ public sealed class OvsBridgeSourceTests : OvsTest
     }
 
     [Fact]
+    public async Task A_trunk_port_is_made_with_its_vlans_and_drifted_trunks_are_set_back()
+    {
+        var (vtep, access) = (Box.Name("vx"), Box.Name("p1"));
+        await using (var source = Source(new DesiredOvsPort(vtep, null) { Trunks = [102, 100, 101] }, new DesiredOvsPort(access, 100)))
+        {
+            var first = await source.RunPassAsync(CancellationToken.None);
+            Assert.Null(first.Error);
+            Assert.Equal("[100, 101, 102]", await Vsctl("get", "port", vtep, "trunks"));
+            Assert.Equal(("[]", (int?)null), (await Vsctl("get", "port", access, "trunks"), await TagOf(vtep)));
+            Assert.True((await source.RunPassAsync(CancellationToken.None)).Plan.IsEmpty);
+
+            // A VLAN taken away, then every VLAN cleared (which would trunk them all): both put back, each with
+            // next_cfg bumped (ovs-vswitchd is not woken by a change of trunks alone).
+            await Vsctl("set", "port", vtep, "trunks=100,102");
+            var cfg = long.Parse(await Vsctl("get", "open_vswitch", ".", "next_cfg"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal([$"update ovs port {vtep} on {Bridge}: trunks [100,102], want [100,101,102]"], (await source.RunPassAsync(CancellationToken.None)).Applied.Select(op => op.ToString()));
+            Assert.Equal("[100, 101, 102]", await Vsctl("get", "port", vtep, "trunks"));
+            Assert.Equal(cfg + 1, long.Parse(await Vsctl("get", "open_vswitch", ".", "next_cfg"), System.Globalization.CultureInfo.InvariantCulture));
+            await Vsctl("clear", "port", vtep, "trunks");
+            Assert.Equal([$"update ovs port {vtep} on {Bridge}: trunks [], want [100,101,102]"], (await source.RunPassAsync(CancellationToken.None)).Applied.Select(op => op.ToString()));
+            Assert.Equal("[100, 101, 102]", await Vsctl("get", "port", vtep, "trunks"));
+
+            // Someone's extra VLAN on an access port: cleared.
+            await Vsctl("set", "port", access, "trunks=7");
+            Assert.Equal([$"update ovs port {access} on {Bridge}: trunks [7], want []"], (await source.RunPassAsync(CancellationToken.None)).Applied.Select(op => op.ToString()));
+            Assert.Equal("[]", await Vsctl("get", "port", access, "trunks"));
+        }
+
+        // A link gone: the trunk narrows, in place (the same row).
+        var uuid = await Vsctl("get", "port", vtep, "_uuid");
+        await using var narrower = Source(new DesiredOvsPort(vtep, null) { Trunks = [101] });
+        var result = await narrower.RunPassAsync(CancellationToken.None);
+        Assert.Null(result.Error);
+        Assert.Contains($"update ovs port {vtep} on {Bridge}: trunks [100,101,102], want [101]", result.Applied.Select(op => op.ToString()));
+        Assert.Equal(("[101]", uuid), (await Vsctl("get", "port", vtep, "trunks"), await Vsctl("get", "port", vtep, "_uuid")));
+        Assert.Equal([vtep], await PortsOf(Bridge));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(4096)]
+    [InlineData(70000)]
+    public async Task A_trunked_vlan_outside_0_to_4095_is_refused_naming_the_port_and_nothing_is_made(int vlan)
+    {
+        var port = Box.Name("vx");
+        var ex = Assert.Throws<ArgumentException>(() => Source(new DesiredOvsPort(port, null) { Trunks = [100, vlan] }));
+        Assert.Contains($"ovs port '{port}': trunks", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("0 to 4095", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(await Bridges());
+    }
+
+    [Fact]
     public async Task A_port_moved_to_another_bridge_is_moved_back_and_the_other_bridge_is_left_alone()
     {
         var (port, kept, other, theirs) = (Box.Name("p1"), Box.Name("p2"), Box.Name("bx"), Box.Name("px"));

@@ -34,13 +34,15 @@ public sealed class PrivateOvs : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _ovsdb;
     private Process? _vswitchd;
+    private readonly bool _namespaceGiven;
     private bool _namespaceMade;
 
-    private PrivateOvs(string token)
+    private PrivateOvs(string token, string? inNamespace)
     {
         Token = token;
         Directory = System.IO.Directory.CreateTempSubdirectory(token + "ovs").FullName;
-        Namespace = token + "ovs";
+        Namespace = inNamespace ?? token + "ovs";
+        _namespaceGiven = inNamespace is not null;
     }
 
     /// <summary>The test's token (<c>aet…</c>): bridges made in tests are named with it.</summary>
@@ -60,14 +62,16 @@ public sealed class PrivateOvs : IAsyncDisposable
 
     /// <summary>Creates the database, starts both daemons and waits until both answer.</summary>
     /// <param name="token">The test's unique prefix (starts with <c>aet</c>).</param>
-    public static async Task<PrivateOvs> StartAsync(string token)
+    /// <param name="inNamespace">An existing namespace of the test's for ovs-vswitchd (a simulated host's), used and
+    /// not deleted; null: one of its own, made and deleted.</param>
+    public static async Task<PrivateOvs> StartAsync(string token, string? inNamespace = null)
     {
         if (!token.StartsWith("aet", StringComparison.Ordinal))
         {
             throw new ArgumentException($"token '{token}' does not carry the test prefix", nameof(token));
         }
 
-        var ovs = new PrivateOvs(token);
+        var ovs = new PrivateOvs(token, inNamespace);
         try
         {
             await ovs.StartDaemonsAsync();
@@ -190,9 +194,13 @@ public sealed class PrivateOvs : IAsyncDisposable
         ]);
         await UntilAsync("ovsdb-server answers", async () => File.Exists(SocketPath) && (await TryVsctlAsync("--no-wait", "init")).Code == 0, _ovsdb);
 
-        await CheckAsync("ip", "netns", "add", Namespace);
-        _namespaceMade = true;
-        await CheckAsync("ip", "-n", Namespace, "link", "set", "lo", "up");
+        if (!_namespaceGiven)
+        {
+            await CheckAsync("ip", "netns", "add", Namespace);
+            _namespaceMade = true;
+            await CheckAsync("ip", "-n", Namespace, "link", "set", "lo", "up");
+        }
+
         _vswitchd = Spawn("ip", [
             "netns", "exec", Namespace, "ovs-vswitchd", Remote,
             "--pidfile=" + Path.Combine(Directory, "ovs-vswitchd.pid"),

@@ -64,6 +64,7 @@ public sealed class ClusterLabs
         }
 
         _ = await _cluster.AssignVnisAsync(lab.Name, crossing, cancellationToken).ConfigureAwait(false);
+        await AssignTagsAsync(lab, cancellationToken).ConfigureAwait(false);
         await _cluster.ForgetLinkEndsExceptAsync(lab.Name, lab.Links.Select(l => l.Id.Value).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
         await _cluster.SetPlacementsAsync(lab.Name, lab.Nodes.ToDictionary(n => n.Name, n => n.Host!.Value, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false); // the NOTIFY
         return await WaitAsync(lab, s => s.AllUp && s.Links.All(l => l.A!.CheckedAt >= started && l.B!.CheckedAt >= started), wait, cancellationToken).ConfigureAwait(false);
@@ -97,8 +98,28 @@ public sealed class ClusterLabs
         }
 
         _ = await _cluster.ReleaseVnisAsync(lab, (await _cluster.ListVnisAsync(lab, cancellationToken).ConfigureAwait(false)).Keys, cancellationToken).ConfigureAwait(false);
+        _ = await _cluster.ReleaseTagsAsync(lab, (await _cluster.ListTagsAsync(lab, cancellationToken).ConfigureAwait(false)).Keys, cancellationToken).ConfigureAwait(false);
         _ = await _labs.DeleteLabAsync(lab, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>On the ovs fabric, every link's VLAN tag, lab-wide (both hosts of a cross-host link tag it alike):
+    /// those of links gone given back, the others kept, new links given the smallest free. On the veth fabric, any
+    /// tags held (the lab was on ovs before) are given back.</summary>
+    private async Task AssignTagsAsync(LabSpec lab, CancellationToken cancellationToken)
+    {
+        var links = lab.Fabric == LabFabric.Ovs ? lab.Links.Select(l => l.Id.Value).ToHashSet(StringComparer.Ordinal) : [];
+        var held = await _cluster.ListTagsAsync(lab.Name, cancellationToken).ConfigureAwait(false);
+        var gone = held.Keys.Where(k => !links.Contains(k)).ToList();
+        if (gone.Count > 0)
+        {
+            _ = await _cluster.ReleaseTagsAsync(lab.Name, gone, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (links.Count > 0)
+        {
+            _ = await _cluster.AssignTagsAsync(lab.Name, links, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<ClusterLabStatus> WaitAsync(LabSpec lab, Func<ClusterLabStatus, bool> done, TimeSpan wait, CancellationToken cancellationToken)

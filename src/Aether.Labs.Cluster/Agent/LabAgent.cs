@@ -22,7 +22,10 @@ public sealed record AgentLabResult(string Lab, bool Removed, int Changes, int E
 /// latency, never correctness. Each pass, for every lab with nodes here: the lab's definition and placements are
 /// read, compiled for this host (<see cref="LabTopology.CompileForHost"/>: nodes, local veth pairs, and a VXLAN per
 /// cross-host link end whose tunnel runs in this host's namespace), applied (which repairs drift), verified from
-/// the kernel and reported per link end. A lab part applied before and no longer placed here is destroyed.
+/// the kernel and reported per link end. A lab on the ovs fabric is compiled by
+/// <see cref="LabTopology.CompileOvsForHost"/> instead: veth ends on the lab's bridge of this host's Open vSwitch,
+/// one VTEP per remote host whose links are reference-counted in the store. A lab part applied before and no longer
+/// placed here is destroyed (with its bridge and its VTEPs' references).
 /// </summary>
 public sealed partial class LabAgent
 {
@@ -126,6 +129,11 @@ public sealed partial class LabAgent
             return new AgentLabResult(name, false, 0, 0, 0, "its stored definition does not read: " + string.Join("; ", loaded.Errors));
         }
 
+        if (lab.Fabric == LabFabric.Ovs)
+        {
+            return await OvsLabPassAsync(lab, underlays, cancellationToken).ConfigureAwait(false);
+        }
+
         var vnis = (await _cluster.ListVnisAsync(name, cancellationToken).ConfigureAwait(false))
             .ToDictionary(v => LinkId.Parse(v.Key), v => (uint)v.Value);
         var ends = LocalEnds.Of(lab, _options.Host);
@@ -163,16 +171,20 @@ public sealed partial class LabAgent
 
     private async Task<AgentLabResult> RemoveAsync(string lab, string topology, CancellationToken cancellationToken)
     {
-        var controller = new TopologyController(new TopologySpec(topology), new ControllerOptions { StateDirectory = _options.StateDirectory });
+        // The host's namespace is named so that what the part made there (the ovs fabric's outer ends and VTEPs) is
+        // deleted too; the namespace itself is used, not the lab's, and stays.
+        var spec = new TopologySpec(topology) { Namespaces = _options.HostNamespace is { } hostNs ? [new TopologyNamespace(hostNs)] : [] };
+        var controller = new TopologyController(spec, new ControllerOptions { StateDirectory = _options.StateDirectory });
         var result = await controller.DestroyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.Error is null && Directory.Exists(controller.StatePath))
         {
             Directory.Delete(controller.StatePath, recursive: true);
         }
 
+        var switchError = await RemoveOvsAsync(lab, cancellationToken).ConfigureAwait(false);
         await _cluster.ForgetLinkEndsAsync(lab, _options.Host, cancellationToken).ConfigureAwait(false);
         LogRemoved(_logger, lab, result.Deleted, result.Error ?? "none");
-        return new AgentLabResult(lab, true, result.Deleted, 0, 0, result.Error);
+        return new AgentLabResult(lab, true, result.Deleted, 0, 0, result.Error ?? switchError);
     }
 
     /// <summary>The labs whose part was applied here before: <c>lab-NAME@HOST</c> directories with records.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Aether.Ovsdb;
 using Aether.Topology;
 
 namespace Aether.Labs.Cluster.Agent;
@@ -11,6 +12,10 @@ public sealed record LabAgentOptions(HostId Host, IPAddress Underlay)
     /// <summary>The namespace that is this host (its underlay and tunnels run there); null for the namespace the agent
     /// runs in.</summary>
     public string? HostNamespace { get; init; }
+
+    /// <summary>Where this host's ovsdb-server listens, for labs on the ovs fabric (its ovs-vswitchd runs in the host's
+    /// namespace); null: this agent keeps no ovs lab (their ends report that).</summary>
+    public OvsdbEndpoint? Ovsdb { get; init; }
 
     /// <summary>Where the per-lab topology records live (<c>lab-NAME@HOST/records.json</c>).</summary>
     public string StateDirectory { get; init; } = new ControllerOptions().StateDirectory;

@@ -15,7 +15,7 @@ public sealed record LocalEnd(LabLink Link, LinkEnd Side)
 }
 
 /// <summary>The link ends a host holds, and their check against the kernel.</summary>
-internal static class LocalEnds
+internal static partial class LocalEnds
 {
     /// <summary>Every end of <paramref name="lab"/>'s links whose node is on <paramref name="host"/>, in link order.</summary>
     public static IReadOnlyList<LocalEnd> Of(LabSpec lab, HostId host) =>

@@ -4,7 +4,7 @@ namespace Aether.Labs.Cluster.Data;
 
 /// <summary>
 /// The cluster's tables (<c>cluster_hosts</c>, <c>cluster_placements</c>, <c>cluster_vnis</c>,
-/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>) and the VNI sequence
+/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>, <c>cluster_vlan_tags</c>) and the VNI sequence
 /// <c>cluster_vni_seq</c>, PostgreSQL only. Labs are named, not referenced by key, so the lab store's tables stay as
 /// they are; the migrations history is <see cref="HistoryTable"/>, apart from the lab store's.
 /// </summary>
@@ -18,6 +18,12 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
 
     /// <summary>The last VNI (24 bits).</summary>
     public const int LastVni = 16_777_215;
+
+    /// <summary>The first VLAN tag handed out to a link of an ovs-fabric lab.</summary>
+    public const int FirstTag = 100;
+
+    /// <summary>The last usable VLAN tag.</summary>
+    public const int LastTag = 4094;
 
     public const int LabLength = 32;
     public const int NodeLength = 64;
@@ -36,6 +42,8 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
     public DbSet<VtepRow> Vteps => Set<VtepRow>();
 
     public DbSet<VtepLinkRow> VtepLinks => Set<VtepLinkRow>();
+
+    public DbSet<VlanTagRow> VlanTags => Set<VlanTagRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -110,5 +118,14 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
         link.Property(l => l.LinkId).HasColumnName("link_id").HasMaxLength(LinkIdLength);
         link.Property(l => l.AttachedAt).HasColumnName("attached_at").HasDefaultValueSql("now()");
         link.HasOne<VtepRow>().WithMany().HasForeignKey(l => l.VtepId).OnDelete(DeleteBehavior.Restrict).HasConstraintName("fk_cluster_vtep_links_vtep");
+
+        var tag = modelBuilder.Entity<VlanTagRow>();
+        tag.ToTable("cluster_vlan_tags", t => t.HasCheckConstraint("ck_cluster_vlan_tags_tag", $"tag BETWEEN {FirstTag} AND {LastTag}"));
+        tag.HasKey(t => new { t.Lab, t.LinkId }).HasName("pk_cluster_vlan_tags");
+        tag.Property(t => t.Lab).HasColumnName("lab").HasMaxLength(LabLength);
+        tag.Property(t => t.LinkId).HasColumnName("link_id").HasMaxLength(LinkIdLength);
+        tag.Property(t => t.Tag).HasColumnName("tag");
+        tag.Property(t => t.AllocatedAt).HasColumnName("allocated_at").HasDefaultValueSql("now()");
+        tag.HasIndex(t => new { t.Lab, t.Tag }).IsUnique().HasDatabaseName("ux_cluster_vlan_tags_lab_tag");
     }
 }

@@ -87,3 +87,16 @@ internal sealed class VtepLinkRow
 
     public DateTimeOffset AttachedAt { get; set; }
 }
+
+/// <summary>A row of <c>cluster_vlan_tags</c>: the VLAN tag of a link of a lab on the ovs fabric, the same on every
+/// host.</summary>
+internal sealed class VlanTagRow
+{
+    public required string Lab { get; set; }
+
+    public required string LinkId { get; set; }
+
+    public int Tag { get; set; }
+
+    public DateTimeOffset AllocatedAt { get; set; }
+}

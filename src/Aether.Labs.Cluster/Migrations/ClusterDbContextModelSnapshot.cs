@@ -148,6 +148,41 @@ namespace Aether.Labs.Cluster.Migrations
                     b.ToTable("cluster_placements", (string)null);
                 });
 
+            modelBuilder.Entity("Aether.Labs.Cluster.Data.VlanTagRow", b =>
+                {
+                    b.Property<string>("Lab")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("lab");
+
+                    b.Property<string>("LinkId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("link_id");
+
+                    b.Property<DateTimeOffset>("AllocatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("allocated_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<int>("Tag")
+                        .HasColumnType("integer")
+                        .HasColumnName("tag");
+
+                    b.HasKey("Lab", "LinkId")
+                        .HasName("pk_cluster_vlan_tags");
+
+                    b.HasIndex("Lab", "Tag")
+                        .IsUnique()
+                        .HasDatabaseName("ux_cluster_vlan_tags_lab_tag");
+
+                    b.ToTable("cluster_vlan_tags", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cluster_vlan_tags_tag", "tag BETWEEN 100 AND 4094");
+                        });
+                });
+
             modelBuilder.Entity("Aether.Labs.Cluster.Data.VniRow", b =>
                 {
                     b.Property<string>("Lab")

@@ -21,7 +21,7 @@ public sealed class OpenVSwitchDatabase
     public const string NetdevDatapath = "netdev";
 
     private static readonly string[] BridgeColumns = ["_uuid", "name", "ports", "external_ids", "datapath_type"];
-    private static readonly string[] PortColumns = ["_uuid", "name", "tag", "interfaces", "external_ids"];
+    private static readonly string[] PortColumns = ["_uuid", "name", "tag", "interfaces", "external_ids", "trunks"];
     private static readonly string[] InterfaceColumns = ["_uuid", "name", "type", "ofport", "error", "external_ids"];
 
     /// <summary>Works over <paramref name="client"/> (not owned).</summary>
@@ -152,8 +152,16 @@ public sealed class OpenVSwitchDatabase
             OvsdbDatum.ReadString(OvsdbDatum.Column(row, "name")),
             tag is long t ? checked((int)t) : null,
             members,
-            OvsdbDatum.ReadStringMap(OvsdbDatum.Column(row, "external_ids")));
+            OvsdbDatum.ReadStringMap(OvsdbDatum.Column(row, "external_ids")))
+        {
+            Trunks = [.. OvsdbDatum.ReadSet(OvsdbDatum.Column(row, "trunks")).Select(ReadVlan).Order()],
+        };
     }
+
+    private static int ReadVlan(JsonElement atom) =>
+        atom.ValueKind == JsonValueKind.Number && atom.TryGetInt32(out var vlan)
+            ? vlan
+            : throw new OvsdbProtocolException($"expected a VLAN id in trunks, got {atom.GetRawText()}");
 
     private static OvsBridge ParseBridge(JsonElement row, Dictionary<OvsUuid, OvsPort> ports)
     {

@@ -24,6 +24,9 @@ public sealed record OvsPort(OvsUuid Uuid, string Name, int? Tag, IReadOnlyList<
 
     /// <summary>The names of its interfaces.</summary>
     public IEnumerable<string> InterfaceNames => Interfaces.Select(i => i.Name);
+
+    /// <summary>The VLANs it trunks (<c>trunks</c>), ascending; empty: all of them (when it has no tag).</summary>
+    public IReadOnlyList<int> Trunks { get; init; } = [];
 }
 
 /// <summary>A <c>Bridge</c> row with its ports.</summary>

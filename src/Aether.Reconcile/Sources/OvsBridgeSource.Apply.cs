@@ -86,10 +86,13 @@ public sealed partial class OvsBridgeSource
                 changes.DeleteBridge(op.Bridge!);
                 break;
             case OvsChange.CreatePort:
-                changes.AddPort(op.Into!, op.Key.Name, op.Tag);
+                changes.AddPort(op.Into!, op.Key.Name, op.Tag, op.Trunks);
                 break;
             case OvsChange.SetTag:
                 changes.SetTag(op.Port!, op.Tag);
+                break;
+            case OvsChange.SetTrunks:
+                changes.SetTrunks(op.Port!, op.Trunks);
                 break;
             case OvsChange.MovePort:
                 changes.MovePort(op.Port!, op.Bridge!, op.Into!, op.Tag);

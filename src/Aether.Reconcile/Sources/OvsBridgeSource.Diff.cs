@@ -74,7 +74,7 @@ public sealed partial class OvsBridgeSource
                 return;
             }
 
-            ops.Add(new OvsOperation(OperationKind.Create, key, "missing", OvsChange.CreatePort) { Into = want.Name, Tag = port.Tag });
+            ops.Add(new OvsOperation(OperationKind.Create, key, "missing", OvsChange.CreatePort) { Into = want.Name, Tag = port.Tag, Trunks = port.Trunks });
             return;
         }
 
@@ -101,12 +101,29 @@ public sealed partial class OvsBridgeSource
                 Into = want.Name,
                 Tag = port.Tag,
             });
+            DiffTrunks(key, on, have, port, ops); // the same row: its trunks set after the move, in the same transaction
             return;
         }
 
         if (have.Tag != port.Tag)
         {
             ops.Add(new OvsOperation(OperationKind.Update, key, $"tag {Show(have.Tag)}, want {Show(port.Tag)}", OvsChange.SetTag) { Bridge = on, Port = have, Tag = port.Tag });
+        }
+
+        DiffTrunks(key, on, have, port, ops);
+    }
+
+    private static void DiffTrunks(ObjectKey key, OvsBridge on, OvsPort have, DesiredOvsPort port, List<Operation> ops)
+    {
+        var want = port.Trunks.Distinct().Order().ToList();
+        if (!have.Trunks.Order().SequenceEqual(want))
+        {
+            ops.Add(new OvsOperation(OperationKind.Update, key, $"trunks [{OvsChanges.ShowTrunks(have.Trunks)}], want [{OvsChanges.ShowTrunks(want)}]", OvsChange.SetTrunks)
+            {
+                Bridge = on,
+                Port = have,
+                Trunks = want,
+            });
         }
     }
 
@@ -115,7 +132,7 @@ public sealed partial class OvsBridgeSource
     {
         var key = ObjectKey.OvsPort(Scope, want.Name, port.Name);
         ops.Add(new OvsOperation(OperationKind.Delete, key, $"our device {port.Name} is held by port {holder.Name} on bridge {on.Name}, not ours" + Mark(holder.Owner) + ": taken back", OvsChange.ReclaimPort) { Bridge = on, Port = holder });
-        ops.Add(new OvsOperation(OperationKind.Create, key, "taken back", OvsChange.CreatePort) { Into = want.Name, Tag = port.Tag });
+        ops.Add(new OvsOperation(OperationKind.Create, key, "taken back", OvsChange.CreatePort) { Into = want.Name, Tag = port.Tag, Trunks = port.Trunks });
     }
 
     /// <summary>Deletes what is ours and not desired: other bridges of ours (whole, unless a port of someone else or

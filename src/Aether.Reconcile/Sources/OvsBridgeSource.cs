@@ -14,6 +14,10 @@ public sealed record DesiredOvsPort(string Name, int? Tag)
     /// a port of someone else's holding it, on any bridge, is taken back: that row is taken out of its bridge and ours
     /// made on the desired bridge. Without it such a port is a conflict, left alone.</summary>
     public bool Reclaim { get; init; }
+
+    /// <summary>The VLANs it trunks (a VTEP's port carries the tags of the links crossing it); empty: none set, so
+    /// an untagged port carries every VLAN. Compared as a set.</summary>
+    public IReadOnlyList<int> Trunks { get; init; } = [];
 }
 
 /// <summary>The Open vSwitch bridge Aether should keep, with its ports.</summary>
@@ -43,6 +47,9 @@ public enum OvsChange
 
     /// <summary>Set a port's VLAN tag.</summary>
     SetTag,
+
+    /// <summary>Set a port's trunked VLANs.</summary>
+    SetTrunks,
 
     /// <summary>Move an owned port from another bridge to this one (and set its tag).</summary>
     MovePort,
@@ -75,6 +82,9 @@ public sealed record OvsOperation(OperationKind Kind, ObjectKey Key, string Reas
 
     /// <summary>The desired VLAN tag (port creates, tag changes, moves).</summary>
     public int? Tag { get; init; }
+
+    /// <summary>The desired trunked VLANs (port creates, trunk changes).</summary>
+    public IReadOnlyList<int> Trunks { get; init; } = [];
 
     /// <summary>The desired datapath type (bridge creates and changes).</summary>
     public string? DatapathType { get; init; }
@@ -212,6 +222,16 @@ public sealed partial class OvsBridgeSource : Source<OvsSwitchState, OvsOperatio
             catch (ArgumentOutOfRangeException ex)
             {
                 throw new ArgumentException($"ovs port '{port.Name}': tag {port.Tag}: {ex.Message}", nameof(desired), ex);
+            }
+
+            ArgumentNullException.ThrowIfNull(port.Trunks);
+            try
+            {
+                OvsChanges.ValidateTrunks(port.Trunks);
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                throw new ArgumentException($"ovs port '{port.Name}': trunks [{OvsChanges.ShowTrunks(port.Trunks)}]: {ex.Message}", nameof(desired), ex);
             }
         }
     }

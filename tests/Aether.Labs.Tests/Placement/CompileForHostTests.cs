@@ -222,9 +222,9 @@ public sealed class CompileForHostTests
     }
 
     [Fact]
-    public void A_placed_lab_built_in_code_on_the_ovs_fabric_is_refused()
+    public void A_placed_lab_on_the_ovs_fabric_is_sent_to_the_ovs_compile()
     {
         var lab = LabFile.Valid(Tri) with { Fabric = LabFabric.Ovs };
-        Assert.Contains("support the veth fabric for now", Assert.Throws<ArgumentException>(() => For(lab, H1)).Message, StringComparison.Ordinal);
+        Assert.Contains("lab tri is on the ovs fabric: compiled by CompileOvsForHost", Assert.Throws<ArgumentException>(() => For(lab, H1)).Message, StringComparison.Ordinal);
     }
 }

@@ -130,24 +130,19 @@ public sealed class PlacementFileTests
     // ---- the ovs fabric ----
 
     [Fact]
-    public void Host_on_an_ovs_lab_is_refused_once()
+    public void An_ovs_lab_placed_on_hosts_reads_with_its_fabric_and_hosts()
     {
-        var error = LabFile.Error("name: x\nfabric: ovs\nnodes:\n  r1: { kind: linux, host: h1 }\n  r2: { kind: linux, host: h2 }\n", 4, 28, "nodes.r1.host",
-            "cross-host labs support the veth fabric for now; this lab's fabric is ovs (line 2)");
-        Assert.DoesNotContain("r2", error.Message, StringComparison.Ordinal);
+        var lab = LabFile.Valid("name: x\nfabric: ovs\nnodes:\n  r1: { kind: linux, host: h1 }\n  r2: { kind: linux, host: h2 }\nlinks:\n  - endpoints: [r1:eth1, r2:eth1]\n");
+        Assert.Equal(LabFabric.Ovs, lab.Fabric);
+        Assert.Equal(["h1", "h2"], lab.Hosts.Select(h => h.Value));
+        Assert.Single(lab.CrossHostLinks);
     }
 
     [Fact]
-    public void Host_on_an_ovs_lab_on_one_host_is_refused_too() =>
-        LabFile.Error("name: x\nfabric: ovs\nnodes:\n  r1: { kind: linux, host: h1 }\n  r2: { kind: linux, host: h1 }\n", 4, 28, "nodes.r1.host",
-            "cross-host labs support the veth fabric for now");
-
-    [Fact]
-    public void An_ovs_lab_with_mixed_placement_gets_both_errors() =>
+    public void An_ovs_lab_with_mixed_placement_gets_the_placement_error_only() =>
         Assert.Equal(
         [
             "lab.yaml:4:3: nodes.r1: has no host while nodes.r2 has one (line 5): a lab places every node (host: ID) or none; unplaced: r1",
-            "lab.yaml:5:28: nodes.r2.host: cross-host labs support the veth fabric for now; this lab's fabric is ovs (line 2): remove fabric: ovs, or every host:",
         ], LabFile.Errors("name: x\nfabric: ovs\nnodes:\n  r1: { kind: linux }\n  r2: { kind: linux, host: h2 }\n"));
 
     // ---- cross_host ----

@@ -136,11 +136,22 @@ public sealed class PrivatePostgres : IAsyncDisposable
     }
 
     /// <summary>Restarts the server on the same data directory and port: <c>pg_ctl stop -m fast</c> (every client's
-    /// connection is closed), <paramref name="down"/> without a server, then <c>pg_ctl start</c>.</summary>
-    public async Task RestartAsync(TimeSpan down)
+    /// connection is closed), <paramref name="whileDown"/> run, <paramref name="down"/> without a server in all, then
+    /// <c>pg_ctl start</c>.</summary>
+    public async Task RestartAsync(TimeSpan down, Func<Task>? whileDown = null)
     {
         await AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "-t", "30", "stop");
-        await Task.Delay(down);
+        var clock = Stopwatch.StartNew();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        if (down > clock.Elapsed)
+        {
+            await Task.Delay(down - clock.Elapsed);
+        }
+
         await AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(Directory, "server.log"), "-o", _startOptions, "-w", "-t", "60", "start");
     }
 

@@ -52,6 +52,14 @@ public sealed class ResilienceTests(PostgresServer fixture) : IClassFixture<Post
         var raised = await UntilAsync(async () => await IsUpAsync($"{lab}-r2", "eth1"), "r2:eth1 set up again", 5);
         _ = await UntilAsync(async () => (await cluster.StatusAsync(Read(definition))).AllUp, "every link up in the store", 5);
 
+        // r3's namespace deleted whole: its veth peer in r1 goes too, which wakes a pass that makes r3 again; the
+        // monitor follows the new namespace (another identity under the same name): a link deleted there is repaired.
+        await SimulatedHosts.IpAsync("netns", "del", $"{lab}-r3");
+        _ = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1") && await IsUpAsync($"{lab}-r1", "eth2"), "r3 and its link made again", 5);
+        await Task.Delay(500); // the pass after that one has followed the new namespace
+        await SimulatedHosts.IpAsync("-n", $"{lab}-r3", "link", "del", "eth1");
+        var followed = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1"), "r3:eth1 made again in the new namespace", 5);
+
         // The control: the same agent without the kernel monitor leaves the deletion to its timer.
         await agents.StopAsync(1);
         watchKernel = false;
@@ -60,7 +68,7 @@ public sealed class ResilienceTests(PostgresServer fixture) : IClassFixture<Post
         await SimulatedHosts.IpAsync("-n", $"{lab}-r1", "link", "del", "eth1");
         await Task.Delay(4000);
         Assert.Null(await SimulatedHosts.LinkAsync($"{lab}-r1", "eth1"));
-        Console.WriteLine($"kernel monitor: deleted VXLAN back in {repaired.TotalMilliseconds:F0} ms, set-down end up in {raised.TotalMilliseconds:F0} ms; without it, still gone after 4 s");
+        Console.WriteLine($"kernel monitor: deleted VXLAN back in {repaired.TotalMilliseconds:F0} ms, set-down end up in {raised.TotalMilliseconds:F0} ms, in a re-made namespace {followed.TotalMilliseconds:F0} ms; without it, still gone after 4 s");
 
         agents.AssertRunning();
         Assert.True(await cluster.DestroyAsync(lab, TimeSpan.FromSeconds(60)));

@@ -53,8 +53,12 @@ public sealed partial class LabAgent
     /// <summary>Link monitors in a set of named namespaces, and the debounce that turns their events into one wake.</summary>
     private sealed class KernelWatch : IAsyncDisposable
     {
+        /// <summary>The longest debounce after failed passes.</summary>
+        private static readonly TimeSpan MaxDebounce = TimeSpan.FromSeconds(5);
+
         private readonly Action _wake;
         private readonly TimeSpan _debounce;
+        private long _currentTicks;
         private readonly ILogger _logger;
         private readonly Dictionary<string, Watched> _watched = new(StringComparer.Ordinal);
         private readonly Channel<bool> _events = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -65,12 +69,15 @@ public sealed partial class LabAgent
         {
             _wake = wake;
             _debounce = debounce;
+            _currentTicks = debounce.Ticks;
             _logger = logger;
             _debouncer = Task.Run(() => DebounceAsync(_stop.Token), CancellationToken.None);
         }
 
-        /// <summary>The namespaces watched now (their names).</summary>
-        public IReadOnlyCollection<string> Namespaces => _watched.Keys;
+        /// <summary>After a pass: one that failed somewhere (its apply changing links each time, say) doubles the
+        /// debounce, up to 5 s, so its own events cannot spin the agent; one that did not brings it back.</summary>
+        public void Passed(bool failed) =>
+            Volatile.Write(ref _currentTicks, failed ? Math.Min(Volatile.Read(ref _currentTicks) * 2, Math.Max(MaxDebounce.Ticks, _debounce.Ticks)) : _debounce.Ticks);
 
         /// <summary>Watches exactly <paramref name="names"/>: new ones (or ones made again) get a monitor, gone ones lose
         /// theirs. A name that does not exist (yet) is skipped: the pass that makes it is followed by another call.</summary>
@@ -178,7 +185,7 @@ public sealed partial class LabAgent
                     do
                     {
                         _events.Reader.TryRead(out _);
-                        await Task.Delay(_debounce, cancellationToken).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromTicks(Volatile.Read(ref _currentTicks)), cancellationToken).ConfigureAwait(false);
                     }
                     while (++waits < 10 && _events.Reader.TryPeek(out _));
 

@@ -73,10 +73,11 @@ public sealed partial class LabAgent
             {
                 try
                 {
-                    await PassAsync(cancellationToken).ConfigureAwait(false);
+                    var results = await PassAsync(cancellationToken).ConfigureAwait(false);
                     retry = TimeSpan.Zero;
                     if (kernel is not null)
                     {
+                        kernel.Passed(results.Any(r => r.Error is not null));
                         await FollowKernelAsync(kernel, cancellationToken).ConfigureAwait(false);
                     }
                 }

@@ -121,7 +121,7 @@ internal static class Lab
 
         if (OperatingSystem.IsLinux() && lab.IsPlaced && verb is "verify" or "links" or "reconcile")
         {
-            return await LabAcrossHosts.StatusAsync(context, lab, store, ct).ConfigureAwait(false); // its agents reconcile
+            return await LabAcrossHosts.StatusAsync(context, lab, store, deep && string.Equals(verb, "verify", StringComparison.Ordinal), ct).ConfigureAwait(false); // its agents reconcile
         }
 
         var controller = Controller(context, lab, store);

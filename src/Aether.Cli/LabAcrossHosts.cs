@@ -77,17 +77,22 @@ internal static class LabAcrossHosts
 #endif
     }
 
-    public static async Task<int> StatusAsync(LabContext context, LabSpec lab, ILabStore store, CancellationToken ct)
+    /// <summary>The links as both ends' agents report them; with <paramref name="deep"/> (verify --deep), also a frame
+    /// sent across every link whose two ends' namespaces are on this machine (<c>CrossHostFrames</c>): a link is
+    /// verified only when its ends are up and the frame crossed both ways; a link with an end elsewhere is reported
+    /// as not probed, and then the exit is 1 too (nothing is claimed that was not checked).</summary>
+    public static async Task<int> StatusAsync(LabContext context, LabSpec lab, ILabStore store, bool deep, CancellationToken ct)
     {
 #if NATIVE_CLI
-        _ = (context, lab, store, ct);
+        _ = (context, lab, store, deep, ct);
         await Task.CompletedTask.ConfigureAwait(false);
         throw new UnreachableException("the native build hands PostgreSQL to the ReadyToRun build before this");
 #else
         await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var status = await new ClusterLabs(cluster, store).StatusAsync(lab, ct).ConfigureAwait(false);
-        return Print(context, "verify", status, clock.Elapsed);
+        var frames = deep ? (await CrossHostFrames.ProbeAsync(lab, TimeSpan.FromSeconds(1), ct).ConfigureAwait(false)).ToDictionary(f => f.LinkId, StringComparer.Ordinal) : null;
+        return Print(context, "verify", status, clock.Elapsed, frames);
 #endif
     }
 
@@ -165,9 +170,11 @@ internal static class LabAcrossHosts
     }
 
     /// <summary>One line a link (both ends as their agents reported them) and the hosts, or the JSON document; exit 0
-    /// when every link is up.</summary>
-    private static int Print(LabContext context, string verb, ClusterLabStatus status, TimeSpan elapsed)
+    /// when every link is up (and, with <paramref name="frames"/>, a frame crossed each).</summary>
+    private static int Print(LabContext context, string verb, ClusterLabStatus status, TimeSpan elapsed, Dictionary<string, LinkFrameCheck>? frames = null)
     {
+        LinkFrameCheck? FrameOf(ClusterLinkStatus link) => frames?.GetValueOrDefault(link.LinkId);
+
         if (context.Json)
         {
             Output.Line(System.Text.Json.JsonSerializer.Serialize(new
@@ -182,6 +189,7 @@ internal static class LabAcrossHosts
                     message = l.Message,
                     a = l.A is { } a ? new { host = a.Host.Value, state = a.State.ToString().ToLowerInvariant(), message = a.Message } : null,
                     b = l.B is { } b ? new { host = b.Host.Value, state = b.State.ToString().ToLowerInvariant(), message = b.Message } : null,
+                    frame = FrameOf(l) is { } f ? new { probed = f.Probed, crossed = f.Crossed, latency_ms = f.Latency is { } t ? Math.Round(t.TotalMilliseconds, 3) : (double?)null, problem = f.Problem } : null,
                 }),
                 elapsed_ms = Math.Round(elapsed.TotalMilliseconds, 1),
             }));
@@ -196,13 +204,19 @@ internal static class LabAcrossHosts
             foreach (var link in status.Links)
             {
                 Output.StreamLine($"{link.LinkId}: {link.State.ToString().ToLowerInvariant()}{(link.Message is { } m ? " (" + m + ")" : "")}");
+                if (FrameOf(link) is { } frame)
+                {
+                    Output.StreamLine(frame.Crossed
+                        ? string.Create(CultureInfo.InvariantCulture, $"frame across {link.LinkId}: {frame.Latency!.Value.TotalMilliseconds:F3} ms")
+                        : $"frame across {link.LinkId}: {frame.Problem}");
+                }
             }
 
             var up = status.Links.Count(l => l.State == LinkEndState.Up);
-            Output.Line(string.Create(CultureInfo.InvariantCulture, $"{verb} {status.Lab}: {up} of {status.Links.Count} links up across {status.Hosts.Count} hosts in {elapsed.TotalSeconds:0.00} s"));
+            Output.Line(string.Create(CultureInfo.InvariantCulture, $"{verb} {status.Lab}: {up} of {status.Links.Count} links up across {status.Hosts.Count} hosts{(frames is null ? "" : $", a frame crossed {frames.Values.Count(f => f.Crossed)} of {frames.Count}")} in {elapsed.TotalSeconds:0.00} s"));
         }
 
-        return status.AllUp ? ExitCodes.Ok : ExitCodes.Failure;
+        return status.AllUp && (frames is null || frames.Values.All(f => f.Crossed)) ? ExitCodes.Ok : ExitCodes.Failure;
     }
 #endif
 }

@@ -77,7 +77,8 @@ public sealed partial class ClusterStore : IAsyncDisposable
 
     /// <summary>Runs <paramref name="body"/> in one transaction on a connection of its own and commits; a
     /// serialization failure or deadlock (and, with <paramref name="retryUnique"/>, a unique key taken meanwhile)
-    /// is rolled back and run again. Database errors become <see cref="ClusterException"/>.</summary>
+    /// is rolled back and run again, and so is a statement refused by a server that was restarted meanwhile (57P01,
+    /// 57P02, 57P03: the pool is cleared first). Database errors become <see cref="ClusterException"/>.</summary>
     private async Task<T> RunAsync<T>(string operation, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> body, CancellationToken cancellationToken, bool retryUnique = false)
     {
         for (var attempt = 1; ; attempt++)
@@ -94,6 +95,13 @@ public sealed partial class ClusterStore : IAsyncDisposable
                 || (retryUnique && string.Equals(ex.SqlState, PostgresErrorCodes.UniqueViolation, StringComparison.Ordinal))))
             {
                 await Task.Delay(attempt * 10, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (attempt < MaxAttempts && ex.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow)
+            {
+                // The server restarted since this pooled connection was opened: it refused the statement (nothing ran
+                // or committed). Its pool mates died the same way: drop them all and run again on a new connection.
+                _dataSource.Clear();
+                await Task.Delay(attempt * 100, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsDatabase(ex))
             {

@@ -25,6 +25,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
     private int _disposed;
+    private string _startOptions = "";
 
     private PrivatePostgres(string binDirectory, string directory)
     {
@@ -72,6 +73,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
                 var (start, output, error) = await server.TryAsPostgresAsync("pg_ctl", "-D", server.DataDirectory, "-l", log, "-o", options, "-w", "-t", "60", "start");
                 if (start == 0)
                 {
+                    server._startOptions = options;
                     break;
                 }
 
@@ -131,6 +133,26 @@ public sealed class PrivatePostgres : IAsyncDisposable
             .Select(row => row.Split('\u001f').Select(v => v == Null ? null : v).ToArray())
             .ToList();
         return (code, rows, stderr);
+    }
+
+    /// <summary>Restarts the server on the same data directory and port: <c>pg_ctl stop -m fast</c> (every client's
+    /// connection is closed), <paramref name="whileDown"/> run, <paramref name="down"/> without a server in all, then
+    /// <c>pg_ctl start</c>.</summary>
+    public async Task RestartAsync(TimeSpan down, Func<Task>? whileDown = null)
+    {
+        await AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "-t", "30", "stop");
+        var clock = Stopwatch.StartNew();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        if (down > clock.Elapsed)
+        {
+            await Task.Delay(down - clock.Elapsed);
+        }
+
+        await AsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(Directory, "server.log"), "-o", _startOptions, "-w", "-t", "60", "start");
     }
 
     /// <summary>Stops the server and removes its directory; safe to call twice.</summary>

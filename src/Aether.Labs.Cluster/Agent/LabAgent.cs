@@ -29,6 +29,9 @@ public sealed record AgentLabResult(string Lab, bool Removed, int Changes, int E
 /// </summary>
 public sealed partial class LabAgent
 {
+    /// <summary>The first wait before a failed pass is tried again (it doubles, up to the resync).</summary>
+    public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMilliseconds(500);
+
     private readonly ClusterStore _cluster;
     private readonly ILabStore _labs;
     private readonly LabAgentOptions _options;
@@ -51,7 +54,10 @@ public sealed partial class LabAgent
     public int Passes { get; private set; }
 
     /// <summary>Registers the host, then heartbeats and runs passes until <paramref name="cancellationToken"/> ends:
-    /// after a hint for this host or one of its labs, or after <see cref="LabAgentOptions.Resync"/>.</summary>
+    /// after a hint for this host or one of its labs, after the kernel announced a link change in a node namespace
+    /// here (<see cref="LabAgentOptions.KernelDebounce"/>), or after <see cref="LabAgentOptions.Resync"/>; a pass that
+    /// failed (the database away) is tried again after <see cref="RetryAfterFailure"/>, doubling up to the resync. The
+    /// listener connects again by itself when the server went away, and its reconnection wakes a pass.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var version = typeof(LabAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
@@ -62,22 +68,32 @@ public sealed partial class LabAgent
         await listener.StartAsync(stop.Token).ConfigureAwait(false);
         var hints = ListenAsync(listener, wake, stop.Token);
         var heartbeat = HeartbeatAsync(stop.Token);
+        await using var kernel = _options.KernelDebounce is { } debounce ? new KernelWatch(() => Wake(wake), debounce, _logger) : null;
         try
         {
+            var retry = TimeSpan.Zero;
             while (!cancellationToken.IsCancellationRequested)
             {
                 try
                 {
-                    await PassAsync(cancellationToken).ConfigureAwait(false);
+                    var results = await PassAsync(cancellationToken).ConfigureAwait(false);
+                    retry = TimeSpan.Zero;
+                    if (kernel is not null)
+                    {
+                        kernel.Passed(results.Any(r => r.Error is not null));
+                        await FollowKernelAsync(kernel, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogPassFailed(_logger, ex.Message); // the database away, say: the next pass tries again
+                    // The database away, say: tried again soon (500 ms, doubling up to the resync), not a resync later.
+                    LogPassFailed(_logger, ex.Message);
+                    retry = retry == TimeSpan.Zero ? RetryAfterFailure : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.Resync.Ticks));
                 }
 
                 try
                 {
-                    await wake.WaitAsync(_options.Resync, cancellationToken).ConfigureAwait(false);
+                    await wake.WaitAsync(retry == TimeSpan.Zero ? _options.Resync : retry, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -216,16 +232,21 @@ public sealed partial class LabAgent
                 continue;
             }
 
-            if (wake.CurrentCount == 0)
+            Wake(wake);
+        }
+    }
+
+    private static void Wake(SemaphoreSlim wake)
+    {
+        if (wake.CurrentCount == 0)
+        {
+            try
             {
-                try
-                {
-                    wake.Release();
-                }
-                catch (SemaphoreFullException)
-                {
-                    // Already woken: one pass covers both hints.
-                }
+                wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already woken: one pass covers both hints.
             }
         }
     }

@@ -23,6 +23,11 @@ public sealed record LabAgentOptions(HostId Host, IPAddress Underlay)
     /// <summary>The full pass between hints: what a lost notification costs at most.</summary>
     public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the node namespaces' links must be quiet, after the kernel announced a change there, before
+    /// the change wakes a pass (a burst is one pass); null watches no kernel events (drift waits for
+    /// <see cref="Resync"/>).</summary>
+    public TimeSpan? KernelDebounce { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often the host says it is alive.</summary>
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(2);
 

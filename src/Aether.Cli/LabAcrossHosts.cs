@@ -122,22 +122,39 @@ internal static class LabAcrossHosts
     {
         if (context.Json)
         {
-            Output.Line(System.Text.Json.JsonSerializer.Serialize(new
+            // Written field by field (no reflection): the native build prints this too, for a lab on one host.
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
             {
-                command = "tunnels",
-                lab,
-                tunnels = tunnels.Select(t => new Dictionary<string, object>(StringComparer.Ordinal)
+                json.WriteStartObject();
+                json.WriteString("command", "tunnels");
+                json.WriteString("lab", lab);
+                json.WriteStartArray("tunnels");
+                foreach (var t in tunnels)
                 {
-                    ["host"] = t.Host,
-                    ["remote"] = t.Remote,
-                    ["port"] = t.Port,
-                    ["vni"] = t.Vni,
-                    ["local"] = t.Local,
-                    ["remote_ip"] = t.RemoteIp,
-                    ["link_count"] = t.Links.Count,
-                    ["links"] = t.Links,
-                }),
-            }));
+                    json.WriteStartObject();
+                    json.WriteString("host", t.Host);
+                    json.WriteString("remote", t.Remote);
+                    json.WriteString("port", t.Port);
+                    json.WriteNumber("vni", t.Vni);
+                    json.WriteString("local", t.Local);
+                    json.WriteString("remote_ip", t.RemoteIp);
+                    json.WriteNumber("link_count", t.Links.Count);
+                    json.WriteStartArray("links");
+                    foreach (var link in t.Links)
+                    {
+                        json.WriteStringValue(link);
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            Output.Line(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
             return;
         }
 

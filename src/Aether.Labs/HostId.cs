@@ -13,7 +13,11 @@ public readonly record struct HostId : IComparable<HostId>
     public const int MaxLength = 32;
 
     /// <summary>What a host id may be, as the errors say it.</summary>
-    public const string Allowed = "1-32 lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit";
+    public const string Allowed = "1-32 lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit, not 'auto'";
+
+    /// <summary>The word a lab file writes as a node's host to let the controller place it (<c>host: auto</c>); no
+    /// host may be called so.</summary>
+    public const string Auto = "auto";
 
     private HostId(string value) => Value = value;
 
@@ -29,6 +33,7 @@ public readonly record struct HostId : IComparable<HostId>
             _ when text.Length > MaxLength => string.Create(CultureInfo.InvariantCulture, $"{text.Length} characters, the limit is {MaxLength}"),
             _ when !LabNames.IsNameStart(text[0]) => "must start with a lowercase letter or digit",
             _ when !text.All(LabNames.IsNameChar) => "may hold only lowercase letters, digits, '_' and '-'",
+            Auto => "'auto' is reserved (host: auto lets the controller place a node)",
             _ => null,
         };
         return why is null;

@@ -23,6 +23,12 @@ internal sealed partial class LabReader
             return;
         }
 
+        if (string.Equals(text, HostId.Auto, StringComparison.Ordinal))
+        {
+            draft.AutoHost = true;
+            return;
+        }
+
         if (HostId.TryParse(text, out var host))
         {
             draft.Host = host;
@@ -30,7 +36,7 @@ internal sealed partial class LabReader
         }
 
         HostId.IsValid(text, out var why);
-        _problems.Add(fields.PathOf("host"), $"invalid host id {NameText.Quote(text)}: {why}; allowed: {HostId.Allowed}");
+        _problems.Add(fields.PathOf("host"), $"invalid host id {NameText.Quote(text)}: {why}; allowed: {HostId.Allowed}, or auto (the controller places it)");
     }
 
     /// <summary><c>cross_host: { mtu: lower | underlay }</c>; null when absent (or reported).</summary>
@@ -74,7 +80,7 @@ internal sealed partial class LabReader
         if (unplaced.Count > 0)
         {
             _problems.Add(unplaced[0].Path, string.Create(CultureInfo.InvariantCulture,
-                $"has no host while {first.Path} has one ({_problems.LineOf(first.Path + ".host")}): a lab places every node (host: ID) or none; unplaced: {string.Join(", ", unplaced.Select(n => n.Name))}"));
+                $"has no host while {first.Path} has one ({_problems.LineOf(first.Path + ".host")}): a lab places every node (host: ID, or host: auto to let the controller choose) or none; unplaced: {string.Join(", ", unplaced.Select(n => n.Name))}"));
         }
 
         CheckCrossHostMtus(crossHost ?? CrossHostMtu.Lower);
@@ -88,8 +94,9 @@ internal sealed partial class LabReader
         const int Overhead = CrossHost.Ipv4Overhead;
         foreach (var link in _links)
         {
-            if (link is not { Mtu: { } mtu, A: { } a, B: { } b }
-                || HostOfDraft(a) is not { } ha || HostOfDraft(b) is not { } hb || ha == hb)
+            // A link with an end the controller places may cross: it must fit either way.
+            if (link is not { Mtu: { } mtu, A: { } a, B: { } b } || HostTextOf(a) is not { } ha || HostTextOf(b) is not { } hb
+                || (string.Equals(ha, hb, StringComparison.Ordinal) && !string.Equals(ha, HostId.Auto, StringComparison.Ordinal)))
             {
                 continue;
             }
@@ -108,5 +115,7 @@ internal sealed partial class LabReader
         }
     }
 
-    private HostId? HostOfDraft(EndpointDraft end) => _nodesByName.TryGetValue(end.Endpoint.Node, out var node) ? node.Host : null;
+    /// <summary>The host id of the end's node, <c>auto</c>, or null (no host, or an invalid one).</summary>
+    private string? HostTextOf(EndpointDraft end) =>
+        !_nodesByName.TryGetValue(end.Endpoint.Node, out var node) ? null : node.AutoHost ? HostId.Auto : node.Host?.Value;
 }

@@ -77,7 +77,7 @@ internal sealed partial class LabReader
         {
             Fabric = fabric,
             CrossHostMtu = crossHost ?? CrossHostMtu.Lower,
-            Nodes = [.. _nodes.Select(n => new LabNode(n.Name, n.Kind!, n.Namespace ?? LabNames.DefaultNamespace(name, n.Name)) { Exec = n.Exec, Host = n.Host })],
+            Nodes = [.. _nodes.Select(n => new LabNode(n.Name, n.Kind!, n.Namespace ?? LabNames.DefaultNamespace(name, n.Name)) { Exec = n.Exec, Host = n.Host, AutoHost = n.AutoHost })],
             Links = [.. _links.Select(l => new LabLink(l.A!.Endpoint, l.B!.Endpoint) { Mtu = l.Mtu })],
         };
     }
@@ -116,6 +116,8 @@ internal sealed partial class LabReader
 
         /// <summary>Whether <c>host</c> was given (valid or not).</summary>
         public bool HostGiven { get; set; }
+
+        public bool AutoHost { get; set; }
     }
 
     /// <summary>A link as read.</summary>

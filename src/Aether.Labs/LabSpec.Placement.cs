@@ -6,8 +6,28 @@ namespace Aether.Labs;
 /// <summary>Placement: which host each node is on, and the links that cross between hosts.</summary>
 public sealed partial record LabSpec
 {
-    /// <summary>Whether the nodes are placed on hosts (<c>host:</c>); a lab places all its nodes or none.</summary>
-    public bool IsPlaced => Nodes.Any(n => n.Host is not null);
+    /// <summary>Whether the nodes are placed on hosts (<c>host: ID</c>, or <c>host: auto</c> for the controller to
+    /// choose); a lab places all its nodes or none.</summary>
+    public bool IsPlaced => Nodes.Any(n => n.Host is not null || n.AutoHost);
+
+    /// <summary>Whether some node still waits for the controller to choose its host (<c>host: auto</c>, not yet given
+    /// one by <see cref="WithPlacements"/>): until then the lab cannot be compiled for a host.</summary>
+    public bool AwaitsPlacement => Nodes.Any(n => n.AutoHost && n.Host is null);
+
+    /// <summary>The lab with each <c>host: auto</c> node on the host <paramref name="placements"/> gives it (node name →
+    /// host); nodes the file placed keep their host.</summary>
+    /// <exception cref="ArgumentException">A <c>host: auto</c> node has no placement.</exception>
+    public LabSpec WithPlacements(IReadOnlyDictionary<string, HostId> placements)
+    {
+        ArgumentNullException.ThrowIfNull(placements);
+        var missing = Nodes.Where(n => n.AutoHost && !placements.ContainsKey(n.Name)).Select(n => n.Name).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ArgumentException($"lab {Name}: no host chosen yet for {string.Join(", ", missing)} (host: auto)", nameof(placements));
+        }
+
+        return this with { Nodes = [.. Nodes.Select(n => n.AutoHost ? n with { Host = placements[n.Name] } : n)] };
+    }
 
     /// <summary>The hosts the nodes are placed on, each once, in the order of their first node; empty when the lab is
     /// not placed.</summary>

@@ -45,6 +45,10 @@ public sealed record LabNode(string Name, string Kind, string Namespace)
     /// <summary>The host it is placed on (<c>host: h1</c>), or null when the lab is not placed (it runs on the one
     /// machine that deploys it). A lab places all its nodes or none.</summary>
     public HostId? Host { get; init; }
+
+    /// <summary>Whether the file let the controller place it (<c>host: auto</c>): <see cref="Host"/> is null until the
+    /// lab is given its placements (<see cref="LabSpec.WithPlacements"/>).</summary>
+    public bool AutoHost { get; init; }
 }
 
 /// <summary>One end of a link: a node's interface, under both of its names.</summary>

@@ -34,7 +34,11 @@ public static class LabWriter
                 text.Append(CultureInfo.InvariantCulture, $", exec: [{string.Join(", ", node.Exec.Select(Quote))}]");
             }
 
-            if (node.Host is { } host)
+            if (node.AutoHost)
+            {
+                text.Append(", host: auto");
+            }
+            else if (node.Host is { } host)
             {
                 text.Append(CultureInfo.InvariantCulture, $", host: {Quote(host.Value)}");
             }

@@ -79,6 +79,7 @@ public sealed partial class AgentCommandTests : SandboxTest
         {
             (new[] { "--host-id", "H1", "--underlay", "192.0.2.1" }, "--host-id"),
             (["--host-id", "-h1", "--underlay", "192.0.2.1"], "--host-id"),
+            (["--host-id", "auto", "--underlay", "192.0.2.1"], "--host-id"),
             (["--host-id", "h1", "--underlay", "224.0.0.5"], "--underlay"),
             (["--host-id", "h1", "--underlay", "0.0.0.0"], "--underlay"),
             (["--host-id", "h1", "--underlay", "not-an-address"], "--underlay"),

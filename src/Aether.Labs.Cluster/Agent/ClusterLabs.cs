@@ -11,6 +11,10 @@ public sealed record ClusterLabStatus(string Lab, IReadOnlyList<ClusterLinkStatu
 {
     /// <summary>Whether every link is up on both ends.</summary>
     public bool AllUp => Links.All(l => l.State == LinkEndState.Up);
+
+    /// <summary>The host of each node (node name → host), the controller's choice for <c>host: auto</c> nodes
+    /// included; a node with none yet is absent.</summary>
+    public IReadOnlyDictionary<string, HostId> Placements { get; init; } = new Dictionary<string, HostId>(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -36,8 +40,10 @@ public sealed class ClusterLabs
     }
 
     /// <summary>Stores <paramref name="lab"/> for its agents and waits up to <paramref name="wait"/> until every link is
-    /// up. A host the lab names that no agent registered is refused before anything is written.</summary>
-    /// <exception cref="ArgumentException">The lab is not placed, or names hosts no agent registered.</exception>
+    /// up. A host the lab names that no agent registered is refused before anything is written. Its <c>host: auto</c>
+    /// nodes are placed by <see cref="LabPlacer"/> on the hosts alive now (a node keeps the live host it had).</summary>
+    /// <exception cref="ArgumentException">The lab is not placed, names hosts no agent registered, or has
+    /// <c>host: auto</c> nodes and no host is alive.</exception>
     public async Task<ClusterLabStatus> DeployAsync(LabSpec lab, string definition, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lab);
@@ -46,7 +52,14 @@ public sealed class ClusterLabs
             throw new ArgumentException($"lab {lab.Name} places no node on a host", nameof(lab));
         }
 
-        var known = (await _cluster.ListHostsAsync(_hostTimeout, cancellationToken).ConfigureAwait(false)).Select(h => h.Id).ToHashSet();
+        var registered = await _cluster.ListHostsAsync(_hostTimeout, cancellationToken).ConfigureAwait(false);
+        var known = registered.Select(h => h.Id).ToHashSet();
+        if (lab.Nodes.Any(n => n.AutoHost))
+        {
+            var previous = (await _cluster.ListPlacementsAsync(lab.Name, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Node, p => p.Host, StringComparer.Ordinal);
+            lab = lab.WithPlacements(LabPlacer.Place(lab, [.. registered.Where(h => h.Alive).Select(h => h.Id)], previous));
+        }
+
         var unknown = lab.Hosts.Where(h => !known.Contains(h)).ToList();
         if (unknown.Count > 0)
         {
@@ -74,10 +87,31 @@ public sealed class ClusterLabs
     public async Task<ClusterLabStatus> StatusAsync(LabSpec lab, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lab);
+        lab = await WithStoredPlacementsAsync(_cluster, lab, cancellationToken).ConfigureAwait(false);
         var reported = (await _cluster.ListLinkStatesAsync(lab.Name, _hostTimeout, cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.LinkId, StringComparer.Ordinal);
         var hosts = (await _cluster.ListHostsAsync(_hostTimeout, cancellationToken).ConfigureAwait(false)).Where(h => lab.Hosts.Contains(h.Id)).ToList();
         var links = lab.Links.Select(l => reported.TryGetValue(l.Id.Value, out var s) ? s : new ClusterLinkStatus(l.Id.Value, null, null, LinkEndState.Error, "no end reported yet")).ToList();
-        return new ClusterLabStatus(lab.Name, links, hosts);
+        return new ClusterLabStatus(lab.Name, links, hosts)
+        {
+            Placements = lab.Nodes.Where(n => n.Host is not null).ToDictionary(n => n.Name, n => n.Host!.Value, StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary><paramref name="lab"/> with its <c>host: auto</c> nodes on the hosts the controller chose (the stored
+    /// placements); unchanged when it has none, or while some of them has no placement (not deployed yet, or being
+    /// destroyed).</summary>
+    /// <exception cref="ClusterException">The database refused.</exception>
+    public static async Task<LabSpec> WithStoredPlacementsAsync(ClusterStore cluster, LabSpec lab, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(lab);
+        if (!lab.AwaitsPlacement)
+        {
+            return lab;
+        }
+
+        var stored = (await cluster.ListPlacementsAsync(lab.Name, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Node, p => p.Host, StringComparer.Ordinal);
+        return lab.Nodes.All(n => !n.AutoHost || stored.ContainsKey(n.Name)) ? lab.WithPlacements(stored) : lab;
     }
 
     /// <summary>Removes the placements (the agents remove their parts), waits up to <paramref name="wait"/> until every

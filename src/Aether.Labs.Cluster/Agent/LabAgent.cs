@@ -145,6 +145,13 @@ public sealed partial class LabAgent
             return new AgentLabResult(name, false, 0, 0, 0, "its stored definition does not read: " + string.Join("; ", loaded.Errors));
         }
 
+        // host: auto nodes: on the hosts the controller chose (stored with the placements that woke this pass).
+        lab = await ClusterLabs.WithStoredPlacementsAsync(_cluster, lab, cancellationToken).ConfigureAwait(false);
+        if (lab.AwaitsPlacement)
+        {
+            return new AgentLabResult(name, false, 0, 0, 0, "some host: auto node has no host chosen yet: the next pass tries again");
+        }
+
         if (lab.Fabric == LabFabric.Ovs)
         {
             return await OvsLabPassAsync(lab, underlays, cancellationToken).ConfigureAwait(false);

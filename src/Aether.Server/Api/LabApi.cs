@@ -198,7 +198,7 @@ internal static partial class LabApi
         if (spec.IsPlaced)
         {
             var status = await host.PlacedStatusAsync(spec, ct).ConfigureAwait(false);
-            return TypedResults.Ok(PlacedLabView.From("get", status, stored.Definition, spec.Nodes.ToDictionary(n => n.Name, n => n.Host!.Value.Value, StringComparer.Ordinal)));
+            return TypedResults.Ok(PlacedLabView.From("get", status, stored.Definition, status.Placements.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal)));
         }
 
         var links = await host.Store.GetLinksAsync(lab, ct).ConfigureAwait(false);

@@ -10,7 +10,7 @@ namespace Aether.Labs.Cluster.Tests.Agent;
 /// Labs across three simulated hosts (namespaces joined by an underlay bridge), an agent per host, PostgreSQL
 /// between them: the oracles are <c>ip -j -d</c>, ping across the tunnels, and psql.
 /// </summary>
-public sealed class AgentTests(PostgresServer fixture) : IClassFixture<PostgresServer>
+public sealed partial class AgentTests(PostgresServer fixture) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_lab_across_three_hosts_comes_up_carries_traffic_shrinks_heals_and_goes()

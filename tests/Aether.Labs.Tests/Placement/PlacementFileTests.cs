@@ -73,7 +73,7 @@ public sealed class PlacementFileTests
     {
         var error = LabFile.Error("name: x\nnodes:\n  r1: { kind: linux, host: " + written + " }\n", 3, 28, "nodes.r1.host", "invalid host id ");
         Assert.Contains(why, error.Message, StringComparison.Ordinal);
-        Assert.EndsWith("allowed: 1-32 lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("allowed: 1-32 lowercase ASCII letters, digits, '_' and '-', starting with a letter or digit, not 'auto', or auto (the controller places it)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class PlacementFileTests
     public void One_unplaced_node_is_named()
     {
         var error = LabFile.Error("name: x\nnodes:\n  r1: { kind: linux, host: h1 }\n  r2: { kind: linux }\n  r3: { kind: linux, host: h2 }\n", 4, 3, "nodes.r2",
-            "has no host while nodes.r1 has one (line 3): a lab places every node (host: ID) or none");
+            "has no host while nodes.r1 has one (line 3): a lab places every node (host: ID, or host: auto to let the controller choose) or none");
         Assert.EndsWith("unplaced: r2", error.Message, StringComparison.Ordinal);
     }
 
@@ -142,7 +142,7 @@ public sealed class PlacementFileTests
     public void An_ovs_lab_with_mixed_placement_gets_the_placement_error_only() =>
         Assert.Equal(
         [
-            "lab.yaml:4:3: nodes.r1: has no host while nodes.r2 has one (line 5): a lab places every node (host: ID) or none; unplaced: r1",
+            "lab.yaml:4:3: nodes.r1: has no host while nodes.r2 has one (line 5): a lab places every node (host: ID, or host: auto to let the controller choose) or none; unplaced: r1",
         ], LabFile.Errors("name: x\nfabric: ovs\nnodes:\n  r1: { kind: linux }\n  r2: { kind: linux, host: h2 }\n"));
 
     // ---- cross_host ----

@@ -46,6 +46,9 @@ public sealed partial class ClusterStore : IAsyncDisposable
     /// <exception cref="ArgumentException">Neither form, or no host (the message says which).</exception>
     public static ClusterStore Open(string database) => new(ClusterDatabase.Parse(database));
 
+    /// <summary>The advisory lock migrations of the cluster's tables take turns under: the bytes of <c>"aether:3"</c>.</summary>
+    public const long MigrationLockKey = 0x6165746865723A33;
+
     /// <summary>Creates the cluster's tables or brings them up to date (EF migrations, history in
     /// <c>__aether_cluster_migrations</c>); returns the names of the migrations applied now.</summary>
     /// <exception cref="ClusterException">The database refused.</exception>
@@ -54,9 +57,20 @@ public sealed partial class ClusterStore : IAsyncDisposable
         try
         {
             await using var db = new ClusterDbContext(_options);
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToList();
-            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            return [.. pending.Select(id => id[(id.IndexOf('_', StringComparison.Ordinal) + 1)..])];
+            // Agents, controllers and CLIs migrate one database at once as they start: they take turns under a
+            // session lock on this context's connection, and each reads what is pending only once it holds it.
+            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToList();
+                await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return [.. pending.Select(id => id[(id.IndexOf('_', StringComparison.Ordinal) + 1)..])];
+            }
+            finally
+            {
+                await MigrationLock.ReleaseAsync(db, MigrationLockKey).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (IsDatabase(ex))
         {

@@ -28,6 +28,10 @@ public sealed partial class LabStore
         public const string UniqueLinkKey = "UniqueLinkKey";
     }
 
+    /// <summary>The PostgreSQL advisory lock migrations of the lab store take turns under: the bytes of
+    /// <c>"aether:2"</c>.</summary>
+    public const long MigrationLockKey = 0x6165746865723A32;
+
     /// <inheritdoc/>
     public Task MigrateAsync(CancellationToken cancellationToken = default) => UpgradeAsync(cancellationToken);
 
@@ -51,30 +55,59 @@ public sealed partial class LabStore
                 // Readers never wait for the writer, and a commit is one fsync of the log (persistent in the file).
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", cancellationToken).ConfigureAwait(false);
             }
-
-            var all = db.Database.GetMigrations().ToList();
-            var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-            var last = target is null ? all.Count - 1 : all.FindIndex(id => id.EndsWith("_" + target, StringComparison.Ordinal));
-            if (last < 0)
+            else
             {
-                throw new ArgumentException($"no migration named '{target}'", nameof(target));
+                // Several processes migrate one PostgreSQL database at once (the agents, the controller, a CLI as
+                // they start): they take turns under a session lock on this context's connection, which every step
+                // below uses, and each reads what is applied only once it holds the lock.
+                await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await MigrateLockedAsync(db, target, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Unlocked here: a pooled connection keeps its session (and the lock) until its next use.
+                    try
+                    {
+                        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (StoreErrors.IsDatabase(ex))
+                    {
+                        // The connection broke: the server ended its session, and the lock with it.
+                    }
+                }
             }
 
-            var pending = all.Take(last + 1).Where(id => !applied.Contains(id)).ToList();
-            var migrator = db.GetService<IMigrator>();
-            var removed = 0;
-            var unique = all.FindIndex(id => id.EndsWith("_" + Migrations.UniqueLinkKey, StringComparison.Ordinal));
-            if (last >= unique && !applied.Contains(all[unique]))
-            {
-                await migrator.MigrateAsync(all[unique - 1], cancellationToken).ConfigureAwait(false);
-                removed = await LinkKeyBackfill.RunAsync(db, Provider, LinuxName, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (pending.Count > 0)
-            {
-                await migrator.MigrateAsync(all[last], cancellationToken).ConfigureAwait(false);
-            }
-
-            return new LabStoreMigration([.. pending.Select(id => id[(id.IndexOf('_', StringComparison.Ordinal) + 1)..])], removed);
+            return await MigrateLockedAsync(db, target, cancellationToken).ConfigureAwait(false);
         }, cancellationToken, retry: false);
+
+    private async Task<LabStoreMigration> MigrateLockedAsync(LabDbContext db, string? target, CancellationToken cancellationToken)
+    {
+        var all = db.Database.GetMigrations().ToList();
+        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var last = target is null ? all.Count - 1 : all.FindIndex(id => id.EndsWith("_" + target, StringComparison.Ordinal));
+        if (last < 0)
+        {
+            throw new ArgumentException($"no migration named '{target}'", nameof(target));
+        }
+
+        var pending = all.Take(last + 1).Where(id => !applied.Contains(id)).ToList();
+        var migrator = db.GetService<IMigrator>();
+        var removed = 0;
+        var unique = all.FindIndex(id => id.EndsWith("_" + Migrations.UniqueLinkKey, StringComparison.Ordinal));
+        if (last >= unique && !applied.Contains(all[unique]))
+        {
+            await migrator.MigrateAsync(all[unique - 1], cancellationToken).ConfigureAwait(false);
+            removed = await LinkKeyBackfill.RunAsync(db, Provider, LinuxName, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (pending.Count > 0)
+        {
+            await migrator.MigrateAsync(all[last], cancellationToken).ConfigureAwait(false);
+        }
+
+        return new LabStoreMigration([.. pending.Select(id => id[(id.IndexOf('_', StringComparison.Ordinal) + 1)..])], removed);
+    }
 }

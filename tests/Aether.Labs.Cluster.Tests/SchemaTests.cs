@@ -84,4 +84,26 @@ public sealed class SchemaTests(PostgresServer fixture) : IClassFixture<Postgres
         Assert.Contains("list hosts", ex.Message, StringComparison.Ordinal);
         Assert.Contains("refused", ex.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Stores_migrating_one_empty_database_at_once_all_succeed_and_apply_each_migration_once()
+    {
+        await using var db = await ClusterDb.CreateAsync(fixture.Server, migrate: false);
+        var stores = Enumerable.Range(0, 8).Select(_ => ClusterStore.Open(db.ConnectionString)).ToList();
+        try
+        {
+            var applied = await Task.WhenAll(stores.Select(s => s.MigrateAsync()));
+            Assert.Equal(applied.SelectMany(a => a).Count(), applied.SelectMany(a => a).Distinct(StringComparer.Ordinal).Count()); // each by one store only
+            Assert.NotEmpty(applied.SelectMany(a => a));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+
+        Assert.Equal("0", await db.ScalarAsync("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"));
+    }
 }

@@ -27,6 +27,28 @@ public sealed class PostgresLabStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Eight_processes_worth_of_stores_migrating_one_empty_database_at_once_all_succeed()
+    {
+        // Agents, a controller and a CLI starting together on a new database: each migrates it.
+        await using var target = await PostgresTarget.CreateAsync(server.Server);
+        var stores = Enumerable.Range(0, 8).Select(_ => LabStore.Open(server.Server.ConnectionString(target.Name), target.StateDirectory)).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => s.MigrateAsync()));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+
+        Assert.Equal("0", await target.ScalarAsync("SELECT count(*) FROM labs"));
+        Assert.Equal("0", await target.ScalarAsync($"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = {LabStore.MigrationLockKey & 0xFFFFFFFF}"));
+    }
+
+    [Fact]
     public async Task A_refused_login_is_an_error_with_the_servers_message()
     {
         await using var target = await PostgresTarget.CreateAsync(server.Server);

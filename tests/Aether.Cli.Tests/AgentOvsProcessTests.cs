@@ -75,33 +75,14 @@ public sealed partial class AgentOvsProcessTests(ITestOutputHelper output) : San
         // began: the deploy returns with every link up, one VTEP per remote host on each side, the counts right.
         var before = await VtepRowsAsync();
         await File.WriteAllTextAsync(file, Yaml(withH2H3: true, added: true));
-        int mark;
-        lock (_agentOutput)
-        {
-            mark = _agentOutput.Count;
-        }
-
-        using var redeploy = Cli.Start(["lab", "deploy", "-f", file, .. _db]);
-        var redeployOut = redeploy.StandardOutput.ReadToEndAsync();
-        var redeployErr = redeploy.StandardError.ReadToEndAsync();
-        var clock = Stopwatch.StartNew();
-        while (!AgentSaidSince(mark, "h3: ", "attached link") && clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(1);
-        }
-
-        Assert.Equal(0, Kill(agents[2].Id, 9));
-        await agents[2].WaitForExitAsync();
-        var caught = AgentSaidSince(mark, "h3: ", "attached link") && !AgentSaidSince(mark, "h3: ", " changes, error:");
-        output.WriteLine($"h3's agent killed {clock.ElapsedMilliseconds} ms after the redeploy began; it had attached a link: {AgentSaidSince(mark, "h3: ", "attached link")}, finished its pass: {AgentSaidSince(mark, "h3: ", " changes, error:")}");
         var toH1 = before.Single(v => v.Host == "h3" && v.Remote == "h1").Port;
         var toH2 = before.Single(v => v.Host == "h3" && v.Remote == "h2").Port;
-        await Ip.RunAsync("-n", HostNs(3), "link", "del", toH1);
-        await Switch(3).VsctlAsync("del-port", await BridgeAsync(3), toH2);
-        Assert.Null(await Ip.LinkAsync(HostNs(3), toH1));
-        agents[2] = StartAgent(url, 3);
-        Assert.True(await WaitExitAsync(redeploy, TimeSpan.FromSeconds(90)), "the redeploy did not return within 90 s\n" + AgentOutput());
-        var again = new Cli.Result(redeploy.ExitCode, await redeployOut, await redeployErr);
+        var (again, caught) = await RedeployKillingAsync(file, agents, 3, "attached link", async () =>
+        {
+            await Ip.RunAsync("-n", HostNs(3), "link", "del", toH1);
+            await Switch(3).VsctlAsync("del-port", await BridgeAsync(3), toH2);
+            Assert.Null(await Ip.LinkAsync(HostNs(3), toH1));
+        });
         Assert.True(again.Code == 0, again + "\n--- agents\n" + AgentOutput());
         Assert.Contains("7 of 7 links up across 3 hosts", again.Stdout, StringComparison.Ordinal);
         var verified = await VerifyWhenUpAsync();
@@ -117,10 +98,12 @@ public sealed partial class AgentOvsProcessTests(ITestOutputHelper output) : San
 
         output.WriteLine(caught ? "the kill caught h3's pass between the store's attach and its end" : "the kill came after h3's pass had ended");
 
-        // 3. Both h2-h3 links removed by a redeploy: the VTEPs between h2 and h3 go on both sides (device, port, row,
-        // its links); the others keep theirs.
+        // 3. Both h2-h3 links removed by a redeploy, h2's agent killed right after it says it detached one (its pass
+        // under way) and started again: the VTEPs between h2 and h3 go on both sides (device, port, row, its links);
+        // the others keep theirs.
         await File.WriteAllTextAsync(file, Yaml(withH2H3: false, added: false) + "  - endpoints: [r3:eth3, r1:eth4]\n");
-        var shrunk = await Cli.RunAsync(["lab", "deploy", "-f", file, .. _db]);
+        var (shrunk, caughtDetach) = await RedeployKillingAsync(file, agents, 2, "detached link", () => Task.CompletedTask);
+        output.WriteLine(caughtDetach ? "the kill caught h2's pass between the store's detach and its end" : "the kill came after h2's pass had ended");
         Assert.True(shrunk.Code == 0, shrunk + "\n--- agents\n" + AgentOutput());
         Assert.Contains("5 of 5 links up across 3 hosts", shrunk.Stdout, StringComparison.Ordinal);
         await AssertVtepsAsync(["h1>h2:2", "h1>h3:2", "h2>h1:2", "h3>h1:2"], ends: [6, 2, 2]);
@@ -149,6 +132,37 @@ public sealed partial class AgentOvsProcessTests(ITestOutputHelper output) : San
         Assert.Equal([["0", "0", "0", "0"]], await QueryAsync(
             $"SELECT (SELECT count(*) FROM cluster_vteps), (SELECT count(*) FROM cluster_vtep_links), (SELECT count(*) FROM cluster_vlan_tags), (SELECT count(*) FROM cluster_link_ends)"));
         Assert.All(agents, a => Assert.False(a.HasExited, "an agent exited\n" + AgentOutput()));
+    }
+
+    /// <summary>Runs <c>aether lab deploy</c> as a process; as soon as host <paramref name="i"/>'s agent logs
+    /// <paramref name="text"/> (its pass under way), SIGKILLs it, runs <paramref name="whileDown"/>, starts a new
+    /// agent for the host, and waits for the deploy. Whether the kill came before that agent's pass ended.</summary>
+    private async Task<(Cli.Result Result, bool Caught)> RedeployKillingAsync(string file, Process[] agents, int i, string text, Func<Task> whileDown)
+    {
+        var host = "h" + N(i) + ": ";
+        int mark;
+        lock (_agentOutput)
+        {
+            mark = _agentOutput.Count;
+        }
+
+        using var deploy = Cli.Start(["lab", "deploy", "-f", file, .. _db]);
+        var stdout = deploy.StandardOutput.ReadToEndAsync();
+        var stderr = deploy.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (!AgentSaidSince(mark, host, text) && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(0, Kill(agents[i - 1].Id, 9));
+        await agents[i - 1].WaitForExitAsync();
+        var (said, ended) = (AgentSaidSince(mark, host, text), AgentSaidSince(mark, host, " changes, error:"));
+        output.WriteLine($"{host}agent killed {clock.ElapsedMilliseconds} ms after the deploy began; it had said '{text}': {said}, finished its pass: {ended}");
+        await whileDown();
+        agents[i - 1] = StartAgent(_server.Url(_database), i);
+        Assert.True(await WaitExitAsync(deploy, TimeSpan.FromSeconds(90)), "the deploy did not return within 90 s\n" + AgentOutput());
+        return (new Cli.Result(deploy.ExitCode, await stdout, await stderr), said && !ended);
     }
 
     protected override Task SetUpAsync()

@@ -18,16 +18,25 @@ namespace Aether.Bench;
 /// cross-host links added one at a time to the running lab (a re-deploy of the file with one more link); a deleted
 /// VXLAN end repaired (<c>ip -n NS link del</c>), which no NOTIFY announces: the agent's rtnetlink link monitor in
 /// its node namespaces wakes a pass (before it had one, its timer did): trials at <c>--resync 30s</c>, then the
-/// agents restarted with <c>--resync 1s</c>; the destroy. Every name starts
-/// <c>xh</c> and four hex digits; everything made is removed even when a step fails.
+/// agents restarted with <c>--resync 1s</c>; the destroy. With <c>--fabric ovs</c> each host also gets its own
+/// ovsdb-server and ovs-vswitchd started inside its namespace (each agent <c>--ovsdb unix:…</c>), and the lab is on the
+/// ovs fabric: every end a veth whose outer end is a tagged port of the host's lab bridge, one VXLAN port per remote
+/// host shared by the links to it. Every name starts <c>xh</c> and four hex digits; everything made is removed even
+/// when a step fails.
 /// </summary>
 internal static class LabHostsBench
 {
     private const int HostCount = 3;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    public static async Task<int> RunAsync(string cli, int perHost, int trials, int repairs, int slowRepairs)
+    public static async Task<int> RunAsync(string cli, int perHost, int trials, int repairs, int slowRepairs, string fabric = "veth")
     {
+        var ovs = fabric switch
+        {
+            "veth" => false,
+            "ovs" => true,
+            _ => throw new ArgumentException($"--fabric: '{fabric}' is not veth or ovs", nameof(fabric)),
+        };
         if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("labs run on Linux");
@@ -36,14 +45,21 @@ internal static class LabHostsBench
         cli = Path.GetFullPath(cli);
         var token = "xh" + Guid.NewGuid().ToString("N")[..4];
         var work = Directory.CreateTempSubdirectory("xhbench-");
-        var lab = LabShape.Make(token, perHost);
+        var lab = LabShape.Make(token, perHost, ovs);
         var file = Path.Combine(work.FullName, "lab.yaml");
         var agents = new Process?[HostCount];
         PrivatePostgres? postgres = null;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lab {token}: {lab.Nodes} nodes on {HostCount} hosts, {lab.Links.Count} links ({lab.Links.Count(l => l.Cross)} cross-host, VXLAN), veth fabric; agents: {cli}"));
+        var switches = new Aether.TestSupport.PrivateOvs?[HostCount];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lab {token}: {lab.Nodes} nodes on {HostCount} hosts, {lab.Links.Count} links ({lab.Links.Count(l => l.Cross)} cross-host, VXLAN), {fabric} fabric; agents: {cli}"));
         try
         {
             await HostsAsync(token);
+            for (var h = 1; ovs && h <= HostCount; h++)
+            {
+                switches[h - 1] = await Aether.TestSupport.PrivateOvs.StartAsync(HostNamespace(token, h) + "s", HostNamespace(token, h));
+            }
+
+            var remotes = switches.Select(s => s?.Remote).ToArray();
             postgres = await PrivatePostgres.StartAsync();
             var database = "xh_" + token[2..];
             await postgres.QueryAsync("postgres", $"CREATE DATABASE {database}");
@@ -51,7 +67,7 @@ internal static class LabHostsBench
             string[] db = ["--db", url, "--state-dir", Path.Combine(work.FullName, "ctl")];
             for (var h = 1; h <= HostCount; h++)
             {
-                agents[h - 1] = StartAgent(cli, url, token, h, work.FullName, "30s");
+                agents[h - 1] = StartAgent(cli, url, token, h, work.FullName, "30s", remotes[h - 1]);
             }
 
             await RegisteredAsync(postgres, database, agents);
@@ -64,7 +80,7 @@ internal static class LabHostsBench
             var allUp = await kernel.WhenUpAsync(lab.Links, started);
             var (deployed, deployOut) = await deploy;
             Require(deployOut.Contains(string.Create(CultureInfo.InvariantCulture, $"{lab.Links.Count} of {lab.Links.Count} links up"), StringComparison.Ordinal), "deploy from empty: " + deployOut);
-            var oracle = await IpOracleAsync(token, lab.Links);
+            var oracle = await IpOracleAsync(token, lab.Links, ovs);
 
             // The fixed cost of a lab command on PostgreSQL as a process (start, connect, migrations checked, read).
             List<double> verify = [];
@@ -95,7 +111,7 @@ internal static class LabHostsBench
             for (var h = 1; h <= HostCount; h++)
             {
                 await StopAsync(agents[h - 1]);
-                agents[h - 1] = StartAgent(cli, url, token, h, work.FullName, "1s");
+                agents[h - 1] = StartAgent(cli, url, token, h, work.FullName, "1s", remotes[h - 1]);
             }
 
             await RegisteredAsync(postgres, database, agents);
@@ -113,7 +129,7 @@ internal static class LabHostsBench
                 deploy from empty ({lab.Nodes} nodes, {lab.Links.Count} links, {cross.Count} cross-host): aether lab deploy returned (all links reported up by both ends' agents) in {deployed.TotalSeconds:F2} s; every end present and up in the kernel (netlink, polled every 20 ms) at {allUp.TotalSeconds:F2} s; ip -j -d afterwards: {oracle}
                 aether lab verify {token} --db, whole process (the fixed cost of a lab command on PostgreSQL), 5 runs: median {ReconcileBench.Percentile(Sorted(verify), 0.50):F0} ms
                 a cross-host link added to the running lab (re-deploy with one more link), {trials} trials: both ends up in the kernel p50 {ReconcileBench.Percentile(Sorted(addKernel), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(addKernel), 0.99):F0} ms; deploy returned p50 {ReconcileBench.Percentile(Sorted(addDeploy), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(addDeploy), 0.99):F0} ms (whole process)
-                a deleted VXLAN end back and up (no NOTIFY for kernel drift: the agent's link monitor in its node namespaces wakes a pass): --resync 30s, {slow.Count} trials: p50 {ReconcileBench.Percentile(Sorted(slow), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(slow), 0.99):F0} ms, max {slow.Max():F0} ms; --resync 1s, {fast.Count} trials: p50 {ReconcileBench.Percentile(Sorted(fast), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(fast), 0.99):F0} ms, max {fast.Max():F0} ms
+                a deleted {(ovs ? "cross-host end (a veth here: timed to back, UP and LOWER_UP in its node, not to its port reopened)" : "VXLAN end")} back and up (no NOTIFY for kernel drift: the agent's link monitor in its node namespaces wakes a pass): --resync 30s, {slow.Count} trials: p50 {ReconcileBench.Percentile(Sorted(slow), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(slow), 0.99):F0} ms, max {slow.Max():F0} ms; --resync 1s, {fast.Count} trials: p50 {ReconcileBench.Percentile(Sorted(fast), 0.50):F0} ms, p99 {ReconcileBench.Percentile(Sorted(fast), 0.99):F0} ms, max {fast.Max():F0} ms
                 destroy: aether lab destroy returned (every agent removed its part) in {destroyed.TotalSeconds:F2} s ({lab.Links.Count + trials} links)
                 """));
             return 0;
@@ -133,6 +149,14 @@ internal static class LabHostsBench
             if (postgres is not null)
             {
                 await postgres.DisposeAsync();
+            }
+
+            foreach (var sw in switches)
+            {
+                if (sw is not null)
+                {
+                    await sw.DisposeAsync();
+                }
             }
 
             foreach (var ns in Namespaces(token))
@@ -195,8 +219,9 @@ internal static class LabHostsBench
     }
 
     /// <summary>Every end of <paramref name="links"/> read with <c>ip -j -d link</c> in its node: present, UP and
-    /// LOWER_UP, a VXLAN when the link crosses hosts and a veth when not. Throws on the first that is not.</summary>
-    private static async Task<string> IpOracleAsync(string token, IReadOnlyList<LabShape.Link> links)
+    /// LOWER_UP, a VXLAN when the link crosses hosts and a veth when not (on the ovs fabric a veth always: the VXLANs
+    /// are the hosts'). Throws on the first that is not.</summary>
+    private static async Task<string> IpOracleAsync(string token, IReadOnlyList<LabShape.Link> links, bool ovs)
     {
         var byNode = links.SelectMany(l => new[] { (End: l.A, l.Cross), (End: l.B, l.Cross) }).GroupBy(e => e.End.Node);
         var checkedEnds = 0;
@@ -211,12 +236,12 @@ internal static class LabHostsBench
                 var flags = link.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).ToList();
                 Require(flags.Contains("UP") && flags.Contains("LOWER_UP"), $"ip: {ns} {end.Interface} is not up: {string.Join(',', flags)}");
                 var kind = link.GetProperty("linkinfo").GetProperty("info_kind").GetString();
-                Require(kind == (cross ? "vxlan" : "veth"), $"ip: {ns} {end.Interface} is a {kind}");
+                Require(kind == (cross && !ovs ? "vxlan" : "veth"), $"ip: {ns} {end.Interface} is a {kind}");
                 checkedEnds++;
             }
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{checkedEnds} ends present, UP and LOWER_UP, VXLAN across hosts and veth inside");
+        return string.Create(CultureInfo.InvariantCulture, $"{checkedEnds} ends present, UP and LOWER_UP, {(ovs ? "veths (ports of the hosts' bridges)" : "VXLAN across hosts and veth inside")}");
     }
 
     private static async Task HostsAsync(string token)
@@ -246,11 +271,12 @@ internal static class LabHostsBench
         ? [.. Directory.EnumerateFileSystemEntries(NetworkNamespace.RunDirectory, prefix + "*").Select(Path.GetFileName).OfType<string>()]
         : [];
 
-    private static Process StartAgent(string cli, string url, string token, int h, string work, string resync)
+    private static Process StartAgent(string cli, string url, string token, int h, string work, string resync, string? ovsdb)
     {
         var host = "h" + h.ToString(CultureInfo.InvariantCulture);
         var psi = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "agent", "--db", url, "--host-id", host, "--underlay", Underlay(h), "--namespace", HostNamespace(token, h), "--state-dir", Path.Combine(work, host), "--resync", resync })
+        string[] args = ["agent", "--db", url, "--host-id", host, "--underlay", Underlay(h), "--namespace", HostNamespace(token, h), "--state-dir", Path.Combine(work, host), "--resync", resync];
+        foreach (var arg in ovsdb is null ? args : [.. args, "--ovsdb", ovsdb])
         {
             psi.ArgumentList.Add(arg);
         }
@@ -365,9 +391,10 @@ internal static class LabHostsBench
     {
         private readonly int[] _next;
 
-        private LabShape(string name, int perHost)
+        private LabShape(string name, int perHost, bool ovs)
         {
             Name = name;
+            Ovs = ovs;
             PerHost = perHost;
             Nodes = perHost * HostCount;
             _next = new int[Nodes];
@@ -377,13 +404,16 @@ internal static class LabHostsBench
 
         public int PerHost { get; }
 
+        /// <summary>On the ovs fabric (else veth).</summary>
+        public bool Ovs { get; }
+
         public int Nodes { get; }
 
         public List<Link> Links { get; } = [];
 
-        public static LabShape Make(string name, int perHost)
+        public static LabShape Make(string name, int perHost, bool ovs = false)
         {
-            var shape = new LabShape(name, perHost);
+            var shape = new LabShape(name, perHost, ovs);
             var inside = perHost * HostCount * 10 / 9; // 100 at 30 a host
             for (var h = 0; h < HostCount; h++)
             {
@@ -420,7 +450,7 @@ internal static class LabHostsBench
 
         public string Yaml(IEnumerable<Link> links)
         {
-            var yaml = new StringBuilder($"name: {Name}\nnodes:\n");
+            var yaml = new StringBuilder($"name: {Name}\n{(Ovs ? "fabric: ovs\n" : "")}nodes:\n");
             for (var i = 0; i < Nodes; i++)
             {
                 yaml.Append(CultureInfo.InvariantCulture, $"  r{i}: {{ kind: linux, host: h{i / PerHost + 1} }}\n");

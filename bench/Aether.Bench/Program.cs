@@ -16,7 +16,7 @@ return args switch
     ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture), Option(rest, "--daemon", string.Empty) is { Length: > 0 } daemon ? daemon : null),
     ["netns-heal", .. var rest] => await NetnsHealBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
     ["lab", .. var rest] => await LabBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--nodes", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "100"), CultureInfo.InvariantCulture)),
-    ["lab-hosts", .. var rest] => await LabHostsBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--per-host", "30"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--repairs", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--slow-repairs", "3"), CultureInfo.InvariantCulture)),
+    ["lab-hosts", .. var rest] => await LabHostsBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--per-host", "30"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--repairs", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--slow-repairs", "3"), CultureInfo.InvariantCulture), Option(rest, "--fabric", "veth")),
     ["chaos-fuzz", .. var rest] => await FuzzCommand.RunAsync(rest),
     ["chaos-soak", .. var rest] => await SoakCommand.RunAsync(rest),
     ["chaos", .. var rest] => await ChaosBench.RunAsync(ChaosOptions.Parse(rest)),
@@ -42,7 +42,7 @@ static int Usage()
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)
                aether-bench hub [--networks 16] [--rounds 5] [--daemon PATH-OF-aether]   (WireGuard hub: AddNetwork and status latency, in process and through the daemon's API, vs an ip/wg/nft script)
                aether-bench lab [--nodes 100] [--trials 100] [--cli .build/aether/aether]  (labs: deploy N nodes / 1.5N links vs Mininet and an ip script; verification pass; hint-path repair)
-               aether-bench lab-hosts [--per-host 30] [--trials 20] [--repairs 20] [--slow-repairs 3] [--cli .build/aether/aether]
+               aether-bench lab-hosts [--per-host 30] [--trials 20] [--repairs 20] [--slow-repairs 3] [--fabric veth|ovs] [--cli .build/aether/aether]
                                                       (labs across hosts: 3 simulated hosts, agent processes, a private PostgreSQL; deploy of 3N nodes / 5N links,
                                                        a third across hosts; a cross-host link added; a deleted VXLAN end repaired at --resync 30s and 1s; destroy)
                aether-bench chaos-fuzz [--inputs 100000] [--seed 16] [--target all|readers|http] [--timeout 2] [--cli .build/aether/aether]  (readers and the HTTP API under mutated input)

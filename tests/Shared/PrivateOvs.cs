@@ -61,12 +61,13 @@ public sealed class PrivateOvs : IAsyncDisposable
     public string Namespace { get; }
 
     /// <summary>Creates the database, starts both daemons and waits until both answer.</summary>
-    /// <param name="token">The test's unique prefix (starts with <c>aet</c>).</param>
+    /// <param name="token">The test's unique prefix (starts with <c>aet</c> when the switch makes its own namespace;
+    /// in a given namespace it names only the directory, and a benchmark's prefix does too).</param>
     /// <param name="inNamespace">An existing namespace of the test's for ovs-vswitchd (a simulated host's), used and
     /// not deleted; null: one of its own, made and deleted.</param>
     public static async Task<PrivateOvs> StartAsync(string token, string? inNamespace = null)
     {
-        if (!token.StartsWith("aet", StringComparison.Ordinal))
+        if (inNamespace is null && !token.StartsWith("aet", StringComparison.Ordinal))
         {
             throw new ArgumentException($"token '{token}' does not carry the test prefix", nameof(token));
         }

@@ -49,6 +49,9 @@ public sealed record FrameProbeRecord(long Id, FrameProbeRequest Request, byte[]
 
 public sealed partial class ClusterStore
 {
+    /// <summary>How old a probe row is when the next request removes it (its asker died before removing it).</summary>
+    public static readonly TimeSpan StaleProbe = TimeSpan.FromMinutes(10);
+
     /// <summary>The longest frame timeout a probe may ask for.</summary>
     public static readonly TimeSpan MaxFrameTimeout = TimeSpan.FromSeconds(60);
 
@@ -56,7 +59,7 @@ public sealed partial class ClusterStore
 
     /// <summary>Writes a probe row per request (state <see cref="FrameProbeState.Requested"/>, a random nonce) and
     /// sends a <c>probe lab=NAME host=ID</c> hint to each receiver's host, in one transaction; the rows' ids in the
-    /// requests' order.</summary>
+    /// requests' order. Rows older than <see cref="StaleProbe"/> are removed in the same transaction.</summary>
     /// <exception cref="ArgumentException">An invalid field, a frame timeout out of 1 ms to 60 s, or a host no agent
     /// registered (the message names it); nothing is written.</exception>
     /// <exception cref="ClusterException">The database refused.</exception>
@@ -95,6 +98,8 @@ public sealed partial class ClusterStore
                 }
             }
 
+            // Rows an asker left behind (it died before removing them): gone after StaleProbe.
+            _ = await ExecuteAsync(connection, transaction, "DELETE FROM cluster_probes WHERE requested_at < now() - $1", cancellationToken, StaleProbe).ConfigureAwait(false);
             List<long> ids = [];
             foreach (var r in requests)
             {

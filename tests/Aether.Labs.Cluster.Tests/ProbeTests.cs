@@ -53,6 +53,12 @@ public sealed class ProbeTests(PostgresServer fixture) : IClassFixture<PostgresS
 
         Assert.Equal(2, await db.Store.RemoveProbesAsync(ids));
         Assert.Equal("0", await db.ScalarAsync("SELECT count(*) FROM cluster_probes"));
+
+        // A row an asker left behind 11 minutes ago goes with the next request; a fresh one stays.
+        var left = await db.Store.RequestProbesAsync([request], TimeSpan.FromSeconds(1));
+        await db.QueryAsync($"UPDATE cluster_probes SET requested_at = now() - interval '11 minutes' WHERE id = {left[0]}");
+        var fresh = await db.Store.RequestProbesAsync([request], TimeSpan.FromSeconds(1));
+        Assert.Equal(fresh[0].ToString(System.Globalization.CultureInfo.InvariantCulture), await db.ScalarAsync("SELECT string_agg(id::text, ',') FROM cluster_probes"));
     }
 
     private static async Task<string> NextAsync(IAsyncEnumerator<ClusterHint> hints)

@@ -32,7 +32,9 @@ public sealed class AgentProbeTests(PostgresServer fixture) : IClassFixture<Post
         Assert.True(deployed.AllUp, Describe(deployed));
 
         var frames = new CrossHostFrames(db.Store, labs);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var good = await frames.ProbeAsync(lab, null, Wait);
+        var took = clock.Elapsed;
         Assert.Equal(["r1:eth1-r2:eth1", "r1:eth2-r3:eth1", "r2:eth2-r3:eth2"], good.Select(c => c.LinkId));
         Assert.All(good, c => Assert.True(c.Crossed, $"{c.LinkId}: {c.Problem}"));
         Assert.All(good, c => Assert.InRange(c.Latency!.Value.TotalMilliseconds, 0.001, 1000));
@@ -61,7 +63,7 @@ public sealed class AgentProbeTests(PostgresServer fixture) : IClassFixture<Post
         await ChangeVniAsync(hosts, $"{lab}-r2", "eth2", vni);
         var mended = await frames.ProbeAsync(lab, ["r2:eth2-r3:eth2"], Wait);
         Assert.True(mended[0].Crossed, mended[0].Problem);
-        Console.WriteLine($"probe: good links {string.Join(", ", good.Select(c => $"{c.Latency!.Value.TotalMilliseconds:F2} ms"))}; VNI changed: {broken[2].Problem}");
+        Console.WriteLine($"probe of 3 links in {took.TotalMilliseconds:F0} ms: round trips {string.Join(", ", good.Select(c => $"{c.Latency!.Value.TotalMilliseconds:F2} ms"))}; VNI changed: {broken[2].Problem}");
 
         agents.AssertRunning();
         Assert.True(await cluster.DestroyAsync(lab, TimeSpan.FromSeconds(60)));

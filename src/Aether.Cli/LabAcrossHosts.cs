@@ -20,6 +20,9 @@ internal static class LabAcrossHosts
     /// <summary>How long deploy and destroy wait for the agents.</summary>
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long verify --deep waits for the agents' frame probes (each frame: a third of it).</summary>
+    private static readonly TimeSpan ProbeWait = TimeSpan.FromSeconds(3);
+
     /// <summary>Exit 2 with why when the store is SQLite; else null (go on).</summary>
     public static int? RefuseLocal(LabContext context, LabSpec lab)
     {
@@ -78,9 +81,10 @@ internal static class LabAcrossHosts
     }
 
     /// <summary>The links as both ends' agents report them; with <paramref name="deep"/> (verify --deep), also a frame
-    /// sent across every link whose two ends' namespaces are on this machine (<c>CrossHostFrames</c>): a link is
-    /// verified only when its ends are up and the frame crossed both ways; a link with an end elsewhere is reported
-    /// as not probed, and then the exit is 1 too (nothing is claimed that was not checked).</summary>
+    /// sent across every link: from here when both its ends' node namespaces are on this machine (<c>LocalFrames</c>),
+    /// else by the agents of its ends' hosts (<c>CrossHostFrames</c>, waiting up to <see cref="ProbeWait"/>). A link is
+    /// verified only when its ends are up and the frame crossed both ways; a link whose hosts' agents did not answer
+    /// is reported with the host, and then the exit is 1 too (nothing is claimed that was not checked).</summary>
     public static async Task<int> StatusAsync(LabContext context, LabSpec lab, ILabStore store, bool deep, CancellationToken ct)
     {
 #if NATIVE_CLI
@@ -91,7 +95,31 @@ internal static class LabAcrossHosts
         await using var cluster = await OpenAsync(context, ct).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var status = await new ClusterLabs(cluster, store).StatusAsync(lab, ct).ConfigureAwait(false);
-        var frames = deep ? (await CrossHostFrames.ProbeAsync(lab, TimeSpan.FromSeconds(1), ct).ConfigureAwait(false)).ToDictionary(f => f.LinkId, StringComparer.Ordinal) : null;
+        Dictionary<string, LinkFrameCheck>? frames = null;
+        if (deep)
+        {
+            // Both ends' namespaces here: the frames are sent from here, as on one host; any other link: by the agents.
+            var here = lab.Links.Where(l => LocalFrames.BothEndsHere(lab, l)).ToList();
+            var elsewhere = lab.Links.Except(here).Select(l => l.Id.Value).ToList();
+            var local = await LocalFrames.ProbeAsync(lab, here, TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            IReadOnlyList<LinkFrameCheck> remote = [];
+            try
+            {
+                if (elsewhere.Count > 0)
+                {
+                    remote = await new CrossHostFrames(cluster, store).ProbeAsync(lab.Name, elsewhere, ProbeWait, ct).ConfigureAwait(false);
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                // The stored lab is not the one named (a link it lacks): nothing was written.
+                Output.Fail(ex.Message);
+                return ExitCodes.InvalidInput;
+            }
+
+            frames = local.Concat(remote).ToDictionary(f => f.LinkId, StringComparer.Ordinal);
+        }
+
         return Print(context, "verify", status, clock.Elapsed, frames);
 #endif
     }

@@ -61,6 +61,9 @@ public sealed class ListenerTests(PostgresServer fixture) : IClassFixture<Postgr
         Assert.Equal("lab=aetlab", new ClusterHint("aetlab", null).Payload);
         Assert.Equal(new ClusterHint("aetlab", HostId.Parse("aeth1")), ClusterHint.Parse("lab=aetlab host=aeth1 future=1"));
         Assert.Equal(new ClusterHint(null, null), ClusterHint.Parse("host=BAD"));
+        Assert.Equal("probe lab=aetlab host=aeth1", new ClusterHint("aetlab", HostId.Parse("aeth1"), Probe: true).Payload);
+        Assert.Equal(new ClusterHint("aetlab", HostId.Parse("aeth1"), Probe: true), ClusterHint.Parse("probe lab=aetlab host=aeth1"));
+        Assert.False(ClusterHint.Parse("lab=aetlab probes=1").Probe);
     }
 
     private static async Task<string> NextAsync(IAsyncEnumerator<ClusterHint> hints) => (await NextHintAsync(hints)).Payload;

@@ -1,14 +1,13 @@
-using System.Collections.Concurrent;
-using Aether.Netlink;
-using Aether.Netlink.Namespaces;
+using System.Diagnostics;
+using System.Globalization;
 
 namespace Aether.Labs.Cluster.Agent;
 
 /// <summary>What <c>verify --deep</c> found for one link of a placed lab.</summary>
 /// <param name="LinkId">The link.</param>
-/// <param name="Probed">Whether a frame was sent: false when an end's namespace is not on this machine (see
+/// <param name="Probed">Whether a frame was sent (false when an agent did not take part; see
 /// <paramref name="Problem"/>).</param>
-/// <param name="Latency">The slower direction's time for a frame to cross, when it crossed both ways.</param>
+/// <param name="Latency">The round trip (end A to end B and back, from the first frame sent) when it crossed.</param>
 /// <param name="Problem">Why the frame did not cross (or was not sent), or null when it crossed both ways.</param>
 public sealed record LinkFrameCheck(string LinkId, bool Probed, TimeSpan? Latency, string? Problem)
 {
@@ -17,69 +16,115 @@ public sealed record LinkFrameCheck(string LinkId, bool Probed, TimeSpan? Latenc
 }
 
 /// <summary>
-/// <c>verify --deep</c> for a lab across hosts, from the machine it runs on: for every link whose two ends' node
-/// namespaces are both here (simulated hosts, or a lab whose nodes all sit on this machine's host), a raw frame is
-/// sent each way across it (the one-host check's probe), so a cross-host link is proven to carry traffic through its
-/// tunnel, VNI and underlay included. A link with an end whose namespace is not on this machine is not probed and
-/// says so: nothing is claimed for it.
+/// <c>verify --deep</c> for a lab across hosts, run by the agents of the links' hosts, coordinated through the
+/// database (<c>cluster_probes</c>): a probe row per link (a random nonce) and a <c>probe</c> hint to the host of end
+/// B; its agent listens on the end inside the node namespace and marks the probe listening, which hints the host of
+/// end A; that agent sends frames carrying the nonce, end B's agent answers each, and end A's ends the probe crossed
+/// with the round trip, or failed with why. Every link goes through the agents, those with both ends on one host
+/// too, so the machine that asks never touches a namespace. The caller waits a bounded time; a host whose agent did
+/// not answer by then is named; the rows are removed after.
 /// </summary>
-public static class CrossHostFrames
+public sealed class CrossHostFrames
 {
-    /// <summary>Probes the links of <paramref name="lab"/> (up to 8 at once), each direction waiting up to
-    /// <paramref name="timeout"/>; one result per link, in the lab's order.</summary>
-    public static async Task<IReadOnlyList<LinkFrameCheck>> ProbeAsync(LabSpec lab, TimeSpan timeout, CancellationToken cancellationToken = default)
+    private readonly ClusterStore _cluster;
+    private readonly ILabStore _labs;
+
+    /// <summary>Probes of the labs stored in <paramref name="labs"/>, placed in <paramref name="cluster"/>.</summary>
+    public CrossHostFrames(ClusterStore cluster, ILabStore labs)
     {
-        ArgumentNullException.ThrowIfNull(lab);
-        var results = new ConcurrentDictionary<int, LinkFrameCheck>();
-        await Parallel.ForAsync(0, lab.Links.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
-        {
-            results[i] = await ProbeAsync(lab, lab.Links[i], timeout, ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        return [.. Enumerable.Range(0, lab.Links.Count).Select(i => results[i])];
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(labs);
+        _cluster = cluster;
+        _labs = labs;
     }
 
-    private static async Task<LinkFrameCheck> ProbeAsync(LabSpec lab, LabLink link, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Probes <paramref name="links"/> of lab <paramref name="lab"/> (null: every link) and waits up to
+    /// <paramref name="wait"/> (each frame's timeout is a third of it); one result per link, in the lab's order.</summary>
+    /// <exception cref="ArgumentException">The lab is not stored or places no node on a host, or a link is not the
+    /// lab's (the message names it); nothing is written.</exception>
+    /// <exception cref="ClusterException">The database refused.</exception>
+    public async Task<IReadOnlyList<LinkFrameCheck>> ProbeAsync(string lab, IReadOnlyCollection<string>? links, TimeSpan wait, CancellationToken cancellationToken = default)
     {
-        var id = link.Id.Value;
-        var missing = new[] { link.A, link.B }.Select(e => (End: e, Node: lab.Node(e.Node)))
-            .Where(e => !NetworkNamespace.Exists(e.Node.Namespace))
-            .Select(e => $"{e.End.Node}'s namespace {e.Node.Namespace} (host {e.Node.Host?.Value ?? "?"})")
-            .ToList();
-        if (missing.Count > 0)
+        ClusterNames.Lab(lab);
+        if (wait < TimeSpan.FromMilliseconds(30) || wait > ClusterStore.MaxFrameTimeout)
         {
-            return new LinkFrameCheck(id, false, null, $"no frame sent: {string.Join(" and ", missing)} not on this machine; run verify --deep where both ends are");
+            throw new ArgumentOutOfRangeException(nameof(wait), wait, string.Create(CultureInfo.InvariantCulture, $"wait {wait.TotalMilliseconds:F0} ms: from 30 ms to {ClusterStore.MaxFrameTimeout.TotalSeconds:F0} s"));
         }
 
-        using var a = NetworkNamespace.Open(lab.Node(link.A.Node).Namespace);
-        using var b = NetworkNamespace.Open(lab.Node(link.B.Node).Namespace);
-        var (endA, whyA) = await EndAsync(a, link.A, cancellationToken).ConfigureAwait(false);
-        var (endB, whyB) = await EndAsync(b, link.B, cancellationToken).ConfigureAwait(false);
-        if (whyA is not null || whyB is not null)
+        var stored = await _labs.GetLabAsync(lab, cancellationToken).ConfigureAwait(false)
+            ?? throw new ArgumentException($"lab '{lab}': no such lab is deployed", nameof(lab));
+        var spec = LabLoader.Parse(stored.Definition, stored.SourcePath ?? lab).Lab
+            ?? throw new ArgumentException($"lab '{lab}': its stored definition does not read", nameof(lab));
+        if (!spec.IsPlaced)
         {
-            return new LinkFrameCheck(id, false, null, "no frame sent: " + string.Join("; ", new[] { whyA, whyB }.OfType<string>()));
+            throw new ArgumentException($"lab '{lab}': places no node on a host (verify --deep of a lab on one host sends its frames itself)", nameof(lab));
         }
 
-        var (latency, problem) = await FrameProbe.ProbeAsync(endA, endB, timeout, cancellationToken).ConfigureAwait(false);
-        return new LinkFrameCheck(id, true, latency, problem);
-    }
+        var wanted = spec.Links.Where(l => links is null || links.Contains(l.Id.Value, StringComparer.Ordinal)).ToList();
+        if (links?.FirstOrDefault(id => spec.Links.All(l => !string.Equals(l.Id.Value, id, StringComparison.Ordinal))) is { } unknown)
+        {
+            throw new ArgumentException($"link '{unknown}': lab {lab} has no such link (its links: {string.Join(", ", spec.Links.Select(l => l.Id.Value))})", nameof(links));
+        }
 
-    private static async Task<(FrameProbe.End End, string? Problem)> EndAsync(NetworkNamespace ns, LabEndpoint end, CancellationToken cancellationToken)
-    {
+        spec = await ClusterLabs.WithStoredPlacementsAsync(_cluster, spec, cancellationToken).ConfigureAwait(false);
+        var results = new Dictionary<string, LinkFrameCheck>(StringComparer.Ordinal);
+        var requests = new List<FrameProbeRequest>();
+        foreach (var link in wanted)
+        {
+            if (spec.HostOf(link.A) is not { } a || spec.HostOf(link.B) is not { } b)
+            {
+                results[link.Id.Value] = new LinkFrameCheck(link.Id.Value, false, null, "no frame sent: an end's node has no host yet");
+                continue;
+            }
+
+            requests.Add(new FrameProbeRequest(lab, link.Id.Value, a, spec.Node(link.A.Node).Namespace, link.A.Linux, b, spec.Node(link.B.Node).Namespace, link.B.Linux));
+        }
+
+        if (requests.Count == 0)
+        {
+            return [.. wanted.Select(l => results[l.Id.Value])];
+        }
+
+        var clock = Stopwatch.StartNew();
+        var ids = await _cluster.RequestProbesAsync(requests, wait / 3, cancellationToken).ConfigureAwait(false);
         try
         {
-            using var handle = NetlinkHandle.OpenAt(ns);
-            var found = await handle.FindLinkAsync(end.Linux, cancellationToken).ConfigureAwait(false);
-            return found switch
+            IReadOnlyList<FrameProbeRecord> rows;
+            while (true)
             {
-                null => (default, $"{end} ({end.Linux}) is not in {ns.Name}"),
-                { IsUp: false } => (default, $"{end} ({end.Linux}) is down"),
-                { MacAddress: null } => (default, $"{end} ({end.Linux}) has no MAC address"),
-                _ => (new FrameProbe.End(ns, found.Index, found.MacAddress, end.ToString()), null),
-            };
+                rows = await _cluster.ListProbesAsync(ids, cancellationToken).ConfigureAwait(false);
+                if (rows.All(r => r.State is FrameProbeState.Crossed or FrameProbeState.Failed) || clock.Elapsed >= wait)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var row in rows)
+            {
+                results[row.Request.LinkId] = Check(row, wait);
+            }
         }
-        catch (NetlinkException ex)
+        finally
         {
-            return (default, $"{end}: reading it in {ns.Name}: {ex.Message}");
+            _ = await _cluster.RemoveProbesAsync(ids, CancellationToken.None).ConfigureAwait(false);
         }
+
+        return [.. wanted.Select(l => results.TryGetValue(l.Id.Value, out var r) ? r : new LinkFrameCheck(l.Id.Value, false, null, "its probe was removed before it ended"))];
+    }
+
+    private static LinkFrameCheck Check(FrameProbeRecord row, TimeSpan wait)
+    {
+        var r = row.Request;
+        var ms = wait.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
+        return row.State switch
+        {
+            FrameProbeState.Crossed => new LinkFrameCheck(r.LinkId, true, row.Latency, null),
+            FrameProbeState.Failed => new LinkFrameCheck(r.LinkId, row.Sent, null, row.Problem),
+            FrameProbeState.Requested => new LinkFrameCheck(r.LinkId, false, null, $"host {r.Receiver} (end B, {r.ReceiverInterface}) did not answer within {ms} ms: no agent there listened (is it running?)"),
+            FrameProbeState.Listening => new LinkFrameCheck(r.LinkId, false, null, $"host {r.Sender} (end A, {r.SenderInterface}) did not answer within {ms} ms: no agent there sent the frame (is it running?)"),
+            _ => new LinkFrameCheck(r.LinkId, true, null, $"host {r.Sender} sent the frame, but the probe did not end within {ms} ms"),
+        };
     }
 }

@@ -105,6 +105,7 @@ public sealed partial class LabAgent
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(Quietly(hints), Quietly(heartbeat)).ConfigureAwait(false);
+            await ProbesStoppedAsync().ConfigureAwait(false);
         }
     }
 
@@ -233,6 +234,17 @@ public sealed partial class LabAgent
     {
         await foreach (var hint in listener.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            // A frame probe (LabAgent.Probes.cs) wakes no pass; after a reconnection, probe hints may have been lost.
+            if ((hint.Probe && hint.Host == _options.Host) || hint.Reconnected)
+            {
+                OnProbeHint(cancellationToken);
+            }
+
+            if (hint.Probe)
+            {
+                continue;
+            }
+
             // A hint for another host only: not ours. A lab hint may concern us (a node of it here, or one that left).
             if (hint.Host is { } host && host != _options.Host && hint.Lab is null)
             {

@@ -4,7 +4,7 @@ namespace Aether.Labs.Cluster.Data;
 
 /// <summary>
 /// The cluster's tables (<c>cluster_hosts</c>, <c>cluster_placements</c>, <c>cluster_vnis</c>,
-/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>, <c>cluster_vlan_tags</c>) and the VNI sequence
+/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>, <c>cluster_vlan_tags</c>, <c>cluster_probes</c>) and the VNI sequence
 /// <c>cluster_vni_seq</c>, PostgreSQL only. Labs are named, not referenced by key, so the lab store's tables stay as
 /// they are; the migrations history is <see cref="HistoryTable"/>, apart from the lab store's.
 /// </summary>
@@ -30,6 +30,7 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
     public const int LinkIdLength = 255;
     public const int VersionLength = 64;
     public const int PortNameLength = 15;
+    public const int NamespaceLength = 255;
 
     public DbSet<HostRow> Hosts => Set<HostRow>();
 
@@ -44,6 +45,8 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
     public DbSet<VtepLinkRow> VtepLinks => Set<VtepLinkRow>();
 
     public DbSet<VlanTagRow> VlanTags => Set<VlanTagRow>();
+
+    public DbSet<ProbeRow> Probes => Set<ProbeRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -127,5 +130,38 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
         tag.Property(t => t.Tag).HasColumnName("tag");
         tag.Property(t => t.AllocatedAt).HasColumnName("allocated_at").HasDefaultValueSql("now()");
         tag.HasIndex(t => new { t.Lab, t.Tag }).IsUnique().HasDatabaseName("ux_cluster_vlan_tags_lab_tag");
+
+        var probe = modelBuilder.Entity<ProbeRow>();
+        probe.ToTable("cluster_probes", t =>
+        {
+            t.HasCheckConstraint("ck_cluster_probes_state", "state IN ('requested', 'listening', 'sent', 'crossed', 'failed')");
+            t.HasCheckConstraint("ck_cluster_probes_nonce", "length(nonce) = 16");
+            t.HasCheckConstraint("ck_cluster_probes_timeout", "timeout_ms BETWEEN 1 AND 60000");
+        });
+        probe.HasKey(p => p.Id).HasName("pk_cluster_probes");
+        probe.Property(p => p.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        probe.Property(p => p.Lab).HasColumnName("lab").HasMaxLength(LabLength);
+        probe.Property(p => p.LinkId).HasColumnName("link_id").HasMaxLength(LinkIdLength);
+        probe.Property(p => p.SenderHost).HasColumnName("sender_host").HasMaxLength(HostId.MaxLength);
+        probe.Property(p => p.SenderNamespace).HasColumnName("sender_namespace").HasMaxLength(NamespaceLength);
+        probe.Property(p => p.SenderInterface).HasColumnName("sender_interface").HasMaxLength(PortNameLength);
+        probe.Property(p => p.ReceiverHost).HasColumnName("receiver_host").HasMaxLength(HostId.MaxLength);
+        probe.Property(p => p.ReceiverNamespace).HasColumnName("receiver_namespace").HasMaxLength(NamespaceLength);
+        probe.Property(p => p.ReceiverInterface).HasColumnName("receiver_interface").HasMaxLength(PortNameLength);
+        probe.Property(p => p.Nonce).HasColumnName("nonce");
+        probe.Property(p => p.TimeoutMs).HasColumnName("timeout_ms");
+        probe.Property(p => p.State).HasColumnName("state").HasMaxLength(10);
+        probe.Property(p => p.Problem).HasColumnName("problem");
+        probe.Property(p => p.LatencyMs).HasColumnName("latency_ms");
+        probe.Property(p => p.RequestedAt).HasColumnName("requested_at").HasDefaultValueSql("now()");
+        probe.Property(p => p.ListeningAt).HasColumnName("listening_at");
+        probe.Property(p => p.SentAt).HasColumnName("sent_at");
+        probe.Property(p => p.ReceivedAt).HasColumnName("received_at");
+        probe.Property(p => p.DoneAt).HasColumnName("done_at");
+        probe.HasOne<HostRow>().WithMany().HasForeignKey(p => p.SenderHost).OnDelete(DeleteBehavior.Cascade).HasConstraintName("fk_cluster_probes_sender");
+        probe.HasOne<HostRow>().WithMany().HasForeignKey(p => p.ReceiverHost).OnDelete(DeleteBehavior.Cascade).HasConstraintName("fk_cluster_probes_receiver");
+        probe.HasIndex(p => new { p.ReceiverHost, p.State }).HasDatabaseName("ix_cluster_probes_receiver_state");
+        probe.HasIndex(p => new { p.SenderHost, p.State }).HasDatabaseName("ix_cluster_probes_sender_state");
+        probe.HasIndex(p => new { p.Lab, p.LinkId }).HasDatabaseName("ix_cluster_probes_lab_link");
     }
 }

@@ -100,3 +100,45 @@ internal sealed class VlanTagRow
 
     public DateTimeOffset AllocatedAt { get; set; }
 }
+
+/// <summary>A row of <c>cluster_probes</c>: a frame probe of one link run by the agents of its ends' hosts.</summary>
+internal sealed class ProbeRow
+{
+    public long Id { get; set; }
+
+    public required string Lab { get; set; }
+
+    public required string LinkId { get; set; }
+
+    public required string SenderHost { get; set; }
+
+    public required string SenderNamespace { get; set; }
+
+    public required string SenderInterface { get; set; }
+
+    public required string ReceiverHost { get; set; }
+
+    public required string ReceiverNamespace { get; set; }
+
+    public required string ReceiverInterface { get; set; }
+
+    public required byte[] Nonce { get; set; }
+
+    public int TimeoutMs { get; set; }
+
+    public required string State { get; set; }
+
+    public string? Problem { get; set; }
+
+    public double? LatencyMs { get; set; }
+
+    public DateTimeOffset RequestedAt { get; set; }
+
+    public DateTimeOffset? ListeningAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+
+    public DateTimeOffset? ReceivedAt { get; set; }
+
+    public DateTimeOffset? DoneAt { get; set; }
+}

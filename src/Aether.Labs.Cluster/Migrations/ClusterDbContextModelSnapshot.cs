@@ -148,6 +148,130 @@ namespace Aether.Labs.Cluster.Migrations
                     b.ToTable("cluster_placements", (string)null);
                 });
 
+            modelBuilder.Entity("Aether.Labs.Cluster.Data.ProbeRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("DoneAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("done_at");
+
+                    b.Property<string>("Lab")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("lab");
+
+                    b.Property<double?>("LatencyMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("latency_ms");
+
+                    b.Property<string>("LinkId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("link_id");
+
+                    b.Property<DateTimeOffset?>("ListeningAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("listening_at");
+
+                    b.Property<byte[]>("Nonce")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("nonce");
+
+                    b.Property<string>("Problem")
+                        .HasColumnType("text")
+                        .HasColumnName("problem");
+
+                    b.Property<DateTimeOffset?>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ReceiverHost")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("receiver_host");
+
+                    b.Property<string>("ReceiverInterface")
+                        .IsRequired()
+                        .HasMaxLength(15)
+                        .HasColumnType("character varying(15)")
+                        .HasColumnName("receiver_interface");
+
+                    b.Property<string>("ReceiverNamespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("receiver_namespace");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("SenderHost")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("sender_host");
+
+                    b.Property<string>("SenderInterface")
+                        .IsRequired()
+                        .HasMaxLength(15)
+                        .HasColumnType("character varying(15)")
+                        .HasColumnName("sender_interface");
+
+                    b.Property<string>("SenderNamespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("sender_namespace");
+
+                    b.Property<DateTimeOffset?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("state");
+
+                    b.Property<int>("TimeoutMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("timeout_ms");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cluster_probes");
+
+                    b.HasIndex("Lab", "LinkId")
+                        .HasDatabaseName("ix_cluster_probes_lab_link");
+
+                    b.HasIndex("ReceiverHost", "State")
+                        .HasDatabaseName("ix_cluster_probes_receiver_state");
+
+                    b.HasIndex("SenderHost", "State")
+                        .HasDatabaseName("ix_cluster_probes_sender_state");
+
+                    b.ToTable("cluster_probes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cluster_probes_nonce", "length(nonce) = 16");
+
+                            t.HasCheckConstraint("ck_cluster_probes_state", "state IN ('requested', 'listening', 'sent', 'crossed', 'failed')");
+
+                            t.HasCheckConstraint("ck_cluster_probes_timeout", "timeout_ms BETWEEN 1 AND 60000");
+                        });
+                });
+
             modelBuilder.Entity("Aether.Labs.Cluster.Data.VlanTagRow", b =>
                 {
                     b.Property<string>("Lab")
@@ -327,6 +451,23 @@ namespace Aether.Labs.Cluster.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_placements_host");
+                });
+
+            modelBuilder.Entity("Aether.Labs.Cluster.Data.ProbeRow", b =>
+                {
+                    b.HasOne("Aether.Labs.Cluster.Data.HostRow", null)
+                        .WithMany()
+                        .HasForeignKey("ReceiverHost")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_probes_receiver");
+
+                    b.HasOne("Aether.Labs.Cluster.Data.HostRow", null)
+                        .WithMany()
+                        .HasForeignKey("SenderHost")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_probes_sender");
                 });
 
             modelBuilder.Entity("Aether.Labs.Cluster.Data.VtepLinkRow", b =>

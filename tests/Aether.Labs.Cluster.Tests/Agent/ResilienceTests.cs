@@ -37,28 +37,29 @@ public sealed class ResilienceTests(PostgresServer fixture) : IClassFixture<Post
         await Task.Delay(1500);
         var passes = agents[1].Passes;
         await Task.Delay(3000);
-        Assert.True(agents[1].Passes - passes <= 1, $"{agents[1].Passes - passes} passes in 3 s of an idle lab");
+        // At most a late straggler (a busy machine delivers the deploy's last events late); a pass that woke itself would make dozens.
+        Assert.True(agents[1].Passes - passes <= 2, $"{agents[1].Passes - passes} passes in 3 s of an idle lab");
 
         // The cross-host VXLAN end deleted by hand: back within seconds (the timer is a minute away).
         var oldIndex = (await SimulatedHosts.LinkAsync($"{lab}-r1", "eth1"))!.Value.GetProperty("ifindex").GetInt32();
         await SimulatedHosts.IpAsync("-n", $"{lab}-r1", "link", "del", "eth1");
-        var repaired = await UntilAsync(async () => await IsUpAsync($"{lab}-r1", "eth1"), "r1:eth1 made again", 5);
+        var repaired = await UntilAsync(async () => await IsUpAsync($"{lab}-r1", "eth1"), "r1:eth1 made again", 10);
         var back = (await SimulatedHosts.LinkAsync($"{lab}-r1", "eth1"))!.Value;
         Assert.Equal("vxlan", back.GetProperty("linkinfo").GetProperty("info_kind").GetString());
         Assert.NotEqual(oldIndex, back.GetProperty("ifindex").GetInt32());
 
         // The other end set down on its host: up again within seconds, and the store says every link is up.
         await SimulatedHosts.IpAsync("-n", $"{lab}-r2", "link", "set", "eth1", "down");
-        var raised = await UntilAsync(async () => await IsUpAsync($"{lab}-r2", "eth1"), "r2:eth1 set up again", 5);
-        _ = await UntilAsync(async () => (await cluster.StatusAsync(Read(definition))).AllUp, "every link up in the store", 5);
+        var raised = await UntilAsync(async () => await IsUpAsync($"{lab}-r2", "eth1"), "r2:eth1 set up again", 10);
+        _ = await UntilAsync(async () => (await cluster.StatusAsync(Read(definition))).AllUp, "every link up in the store", 10);
 
         // r3's namespace deleted whole: its veth peer in r1 goes too, which wakes a pass that makes r3 again; the
         // monitor follows the new namespace (another identity under the same name): a link deleted there is repaired.
         await SimulatedHosts.IpAsync("netns", "del", $"{lab}-r3");
-        _ = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1") && await IsUpAsync($"{lab}-r1", "eth2"), "r3 and its link made again", 5);
+        _ = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1") && await IsUpAsync($"{lab}-r1", "eth2"), "r3 and its link made again", 10);
         await Task.Delay(500); // the pass after that one has followed the new namespace
         await SimulatedHosts.IpAsync("-n", $"{lab}-r3", "link", "del", "eth1");
-        var followed = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1"), "r3:eth1 made again in the new namespace", 5);
+        var followed = await UntilAsync(async () => await IsUpAsync($"{lab}-r3", "eth1"), "r3:eth1 made again in the new namespace", 10);
 
         // The control: the same agent without the kernel monitor leaves the deletion to its timer.
         await agents.StopAsync(1);

@@ -56,7 +56,8 @@ public sealed partial class LabAgent
     /// <summary>Registers the host, then heartbeats and runs passes until <paramref name="cancellationToken"/> ends:
     /// after a hint for this host or one of its labs, after the kernel announced a link change in a node namespace
     /// here (<see cref="LabAgentOptions.KernelDebounce"/>), or after <see cref="LabAgentOptions.Resync"/>; a pass that
-    /// failed (the database away) is tried again after <see cref="RetryAfterFailure"/>, doubling up to the resync. The
+    /// failed (the database away), or left a lab with an error or an end here that did not verify, is tried again
+    /// after <see cref="RetryAfterFailure"/>, doubling up to the resync. The
     /// listener connects again by itself when the server went away, and its reconnection wakes a pass.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -77,7 +78,9 @@ public sealed partial class LabAgent
                 try
                 {
                     var results = await PassAsync(cancellationToken).ConfigureAwait(false);
-                    retry = TimeSpan.Zero;
+                    // A lab whose apply failed or whose ends here did not verify (a namespace still being deleted,
+                    // say) is tried again soon as well: no kernel event may come to wake it before the resync.
+                    retry = results.Any(r => r.Error is not null || r.Up < r.Ends) ? NextRetry(retry) : TimeSpan.Zero;
                     if (kernel is not null)
                     {
                         kernel.Passed(results.Any(r => r.Error is not null));
@@ -88,7 +91,7 @@ public sealed partial class LabAgent
                 {
                     // The database away, say: tried again soon (500 ms, doubling up to the resync), not a resync later.
                     LogPassFailed(_logger, ex.Message);
-                    retry = retry == TimeSpan.Zero ? RetryAfterFailure : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.Resync.Ticks));
+                    retry = NextRetry(retry);
                 }
 
                 try
@@ -108,6 +111,9 @@ public sealed partial class LabAgent
             await ProbesStoppedAsync().ConfigureAwait(false);
         }
     }
+
+    private TimeSpan NextRetry(TimeSpan retry) =>
+        retry == TimeSpan.Zero ? RetryAfterFailure : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _options.Resync.Ticks));
 
     /// <summary>One full pass: every lab placed here applied, verified and reported; parts no longer placed here
     /// destroyed.</summary>

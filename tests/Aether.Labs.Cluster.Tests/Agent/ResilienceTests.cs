@@ -12,6 +12,7 @@ namespace Aether.Labs.Cluster.Tests.Agent;
 /// written without any hint is applied at the next resync, and not before). Oracles: <c>ip -j -d</c>, psql, a
 /// listener of the test's own.
 /// </summary>
+[Collection(KernelTimingCollection.Name)]
 public sealed class ResilienceTests(PostgresServer fixture) : IClassFixture<PostgresServer>
 {
     [Fact]

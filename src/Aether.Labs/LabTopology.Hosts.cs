@@ -39,24 +39,10 @@ public static partial class LabTopology
         IReadOnlySet<LinkId>? excluded = null,
         IReadOnlySet<LinkId>? down = null)
     {
-        ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(underlays);
         ArgumentNullException.ThrowIfNull(vnis);
-        if (host.Value is null)
-        {
-            throw new ArgumentException("the host id is empty", nameof(host));
-        }
-
-        if (!lab.IsPlaced)
-        {
-            throw new ArgumentException($"lab {lab.Name} places no node on a host: it is compiled whole, by Compile", nameof(lab));
-        }
-
-        if (lab.Fabric != LabFabric.Veth)
-        {
-            // The ovs fabric needs the lab's VLAN tags and the host's VTEPs, which this does not take.
-            throw new ArgumentException($"lab {lab.Name} is on the {lab.Fabric.ToString().ToLowerInvariant()} fabric: compiled by CompileOvsForHost", nameof(lab));
-        }
+        // The ovs fabric needs the lab's VLAN tags and the host's VTEPs, which this does not take.
+        CheckHostCompile(lab, host, LabFabric.Veth, "CompileOvsForHost");
 
         var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var links = new List<TopologyLink>();
@@ -128,6 +114,33 @@ public static partial class LabTopology
             Links = links,
             SourcePath = lab.SourcePath,
         };
+    }
+
+    /// <summary>What both host compiles require: a host id, a placed lab whose every node has its host (a
+    /// <c>host: auto</c> node given one by the controller), on the fabric the caller compiles
+    /// (<paramref name="other"/> compiles the other).</summary>
+    private static void CheckHostCompile(LabSpec lab, HostId host, LabFabric fabric, string other)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        if (host.Value is null)
+        {
+            throw new ArgumentException("the host id is empty", nameof(host));
+        }
+
+        if (!lab.IsPlaced)
+        {
+            throw new ArgumentException($"lab {lab.Name} places no node on a host: it is compiled whole, by Compile", nameof(lab));
+        }
+
+        if (lab.AwaitsPlacement)
+        {
+            throw new ArgumentException($"lab {lab.Name}: some host: auto node has no host yet (LabSpec.WithPlacements gives them theirs)", nameof(lab));
+        }
+
+        if (lab.Fabric != fabric)
+        {
+            throw new ArgumentException($"lab {lab.Name} is on the {lab.Fabric.ToString().ToLowerInvariant()} fabric: compiled by {other}", nameof(lab));
+        }
     }
 
     private static uint VniOf(IReadOnlyDictionary<LinkId, uint> vnis, LinkId id)

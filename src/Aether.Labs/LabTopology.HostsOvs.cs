@@ -50,24 +50,10 @@ public static partial class LabTopology
         IReadOnlySet<LinkId>? excluded = null,
         IReadOnlySet<LinkId>? down = null)
     {
-        ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(underlays);
         ArgumentNullException.ThrowIfNull(tags);
         ArgumentNullException.ThrowIfNull(vteps);
-        if (host.Value is null)
-        {
-            throw new ArgumentException("the host id is empty", nameof(host));
-        }
-
-        if (!lab.IsPlaced)
-        {
-            throw new ArgumentException($"lab {lab.Name} places no node on a host: it is compiled whole, by Compile", nameof(lab));
-        }
-
-        if (lab.Fabric != LabFabric.Ovs)
-        {
-            throw new ArgumentException($"lab {lab.Name} is on the {lab.Fabric.ToString().ToLowerInvariant()} fabric: compiled by CompileForHost", nameof(lab));
-        }
+        CheckHostCompile(lab, host, LabFabric.Ovs, "CompileForHost");
 
         var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var links = new List<TopologyLink>();

@@ -1,5 +1,6 @@
 using Aether.Labs.Cluster.Agent;
 using Aether.Labs.Cluster.Tests.Infrastructure;
+using static Aether.Labs.Cluster.Tests.Agent.PlacedLabs;
 
 namespace Aether.Labs.Cluster.Tests.Agent;
 

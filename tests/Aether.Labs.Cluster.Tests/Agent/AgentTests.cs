@@ -3,6 +3,7 @@ using System.Net;
 using Aether.Labs.Cluster.Agent;
 using Aether.Labs.Cluster.Tests.Infrastructure;
 using Aether.Labs.Store;
+using static Aether.Labs.Cluster.Tests.Agent.PlacedLabs;
 
 namespace Aether.Labs.Cluster.Tests.Agent;
 
@@ -103,44 +104,6 @@ public sealed partial class AgentTests(PostgresServer fixture) : IClassFixture<P
         + (withR2R3 ? "  - endpoints: [r2:eth2, r3:eth1]\n" : "")
         + "  - endpoints: [r3:eth2, r1:eth2]\n"
         + "  - endpoints: [r1:eth3, r4:eth1]\n";
-
-    private static LabSpec Read(string definition)
-    {
-        var loaded = LabLoader.Parse(definition, "lab.yaml");
-        return loaded.Lab ?? throw new InvalidOperationException(string.Join("; ", loaded.Errors));
-    }
-
-    private static string Describe(ClusterLabStatus status) =>
-        string.Join("; ", status.Links.Select(l => $"{l.LinkId}: {l.State} {l.Message} (A {l.A?.State} {l.A?.Message}, B {l.B?.State} {l.B?.Message})"));
-
-    private static async Task AddressAsync(string lab, params (string Node, string Dev, string Address)[] addresses)
-    {
-        foreach (var (node, dev, address) in addresses)
-        {
-            await SimulatedHosts.IpAsync("-n", $"{lab}-{node}", "addr", "add", address + "/24", "dev", dev);
-        }
-    }
-
-    private static async Task PingAsync(string ns, string to)
-    {
-        var (code, output) = await SimulatedHosts.TryRunAsync("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", to);
-        if (code != 0)
-        {
-            (code, output) = await SimulatedHosts.TryRunAsync("ip", "netns", "exec", ns, "ping", "-c", "3", "-W", "2", to); // the first ARP can be lost
-        }
-
-        Assert.True(code == 0, $"ping {to} from {ns}: {output}");
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, what + $": not within {seconds} s");
-            await Task.Delay(100);
-        }
-    }
 
     /// <summary>The three agents, each running in the background until stopped or disposed.</summary>
     private sealed class Agents(ClusterDb db, ILabStore labs, SimulatedHosts hosts) : IAsyncDisposable

@@ -5,6 +5,7 @@ using Aether.Labs.Cluster.Tests.Infrastructure;
 using Aether.Labs.Store;
 using Aether.Ovsdb;
 using Aether.TestSupport;
+using static Aether.Labs.Cluster.Tests.Agent.PlacedLabs;
 
 namespace Aether.Labs.Cluster.Tests.Agent;
 
@@ -296,32 +297,4 @@ public sealed class OvsAgentTests(PostgresServer fixture) : IClassFixture<Postgr
         + (withR2R3 ? "  - endpoints: [r2:eth3, r3:eth1]\n" : "")
         + (r3r1Replaced ? "  - endpoints: [r3:eth3, r1:eth4]\n" : "  - endpoints: [r3:eth2, r1:eth2]\n")
         + "  - endpoints: [r1:eth3, r4:eth2]\n";
-
-    private static LabSpec Read(string definition)
-    {
-        var loaded = LabLoader.Parse(definition, "lab.yaml");
-        return loaded.Lab ?? throw new InvalidOperationException(string.Join("; ", loaded.Errors));
-    }
-
-    private static string Describe(ClusterLabStatus status) =>
-        string.Join("; ", status.Links.Select(l => $"{l.LinkId}: {l.State} {l.Message} (A {l.A?.State} {l.A?.Message}, B {l.B?.State} {l.B?.Message})"));
-
-    private static async Task AddressAsync(string lab, params (string Node, string Dev, string Address)[] addresses)
-    {
-        foreach (var (node, dev, address) in addresses)
-        {
-            await SimulatedHosts.IpAsync("-n", $"{lab}-{node}", "addr", "add", address + "/24", "dev", dev);
-        }
-    }
-
-    private static async Task PingAsync(string ns, string to)
-    {
-        var (code, output) = await SimulatedHosts.TryRunAsync("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", to);
-        if (code != 0)
-        {
-            (code, output) = await SimulatedHosts.TryRunAsync("ip", "netns", "exec", ns, "ping", "-c", "3", "-W", "2", to); // the first ARP can be lost
-        }
-
-        Assert.True(code == 0, $"ping {to} from {ns}: {output}");
-    }
 }

@@ -32,6 +32,8 @@ public sealed class AutoPlacementTests
         Assert.Equal([H1, H2], placed.Hosts);
         Assert.Single(placed.CrossHostLinks);
         Assert.All(placed.Nodes, n => Assert.True(n.AutoHost));
+        var early = Assert.Throws<ArgumentException>(() => LabTopology.CompileForHost(lab, H1, new Dictionary<HostId, System.Net.IPAddress>(), new Dictionary<LinkId, uint>(), null));
+        Assert.Contains("some host: auto node has no host yet", early.Message, StringComparison.Ordinal);
         var missing = Assert.Throws<ArgumentException>(() => lab.WithPlacements(new Dictionary<string, HostId>(StringComparer.Ordinal) { ["r1"] = H1 }));
         Assert.Contains("no host chosen yet for r2", missing.Message, StringComparison.Ordinal);
     }

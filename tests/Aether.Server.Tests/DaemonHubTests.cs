@@ -88,6 +88,26 @@ public sealed class DaemonHubTests : SandboxTest
             var again = await CliProcess.RunAsync("hub", "attach", "blue", "--socket", socket, "--id", "two", "--container", _c2);
             Assert.True(again.Code == 0 && again.Stdout.Contains("already there", StringComparison.Ordinal), again.ToString());
 
+            // A second peer through the CLI: bad input first (exit 2, the options named, the device unchanged).
+            var wgA = Box.Name("a") + "0";
+            var third = WireGuardSecretKey.GeneratePrivate().GetPublicKey().ToString();
+            var pskFile = Path.Combine(_dir, "psk");
+            await File.WriteAllTextAsync(pskFile, WireGuardSecretKey.GeneratePrivate().ToBase64() + "\n");
+            var peersBefore = await WgPeersAsync(wgA);
+            var badPeer = await CliProcess.RunAsync("hub", "peer", "set", "blue", "--socket", socket, "--public-key", "abc", "--allowed-ips", "10.210.0.128/25,nope", "--keepalive", "70000");
+            Assert.True(badPeer.Code == 2, badPeer.ToString());
+            foreach (var option in new[] { "--public-key:", "--allowed-ips:", "--persistent-keepalive:" })
+            {
+                Assert.Contains(option, badPeer.Stderr, StringComparison.Ordinal);
+            }
+
+            var overlap = await CliProcess.RunAsync("hub", "peer", "set", "blue", "--socket", socket, "--public-key", third, "--allowed-ips", "10.210.0.128/25");
+            Assert.True(overlap.Code == 2 && overlap.Stderr.Contains("overlaps", StringComparison.Ordinal), overlap.ToString());
+            Assert.Equal(peersBefore, await WgPeersAsync(wgA));
+            var setPeer = await CliProcess.RunAsync("hub", "peer", "set", "blue", "--socket", socket, "--public-key", third, "--endpoint", "192.168.78.2:51899", "--allowed-ips", "10.99.0.0/24", "--keepalive", "15", "--preshared-key-file", pskFile);
+            Assert.True(setPeer.Code == 0 && setPeer.Stdout.StartsWith('+'), setPeer.ToString());
+            Assert.Contains(third + "\t", await WgPeersAsync(wgA), StringComparison.Ordinal);
+
             // SIGKILL: no shutdown at all. Its wireguard-go goes with it (a parent-death signal), and eth0 is deleted
             // by hand while no daemon runs.
             var device = Box.Name("a") + "0";
@@ -114,6 +134,17 @@ public sealed class DaemonHubTests : SandboxTest
             var kept = JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Single().GetProperty("attachments").EnumerateArray().Single(a => a.GetProperty("attachmentId").GetString() == "two");
             Assert.Equal(("veth0-1", "10.210.0.4"), (kept.GetProperty("hostInterface").GetString(), kept.GetProperty("address").GetString()));
             await PingFromAsync(_c2, "10.210.0.3", expect: true);
+
+            // So did the second peer; removed through the CLI, the first peer keeps pinging.
+            var text = await CliProcess.RunAsync("hub", "status", "--socket", socket);
+            Assert.Contains("peer " + third, text.Stdout, StringComparison.Ordinal);
+            Assert.Contains("nat ok (policy warn)", text.Stdout, StringComparison.Ordinal);
+            Assert.Contains(third + "\t", await WgPeersAsync(wgA), StringComparison.Ordinal);
+            var removePeer = await CliProcess.RunAsync("hub", "peer", "remove", "blue", third, "--socket", socket);
+            Assert.True(removePeer.Code == 0, removePeer.ToString());
+            Assert.DoesNotContain(third, await WgPeersAsync(wgA), StringComparison.Ordinal);
+            Assert.Equal(1, (await CliProcess.RunAsync("hub", "peer", "remove", "blue", third, "--socket", socket)).Code);
+            await PingAsync(expect: true);
             var detach = await CliProcess.RunAsync("hub", "detach", "blue", "two", "--socket", socket);
             Assert.True(detach.Code == 0, detach.ToString());
             Assert.Null(await Ip.LinkAsync(_c2, "eth0"));
@@ -242,6 +273,14 @@ public sealed class DaemonHubTests : SandboxTest
 
             await Task.Delay(200);
         }
+    }
+
+    /// <summary><c>wg show DEVICE dump</c>'s peer lines (without the transfer and handshake columns).</summary>
+    private static async Task<string> WgPeersAsync(string device)
+    {
+        var dump = await Ip.ExecAsync("wg", "show", device, "dump");
+        Assert.True(dump.Code == 0, dump.Stderr);
+        return string.Join('\n', dump.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => string.Join('\t', l.Split('\t').Take(4))).Order(StringComparer.Ordinal));
     }
 
     private static async Task PingFromAsync(string ns, string address, bool expect)

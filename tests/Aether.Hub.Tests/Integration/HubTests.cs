@@ -248,10 +248,11 @@ public sealed partial class HubTests : SandboxTest
         }
     }
 
-    private async Task<WireGuardHub> StartAsync(NetworkNamespace host, string side, IHubStore store)
+    private async Task<WireGuardHub> StartAsync(NetworkNamespace host, string side, IHubStore store, string owner = "hub")
     {
         var hub = await WireGuardHub.StartAsync(store, new WireGuardHubOptions
         {
+            Owner = owner,
             HostNamespace = host,
             WireGuardPrefix = Box.Name(side),
             Loop = new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(2), ResyncGrid = TimeSpan.FromMilliseconds(100) },

@@ -132,7 +132,17 @@ public sealed class NftContext : IDisposable
             return null;
         }
 
-        var items = (JsonNode.Parse(output) as JsonObject)?["nftables"] as JsonArray ?? throw new FormatException("libnftables printed no \"nftables\" array: " + output);
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(output);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new FormatException($"libnftables printed invalid JSON listing table {family.ToNftName()} {name} ({ex.Message}): {(output.Length > 300 ? output[..300] + "…" : output)}", ex);
+        }
+
+        var items = (parsed as JsonObject)?["nftables"] as JsonArray ?? throw new FormatException("libnftables printed no \"nftables\" array: " + output);
         return NftTable.FromItems(items, (family, name));
     }
 

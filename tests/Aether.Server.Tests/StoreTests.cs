@@ -87,4 +87,54 @@ public sealed class StoreTests : IDisposable
         var e = Assert.Throws<InvalidOperationException>(() => SqliteHubStore.Open(path));
         Assert.Contains("newer", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_schema_1_file_is_upgraded_its_rows_read_as_before_and_attachments_go_with_their_network()
+    {
+        // A database as schema 1 wrote it: the single-peer columns, no peers, NAT policy or attachments.
+        var path = Path.Combine(_dir, "old.db");
+        var key = Aether.WireGuard.WireGuardSecretKey.GeneratePrivate();
+        var peer = Aether.WireGuard.WireGuardSecretKey.GeneratePrivate().GetPublicKey().ToString();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path + ";Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                CREATE TABLE schema_version (version INTEGER NOT NULL);
+                INSERT INTO schema_version (version) VALUES (1);
+                CREATE TABLE hub_networks (network_id TEXT NOT NULL PRIMARY KEY, idx INTEGER NULL, container TEXT NULL, container_pid INTEGER NULL,
+                    private_key TEXT NULL, listen_port INTEGER NULL, peer_endpoint TEXT NULL, peer_public_key TEXT NULL, address TEXT NULL,
+                    network_cidr TEXT NULL, gateway TEXT NULL, persistent_keepalive INTEGER NULL, updated_at INTEGER NOT NULL);
+                INSERT INTO hub_networks VALUES ('old', 3, 'aetold', NULL, '{key.ToBase64()}', 51823, '192.0.2.9:51823', '{peer}', '10.3.0.2', '10.3.0.0/24', '10.3.0.1', 25, 0);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var store = SqliteHubStore.Open(path))
+        {
+            var old = Assert.Single(await store.LoadAsync(default));
+            Assert.Equal((peer, "192.0.2.9:51823", 25, (IReadOnlyList<HubPeerRequest>?)null, (string?)null), (old.PeerPublicKey, old.PeerEndpoint, old.PersistentKeepalive, old.Peers, old.NatPolicy));
+            var spec = old.Validate();
+            var only = Assert.Single(spec.Peers);
+            Assert.Equal((peer, "10.3.0.0/24", 25), (only.PublicKey.ToString(), only.AllowedIps.Single().ToString(), (int)only.PersistentKeepalive));
+            Assert.Equal("warn", spec.NatPolicy);
+
+            // Saved again in the new form, with an attachment.
+            await store.SaveAsync(spec.Request, default);
+            await store.SaveAttachmentAsync(new HubStoredAttachment("old", new HubAttachRequest { AttachmentId = "a1", Container = "aetc2", Interface = "eth1", Address = "10.3.0.7" }, "veth3-1"), default);
+        }
+
+        await using (var reopened = SqliteHubStore.Open(path))
+        {
+            var again = Assert.Single(await reopened.LoadAsync(default));
+            Assert.Equal(again.Validate().Request, again);
+            Assert.Equal(peer, Assert.Single(again.Peers!).PublicKey);
+            var attachment = Assert.Single(await reopened.LoadAttachmentsAsync(default));
+            Assert.Equal(("old", "a1", "aetc2", "eth1", "10.3.0.7", "veth3-1"), (attachment.NetworkId, attachment.Request.AttachmentId, attachment.Request.Container, attachment.Request.Interface, attachment.Request.Address, attachment.HostInterface));
+            await reopened.DeleteAttachmentAsync("old", "nothing", default);
+            Assert.Single(await reopened.LoadAttachmentsAsync(default));
+            await reopened.DeleteAsync("old", default);
+            Assert.Empty(await reopened.LoadAttachmentsAsync(default));
+        }
+    }
 }

@@ -57,6 +57,11 @@ public sealed class CommandTests : SandboxTest
     [InlineData("apply -f x.yaml -o yaml")]
     [InlineData("run -f x.yaml --resync 10")]
     [InlineData("frobnicate")]
+    [InlineData("hub attach")]
+    [InlineData("hub detach net1")]
+    [InlineData("hub peer set")]
+    [InlineData("hub peer remove net1")]
+    [InlineData("hub peer set net1 --keepalive x")]
     public async Task Bad_arguments_exit_2(string args)
     {
         var result = await Cli.RunAsync(args.Split(' '));
@@ -67,7 +72,7 @@ public sealed class CommandTests : SandboxTest
     [Fact]
     public async Task Every_command_has_help_with_an_example()
     {
-        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "ns watch", "serve", "status", "hub", "hub add", "hub remove", "hub list", "hub status" })
+        foreach (var command in new[] { "apply", "diff", "destroy", "run", "ns", "ns list", "ns add", "ns del", "ns watch", "serve", "status", "hub", "hub add", "hub remove", "hub list", "hub status", "hub attach", "hub detach", "hub peer", "hub peer set", "hub peer remove" })
         {
             var help = await Cli.RunAsync([.. command.Split(' '), "--help"]);
             Assert.True(help.Code == 0, command + ": " + help);

@@ -8,6 +8,10 @@ internal sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbC
 {
     public DbSet<NetworkRow> Networks => Set<NetworkRow>();
 
+    public DbSet<DockerNetworkRow> DockerNetworks => Set<DockerNetworkRow>();
+
+    public DbSet<DockerEndpointRow> DockerEndpoints => Set<DockerEndpointRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var network = modelBuilder.Entity<NetworkRow>();

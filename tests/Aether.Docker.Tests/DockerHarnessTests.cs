@@ -1,3 +1,4 @@
+using Aether.TestInfrastructure;
 using Aether.Docker.Tests.Infrastructure;
 using CliProcess = Aether.Cli.Tests.Cli;
 

@@ -1,3 +1,4 @@
+using Aether.TestInfrastructure;
 namespace Aether.Docker.Tests.Infrastructure;
 
 /// <summary>One private dockerd for the tests of <see cref="DockerCollection"/> (they run one after another): starting

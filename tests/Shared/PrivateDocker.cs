@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Aether.Docker.Tests.Infrastructure;
+namespace Aether.TestInfrastructure;
 
 /// <summary>
 /// A dockerd of the tests' own: data root, exec root, socket and pid file in a private temporary directory, no bridge,
@@ -71,7 +71,7 @@ public sealed class PrivateDocker : IAsyncDisposable
     public async Task<string> RunAsync(params string[] args)
     {
         var (code, stdout, stderr) = await TryRunAsync(args);
-        return code == 0 ? stdout : throw new Xunit.Sdk.XunitException($"docker {string.Join(' ', args)}: exit {code}\n{stderr}{stdout}");
+        return code == 0 ? stdout : throw new InvalidOperationException($"docker {string.Join(' ', args)}: exit {code}\n{stderr}{stdout}");
     }
 
     /// <summary>The sandbox key (network namespace path) of a running container.</summary>
@@ -134,7 +134,7 @@ public sealed class PrivateDocker : IAsyncDisposable
         {
             if (_dockerd.HasExited)
             {
-                throw new Xunit.Sdk.XunitException($"dockerd exited with {_dockerd.ExitCode}:\n{Log()}");
+                throw new InvalidOperationException($"dockerd exited with {_dockerd.ExitCode}:\n{Log()}");
             }
 
             if (File.Exists(Socket) && (await TryRunAsync("version", "--format", "{{.Server.Version}}")).Code == 0)
@@ -145,7 +145,7 @@ public sealed class PrivateDocker : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        throw new Xunit.Sdk.XunitException("dockerd did not answer within 60 s:\n" + Log());
+        throw new InvalidOperationException("dockerd did not answer within 60 s:\n" + Log());
     }
 
     private async Task ImportImageAsync()
@@ -171,7 +171,7 @@ public sealed class PrivateDocker : IAsyncDisposable
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new Xunit.Sdk.XunitException($"docker import: exit {process.ExitCode}: {await stderr}");
+            throw new InvalidOperationException($"docker import: exit {process.ExitCode}: {await stderr}");
         }
     }
 

@@ -34,6 +34,7 @@ internal static class DockerAttachBench
                 },
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
+                UseShellExecute = false,
             })!;
             daemon.OutputDataReceived += (_, _) => { };
             daemon.ErrorDataReceived += (_, _) => { };
@@ -134,7 +135,7 @@ internal static class DockerAttachBench
 
     private static async Task<(int Code, string Stdout)> ExecAsync(string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);

@@ -20,7 +20,7 @@ public sealed class NetworkDriverTests : IAsyncLifetime
     {
         SqliteHubStore.Open(Db).Dispose(); // the daemon's store makes the file first
         _store = DriverStore.Open(Db);
-        _driver = await NetworkDriver.LoadAsync(_hub, _store, default);
+        _driver = await NetworkDriver.LoadAsync(_hub, _store, default, isReady: path => !path.Contains("later", StringComparison.Ordinal) || File.Exists(path));
     }
 
     public async Task DisposeAsync()
@@ -83,12 +83,12 @@ public sealed class NetworkDriverTests : IAsyncLifetime
         Assert.Equal("10.72.0.3/29", second.Interface?.Address);
         await _driver.DeleteEndpointAsync(Endpoint('a', '1'), default);
         Assert.Equal("10.72.0.2/29", (await _driver.CreateEndpointAsync(Endpoint('a', '3'), default)).Interface?.Address);
-        for (var c = '4'; c <= '7'; c++)
+        for (var c = '4'; c <= '6'; c++)
         {
             await _driver.CreateEndpointAsync(Endpoint('a', c), default);
         }
 
-        var full = await Assert.ThrowsAsync<DriverException>(() => _driver.CreateEndpointAsync(Endpoint('a', '8'), default));
+        var full = await Assert.ThrowsAsync<DriverException>(() => _driver.CreateEndpointAsync(Endpoint('a', '7'), default));
         Assert.Contains("no free address", full.Message, StringComparison.Ordinal);
 
         await _driver.CreateNetworkAsync(Messages.CreateNetwork(Messages.NetworkId('b'), Messages.GoodOptions("51902")), default);
@@ -98,7 +98,7 @@ public sealed class NetworkDriverTests : IAsyncLifetime
         Assert.Equal(HubErrorKind.Conflict, (await Assert.ThrowsAsync<DriverException>(() => _driver.CreateEndpointAsync(Endpoint('b', '3', "10.71.0.1/24"), default))).Kind);
         Assert.Equal(HubErrorKind.NotFound, (await Assert.ThrowsAsync<DriverException>(() => _driver.CreateEndpointAsync(Endpoint('c', '1'), default))).Kind);
         var endpoints = (await _store.LoadAsync(default)).Endpoints;
-        Assert.Equal(7, endpoints.Count);
+        Assert.Equal(6, endpoints.Count);
     }
 
     [Fact]
@@ -125,6 +125,36 @@ public sealed class NetworkDriverTests : IAsyncLifetime
         Assert.Empty(networks);
         Assert.Empty(endpoints);
         Assert.Empty(_hub.Networks);
+    }
+
+    [Fact]
+    public async Task A_join_before_its_sandbox_exists_attaches_when_it_appears_and_a_leave_cancels_it()
+    {
+        await _driver.CreateNetworkAsync(Messages.CreateNetwork(Messages.NetworkId('a'), Messages.GoodOptions()), default);
+        await _driver.CreateEndpointAsync(Endpoint('a', '1', "10.71.0.7/24"), default);
+        await _driver.CreateEndpointAsync(Endpoint('a', '2', "10.71.0.8/24"), default);
+        var later = Path.Combine(_dir, "later1");
+        var answer = await _driver.JoinAsync(Endpoint('a', '1') with { SandboxKey = later }, default);
+        Assert.True(answer.DisableGatewayService);
+        await Task.Delay(100);
+        Assert.Empty(_hub.Attachments); // the container does not exist yet
+
+        await File.WriteAllTextAsync(later, "");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_hub.Attachments.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal((later, "10.71.0.7/24", "eth0"), _hub.Attachments[(Messages.NetworkId('a'), Messages.NetworkId('1'))]);
+
+        var never = Path.Combine(_dir, "later2");
+        await _driver.JoinAsync(Endpoint('a', '2') with { SandboxKey = never }, default);
+        await _driver.LeaveAsync(Endpoint('a', '2'), default);
+        await File.WriteAllTextAsync(never, "");
+        await Task.Delay(300);
+        Assert.False(_hub.Attachments.ContainsKey((Messages.NetworkId('a'), Messages.NetworkId('2'))), "a join left before its sandbox appeared was attached");
+        Assert.Null(_driver.LastDeferredFailure);
     }
 
     private static EndpointMessage Endpoint(char network, char endpoint, string? address = null) => new()

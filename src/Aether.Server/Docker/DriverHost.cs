@@ -17,7 +17,7 @@ internal sealed partial class DriverHost(ServerOptions options, HubHost hub, ILo
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _store = DriverStore.Open(options.DatabasePath);
-        var driver = await NetworkDriver.LoadAsync(new HubBackend(hub.Hub), _store, cancellationToken).ConfigureAwait(false);
+        var driver = await NetworkDriver.LoadAsync(new HubBackend(hub.Hub), _store, cancellationToken, onDeferredFailure: (network, endpoint, e) => LogDeferredFailure(_log, endpoint, network, e.Message)).ConfigureAwait(false);
         Volatile.Write(ref _driver, driver);
         LogStarted(_log, options.DockerPlugin!, driver.NetworkIds.Count);
     }
@@ -32,6 +32,9 @@ internal sealed partial class DriverHost(ServerOptions options, HubHost hub, ILo
             await store.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 9102, Level = LogLevel.Error, Message = "docker endpoint {Endpoint} of network {Network}: the deferred join failed: {Error}")]
+    private static partial void LogDeferredFailure(ILogger logger, string endpoint, string network, string error);
 
     [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "docker network driver {Name} started: {Networks} network(s) loaded")]
     private static partial void LogStarted(ILogger logger, string name, int networks);

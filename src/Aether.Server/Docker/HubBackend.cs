@@ -23,8 +23,22 @@ internal sealed class HubBackend(IWireGuardHub hub) : IDriverBackend
         }
     }
 
-    public Task<string> AttachAsync(string networkId, string attachmentId, string sandbox, string address, CancellationToken cancellationToken) =>
-        throw new HubException(HubErrorKind.Failed, "attachments need the hub's attach API");
+    public async Task<string> AttachAsync(string networkId, string attachmentId, string sandbox, string address, CancellationToken cancellationToken)
+    {
+        var request = new HubAttachRequest { AttachmentId = attachmentId, Container = sandbox, Interface = null, Address = address };
+        var result = await hub.AttachAsync(networkId, request, cancellationToken).ConfigureAwait(false);
+        return result.Attachment.Interface;
+    }
 
-    public Task DetachAsync(string networkId, string attachmentId, CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task DetachAsync(string networkId, string attachmentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await hub.DetachAsync(networkId, attachmentId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException e) when (e.Kind is HubErrorKind.NotFound)
+        {
+            // already detached, or its network already gone
+        }
+    }
 }

@@ -18,17 +18,30 @@ internal sealed class NetworkDriver : IDisposable
     private readonly DriverStore _store;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, DriverNetwork> _networks = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Network, string Endpoint), CancellationTokenSource> _pending = [];
+    private readonly Func<string, bool> _isReady;
+    private readonly Action<string, string, Exception>? _onDeferredFailure;
 
-    private NetworkDriver(IDriverBackend backend, DriverStore store)
+    private NetworkDriver(IDriverBackend backend, DriverStore store, Func<string, bool>? isReady, Action<string, string, Exception>? onDeferredFailure)
     {
         _backend = backend;
         _store = store;
+        _isReady = isReady ?? SandboxReadiness.IsMounted;
+        _onDeferredFailure = onDeferredFailure;
     }
 
+    /// <summary>How long a join waits for its sandbox to become a network namespace.</summary>
+    public static TimeSpan DeferredJoinTimeout { get; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The driver with the networks and endpoints <paramref name="store"/> holds.</summary>
-    public static async Task<NetworkDriver> LoadAsync(IDriverBackend backend, DriverStore store, CancellationToken cancellationToken)
+    /// <param name="backend">The hub.</param>
+    /// <param name="store">The driver's tables.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <param name="isReady">Whether a sandbox key is a network namespace yet (default: a mount point).</param>
+    /// <param name="onDeferredFailure">Told when a deferred join fails (the daemon logs it).</param>
+    public static async Task<NetworkDriver> LoadAsync(IDriverBackend backend, DriverStore store, CancellationToken cancellationToken, Func<string, bool>? isReady = null, Action<string, string, Exception>? onDeferredFailure = null)
     {
-        var driver = new NetworkDriver(backend, store);
+        var driver = new NetworkDriver(backend, store, isReady, onDeferredFailure);
         var (networks, endpoints) = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
         foreach (var row in networks)
         {
@@ -47,7 +60,16 @@ internal sealed class NetworkDriver : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        foreach (var pending in _pending.Values)
+        {
+            pending.Cancel();
+            pending.Dispose();
+        }
+
+        _gate.Dispose();
+    }
 
     /// <summary>The networks the driver knows, by docker id.</summary>
     public IReadOnlyCollection<string> NetworkIds => _networks.Keys;
@@ -170,6 +192,7 @@ internal sealed class NetworkDriver : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            CancelPending(networkId, endpointId);
             if (!_networks.TryGetValue(networkId, out var network) || !network.Endpoints.Remove(endpointId))
             {
                 return;
@@ -184,7 +207,9 @@ internal sealed class NetworkDriver : IDisposable
         }
     }
 
-    /// <summary><c>Join</c>: attaches the sandbox through the hub.</summary>
+    /// <summary><c>Join</c>: attaches the sandbox through the hub. A sandbox that is no network namespace yet
+    /// (<c>docker run</c>: the container does not exist until after the join) is attached in the background as soon
+    /// as it is one (<see cref="SandboxReadiness"/>), within <see cref="DeferredJoinTimeout"/>.</summary>
     public async Task<JoinAnswer> JoinAsync(EndpointMessage message, CancellationToken cancellationToken)
     {
         var (networkId, endpointId) = RequireIds(message);
@@ -202,16 +227,66 @@ internal sealed class NetworkDriver : IDisposable
                 throw new DriverException(HubErrorKind.NotFound, $"endpoint {endpointId} of network {networkId} does not exist");
             }
 
-            string? name = null;
-            await CallHubAsync(async () => name = await _backend.AttachAsync(networkId, endpointId, sandbox, endpoint.Address, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             endpoint.SandboxKey = sandbox;
-            endpoint.Interface = name;
-            await _store.SaveEndpointAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            if (_isReady(sandbox))
+            {
+                await AttachLockedAsync(networkId, endpoint, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _store.SaveEndpointAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                var pending = new CancellationTokenSource();
+                _pending[(networkId, endpointId)] = pending;
+                _ = AttachWhenReadyAsync(networkId, endpointId, sandbox, pending.Token);
+            }
+
             return new JoinAnswer(DisableGatewayService: true);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>The joins waiting for their sandbox, and the last deferred join's failure (for logs and tests).</summary>
+    public Exception? LastDeferredFailure { get; private set; }
+
+    private async Task AttachLockedAsync(string networkId, DockerEndpointRow endpoint, CancellationToken cancellationToken)
+    {
+        string? name = null;
+        await CallHubAsync(async () => name = await _backend.AttachAsync(networkId, endpoint.EndpointId, endpoint.SandboxKey!, endpoint.Address, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        endpoint.Interface = name;
+        await _store.SaveEndpointAsync(endpoint, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task AttachWhenReadyAsync(string networkId, string endpointId, string sandbox, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SandboxReadiness.WaitAsync(sandbox, _isReady, DeferredJoinTimeout, cancellationToken).ConfigureAwait(false);
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _pending.Remove((networkId, endpointId));
+                if (_networks.TryGetValue(networkId, out var network) && network.Endpoints.TryGetValue(endpointId, out var endpoint)
+                    && string.Equals(endpoint.SandboxKey, sandbox, StringComparison.Ordinal))
+                {
+                    await AttachLockedAsync(networkId, endpoint, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // left before its sandbox appeared
+        }
+        catch (Exception e) when (e is DriverException or TimeoutException or IOException)
+        {
+            LastDeferredFailure = e;
+            _onDeferredFailure?.Invoke(networkId, endpointId, e);
         }
     }
 
@@ -222,6 +297,7 @@ internal sealed class NetworkDriver : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            CancelPending(networkId, endpointId);
             await CallHubAsync(() => _backend.DetachAsync(networkId, endpointId, cancellationToken)).ConfigureAwait(false);
             if (_networks.TryGetValue(networkId, out var network) && network.Endpoints.TryGetValue(endpointId, out var endpoint))
             {
@@ -251,6 +327,15 @@ internal sealed class NetworkDriver : IDisposable
         }
 
         return result;
+    }
+
+    private void CancelPending(string networkId, string endpointId)
+    {
+        if (_pending.Remove((networkId, endpointId), out var pending))
+        {
+            pending.Cancel();
+            pending.Dispose();
+        }
     }
 
     private static async Task CallHubAsync(Func<Task> call)

@@ -56,16 +56,24 @@ internal static class DockerAttachBench
             await docker.RunAsync("network", "create", "--driver", token + "p", "--subnet", "10.96.0.0/24", "-o", "key=" + key.ToBase64(), "-o", "port=51961",
                 "-o", "peer-endpoint=192.0.2.1:51820", "-o", "peer-key=" + peer, token + "a");
             await docker.RunAsync("network", "create", "--driver", "bridge", "--subnet", "10.97.0.0/24", "-o", "com.docker.network.bridge.name=" + token + "br", token + "b");
-            var container = token + "c";
-            await docker.RunAsync("run", "-d", "--name", container, "--network", "none", PrivateDocker.Image, "sleep", "3600");
-            var sandbox = (await docker.RunAsync("inspect", "-f", "{{.NetworkSettings.SandboxKey}}", container)).Trim();
+            // Each driver's container starts on a base network of the same driver (docker allows no other network
+            // beside "none", and the hub will not replace a default route docker's bridge set): each timed connect
+            // then adds eth1, to a running container.
+            await docker.RunAsync("network", "create", "--driver", token + "p", "--subnet", "10.99.0.0/24", "-o", "key=" + key.ToBase64(), "-o", "port=51962",
+                "-o", "peer-endpoint=192.0.2.1:51821", "-o", "peer-key=" + peer, token + "y");
+            await docker.RunAsync("network", "create", "--driver", "bridge", "--subnet", "10.98.0.0/24", "-o", "com.docker.network.bridge.name=" + token + "b0", token + "z");
+            string aetherContainer = token + "c", bridgeContainer = token + "d";
+            await docker.RunAsync("run", "-d", "--name", aetherContainer, "--network", token + "y", PrivateDocker.Image, "sleep", "3600");
+            await docker.RunAsync("run", "-d", "--name", bridgeContainer, "--network", token + "z", PrivateDocker.Image, "sleep", "3600");
+            var aetherSandbox = (await docker.RunAsync("inspect", "-f", "{{.NetworkSettings.SandboxKey}}", aetherContainer)).Trim();
+            var bridgeSandbox = (await docker.RunAsync("inspect", "-f", "{{.NetworkSettings.SandboxKey}}", bridgeContainer)).Trim();
 
             var aether = new List<double>();
             var bridge = new List<double>();
             for (var i = 0; i < trials; i++)
             {
-                aether.Add(await AttachAsync(docker, container, sandbox, token + "a", "10.96.0."));
-                bridge.Add(await AttachAsync(docker, container, sandbox, token + "b", "10.97.0."));
+                aether.Add(await AttachAsync(docker, aetherContainer, aetherSandbox, token + "a", "10.96.0."));
+                bridge.Add(await AttachAsync(docker, bridgeContainer, bridgeSandbox, token + "b", "10.97.0."));
             }
 
             var (a50, a99) = (Percentile(aether, 0.50), Percentile(aether, 0.99));
@@ -78,8 +86,8 @@ internal static class DockerAttachBench
         }
         finally
         {
-            await docker.TryRunAsync("rm", "-f", token + "c");
-            await docker.TryRunAsync("network", "rm", token + "a", token + "b");
+            await docker.TryRunAsync("rm", "-f", token + "c", token + "d");
+            await docker.TryRunAsync("network", "rm", token + "a", token + "b", token + "y", token + "z");
             if (daemon is not null)
             {
                 _ = Kill(daemon.Id, 15);
@@ -87,9 +95,12 @@ internal static class DockerAttachBench
             }
 
             await ExecAsync("ip", "netns", "del", host);
-            if ((await ExecAsync("ip", "link", "show", token + "br")).Code == 0)
+            foreach (var bridgeName in (string[])[token + "br", token + "b0"])
             {
-                await ExecAsync("ip", "link", "del", token + "br");
+                if ((await ExecAsync("ip", "link", "show", bridgeName)).Code == 0)
+                {
+                    await ExecAsync("ip", "link", "del", bridgeName);
+                }
             }
 
             Directory.Delete(state, recursive: true);

@@ -20,6 +20,7 @@ return args switch
     ["chaos-fuzz", .. var rest] => await FuzzCommand.RunAsync(rest),
     ["chaos-soak", .. var rest] => await SoakCommand.RunAsync(rest),
     ["chaos", .. var rest] => await ChaosBench.RunAsync(ChaosOptions.Parse(rest)),
+    ["docker-attach", .. var rest] => await DockerAttachBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -37,6 +38,7 @@ static int Usage()
                aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
                aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
                aether-bench netns-heal [--trials 50] [--cli .build/aether/aether]  (aether run: `ip netns del` to the namespace and everything in it back)
+               aether-bench docker-attach [--trials 50] [--cli .build/aether/aether]   (docker network connect to ethN up: the Aether driver beside docker's bridge)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)

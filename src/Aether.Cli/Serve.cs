@@ -62,6 +62,7 @@ internal static class Serve
             LabDatabase = labDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
             LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
             Namespace = ns,
+            DockerPlugin = args.DockerPlugin,
             ExitDeadline = TimeSpan.FromSeconds(9),
             Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, args.HubResync, ct),
         };
@@ -144,4 +145,7 @@ internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFil
 
     /// <summary>The hub loops' resync period (<c>--hub-resync</c>).</summary>
     public TimeSpan HubResync { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The Docker network driver's name (<c>--docker-plugin</c>), or null: off.</summary>
+    public string? DockerPlugin { get; init; }
 }

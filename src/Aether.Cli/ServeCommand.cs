@@ -75,6 +75,11 @@ internal static class ServeCommand
                 r.AddError("--hub-resync: " + why);
             }
         });
+        var dockerPlugin = new Option<string?>("--docker-plugin")
+        {
+            Description = "Also be Docker's network driver of this name: serve its remote driver protocol on /run/docker/plugins/NAME.sock (mode 0600), for docker network create --driver NAME -o key=… -o port=… (default: off).",
+            HelpName = "NAME",
+        };
         var command = new Command("serve", """
             Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite), the
             labs (each deployed lab kept by its runtime, its nodes' processes supervised; the lab store shared
@@ -103,12 +108,13 @@ internal static class ServeCommand
             ns,
             wgPrefix,
             hubResync,
+            dockerPlugin,
         };
 #if NATIVE_CLI
         command.SetAction(_ => ServeExec.Run());
 #else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles), HubResync = Duration.TryParse(parse.GetValue(hubResync), out var resync, out string? _) ? resync : TimeSpan.FromSeconds(10) })
+            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles), HubResync = Duration.TryParse(parse.GetValue(hubResync), out var resync, out string? _) ? resync : TimeSpan.FromSeconds(10), DockerPlugin = parse.GetValue(dockerPlugin) })
             : Task.FromResult(ExitCodes.Failure));
 #endif
         return command;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aether.Server.Api;
+using Aether.Server.Docker;
 using Aether.Server.Metrics;
 using Aether.Server.Store;
 using Aether.Hub;
@@ -63,13 +64,19 @@ public static class AetherServer
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
         var socket = new UnixSocket(options.SocketPath);
-        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-            endpoint is UnixDomainSocketEndPoint unix ? socket.Bind(unix) : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
+        var plugin = PluginListener.Create(options);
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint => endpoint switch
+        {
+            UnixDomainSocketEndPoint unix when plugin?.Owns(unix) == true => plugin.Socket.Bind(unix),
+            UnixDomainSocketEndPoint unix => socket.Bind(unix),
+            _ => SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint),
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Runs when the app is built, and only with Kestrel as its server (a test server never touches the path).
             socket.Prepare();
             kestrel.ListenUnixSocket(socket.Path);
+            plugin?.Listen(kestrel);
             if (options.Listen is { } listen)
             {
                 kestrel.Listen(IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port);
@@ -86,6 +93,7 @@ public static class AetherServer
         services.TryAddSingleton<IHubStore>(_ => SqliteHubStore.Open(options.DatabasePath));
         services.AddSingleton<HubHost>();
         services.AddHostedService(sp => sp.GetRequiredService<HubHost>());
+        plugin?.AddServices(services); // after the hub: the driver starts on it
         services.AddSingleton<LabHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LabHost>());
         services.AddSingleton<ClusterHost>();
@@ -116,7 +124,11 @@ public static class AetherServer
         app.Lifetime.ApplicationStopped.Register(socket.Remove);
         if (options.ExitDeadline is { } deadline)
         {
-            ExitDeadline.Arm(app.Lifetime, deadline, socket.Remove);
+            ExitDeadline.Arm(app.Lifetime, deadline, () =>
+            {
+                socket.Remove();
+                plugin?.Socket.Remove();
+            });
         }
 
         var metrics = app.Services.GetRequiredService<RequestMetrics>();
@@ -132,6 +144,7 @@ public static class AetherServer
         HubApi.Map(app);
         LabApi.Map(app);
         ClusterApi.Map(app);
+        plugin?.Map(app);
         app.MapOpenApi();
         return app;
     }

@@ -67,6 +67,13 @@ public sealed record ServerOptions
     /// <summary>The named namespace the hub is bound to instead of the daemon's own, or null.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>Also serve Docker's remote network driver protocol as the driver of this name, on
+    /// <c>DockerPluginDirectory/NAME.sock</c> (<c>docker network create --driver NAME</c>); null (the default): off.</summary>
+    public string? DockerPlugin { get; init; }
+
+    /// <summary>Where dockerd looks for plugin sockets.</summary>
+    public string DockerPluginDirectory { get; init; } = "/run/docker/plugins";
+
     /// <summary>Creates the hub (required).</summary>
     public HubFactory? Hub { get; init; }
 

@@ -10,6 +10,10 @@ internal sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbC
 
     public DbSet<AttachmentRow> Attachments => Set<AttachmentRow>();
 
+    public DbSet<DockerNetworkRow> DockerNetworks => Set<DockerNetworkRow>();
+
+    public DbSet<DockerEndpointRow> DockerEndpoints => Set<DockerEndpointRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var network = modelBuilder.Entity<NetworkRow>();

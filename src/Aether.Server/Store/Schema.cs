@@ -11,7 +11,7 @@ namespace Aether.Server.Store;
 internal static class Schema
 {
     /// <summary>The version this build writes.</summary>
-    public const int Current = 2;
+    public const int Current = 3;
 
     private static readonly string[] Steps =
     [
@@ -49,6 +49,25 @@ internal static class Schema
             host_interface TEXT NOT NULL,
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (network_id, attachment_id)
+        );
+        """,
+
+        // 3: the Docker network driver's networks and endpoints (dockerd does not resend them after a restart).
+        """
+        CREATE TABLE docker_networks (
+            network_id TEXT NOT NULL PRIMARY KEY,
+            cidr TEXT NOT NULL,
+            gateway TEXT NOT NULL,
+            allocates INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE docker_endpoints (
+            network_id TEXT NOT NULL REFERENCES docker_networks (network_id) ON DELETE CASCADE,
+            endpoint_id TEXT NOT NULL,
+            address TEXT NOT NULL,
+            sandbox_key TEXT NULL,
+            interface TEXT NULL,
+            PRIMARY KEY (network_id, endpoint_id)
         );
         """,
     ];

@@ -18,8 +18,8 @@ internal static partial class Plugin
         ArgumentNullException.ThrowIfNull(env);
         if (env.Command == CniCommand.Version)
         {
-            // The spec: VERSION reads cniVersion from stdin when given; the answer names it.
-            return CniOutput.Version(VersionOf(stdin) ?? NetworkConfig.SupportedVersions[^1]);
+            // As the reference plugins answer: the answer is in the newest version spoken, whatever stdin asked.
+            return CniOutput.Version(NetworkConfig.SupportedVersions[^1]);
         }
 
         var config = NetworkConfig.Parse(stdin, env.Command);

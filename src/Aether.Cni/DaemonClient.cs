@@ -121,7 +121,7 @@ internal sealed class DaemonClient : IDisposable
                 SocketError.AccessDenied => $"cannot connect to the aether daemon at {_socket}: permission denied",
                 _ when !File.Exists(_socket) => $"the aether daemon is not running: {_socket} does not exist",
                 _ => $"cannot connect to the aether daemon at {_socket}: {s.Message}",
-            }, e.Message);
+            });
         }
         catch (HttpRequestException e)
         {

@@ -21,7 +21,16 @@ public sealed class AttachTests : SandboxTest
         var host = Box.CreateNamespace("h");
         _c1 = await Box.CreateNamespaceWithIpAsync("c1");
         _c2 = await Box.CreateNamespaceWithIpAsync("c2");
-        _daemon = await Daemon.StartAsync(_dir, host.Name!, Box.Name("w"));
+        try
+        {
+            _daemon = await Daemon.StartAsync(_dir, host.Name!, Box.Name("w"));
+        }
+        catch
+        {
+            // xunit runs no teardown after a failed setup.
+            Directory.Delete(_dir, recursive: true);
+            throw;
+        }
     }
 
     protected override async Task TearDownAsync()

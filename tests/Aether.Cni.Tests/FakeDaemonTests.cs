@@ -11,7 +11,7 @@ namespace Aether.Cni.Tests;
 public sealed class FakeDaemonTests : SandboxTest
 {
     private const string Key = "YFBU3CgdFPjqLMBqMRDyqCQmTLsT36MhAnKyVPSh9WI=";
-    private readonly string _dir = Directory.CreateTempSubdirectory("aet-cni-fake-").FullName;
+    private string _dir = null!;
     private string _ns = null!;
 
     protected override async Task SetUpAsync()
@@ -21,6 +21,7 @@ public sealed class FakeDaemonTests : SandboxTest
         await Ip.RunAsync("-n", _ns, "link", "set", "eth0p", "up");
         await Ip.RunAsync("-n", _ns, "addr", "add", "10.77.0.5/24", "dev", "eth0");
         await Ip.RunAsync("-n", _ns, "link", "set", "eth0", "up");
+        _dir = Directory.CreateTempSubdirectory("aet-cni-fake-").FullName; // last: a setup that fails leaves no directory
     }
 
     protected override Task TearDownAsync()

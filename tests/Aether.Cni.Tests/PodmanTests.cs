@@ -19,7 +19,16 @@ public sealed class PodmanTests : SandboxTest
     protected override async Task SetUpAsync()
     {
         var host = Box.CreateNamespace("h");
-        _daemon = await Daemon.StartAsync(_dir, host.Name!, Box.Name("w"));
+        try
+        {
+            _daemon = await Daemon.StartAsync(_dir, host.Name!, Box.Name("w"));
+        }
+        catch
+        {
+            // xunit runs no teardown after a failed setup.
+            Directory.Delete(_dir, recursive: true);
+            throw;
+        }
     }
 
     protected override async Task TearDownAsync()

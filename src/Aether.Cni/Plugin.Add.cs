@@ -61,10 +61,25 @@ internal static partial class Plugin
 
         var inside = await Kernel.ReadAsync(env.Netns!, attachment.Interface, ct).ConfigureAwait(false)
             ?? throw new CniException(CniCodes.DaemonFailed, $"the daemon attached {attachment.AttachmentId}, but {attachment.Interface} is not in {env.Netns}");
+        // The address as the interface holds it (the hub gives a container /32 and reaches the network through a
+        // route via the gateway on the link), so the result says what the kernel has.
+        var ip = AddressOf(attachment.Address);
+        var held = inside.Addresses.FirstOrDefault(a => a.Address.Equals(ip));
+        if (held.Address is null)
+        {
+            throw new CniException(CniCodes.DaemonFailed, $"the daemon attached {attachment.AttachmentId}, but {attachment.Interface} in {env.Netns} does not have {ip}");
+        }
+
+        List<(string, string?)> routes = [(config.NetworkCidr.ToString(), attachment.Gateway)];
+        if (attachment.DefaultRoute)
+        {
+            routes.Add((config.NetworkCidr.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0", attachment.Gateway));
+        }
+
         var result = new CniResult(
             [new ResultInterface(attachment.HostInterface, null, null), new ResultInterface(attachment.Interface, inside.Mac, env.Netns)],
-            [new ResultIp(Prefixed(attachment.Address, config), attachment.Gateway, 1)],
-            attachment.DefaultRoute ? [(config.NetworkCidr.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0", attachment.Gateway)] : []);
+            [new ResultIp(held.ToString(), attachment.Gateway, 1)],
+            routes);
         return CniOutput.Result(config.CniVersion, result, config.PrevResult, config.Dns);
     }
 }

@@ -41,11 +41,12 @@ internal static partial class Plugin
             throw new CniException(CniCodes.CheckFailed, $"network {config.NetworkId} has no attachment {id} ({env.IfName} of container {env.ContainerId})");
         }
 
-        var address = Prefixed(attachment.Address, config);
-        if (!string.Equals(attachment.Interface, env.IfName, StringComparison.Ordinal) || !addresses.Contains(address, StringComparer.Ordinal))
+        var ip = AddressOf(attachment.Address);
+        var address = addresses.FirstOrDefault(a => IPPrefix.Parse(a).Address.Equals(ip));
+        if (!string.Equals(attachment.Interface, env.IfName, StringComparison.Ordinal) || address is null)
         {
             throw new CniException(CniCodes.CheckFailed,
-                $"attachment {id} is {attachment.Interface} {address} in the daemon, but prevResult says {env.IfName} {string.Join(", ", addresses)}");
+                $"attachment {id} is {attachment.Interface} {ip} in the daemon, but prevResult says {env.IfName} {string.Join(", ", addresses)}");
         }
 
         var inside = await Kernel.ReadAsync(env.Netns!, env.IfName!, ct).ConfigureAwait(false)

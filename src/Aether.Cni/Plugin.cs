@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 
 namespace Aether.Cni;
@@ -170,6 +169,9 @@ internal static partial class Plugin
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static string Prefixed(string address, NetworkConfig config) =>
-        address.Contains('/', StringComparison.Ordinal) ? address : address + "/" + config.NetworkCidr.PrefixLength.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The address of an attachment without a prefix length, if it came with one.</summary>
+    private static System.Net.IPAddress AddressOf(string address) =>
+        System.Net.IPAddress.TryParse(address.Split('/')[0], out var ip)
+            ? ip
+            : throw new CniException(CniCodes.DaemonFailed, $"the daemon's attachment address '{address}' is not an IP address");
 }

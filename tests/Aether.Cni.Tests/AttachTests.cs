@@ -89,8 +89,10 @@ public sealed class AttachTests : SandboxTest
         Assert.Equal(1, ip.GetProperty("interface").GetInt32());
         Assert.Equal("10.213.0.1", ip.GetProperty("gateway").GetString());
         var address1 = ip.GetProperty("address").GetString()!;
-        Assert.Equal("10.213.0.2/24", address1); // the lowest free host address that is not the gateway
+        Assert.Equal("10.213.0.2/32", address1); // the lowest free host address that is not the gateway, /32 as the hub gives it
         Assert.Equal([address1], await AddressesAsync(_c1));
+        Assert.Equal(["10.213.0.0/24 via 10.213.0.1", "0.0.0.0/0 via 10.213.0.1"],
+            result.GetProperty("routes").EnumerateArray().Select(x => x.GetProperty("dst").GetString() + " via " + x.GetProperty("gw").GetString()));
         Assert.Equal("10.213.0.1", result.GetProperty("dns").GetProperty("nameservers")[0].GetString());
 
         // ADD again: the same attachment, the same answer.
@@ -104,7 +106,7 @@ public sealed class AttachTests : SandboxTest
         // The second container asks for its address in CNI_ARGS; the two reach each other through the host.
         var add2 = await CniPlugin.RunAsync(Env("ADD", _c2, "IgnoreUnknown=1;IP=10.213.0.9;K8S_POD_NAME=x"), Config());
         Assert.True(add2.Code == 0, add2.ToString());
-        Assert.Equal(["10.213.0.9/24"], await AddressesAsync(_c2));
+        Assert.Equal(["10.213.0.9/32"], await AddressesAsync(_c2));
         await PingAsync(_c1, "10.213.0.9");
         await PingAsync(_c2, "10.213.0.2");
 
@@ -125,7 +127,7 @@ public sealed class AttachTests : SandboxTest
         Assert.Contains("has no attachment", gone.Msg, StringComparison.Ordinal);
 
         // The other container keeps its attachment; DEL without CNI_NETNS (the runtime lost it) still detaches.
-        Assert.Equal(["10.213.0.9/24"], await AddressesAsync(_c2));
+        Assert.Equal(["10.213.0.9/32"], await AddressesAsync(_c2));
         var env = Env("DEL", _c2);
         env["CNI_NETNS"] = null;
         var del2 = await CniPlugin.RunAsync(env, Config());
@@ -158,7 +160,7 @@ public sealed class AttachTests : SandboxTest
         Assert.True(twice.Code == 1, twice.ToString());
         Assert.Contains(twice.ErrorCode, (int[])[7, 100]);
         Assert.Null(await Ip.LinkAsync(_c2, "eth0"));
-        Assert.Equal(["10.213.0.2/24"], await AddressesAsync(_c1));
+        Assert.Equal(["10.213.0.2/32"], await AddressesAsync(_c1));
 
         // A container that does not exist.
         var env = Env("ADD", _c2);

@@ -87,8 +87,8 @@ public sealed class FakeDaemonTests : SandboxTest
         Assert.Equal(Ip.Str(await Ip.RequireLinkAsync(_ns, "eth0"), "address"), result.GetProperty("interfaces")[1].GetProperty("mac").GetString());
         Assert.Equal("10.77.0.5/24", result.GetProperty("ips")[0].GetProperty("address").GetString());
         Assert.Equal(1, result.GetProperty("ips")[0].GetProperty("interface").GetInt32());
-        Assert.Equal("0.0.0.0/0", result.GetProperty("routes")[0].GetProperty("dst").GetString());
-        Assert.Equal("10.77.0.1", result.GetProperty("routes")[0].GetProperty("gw").GetString());
+        Assert.Equal(["10.77.0.0/24 via 10.77.0.1", "0.0.0.0/0 via 10.77.0.1"],
+            result.GetProperty("routes").EnumerateArray().Select(x => x.GetProperty("dst").GetString() + " via " + x.GetProperty("gw").GetString()));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class FakeDaemonTests : SandboxTest
         Assert.True(r.Code == 0, r.ToString());
         Assert.Equal(["a", "b", "aetveth7", "eth0"], r.Json.GetProperty("interfaces").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
         Assert.Equal([1, 3], r.Json.GetProperty("ips").EnumerateArray().Select(i => i.GetProperty("interface").GetInt32()));
-        Assert.Equal(2, r.Json.GetProperty("routes").GetArrayLength());
+        Assert.Equal(3, r.Json.GetProperty("routes").GetArrayLength());
     }
 
     [Theory]

@@ -95,7 +95,8 @@ public sealed partial record NetworkConfig
         }
 
         var index = reader.Int("index", required: true, 0, MaxIndex);
-        var privateKey = ReadPrivateKey(reader);
+        // DEL uses no key: a key file removed before the container's DEL must not keep it from detaching.
+        var privateKey = command == CniCommand.Del ? "" : ReadPrivateKey(reader);
         var listenPort = reader.Int("listenPort", required: true, 1, 65535);
         var cidr = reader.Prefix("networkCidr", required: true);
         var gateway = reader.Address("gateway", required: true);

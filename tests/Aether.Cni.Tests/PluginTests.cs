@@ -184,6 +184,17 @@ public sealed class PluginTests : IDisposable
         Assert.Contains("privateKeyFile: cannot read " + _dir + "/missing.key", missing.Msg, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Del_reads_no_key_so_a_removed_key_file_does_not_block_it()
+    {
+        var gone = _dir + "/removed.key";
+        var del = await CniPlugin.RunAsync(CniPlugin.Env("DEL"), Config(c => { c.Remove("privateKey"); c["privateKeyFile"] = gone; }));
+        Assert.Equal(11, del.ErrorCode); // past the configuration, to the (missing) daemon
+        var add = await CniPlugin.RunAsync(CniPlugin.Env("ADD"), Config(c => { c.Remove("privateKey"); c["privateKeyFile"] = gone; }));
+        Assert.Equal(7, add.ErrorCode);
+        Assert.Contains("privateKeyFile: cannot read " + gone, add.Msg, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("ipMasq", "ipMasq: is not a field")]
     [InlineData("networkCIDR", "networkCIDR: is not a field")]

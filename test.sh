@@ -22,7 +22,10 @@ fi
 # Debian keeps the binaries in /usr/lib/postgresql/N/bin, off PATH, so they are looked for there too, as
 # tests/Shared/PrivatePostgres.cs does) and sqlite3 (the SQLite oracle of the same tests). --no-install-recommends:
 # wireguard-tools recommends a kernel package, which the tests do not need (and gcc only recommends libc6-dev, which
-# is named for that reason).
+# is named for that reason). docker.io (dockerd 20.10 with containerd and runc: the Docker driver's tests start a
+# private dockerd in a temp directory), busybox-static (the rootfs of the image those tests import, since no registry
+# is reachable; the dynamic busybox would need a libc in the image) and podman with containernetworking-plugins (the
+# CNI plugin's test runs one container through podman with a private root and CNI configuration directory).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -35,6 +38,10 @@ command -v ovsdb-server >/dev/null 2>&1 || need+=(openvswitch-switch)
 [ -x /usr/lib/frr/zebra ] || need+=(frr)
 { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || need+=(postgresql)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v podman >/dev/null 2>&1 || need+=(podman)
+[ -x /usr/lib/cni/bridge ] || [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -39,6 +39,16 @@ survivors() {
         [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
         tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v t="${TMPDIR:-/tmp}/" -v pid="$pid" 'index($0, t) > 0 { print "process " $0 "(pid " pid ")" }'
     done
+    # Private Docker engines (tests/Shared/PrivateDocker.cs) and podman's containers (the CNI plugin's test): a dockerd,
+    # containerd, containerd-shim or conmon whose command line points into the temp directory, and a Docker plugin
+    # socket of a test's daemon left in /run/docker/plugins.
+    for pid in $(pgrep -x 'dockerd|containerd|containerd-shim|containerd-shim-runc-v2|conmon' 2>/dev/null); do
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | awk -v t="${TMPDIR:-/tmp}/" -v pid="$pid" 'index($0, t) > 0 { print "process " $0 "(pid " pid ")" }'
+    done
+    for sock in /run/docker/plugins/"$prefix"*; do
+        [ -e "$sock" ] && echo "docker plugin socket $sock"
+    done
     # Mounts under the private stand-ins for /run/netns that watcher tests make in the temp directory.
     awk -v t="${TMPDIR:-/tmp}/$prefix" 'index($5, t) == 1 { print "mount " $5 }' /proc/self/mountinfo
     # Private PostgreSQL servers (tests/Shared/PrivatePostgres.cs): a postgres process whose data directory (its
@@ -53,7 +63,7 @@ survivors() {
 while :; do
     left="$(survivors)"
     if [ -z "$left" ]; then
-        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes, UAPI sockets, temp-dir PostgreSQL servers or private OVS daemons left"
+        echo "leak-check: no '$prefix' namespaces, host links, wireguard-go or FRR processes, UAPI sockets, temp-dir PostgreSQL servers, private OVS or Docker daemons or plugin sockets left"
         exit 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aether.Server.Api;
+using Aether.Server.Grpc;
 using Aether.Server.Metrics;
 using Aether.Server.Store;
 using Aether.Hub;
@@ -67,6 +68,9 @@ public static class AetherServer
             endpoint is UnixDomainSocketEndPoint unix ? socket.Bind(unix) : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Before the listeners: endpoint defaults (protocols, h2c detection) apply to endpoints made after them.
+            ServerLimits.Apply(kestrel);
+
             // Runs when the app is built, and only with Kestrel as its server (a test server never touches the path).
             socket.Prepare();
             kestrel.ListenUnixSocket(socket.Path);
@@ -74,8 +78,6 @@ public static class AetherServer
             {
                 kestrel.Listen(IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port);
             }
-
-            ServerLimits.Apply(kestrel);
         });
 
         var services = builder.Services;
@@ -99,6 +101,7 @@ public static class AetherServer
         services.AddSingleton<RequestMetrics>();
         services.AddExceptionHandler<RequestBodyFailure>();
         services.AddProblemDetails();
+        GrpcApi.AddServices(services);
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Aether daemon";
@@ -132,6 +135,7 @@ public static class AetherServer
         HubApi.Map(app);
         LabApi.Map(app);
         ClusterApi.Map(app);
+        GrpcApi.Map(app);
         app.MapOpenApi();
         return app;
     }

@@ -121,7 +121,7 @@ public sealed class GrpcTests : IDisposable
 
     public static TheoryData<string, string[]> InvalidRequests() => new()
     {
-        { "empty", ["network_id", "private_key", "listen_port", "peer_endpoint", "peer_public_key", "network_cidr", "container"] },
+        { "empty", ["network_id", "private_key", "listen_port", "network_cidr"] },
         { "bad id", ["network_id"] },
         { "index too large", ["network_index"] },
         { "index wider than int", ["network_index"] },

@@ -52,6 +52,8 @@ internal sealed class DaemonClient : IDisposable
 
     public Task<DaemonResponse> PostAsync(string path, string json, CancellationToken ct) => SendAsync(HttpMethod.Post, path, json, ct);
 
+    public Task<DaemonResponse> PutAsync(string path, string json, CancellationToken ct) => SendAsync(HttpMethod.Put, path, json, ct);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<DaemonResponse> SendAsync(HttpMethod method, string path, string? json, CancellationToken ct)
@@ -118,9 +120,14 @@ internal sealed class DaemonClient : IDisposable
             return "request";
         }
 
-        if (field is "privateKey")
+        switch (field)
         {
-            return "--private-key-file";
+            case "privateKey":
+                return "--private-key-file";
+            case "attachmentId":
+                return "--id";
+            case "presharedKey":
+                return "--preshared-key-file";
         }
 
         var kebab = new StringBuilder("--");

@@ -5,8 +5,8 @@ using System.Text.Json;
 
 namespace Aether.Cli;
 
-/// <summary><c>status</c> and <c>hub add|remove|list|status</c>: clients of the daemon over its unix socket.</summary>
-internal static class DaemonCommands
+/// <summary><c>status</c> and <c>hub add|remove|list|status|attach|detach|peer</c>: clients of the daemon over its unix socket.</summary>
+internal static partial class DaemonCommands
 {
     public static Command Status() => Get("status", """
         What the daemon reports: version, uptime, WireGuard backend, and its reconcile loops.
@@ -27,8 +27,11 @@ internal static class DaemonCommands
               aether hub add --network-id net1 --index 1 --container blue --private-key-file hub.key \
                 --listen-port 51821 --peer-endpoint 192.0.2.2:51821 --peer-public-key KEY= \
                 --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
+              aether hub attach net1 --container green --id green-1
+              aether hub peer set net1 --public-key KEY= --endpoint 192.0.2.3:51821 --allowed-ips 10.1.0.128/25
               aether hub list
               aether hub status
+              aether hub detach net1 green-1
               aether hub remove net1
             """)
         {
@@ -36,6 +39,9 @@ internal static class DaemonCommands
             Remove(),
             List(),
             HubStatus(),
+            Attach(),
+            Detach(),
+            Peer(),
         };
     }
 
@@ -54,6 +60,7 @@ internal static class DaemonCommands
         var cidr = new Option<string?>("--network-cidr") { Description = "The network, such as 10.1.0.0/24.", HelpName = "CIDR" };
         var gateway = new Option<string?>("--gateway") { Description = "The gateway: veth-rootN's address in the network.", HelpName = "IP" };
         var keepalive = new Option<int?>("--persistent-keepalive") { Description = "The peer's keepalive in seconds (0: off).", HelpName = "N" };
+        var natPolicy = new Option<string?>("--nat-policy") { Description = "What a NAT failure does: warn (the default: logged and reported) or require (the add fails).", HelpName = "POLICY" };
         var output = OutputOption();
         var command = new Command("add", """
             Add a network to the daemon's hub (nothing changes when the same network is there already). Every field
@@ -66,7 +73,7 @@ internal static class DaemonCommands
                 --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
             """)
         {
-            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive, output,
+            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive, natPolicy, output,
         };
         command.SetAction((parse, ct) => Call(parse, socket, async client =>
         {
@@ -100,6 +107,7 @@ internal static class DaemonCommands
                 Write(json, "networkCidr", parse.GetValue(cidr));
                 Write(json, "gateway", parse.GetValue(gateway));
                 Write(json, "persistentKeepalive", parse.GetValue(keepalive));
+                Write(json, "natPolicy", parse.GetValue(natPolicy));
                 json.WriteEndObject();
             }
 
@@ -239,6 +247,10 @@ internal static class DaemonCommands
         foreach (var n in networks.EnumerateArray())
         {
             Output.Line(Network(n));
+            foreach (var a in Array(n, "attachments"))
+            {
+                Output.Line(Attachment(a));
+            }
         }
     }
 
@@ -252,14 +264,26 @@ internal static class DaemonCommands
             var device = s.GetProperty("deviceUp").GetBoolean() ? string.Create(CultureInfo.InvariantCulture, $"up, port {s.GetProperty("listenPort").GetInt32()}") : "down";
             var state = S(s, "state") is { } st && !string.Equals(st, "active", StringComparison.Ordinal) ? " " + st : "";
             Output.Line(Network(n) + " [" + device + "]" + state + (S(s, "error") is { } error ? ": " + error : ""));
+            if (s.TryGetProperty("nat", out var nat) && nat.ValueKind == JsonValueKind.Object)
+            {
+                Output.Line($"  nat {S(nat, "state")} (policy {S(nat, "policy")}){(S(nat, "error") is { } natError ? ": " + natError : "")}");
+            }
+
+            foreach (var a in Array(n, "attachments"))
+            {
+                Output.Line(Attachment(a));
+            }
+
             foreach (var p in s.GetProperty("peers").EnumerateArray())
             {
                 var handshake = p.GetProperty("latestHandshake").ValueKind == JsonValueKind.String
                     ? Ago(DateTimeOffset.UtcNow - p.GetProperty("latestHandshake").GetDateTimeOffset()) + " ago"
                     : "none";
+                var flags = (p.TryGetProperty("configured", out var c) && !c.GetBoolean() ? " (not configured: removed on the next pass)" : "")
+                    + (p.TryGetProperty("onDevice", out var d) && !d.GetBoolean() ? " (not on the device yet)" : "");
                 Output.Line(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"  peer {S(p, "publicKey")} endpoint {S(p, "endpoint") ?? "(none)"}, handshake {handshake}, rx {p.GetProperty("receivedBytes").GetUInt64()} B, tx {p.GetProperty("sentBytes").GetUInt64()} B"));
+                    $"  peer {S(p, "publicKey")} endpoint {S(p, "endpoint") ?? "(none)"}, allowed {string.Join(',', Array(p, "allowedIps").Select(x => x.GetString()))}, handshake {handshake}, rx {p.GetProperty("receivedBytes").GetUInt64()} B, tx {p.GetProperty("sentBytes").GetUInt64()} B{flags}"));
             }
         }
     }

@@ -15,7 +15,8 @@ public sealed record HubNetworkRequest
     public int? Index { get; init; }
 
     /// <summary>The container's network namespace: a name under <c>/run/netns</c>, or an absolute path such as
-    /// <c>/proc/PID/ns/net</c>. Give this or <see cref="ContainerPid"/>.</summary>
+    /// <c>/proc/PID/ns/net</c>. Give this or <see cref="ContainerPid"/>, or neither (with no <see cref="Address"/>):
+    /// the network is created alone, and containers join it with <see cref="IWireGuardHub.AttachAsync"/>.</summary>
     public string? Container { get; init; }
 
     /// <summary>The container's network namespace as a process id (its <c>/proc/PID/ns/net</c>).</summary>
@@ -43,12 +44,34 @@ public sealed record HubNetworkRequest
     /// <summary>The gateway: the address of <c>veth-rootN</c> in the host, inside the network.</summary>
     public string? Gateway { get; init; }
 
-    /// <summary>The peer's persistent keepalive in seconds (0, the default, is off).</summary>
+    /// <summary>The single peer's persistent keepalive in seconds (0, the default, is off).</summary>
     public int? PersistentKeepalive { get; init; }
+
+    /// <summary>The network's peers, keyed by public key (beside the single-peer fields, a shorthand for one peer
+    /// whose allowed IPs are the network). A network may have no peer.</summary>
+    public IReadOnlyList<HubPeerRequest>? Peers { get; init; }
+
+    /// <summary>What a NAT failure does: <c>warn</c> (the default: logged and reported in the status) or
+    /// <c>require</c> (the add fails and is rolled back).</summary>
+    public string? NatPolicy { get; init; }
 
     /// <summary>The request for logs: every field but the private key, which never prints.</summary>
     public override string ToString() =>
-        $"{{ networkId = {NetworkId}, index = {Index}, container = {Container ?? ContainerPid?.ToString(System.Globalization.CultureInfo.InvariantCulture)}, privateKey = {(PrivateKey is null ? "" : "(hidden)")}, listenPort = {ListenPort}, peerEndpoint = {PeerEndpoint}, peerPublicKey = {PeerPublicKey}, address = {Address}, networkCidr = {NetworkCidr}, gateway = {Gateway} }}";
+        $"{{ networkId = {NetworkId}, index = {Index}, container = {Container ?? ContainerPid?.ToString(System.Globalization.CultureInfo.InvariantCulture)}, privateKey = {(PrivateKey is null ? "" : "(hidden)")}, listenPort = {ListenPort}, peerEndpoint = {PeerEndpoint}, peerPublicKey = {PeerPublicKey}, address = {Address}, networkCidr = {NetworkCidr}, gateway = {Gateway}, peers = [{string.Join(", ", Peers ?? [])}], natPolicy = {NatPolicy} }}";
+
+    /// <summary>Whether two requests are the same, field by field (the peers in order, each by value).</summary>
+    public bool Equals(HubNetworkRequest? other) =>
+        other is not null && string.Equals(NetworkId, other.NetworkId, StringComparison.Ordinal) && Index == other.Index
+        && string.Equals(Container, other.Container, StringComparison.Ordinal) && ContainerPid == other.ContainerPid
+        && string.Equals(PrivateKey, other.PrivateKey, StringComparison.Ordinal) && ListenPort == other.ListenPort
+        && string.Equals(PeerEndpoint, other.PeerEndpoint, StringComparison.Ordinal) && string.Equals(PeerPublicKey, other.PeerPublicKey, StringComparison.Ordinal)
+        && string.Equals(Address, other.Address, StringComparison.Ordinal) && string.Equals(NetworkCidr, other.NetworkCidr, StringComparison.Ordinal)
+        && string.Equals(Gateway, other.Gateway, StringComparison.Ordinal) && PersistentKeepalive == other.PersistentKeepalive
+        && (Peers ?? []).SequenceEqual(other.Peers ?? []) && (Peers is null) == (other.Peers is null)
+        && string.Equals(NatPolicy, other.NatPolicy, StringComparison.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(NetworkId, Index, Container, ListenPort, NetworkCidr);
 
     /// <summary>Checks every field and returns the validated network.</summary>
     /// <exception cref="HubException">Of kind <see cref="HubErrorKind.Invalid"/>, with every bad field.</exception>

@@ -14,6 +14,9 @@ public sealed record HubNetworkSpec
     /// <summary>The largest index: <c>veth-root9999</c> still fits in an interface name.</summary>
     public const int MaxIndex = 9999;
 
+    /// <summary>The most peers one network may have.</summary>
+    public const int MaxPeers = 1024;
+
     private HubNetworkSpec(HubNetworkRequest request) => Request = request;
 
     /// <summary>The request, normalised (keys and addresses in canonical form): what the store keeps.</summary>
@@ -25,8 +28,9 @@ public sealed record HubNetworkSpec
     /// <summary>Its index N.</summary>
     public required int Index { get; init; }
 
-    /// <summary>The container's namespace: a name, an absolute path, or <c>pid:N</c>.</summary>
-    public required string Container { get; init; }
+    /// <summary>The network's own container (its attachment named by the index: <c>veth-rootN</c> / <c>ethN</c>): a
+    /// name, an absolute path, or <c>pid:N</c>; null for a network created alone.</summary>
+    public string? Container { get; init; }
 
     /// <summary>The private key of <c>wgN</c>.</summary>
     public required WireGuardSecretKey PrivateKey { get; init; }
@@ -37,23 +41,20 @@ public sealed record HubNetworkSpec
     /// <summary>The listen port.</summary>
     public required ushort ListenPort { get; init; }
 
-    /// <summary>The peer's endpoint.</summary>
-    public required IPEndPoint PeerEndpoint { get; init; }
+    /// <summary>The peers, keyed by public key (no two with one key, no two whose allowed IPs overlap).</summary>
+    public required IReadOnlyList<HubPeerSpec> Peers { get; init; }
 
-    /// <summary>The peer's public key.</summary>
-    public required WireGuardKey PeerPublicKey { get; init; }
+    /// <summary>What a NAT failure does: <see cref="HubNatPolicy.Warn"/> or <see cref="HubNatPolicy.Require"/>.</summary>
+    public string NatPolicy { get; init; } = HubNatPolicy.Warn;
 
-    /// <summary>The container's address.</summary>
-    public required IPAddress Address { get; init; }
+    /// <summary>The own container's address, or null without one.</summary>
+    public IPAddress? Address { get; init; }
 
     /// <summary>The network (host bits clear).</summary>
     public required IPPrefix NetworkCidr { get; init; }
 
     /// <summary>The gateway.</summary>
     public required IPAddress Gateway { get; init; }
-
-    /// <summary>The peer's persistent keepalive in seconds.</summary>
-    public ushort PersistentKeepalive { get; init; }
 
     /// <summary>What the WireGuard device's name starts with: <c>wg</c> unless the hub says otherwise (WireGuard
     /// names of the userspace implementation are global to the machine, so tests give theirs a unique prefix).</summary>
@@ -68,14 +69,15 @@ public sealed record HubNetworkSpec
     /// <summary><c>ethN</c>.</summary>
     public string EthName => "eth" + Index.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Opens the container's namespace.</summary>
-    /// <exception cref="IOException">It does not exist (any more).</exception>
-    public NetworkNamespace OpenContainer() => OpenContainer(Container);
-
-    /// <summary>The network as clients see it.</summary>
+    /// <summary>The network as clients see it (without its attachments: the hub adds them). The single-peer fields
+    /// show the first peer, or are empty; the own container's fields are empty without one.</summary>
     public HubNetworkInfo ToInfo(bool nat) => new(
-        Id, Index, Container, WgName, VethRootName, EthName, PublicKey.ToString(), ListenPort, Address.ToString(), NetworkCidr.ToString(), Gateway.ToString(),
-        PeerEndpoint.ToString(), PeerPublicKey.ToString(), nat);
+        Id, Index, Container ?? "", WgName, Container is null ? "" : VethRootName, Container is null ? "" : EthName, PublicKey.ToString(), ListenPort, Address?.ToString() ?? "",
+        NetworkCidr.ToString(), Gateway.ToString(), Peers.Count > 0 ? Peers[0].Endpoint?.ToString() ?? "" : "", Peers.Count > 0 ? Peers[0].PublicKey.ToString() : "", nat)
+    {
+        Peers = [.. Peers.Select(p => p.ToInfo())],
+        NatPolicy = NatPolicy,
+    };
 
     /// <summary>Whether two specs ask for the same network (the same request twice is a no-op).</summary>
     public bool SameAs(HubNetworkSpec other)
@@ -83,6 +85,24 @@ public sealed record HubNetworkSpec
         ArgumentNullException.ThrowIfNull(other);
         return Request == other.Request;
     }
+
+    /// <summary>This network with its peers replaced (the request too, as the store keeps it).</summary>
+    public HubNetworkSpec WithPeers(IReadOnlyList<HubPeerSpec> peers) =>
+        new(Request with { Peers = [.. peers.Select(p => p.ToRequest())] })
+        {
+            Id = Id,
+            Index = Index,
+            Container = Container,
+            PrivateKey = PrivateKey,
+            PublicKey = PublicKey,
+            ListenPort = ListenPort,
+            Peers = peers,
+            NatPolicy = NatPolicy,
+            Address = Address,
+            NetworkCidr = NetworkCidr,
+            Gateway = Gateway,
+            WgPrefix = WgPrefix,
+        };
 
     /// <summary>Opens a container reference: a name, an absolute path, or <c>pid:N</c>; nothing but a network
     /// namespace is opened (see <see cref="NetworkNamespace.OpenVerified"/>).</summary>
@@ -127,41 +147,8 @@ public sealed record HubNetworkSpec
             Bad("index", string.Create(CultureInfo.InvariantCulture, $"must be 0 to {MaxIndex} (wgN, veth-rootN and ethN must fit in 15 bytes), not {index}"));
         }
 
-        string container = "";
-        if (request.Container is not null && request.ContainerPid is not null)
-        {
-            Bad("container", "give container or containerPid, not both");
-        }
-        else if (request.ContainerPid is int pid)
-        {
-            if (pid <= 0)
-            {
-                Bad("containerPid", string.Create(CultureInfo.InvariantCulture, $"must be a positive process id, not {pid}"));
-            }
-
-            container = string.Create(CultureInfo.InvariantCulture, $"pid:{pid}");
-        }
-        else if (string.IsNullOrEmpty(request.Container))
-        {
-            Bad("container", "is required (a namespace name, a path such as /proc/PID/ns/net, or containerPid)");
-        }
-        else if (request.Container.StartsWith('/'))
-        {
-            if (request.Container.Contains('\0', StringComparison.Ordinal) || request.Container.Split('/').Any(part => part is ".."))
-            {
-                Bad("container", "a path must be absolute, without '..' or NUL");
-            }
-
-            container = request.Container;
-        }
-        else if (!Aether.Netlink.Names.NamespaceNameRule.IsValid(request.Container, out var why))
-        {
-            Bad("container", why);
-        }
-        else
-        {
-            container = request.Container;
-        }
+        var hasContainer = request.Container is not null || request.ContainerPid is not null;
+        var container = hasContainer ? ParseContainer(request.Container, request.ContainerPid, required: true, Bad) : null;
 
         var privateKey = WireGuardSecretKey.Zero;
         if (request.PrivateKey is null)
@@ -185,28 +172,6 @@ public sealed record HubNetworkSpec
         else
         {
             port = (ushort)listenPort;
-        }
-
-        IPEndPoint? endpoint = null;
-        if (request.PeerEndpoint is null)
-        {
-            Bad("peerEndpoint", "is required");
-        }
-        else if (!IPEndPoint.TryParse(request.PeerEndpoint, out endpoint) || endpoint.Port == 0 || !request.PeerEndpoint.Contains(':', StringComparison.Ordinal)
-            || (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && !request.PeerEndpoint.StartsWith('[')))
-        {
-            Bad("peerEndpoint", "must be IP:PORT or [IPv6]:PORT with a port of 1 to 65535");
-            endpoint = null;
-        }
-
-        var peerKey = default(WireGuardKey);
-        if (request.PeerPublicKey is null)
-        {
-            Bad("peerPublicKey", "is required");
-        }
-        else if (!WireGuardKey.TryParse(request.PeerPublicKey, out peerKey) || peerKey.IsZero)
-        {
-            Bad("peerPublicKey", "is not a WireGuard key (44 characters of base64, as wg pubkey prints)");
         }
 
         IPPrefix? cidr = null;
@@ -235,29 +200,29 @@ public sealed record HubNetworkSpec
             cidr = parsed;
         }
 
-        var address = ParseMember(request.Address, "address", cidr, allowPrefix: true, Bad);
+        // The own container's address: required with a container, refused without one.
+        IPAddress? address = null;
+        if (hasContainer)
+        {
+            address = ParseMember(request.Address, "address", cidr, allowPrefix: true, Bad);
+        }
+        else if (request.Address is not null)
+        {
+            Bad("address", "is the network's own container's address: give container or containerPid with it, or attach containers later");
+        }
+
         var gateway = ParseMember(request.Gateway, "gateway", cidr, allowPrefix: false, Bad);
         if (address is not null && gateway is not null && address.Equals(gateway))
         {
             Bad("gateway", "must differ from the container's address");
         }
 
-        ushort keepalive = 0;
-        if (request.PersistentKeepalive is int k)
-        {
-            if (k is < 0 or > 65535)
-            {
-                Bad("persistentKeepalive", string.Create(CultureInfo.InvariantCulture, $"must be 0 to 65535 seconds, not {k}"));
-            }
-            else
-            {
-                keepalive = (ushort)k;
-            }
-        }
+        var peers = ParsePeers(request, privateKey, cidr, Bad);
 
-        if (!privateKey.IsZero && !peerKey.IsZero && privateKey.GetPublicKey() == peerKey)
+        var natPolicy = request.NatPolicy ?? HubNatPolicy.Warn;
+        if (natPolicy is not (HubNatPolicy.Warn or HubNatPolicy.Require))
         {
-            Bad("peerPublicKey", "is the hub's own public key");
+            Bad("natPolicy", $"must be '{HubNatPolicy.Warn}' (a NAT failure is logged and reported) or '{HubNatPolicy.Require}' (a NAT failure fails the add), not '{natPolicy}'");
         }
 
         if (errors.Count > 0)
@@ -273,12 +238,11 @@ public sealed record HubNetworkSpec
             ContainerPid = request.ContainerPid,
             PrivateKey = privateKey.ToBase64(),
             ListenPort = port,
-            PeerEndpoint = endpoint!.ToString(),
-            PeerPublicKey = peerKey.ToString(),
-            Address = address!.ToString(),
+            Peers = [.. peers!.Select(p => p.ToRequest())],
+            Address = address?.ToString(),
             NetworkCidr = cidr!.Value.ToString(),
             Gateway = gateway!.ToString(),
-            PersistentKeepalive = keepalive,
+            NatPolicy = natPolicy,
         };
         return new HubNetworkSpec(normal)
         {
@@ -288,13 +252,144 @@ public sealed record HubNetworkSpec
             PrivateKey = privateKey,
             PublicKey = privateKey.GetPublicKey(),
             ListenPort = port,
-            PeerEndpoint = endpoint,
-            PeerPublicKey = peerKey,
+            Peers = peers!,
+            NatPolicy = natPolicy,
             Address = address,
             NetworkCidr = cidr.Value,
             Gateway = gateway,
-            PersistentKeepalive = keepalive,
         };
+    }
+
+    /// <summary>A container reference: a namespace name, an absolute path, or <c>pid:N</c> (null when bad).</summary>
+    internal static string? ParseContainer(string? name, int? pid, bool required, Action<string, string> bad)
+    {
+        if (name is not null && pid is not null)
+        {
+            bad("container", "give container or containerPid, not both");
+            return null;
+        }
+
+        if (pid is int p)
+        {
+            if (p <= 0)
+            {
+                bad("containerPid", string.Create(CultureInfo.InvariantCulture, $"must be a positive process id, not {p}"));
+                return null;
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $"pid:{p}");
+        }
+
+        if (string.IsNullOrEmpty(name))
+        {
+            if (required)
+            {
+                bad("container", "is required (a namespace name, a path such as /proc/PID/ns/net, or containerPid)");
+            }
+
+            return null;
+        }
+
+        if (name.StartsWith('/'))
+        {
+            if (name.Contains('\0', StringComparison.Ordinal) || name.Split('/').Any(part => part is ".."))
+            {
+                bad("container", "a path must be absolute, without '..' or NUL");
+                return null;
+            }
+
+            return name;
+        }
+
+        if (!Aether.Netlink.Names.NamespaceNameRule.IsValid(name, out var why))
+        {
+            bad("container", why);
+            return null;
+        }
+
+        return name;
+    }
+
+    /// <summary>The peers: the single-peer shorthand (allowed IPs: the network) first, then <c>peers</c>; no key
+    /// twice, no two peers' allowed IPs overlapping, none the hub's own key.</summary>
+    private static List<HubPeerSpec>? ParsePeers(HubNetworkRequest request, WireGuardSecretKey privateKey, IPPrefix? cidr, Action<string, string> bad)
+    {
+        var peers = new List<HubPeerSpec>();
+        var ok = true;
+        void Bad(string field, string message)
+        {
+            ok = false;
+            bad(field, message);
+        }
+
+        if (request.PeerPublicKey is not null || request.PeerEndpoint is not null || request.PersistentKeepalive is not null)
+        {
+            var shorthand = new HubPeerRequest
+            {
+                PublicKey = request.PeerPublicKey,
+                Endpoint = request.PeerEndpoint,
+                AllowedIps = cidr is { } c ? [c.ToString()] : [],
+                PersistentKeepalive = request.PersistentKeepalive,
+            };
+            var field = (string f) => f switch { "publicKey" => "peerPublicKey", "endpoint" => "peerEndpoint", _ => f };
+            if (HubPeerRequest.Parse(shorthand, "", (f, m) => Bad(field(f), m)) is { } one)
+            {
+                peers.Add(one);
+            }
+        }
+
+        var list = request.Peers ?? [];
+        if (list.Count > MaxPeers)
+        {
+            Bad("peers", string.Create(CultureInfo.InvariantCulture, $"at most {MaxPeers} peers, not {list.Count}"));
+            return null;
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            var prefix = string.Create(CultureInfo.InvariantCulture, $"peers[{i}].");
+            if (HubPeerRequest.Parse(list[i], prefix, Bad) is { } peer)
+            {
+                if (CheckAgainst(peers, peer) is { } clash)
+                {
+                    Bad(prefix + clash.Field, clash.Message);
+                }
+                else
+                {
+                    peers.Add(peer);
+                }
+            }
+        }
+
+        if (!privateKey.IsZero && peers.FirstOrDefault(p => p.PublicKey == privateKey.GetPublicKey()) is { } own)
+        {
+            Bad(ReferenceEquals(own, peers[0]) && request.PeerPublicKey is not null ? "peerPublicKey" : "peers", "is the hub's own public key");
+        }
+
+        return ok ? peers : null;
+    }
+
+    /// <summary>Why <paramref name="peer"/> cannot join <paramref name="others"/>: its key is there already, or its
+    /// allowed IPs overlap another peer's (WireGuard would move them silently).</summary>
+    internal static HubFieldError? CheckAgainst(IEnumerable<HubPeerSpec> others, HubPeerSpec peer)
+    {
+        foreach (var other in others)
+        {
+            if (other.PublicKey == peer.PublicKey)
+            {
+                return new HubFieldError("publicKey", $"{peer.PublicKey} is listed twice");
+            }
+
+            foreach (var a in peer.AllowedIps)
+            {
+                if (other.AllowedIps.FirstOrDefault(b => b.Overlaps(a)) is { Address: not null } b)
+                {
+                    return new HubFieldError("allowedIps", $"{a} overlaps {b} of peer {other.PublicKey}");
+                }
+            }
+        }
+
+        return null;
     }
 
     private static IPAddress? ParseMember(string? text, string field, IPPrefix? cidr, bool allowPrefix, Action<string, string> bad)

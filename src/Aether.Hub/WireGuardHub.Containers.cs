@@ -44,23 +44,23 @@ public sealed partial class WireGuardHub
     /// <summary>Refuses (409) a container that is the host's network namespace (the hub's, this process's or
     /// init's), or the namespace of another reference that networks use already: two references to one namespace
     /// would give it two sets of routes and two default routes, each believing it is the only one.</summary>
-    private void CheckContainer(HubNetworkSpec spec, NetworkNamespace ns)
+    private void CheckContainer(string reference, string networkId, NetworkNamespace ns)
     {
-        var field = spec.Container.StartsWith("pid:", StringComparison.Ordinal) ? "containerPid" : "container";
+        var field = reference.StartsWith("pid:", StringComparison.Ordinal) ? "containerPid" : "container";
         foreach (var (what, inode) in HostInodes())
         {
             if (inode == ns.Inode)
             {
-                throw new HubException(HubErrorKind.Conflict, $"{field}: {spec.Container} is {what} (namespace inode {ns.Inode}): a container must be a namespace of its own") { NetworkId = spec.Id, Step = field };
+                throw new HubException(HubErrorKind.Conflict, $"{field}: {reference} is {what} (namespace inode {ns.Inode}): a container must be a namespace of its own") { NetworkId = networkId, Step = field };
             }
         }
 
         foreach (var container in _containers.Values)
         {
-            if (!string.Equals(container.Reference, spec.Container, StringComparison.Ordinal) && container.Namespace?.Inode == ns.Inode)
+            if (!string.Equals(container.Reference, reference, StringComparison.Ordinal) && container.Namespace?.Inode == ns.Inode)
             {
-                var users = string.Join(", ", _networks.Values.Where(n => string.Equals(n.Container, container.Reference, StringComparison.Ordinal)).Select(n => n.Id).Order(StringComparer.Ordinal));
-                throw new HubException(HubErrorKind.Conflict, $"{field}: {spec.Container} is the same network namespace as container {container.Reference} of network {users}: give that reference to add a network to it") { NetworkId = spec.Id, Step = field };
+                var users = string.Join(", ", AllAttachments().Where(a => string.Equals(a.Container, container.Reference, StringComparison.Ordinal)).Select(a => a.NetworkId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+                throw new HubException(HubErrorKind.Conflict, $"{field}: {reference} is the same network namespace as container {container.Reference} of network {users}: give that reference to add a network to it") { NetworkId = networkId, Step = field };
             }
         }
     }
@@ -131,7 +131,7 @@ public sealed partial class WireGuardHub
     {
         foreach (var (reference, container) in _containers.ToList())
         {
-            if (_networks.Values.Any(n => string.Equals(n.Container, reference, StringComparison.Ordinal)))
+            if (AllAttachments().Any(a => string.Equals(a.Container, reference, StringComparison.Ordinal)))
             {
                 continue;
             }

@@ -52,12 +52,13 @@ public sealed partial class WireGuardHub
     {
         var owner = _options.Owner;
         var all = _networks.Values.OrderBy(n => n.Index).ToList();
-        var live = all.Where(n => _containers.GetValueOrDefault(n.Container)?.Namespace is not null).ToList();
+        var attachments = AllAttachments();
+        var live = attachments.Where(a => _containers.GetValueOrDefault(a.Container)?.Namespace is not null).ToList();
         var containers = _containers.Values.Where(c => c.Handle is not null).ToList();
         var host = Scope.Host;
         var units = new Dictionary<(Stage Stage, Scope Scope), Unit>
         {
-            [(Stage.Links, host)] = new(new LinkSource(_hostHandle, owner, [.. live.Select(n => new DesiredLink(n.VethRootName, new Veth(n.EthName) { PeerNamespace = _containers[n.Container].Namespace }))])
+            [(Stage.Links, host)] = new(new LinkSource(_hostHandle, owner, [.. live.Select(a => new DesiredLink(a.HostInterface, new Veth(a.Interface) { PeerNamespace = _containers[a.Container].Namespace }))])
             {
                 Scope = host,
                 PeerHandles = ContainerHandle,
@@ -65,34 +66,34 @@ public sealed partial class WireGuardHub
             // Not planned before an add (it would read every device): a foreign wgN is looked for by name instead.
             [(Stage.Devices, host)] = new(new WireGuardSource(_hostHandle, _backend, owner, [.. all.Select(Device)]) { Scope = host }, CanConflict: false),
             [(Stage.Sysctls, host)] = new(new SysctlSource(_host, Record("host sysctls"), all.Count > 0 ? [new DesiredSysctl(IpForward, "1")] : [], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = host }, CanConflict: false),
-            [(Stage.Addresses, host)] = new(new AddressSource(_hostHandle, Record("host addresses"), [.. live.Select(n => new DesiredAddress(n.VethRootName, new IPPrefix(n.Gateway, 32)))]) { Scope = host }),
+            [(Stage.Addresses, host)] = new(new AddressSource(_hostHandle, Record("host addresses"), [.. GatewayHolders(live).Select(a => new DesiredAddress(a.HostInterface, new IPPrefix(_networks[a.NetworkId].Gateway, 32)))]) { Scope = host }),
         };
         if (_nft is not null)
         {
-            units[(Stage.Nftables, host)] = new(new NftablesSource(_nft, owner, Chains(all), new NftablesSourceOptions { Record = Record("host nftables") }) { Scope = host }, CanConflict: false);
+            units[(Stage.Nftables, host)] = new(new NatTracking(new NftablesSource(_nft, owner, Chains(all, attachments), new NftablesSourceOptions { Record = Record("host nftables") }) { Scope = host }, _nat), CanConflict: false);
         }
         else if (all.Count > 0)
         {
-            units[(Stage.Nftables, host)] = new(new Unavailable("libnftables is not available: " + _nftMissing), CanConflict: false);
+            units[(Stage.Nftables, host)] = new(new NatTracking(new Unavailable("libnftables is not available: " + _nftMissing), _nat), CanConflict: false);
         }
 
         foreach (var c in containers)
         {
-            var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
-            units[(Stage.Addresses, c.Scope)] = new(new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(n => new DesiredAddress(n.EthName, new IPPrefix(n.Address, 32)))]) { Scope = c.Scope });
+            var mine = live.Where(a => string.Equals(a.Container, c.Reference, StringComparison.Ordinal)).ToList();
+            units[(Stage.Addresses, c.Scope)] = new(new AddressSource(c.Handle!, Record($"container {c.Reference} addresses"), [.. mine.Select(a => new DesiredAddress(a.Interface, new IPPrefix(a.Address, 32)))]) { Scope = c.Scope });
         }
 
-        var hostRoutes = live.Select(n => new DesiredRoute { Destination = new IPPrefix(n.Address, 32), Device = n.VethRootName })
+        var hostRoutes = live.Select(a => new DesiredRoute { Destination = new IPPrefix(a.Address, 32), Device = a.HostInterface })
             .Concat(all.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Device = n.WgName }));
         units[(Stage.Routes, host)] = new(new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }) { Scope = host });
         foreach (var c in containers)
         {
-            var mine = live.Where(n => string.Equals(n.Container, c.Reference, StringComparison.Ordinal)).ToList();
-            var routes = mine.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Gateway = n.Gateway, Device = n.EthName, OnLink = true }).ToList();
+            var mine = live.Where(a => string.Equals(a.Container, c.Reference, StringComparison.Ordinal)).ToList();
+            var routes = mine.Select(a => new DesiredRoute { Destination = _networks[a.NetworkId].NetworkCidr, Gateway = _networks[a.NetworkId].Gateway, Device = a.Interface, OnLink = true }).ToList();
             if (mine.Count > 0)
             {
-                var first = mine[0];
-                routes.Add(new DesiredRoute { Gateway = first.Gateway, Device = first.EthName, OnLink = true });
+                var first = mine.MinBy(a => a.Index)!;
+                routes.Add(new DesiredRoute { Gateway = _networks[first.NetworkId].Gateway, Device = first.Interface, OnLink = true });
             }
 
             units[(Stage.Routes, c.Scope)] = new(new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }) { Scope = c.Scope });
@@ -101,40 +102,53 @@ public sealed partial class WireGuardHub
         return new Units([host, .. containers.Select(c => c.Scope)], units);
     }
 
+    /// <summary>The host ends that carry their network's gateway: the first live one of each network (its own
+    /// <c>veth-rootN</c> when it has one). An address lives in one place; the others answer ARP for the gateway all
+    /// the same, since it is the host's own address (<c>arp_ignore</c> 0, the kernel's default).</summary>
+    private static IEnumerable<Attachment> GatewayHolders(List<Attachment> live) =>
+        live.GroupBy(a => a.NetworkId, StringComparer.Ordinal).Select(g => g.First());
+
     private DesiredWireGuardDevice Device(HubNetworkSpec n) => new(n.WgName, n.PrivateKey)
     {
         ListenPort = n.ListenPort,
         Peers =
         [
-            new DesiredWireGuardPeer(n.PeerPublicKey)
+            .. n.Peers.Select(p => new DesiredWireGuardPeer(p.PublicKey)
             {
-                Endpoint = n.PeerEndpoint,
-                AllowedIPs = [n.NetworkCidr],
-                PersistentKeepaliveInterval = n.PersistentKeepalive,
-            },
+                Endpoint = p.Endpoint,
+                AllowedIPs = p.AllowedIps,
+                PersistentKeepaliveInterval = p.PersistentKeepalive,
+                PresharedKey = p.PresharedKey,
+            }),
         ],
     };
 
     /// <summary>The hub's table: NAT for each container's first network, and no forwarding between networks.</summary>
-    private List<NftChain> Chains(List<HubNetworkSpec> all)
+    private List<NftChain> Chains(List<HubNetworkSpec> all, List<Attachment> attachments)
     {
         if (all.Count == 0)
         {
             return [];
         }
 
-        var nat = all.Where(IsFirstInContainer).Select(n => NftRule.FromJson(
-            "[" + Match("==", Saddr, Prefix(n.NetworkCidr)) + "," + Match("!=", Meta("oifname"), Set(n.WgName, n.VethRootName)) + """,{"masquerade":null}]""",
+        List<string> Interfaces(HubNetworkSpec n) => [n.WgName, .. attachments.Where(a => string.Equals(a.NetworkId, n.Id, StringComparison.Ordinal)).Select(a => a.HostInterface)];
+        var nat = all.Where(HasNat).Select(n => NftRule.FromJson(
+            "[" + Match("==", Saddr, Prefix(n.NetworkCidr)) + "," + Match("!=", Meta("oifname"), Names(Interfaces(n))) + """,{"masquerade":null}]""",
             "hub network " + n.Id));
         var forward = new List<NftRule>();
         foreach (var n in all)
         {
-            // What comes out of a network's tunnel goes to its container only (no relaying, no crossing).
-            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.WgName)) + "," + Match("!=", Meta("oifname"), Str(n.VethRootName)) + Drop));
-            var others = all.Where(o => o.Index != n.Index).SelectMany(o => new[] { o.WgName, o.VethRootName }).ToList();
+            // What comes out of a network's tunnel goes to its containers only (no relaying, no crossing).
+            var mine = Interfaces(n);
+            var veths = mine.Skip(1).ToList();
+            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.WgName)) + (veths.Count > 0 ? "," + Match("!=", Meta("oifname"), Names(veths)) : "") + Drop));
+            var others = all.Where(o => o.Index != n.Index).SelectMany(Interfaces).ToList();
             if (others.Count > 0)
             {
-                forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.VethRootName)) + "," + Match("==", Meta("oifname"), Set([.. others])) + Drop));
+                foreach (var veth in veths)
+                {
+                    forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(veth)) + "," + Match("==", Meta("oifname"), Names(others)) + Drop));
+                }
             }
         }
 
@@ -144,6 +158,9 @@ public sealed partial class WireGuardHub
             new NftChain("forward", forward) { Type = "filter", Hook = "forward", Priority = NftChain.FilterPriority, Policy = "accept" },
         ];
     }
+
+    /// <summary>One name as a string, several as an anonymous set (the way nft prints them back).</summary>
+    private static string Names(List<string> names) => names.Count == 1 ? Str(names[0]) : Set([.. names]);
 
     // The statements in libnftables' JSON schema, written the way nft prints them back (so a pass after the first
     // finds the table in sync). Names and addresses here are validated interface names and IPv4 addresses: nothing

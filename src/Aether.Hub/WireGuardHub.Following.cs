@@ -143,7 +143,7 @@ public sealed partial class WireGuardHub
 
         var loop = container.DetachLoop();
         container.MarkGone(why, final);
-        LogContainerGone(_logger, why, string.Join(", ", _networks.Values.Where(n => string.Equals(n.Container, container.Reference, StringComparison.Ordinal)).Select(n => n.Id)));
+        LogContainerGone(_logger, why, string.Join(", ", AllAttachments().Where(a => string.Equals(a.Container, container.Reference, StringComparison.Ordinal)).Select(a => a.NetworkId).Distinct(StringComparer.Ordinal)));
         DisposeUnits();
         ClearRecords(container.Reference);
         await StopLoopAsync(loop).ConfigureAwait(false);

@@ -26,8 +26,8 @@ public sealed partial class WireGuardHub
 
     /// <summary>Runs every source's pass.</summary>
     /// <returns>The first failure (in stage order, then the host before the containers), or null.</returns>
-    private async Task<(string Step, Exception Error)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken) =>
-        (await RunUnitsAsync(null, stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error) : null;
+    private async Task<(string Step, Exception Error, Stage Stage)?> RunStepsAsync(bool stopAtFirstFailure, CancellationToken cancellationToken) =>
+        (await RunUnitsAsync(null, stopAtFirstFailure, cancellationToken).ConfigureAwait(false)).Failure is { } f ? (StepName(f.Stage, f.Scope), f.Error, f.Stage) : null;
 
     /// <summary>What people call a stage of a scope: <c>links in the host</c>, <c>addresses in blue</c>.</summary>
     private static string StepName(Stage stage, Scope scope) => stage switch
@@ -104,6 +104,11 @@ public sealed partial class WireGuardHub
     private async Task RollBackAsync(HubNetworkSpec spec, bool newContainer, Exception cause)
     {
         SetNetwork(spec.Id, null);
+        lock (_stateLock)
+        {
+            _attachments.Remove(spec.Id);
+        }
+
         var failure = await RunStepsAsync(stopAtFirstFailure: false, CancellationToken.None).ConfigureAwait(false);
         if (failure is { } f)
         {
@@ -134,9 +139,6 @@ public sealed partial class WireGuardHub
 
         DisposeUnits();
     }
-
-    private bool IsFirstInContainer(HubNetworkSpec spec) =>
-        !_networks.Values.Any(n => n.Index < spec.Index && string.Equals(n.Container, spec.Container, StringComparison.Ordinal));
 
     /// <summary>The sources of a pass, by stage and scope, and the scopes (the host, then each open container).</summary>
     private sealed record Units(Scope[] Scopes, Dictionary<(Stage Stage, Scope Scope), Unit> Sources);

@@ -131,14 +131,17 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         var spec = Validate(request);
 
         // The container is opened and checked before the gate: whatever its path is, no other request waits on it.
-        OpenedContainer opened;
-        try
+        OpenedContainer? opened = null;
+        if (spec.Container is { } named)
         {
-            opened = OpenedContainer.Open(spec.Container);
-        }
-        catch (Exception ex) when (IsOpenFailure(ex))
-        {
-            throw CannotOpen(spec.Container, ex);
+            try
+            {
+                opened = OpenedContainer.Open(named);
+            }
+            catch (Exception ex) when (IsOpenFailure(ex))
+            {
+                throw CannotOpen(named, ex);
+            }
         }
 
         using var openedScope = opened;
@@ -154,20 +157,31 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
                 // The same request again: nothing to create, but a pass repairs whatever drifted.
                 await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
-                return new HubAddResult(existing.ToInfo(IsFirstInContainer(existing)), Created: false);
+                return new HubAddResult(NetworkInfo(existing), Created: false);
             }
 
             CheckConflicts(spec);
-            CheckContainer(spec, opened.Namespace);
-            var newContainer = !_containers.TryGetValue(spec.Container, out var container);
-            if (container is null)
+            Container? container = null;
+            var newContainer = false;
+            if (spec.Container is { } own)
             {
-                container = OpenContainer(spec.Container, required: true, opened);
-            }
-            else if (container.Gone)
-            {
-                // Its other networks' container went; a new network in it is a request to take it back, if it is there.
-                await ReviveAsync(container, required: true, opened).ConfigureAwait(false);
+                var reference = own;
+                CheckContainer(reference, spec.Id, opened!.Namespace);
+                if (AllAttachments().FirstOrDefault(a => string.Equals(a.Container, reference, StringComparison.Ordinal) && string.Equals(a.Interface, spec.EthName, StringComparison.Ordinal)) is { } taken)
+                {
+                    throw new HubException(HubErrorKind.Conflict, $"{spec.EthName} in {reference} is attachment {taken.Id} of network {taken.NetworkId}") { NetworkId = spec.Id, Step = "index" };
+                }
+
+                newContainer = !_containers.TryGetValue(reference, out container);
+                if (container is null)
+                {
+                    container = OpenContainer(reference, required: true, opened);
+                }
+                else if (container.Gone)
+                {
+                    // Its other networks' container went; a new network in it is a request to take it back, if it is there.
+                    await ReviveAsync(container, required: true, opened).ConfigureAwait(false);
+                }
             }
 
             SetNetwork(spec.Id, spec);
@@ -183,8 +197,17 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 var failure = await RunStepsAsync(stopAtFirstFailure: true, cancellationToken).ConfigureAwait(false);
                 if (failure is { } f)
                 {
-                    var kind = f.Error is TerminalReconcileException ? HubErrorKind.Conflict : HubErrorKind.Failed;
-                    throw new HubException(kind, $"{f.Step}: {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = spec.Id };
+                    // The table (NAT and forwarding) is the last stage: everything else is in place. Under "warn" its
+                    // failure is logged and reported in the status, as the reference does; under "require" it fails the add.
+                    if (f.Stage == Stage.Nftables && string.Equals(spec.NatPolicy, HubNatPolicy.Warn, StringComparison.Ordinal))
+                    {
+                        LogNatFailure(_logger, spec.Id, f.Error.Message);
+                    }
+                    else
+                    {
+                        var kind = f.Error is TerminalReconcileException && f.Stage != Stage.Nftables ? HubErrorKind.Conflict : HubErrorKind.Failed;
+                        throw new HubException(kind, $"{f.Step}: {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = spec.Id };
+                    }
                 }
 
                 try
@@ -202,9 +225,13 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 throw;
             }
 
-            await StartLoopAsync(container).ConfigureAwait(false);
-            LogAdded(_logger, spec.Id, spec.WgName, spec.EthName, spec.Container);
-            return new HubAddResult(spec.ToInfo(IsFirstInContainer(spec)), Created: true);
+            if (container is not null)
+            {
+                await StartLoopAsync(container).ConfigureAwait(false);
+            }
+
+            LogAdded(_logger, spec.Id, spec.WgName, spec.Container is null ? "(no container)" : spec.EthName, spec.Container ?? "-");
+            return new HubAddResult(NetworkInfo(spec), Created: true);
         }
         finally
         {
@@ -226,10 +253,15 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
             // The intent first: a crash after this leaves objects that the next start removes (owned, not desired).
             await _store.DeleteAsync(networkId, cancellationToken).ConfigureAwait(false);
+            lock (_stateLock)
+            {
+                _attachments.Remove(networkId);
+            }
+
             SetNetwork(networkId, null);
             var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
             await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
-            if (failure is { } f)
+            if (failure is { } f && f.Stage != Stage.Nftables)
             {
                 throw new HubException(HubErrorKind.Failed, $"network {networkId} is no longer desired, but {f.Step} failed (the repair loop retries): {f.Error.Message}", f.Error) { Step = f.Step, NetworkId = networkId };
             }
@@ -247,42 +279,8 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     {
         lock (_stateLock)
         {
-            return [.. _networks.Values.OrderBy(n => n.Index).Select(n => n.ToInfo(IsFirstInContainer(n)))];
+            return [.. _networks.Values.OrderBy(n => n.Index).Select(NetworkInfo)];
         }
-    }
-
-    /// <inheritdoc/>
-    public async Task<HubStatus> GetStatusAsync(CancellationToken cancellationToken)
-    {
-        List<(HubNetworkSpec Spec, bool First, string? ContainerError, bool Gone)> networks;
-        lock (_stateLock)
-        {
-            networks = [.. _networks.Values.OrderBy(n => n.Index).Select(n => (n, IsFirstInContainer(n), _containers.GetValueOrDefault(n.Container)?.Error, _containers.GetValueOrDefault(n.Container)?.Gone ?? false))];
-        }
-
-        var reads = networks.Select(async n =>
-        {
-            string? error = n.ContainerError;
-            WireGuardDevice? device = null;
-            try
-            {
-                device = await _backend.GetDeviceAsync(n.Spec.WgName, cancellationToken).ConfigureAwait(false);
-                if (device is null)
-                {
-                    error ??= n.Spec.WgName + " is missing";
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                error ??= n.Spec.WgName + ": " + ex.Message;
-            }
-
-            var peers = device?.Peers.Select(p => new HubPeerStatus(
-                p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIPs.Select(a => a.ToString())], p.LatestHandshake, p.ReceivedBytes, p.SentBytes, p.PersistentKeepaliveInterval)).ToList() ?? [];
-            return new HubNetworkStatus(n.Spec.ToInfo(n.First), device is not null, device?.ListenPort ?? 0, peers, error, n.Gone ? HubNetworkState.ContainerGone : HubNetworkState.Active);
-        });
-        var statuses = await Task.WhenAll(reads).ConfigureAwait(false);
-        return new HubStatus(_backend.Kind == WireGuardBackendKind.Kernel ? "kernel" : "userspace", statuses);
     }
 
     /// <summary>Runs one repair pass now, as the loop would (tests and callers that cannot wait for a hint).</summary>
@@ -371,13 +369,15 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 continue;
             }
 
-            if (!_containers.ContainsKey(spec.Container))
+            if (spec.Container is { } reference && !_containers.ContainsKey(reference))
             {
-                OpenContainer(spec.Container, required: false);
+                OpenContainer(reference, required: false);
             }
 
             SetNetwork(spec.Id, spec);
         }
+
+        await LoadAttachmentsAsync(cancellationToken).ConfigureAwait(false);
 
         var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
         if (failure is { } f)
@@ -435,6 +435,9 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
     [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "hub start: {Step} failed: {Error} (the repair loop retries)")]
     private static partial void LogStartFailure(ILogger logger, string step, string error);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "hub network {Network}: NAT failed (policy warn: the network works without it): {Error}")]
+    private static partial void LogNatFailure(ILogger logger, string network, string error);
 
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "hub repaired: {Kind} {Target} ({Reason})")]
     private static partial void LogRepaired(ILogger logger, OperationKind kind, string target, string reason);

@@ -28,7 +28,8 @@ public sealed class HubNetworkRequestTests
         Assert.Equal(("wg3", "veth-root3", "eth3"), (spec.WgName, spec.VethRootName, spec.EthName));
         Assert.Equal(Key.GetPublicKey(), spec.PublicKey);
         Assert.Equal("10.1.0.2", spec.Request.Address);
-        Assert.Equal("[2001:db8::1]:51820", spec.Request.PeerEndpoint);
+        Assert.Equal("[2001:db8::1]:51820", spec.Request.Peers!.Single().Endpoint);
+        Assert.Null(spec.Request.PeerEndpoint); // the single-peer fields are kept as the one peer of the map
         Assert.True(spec.SameAs((Good with { PeerEndpoint = "[2001:db8::1]:51820" }).Validate()));
         Assert.False(spec.SameAs(Good.Validate()));
         Assert.Equal("pid:42", (Good with { Container = null, ContainerPid = 42 }).Validate().Container);
@@ -110,8 +111,16 @@ public sealed class HubNetworkRequestTests
     {
         var error = Assert.Throws<HubException>(() => new HubNetworkRequest().Validate());
         Assert.Equal(
-            ["networkId", "index", "container", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "networkCidr", "address", "gateway"],
+            ["networkId", "index", "privateKey", "listenPort", "networkCidr", "gateway"],
             error.Errors.Select(e => e.Field));
+
+        // A network alone needs no container, address or peer; an address without a container, or an endpoint
+        // without a key, is refused.
+        var alone = (Good with { Container = null, Address = null, PeerEndpoint = null, PeerPublicKey = null }).Validate();
+        Assert.Null(alone.Container);
+        Assert.Empty(alone.Peers);
+        var half = Assert.Throws<HubException>(() => (Good with { Container = null, PeerPublicKey = null }).Validate());
+        Assert.Equal(["address", "peerPublicKey"], half.Errors.Select(e => e.Field));
         var own = Assert.Throws<HubException>(() => (Good with { PeerPublicKey = Key.GetPublicKey().ToString() }).Validate());
         Assert.Equal("peerPublicKey", own.Errors.Single().Field);
         var both = Assert.Throws<HubException>(() => (Good with { ContainerPid = 5 }).Validate());

@@ -19,7 +19,8 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         {
             lock (_lock)
             {
-                return [.. Calls.Where(c => c.StartsWith("add", StringComparison.Ordinal) || c.StartsWith("remove", StringComparison.Ordinal))];
+                return [.. Calls.Where(c => c.StartsWith("add", StringComparison.Ordinal) || c.StartsWith("remove", StringComparison.Ordinal) || c.StartsWith("attach", StringComparison.Ordinal)
+                    || c.StartsWith("detach", StringComparison.Ordinal) || c.StartsWith("peer", StringComparison.Ordinal))];
             }
         }
     }
@@ -75,6 +76,69 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
+    private readonly Dictionary<(string Network, string Id), HubAttachmentInfo> _attachments = [];
+
+    public Task<HubAttachResult> AttachAsync(string networkId, HubAttachRequest request, CancellationToken cancellationToken)
+    {
+        var normal = request.Validate();
+        lock (_lock)
+        {
+            Calls.Add("attach " + networkId + " " + normal.AttachmentId);
+            var network = _networks.GetValueOrDefault(networkId) ?? throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
+            var container = normal.Container ?? "pid:" + normal.ContainerPid;
+            if (_attachments.TryGetValue((networkId, normal.AttachmentId!), out var existing))
+            {
+                return existing.Container == container ? Task.FromResult(new HubAttachResult(existing, false))
+                    : throw new HubException(HubErrorKind.Conflict, $"attachment {normal.AttachmentId} exists with other settings") { NetworkId = networkId };
+            }
+
+            var info = new HubAttachmentInfo(normal.AttachmentId!, networkId, container, $"veth{network.Index}-{_attachments.Count + 1}", normal.Interface ?? "eth0", normal.Address ?? "10.99.0.2", network.Gateway.ToString(), true);
+            _attachments[(networkId, normal.AttachmentId!)] = info;
+            return Task.FromResult(new HubAttachResult(info, true));
+        }
+    }
+
+    public Task DetachAsync(string networkId, string attachmentId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            Calls.Add("detach " + networkId + " " + attachmentId);
+            return _attachments.Remove((networkId, attachmentId))
+                ? Task.CompletedTask
+                : throw new HubException(HubErrorKind.NotFound, $"no attachment {attachmentId} in network {networkId}") { NetworkId = networkId };
+        }
+    }
+
+    public Task<HubPeerResult> SetPeerAsync(string networkId, HubPeerRequest peer, CancellationToken cancellationToken)
+    {
+        var spec = peer.Validate();
+        lock (_lock)
+        {
+            Calls.Add("peer set " + networkId);
+            var network = _networks.GetValueOrDefault(networkId) ?? throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
+            var created = !network.Peers.Any(p => p.PublicKey == spec.PublicKey);
+            _networks[networkId] = network.WithPeers([.. network.Peers.Where(p => p.PublicKey != spec.PublicKey), spec]);
+            return Task.FromResult(new HubPeerResult(spec.ToInfo(), created));
+        }
+    }
+
+    public Task RemovePeerAsync(string networkId, string publicKey, CancellationToken cancellationToken)
+    {
+        var key = WireGuardHub.ParseKey(publicKey);
+        lock (_lock)
+        {
+            Calls.Add("peer remove " + networkId);
+            var network = _networks.GetValueOrDefault(networkId) ?? throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
+            if (!network.Peers.Any(p => p.PublicKey == key))
+            {
+                throw new HubException(HubErrorKind.NotFound, $"network {networkId} has no peer {key}") { NetworkId = networkId };
+            }
+
+            _networks[networkId] = network.WithPeers([.. network.Peers.Where(p => p.PublicKey != key)]);
+            return Task.CompletedTask;
+        }
+    }
+
     public IReadOnlyList<HubNetworkInfo> ListNetworks()
     {
         lock (_lock)
@@ -90,7 +154,10 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         {
             Calls.Add("status");
             return Task.FromResult(new HubStatus("userspace", [.. _networks.Values.OrderBy(n => n.Index).Select(n => new HubNetworkStatus(
-                Info(n), true, n.ListenPort, [new HubPeerStatus(n.PeerPublicKey.ToString(), n.PeerEndpoint.ToString(), [n.NetworkCidr.ToString()], null, 0, 0, n.PersistentKeepalive)], null))]));
+                Info(n), true, n.ListenPort, [.. n.Peers.Select(p => new HubPeerStatus(p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIps.Select(a => a.ToString())], null, 0, 0, p.PersistentKeepalive))], null)
+            {
+                Nat = new HubNatStatus(n.NatPolicy, HubNatState.Ok, null),
+            })]));
         }
     }
 
@@ -103,5 +170,8 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
-    private static HubNetworkInfo Info(HubNetworkSpec spec) => spec.ToInfo(nat: true);
+    private HubNetworkInfo Info(HubNetworkSpec spec) => spec.ToInfo(nat: true) with
+    {
+        Attachments = [.. _attachments.Values.Where(a => a.NetworkId == spec.Id).OrderBy(a => a.AttachmentId, StringComparer.Ordinal)],
+    };
 }

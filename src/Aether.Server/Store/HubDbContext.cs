@@ -8,6 +8,8 @@ internal sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbC
 {
     public DbSet<NetworkRow> Networks => Set<NetworkRow>();
 
+    public DbSet<AttachmentRow> Attachments => Set<AttachmentRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var network = modelBuilder.Entity<NetworkRow>();
@@ -25,6 +27,20 @@ internal sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbC
         network.Property(n => n.NetworkCidr).HasColumnName("network_cidr");
         network.Property(n => n.Gateway).HasColumnName("gateway");
         network.Property(n => n.PersistentKeepalive).HasColumnName("persistent_keepalive");
+        network.Property(n => n.Peers).HasColumnName("peers");
+        network.Property(n => n.NatPolicy).HasColumnName("nat_policy");
         network.Property(n => n.UpdatedAt).HasColumnName("updated_at");
+
+        var attachment = modelBuilder.Entity<AttachmentRow>();
+        attachment.ToTable("hub_attachments");
+        attachment.HasKey(a => new { a.NetworkId, a.AttachmentId });
+        attachment.Property(a => a.NetworkId).HasColumnName("network_id");
+        attachment.Property(a => a.AttachmentId).HasColumnName("attachment_id");
+        attachment.Property(a => a.Container).HasColumnName("container");
+        attachment.Property(a => a.ContainerPid).HasColumnName("container_pid");
+        attachment.Property(a => a.Interface).HasColumnName("interface");
+        attachment.Property(a => a.Address).HasColumnName("address");
+        attachment.Property(a => a.HostInterface).HasColumnName("host_interface");
+        attachment.Property(a => a.UpdatedAt).HasColumnName("updated_at");
     }
 }

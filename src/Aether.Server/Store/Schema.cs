@@ -11,7 +11,7 @@ namespace Aether.Server.Store;
 internal static class Schema
 {
     /// <summary>The version this build writes.</summary>
-    public const int Current = 1;
+    public const int Current = 2;
 
     private static readonly string[] Steps =
     [
@@ -31,6 +31,24 @@ internal static class Schema
             gateway TEXT NULL,
             persistent_keepalive INTEGER NULL,
             updated_at INTEGER NOT NULL
+        );
+        """,
+
+        // 2: a network's peers (JSON, beside the single-peer columns that rows of version 1 fill) and NAT policy, and
+        // the containers attached to networks. Rows of version 1 stay readable: the new columns are null.
+        """
+        ALTER TABLE hub_networks ADD COLUMN peers TEXT NULL;
+        ALTER TABLE hub_networks ADD COLUMN nat_policy TEXT NULL;
+        CREATE TABLE hub_attachments (
+            network_id TEXT NOT NULL REFERENCES hub_networks (network_id) ON DELETE CASCADE,
+            attachment_id TEXT NOT NULL,
+            container TEXT NULL,
+            container_pid INTEGER NULL,
+            interface TEXT NOT NULL,
+            address TEXT NOT NULL,
+            host_interface TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (network_id, attachment_id)
         );
         """,
     ];

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Aether.Hub;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -110,6 +111,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         try
         {
             await using var db = new HubDbContext(_options);
+            await db.Attachments.Where(a => a.NetworkId == networkId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             await db.Networks.Where(n => n.NetworkId == networkId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             await TruncateLogAsync(db).ConfigureAwait(false);
         }
@@ -166,6 +168,81 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<HubStoredAttachment>> LoadAttachmentsAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            var rows = await db.Attachments.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+            return [.. rows.Select(r => new HubStoredAttachment(r.NetworkId, new HubAttachRequest
+            {
+                AttachmentId = r.AttachmentId,
+                Container = r.Container,
+                ContainerPid = r.ContainerPid,
+                Interface = r.Interface,
+                Address = r.Address,
+            }, r.HostInterface))];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task SaveAttachmentAsync(HubStoredAttachment attachment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        var request = attachment.Request;
+        ArgumentException.ThrowIfNullOrEmpty(request.AttachmentId);
+        ArgumentException.ThrowIfNullOrEmpty(request.Interface);
+        ArgumentException.ThrowIfNullOrEmpty(request.Address);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            var row = await db.Attachments.FindAsync([attachment.NetworkId, request.AttachmentId], cancellationToken).ConfigureAwait(false);
+            if (row is null)
+            {
+                row = new AttachmentRow { NetworkId = attachment.NetworkId, AttachmentId = request.AttachmentId, Interface = request.Interface, Address = request.Address, HostInterface = attachment.HostInterface };
+                db.Attachments.Add(row);
+            }
+
+            row.Container = request.Container;
+            row.ContainerPid = request.ContainerPid;
+            row.Interface = request.Interface;
+            row.Address = request.Address;
+            row.HostInterface = attachment.HostInterface;
+            row.UpdatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await TruncateLogAsync(db).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task DeleteAttachmentAsync(string networkId, string attachmentId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(networkId);
+        ArgumentNullException.ThrowIfNull(attachmentId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            await db.Attachments.Where(a => a.NetworkId == networkId && a.AttachmentId == attachmentId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await TruncateLogAsync(db).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private static HubNetworkRequest ToRequest(NetworkRow row) => new()
     {
         NetworkId = row.NetworkId,
@@ -180,7 +257,12 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         NetworkCidr = row.NetworkCidr,
         Gateway = row.Gateway,
         PersistentKeepalive = row.PersistentKeepalive,
+        Peers = row.Peers is null ? null : JsonSerializer.Deserialize<List<HubPeerRequest>>(row.Peers, PeersJson),
+        NatPolicy = row.NatPolicy,
     };
+
+    /// <summary>How the peers column is written: the wire's camelCase.</summary>
+    private static readonly JsonSerializerOptions PeersJson = new(JsonSerializerDefaults.Web);
 
     private static void Fill(NetworkRow row, HubNetworkRequest network)
     {
@@ -195,6 +277,8 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         row.NetworkCidr = network.NetworkCidr;
         row.Gateway = network.Gateway;
         row.PersistentKeepalive = network.PersistentKeepalive;
+        row.Peers = network.Peers is null ? null : JsonSerializer.Serialize(network.Peers, PeersJson);
+        row.NatPolicy = network.NatPolicy;
         row.UpdatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
 }

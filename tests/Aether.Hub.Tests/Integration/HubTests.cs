@@ -16,7 +16,7 @@ namespace Aether.Hub.Tests.Integration;
 /// bound to each host namespace, one container namespace behind each, and a third namespace on host A's side that
 /// stands for the internet. <c>ip -j</c>, <c>wg show</c> and <c>nft -j</c> are the oracles, and pings the proof.
 /// </summary>
-public sealed class HubTests : SandboxTest
+public sealed partial class HubTests : SandboxTest
 {
     private readonly WireGuardSecretKey[] _keysA = [WireGuardSecretKey.GeneratePrivate(), WireGuardSecretKey.GeneratePrivate(), WireGuardSecretKey.GeneratePrivate()];
     private readonly WireGuardSecretKey[] _keysB = [WireGuardSecretKey.GeneratePrivate(), WireGuardSecretKey.GeneratePrivate(), WireGuardSecretKey.GeneratePrivate()];
@@ -248,10 +248,11 @@ public sealed class HubTests : SandboxTest
         }
     }
 
-    private async Task<WireGuardHub> StartAsync(NetworkNamespace host, string side, IHubStore store)
+    private async Task<WireGuardHub> StartAsync(NetworkNamespace host, string side, IHubStore store, string owner = "hub")
     {
         var hub = await WireGuardHub.StartAsync(store, new WireGuardHubOptions
         {
+            Owner = owner,
             HostNamespace = host,
             WireGuardPrefix = Box.Name(side),
             Loop = new ReconcileLoopOptions { Resync = TimeSpan.FromSeconds(2), ResyncGrid = TimeSpan.FromMilliseconds(100) },

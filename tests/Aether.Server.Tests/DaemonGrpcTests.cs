@@ -90,6 +90,24 @@ public sealed class DaemonGrpcTests : SandboxTest
             Assert.Equal(["10.211.0.0/24"], peer.AllowedIps);
             Assert.Equal(25u, peer.Stats.PersistentKeepalive);
 
+            // Peers one at a time, read back from the device with wg(8).
+            var device = prefix + "0";
+            var second = WireGuardSecretKey.GeneratePrivate().GetPublicKey().ToString();
+            var overlapping = await client.SetPeerAsync(new SetPeerRequest { NetworkId = "grpc", PublicKey = second, AllowedIps = { "10.211.0.0/25" } });
+            Assert.False(overlapping.Success);
+            Assert.Equal(ErrorKind.Invalid, overlapping.ErrorKind);
+            Assert.Equal([_peer.ToString()], await WgAsync(device, "peers"));
+            var set = await client.SetPeerAsync(new SetPeerRequest { NetworkId = "grpc", PublicKey = second, Endpoint = "192.0.2.9:51820", AllowedIps = { "10.99.0.0/24" } });
+            Assert.True(set.Success, set.Error);
+            Assert.True(set.Created);
+            Assert.Contains(second + "\t10.99.0.0/24", await WgAsync(device, "allowed-ips"));
+            Assert.Equal(2, (await WgAsync(device, "peers")).Length);
+            var gone = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "grpc", PublicKey = second });
+            Assert.True(gone.Success, gone.Error);
+            Assert.Equal([_peer.ToString()], await WgAsync(device, "peers"));
+            var again = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "grpc", PublicKey = second });
+            Assert.Equal(ErrorKind.NotFound, again.ErrorKind);
+
             // TCP: the same API, with the token only.
             using var tcp = GrpcClient.Tcp(new Uri($"http://127.0.0.1:{port}"));
             var overTcp = new WireGuardService.WireGuardServiceClient(tcp);
@@ -130,6 +148,14 @@ public sealed class DaemonGrpcTests : SandboxTest
                 await daemon.WaitForExitAsync();
             }
         }
+    }
+
+    /// <summary><c>wg show DEVICE WHAT</c>, one line each.</summary>
+    private static async Task<string[]> WgAsync(string device, string what)
+    {
+        var (code, stdout, stderr) = await Ip.ExecAsync("wg", "show", device, what);
+        Assert.True(code == 0, $"wg show {device} {what}: {stderr}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     private AddNetworkRequest Request() => new()

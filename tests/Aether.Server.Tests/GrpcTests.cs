@@ -249,6 +249,64 @@ public sealed class GrpcTests : IDisposable
     }
 
     [Fact]
+    public async Task Peers_are_set_and_removed_one_at_a_time_and_bad_ones_reach_nothing()
+    {
+        await using var app = Build();
+        await app.StartAsync();
+        using var channel = GrpcClient.Unix(Socket);
+        var client = new WireGuardService.WireGuardServiceClient(channel);
+        Assert.True((await client.AddNetworkAsync(GrpcClient.Valid("blue", 1))).Success);
+        var key = Aether.WireGuard.WireGuardSecretKey.GeneratePrivate().GetPublicKey().ToString();
+        var calls = _hub.Calls.Count;
+
+        foreach (var (request, field) in new (SetPeerRequest, string)[]
+        {
+            (new SetPeerRequest { NetworkId = "blue" }, "public_key"),
+            (new SetPeerRequest { NetworkId = "blue", PublicKey = "nokey" }, "public_key"),
+            (new SetPeerRequest { NetworkId = "blue", PublicKey = key, Endpoint = "nowhere" }, "endpoint"),
+            (new SetPeerRequest { NetworkId = "blue", PublicKey = key, AllowedIps = { "10.9.0.0/33" } }, "allowed_ips"),
+            (new SetPeerRequest { NetworkId = "blue", PublicKey = key, PersistentKeepalive = 70000 }, "persistent_keepalive"),
+            (new SetPeerRequest { NetworkId = "blue", PublicKey = key, PresharedKey = "short" }, "preshared_key"),
+            (new SetPeerRequest { NetworkId = "", PublicKey = key }, "network_id"),
+        })
+        {
+            var bad = await client.SetPeerAsync(request);
+            Assert.False(bad.Success);
+            Assert.Equal(ErrorKind.Invalid, bad.ErrorKind);
+            Assert.Contains(field, bad.FieldErrors.Select(f => f.Field));
+            Assert.Contains(field + ":", bad.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(calls, _hub.Calls.Count);
+
+        var unknown = await client.SetPeerAsync(new SetPeerRequest { NetworkId = "nosuch", PublicKey = key });
+        Assert.Equal(ErrorKind.NotFound, unknown.ErrorKind);
+
+        var added = await client.SetPeerAsync(new SetPeerRequest { NetworkId = "blue", PublicKey = key, Endpoint = "192.0.2.9:51820", AllowedIps = { "10.9.0.0/24" }, PersistentKeepalive = 15 });
+        Assert.True(added.Success, added.Error);
+        Assert.True(added.Created);
+        Assert.Equal(key, added.PublicKey);
+        Assert.Equal(["10.9.0.0/24"], added.AllowedIps);
+        Assert.Equal(15u, added.PersistentKeepalive);
+        Assert.False(added.HasPresharedKey);
+        var updated = await client.SetPeerAsync(new SetPeerRequest { NetworkId = "blue", PublicKey = key, AllowedIps = { "10.9.0.0/24" } });
+        Assert.True(updated.Success, updated.Error);
+        Assert.False(updated.Created);
+        Assert.Equal("", updated.Endpoint);
+
+        var removed = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "blue", PublicKey = key });
+        Assert.True(removed.Success, removed.Error);
+        var again = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "blue", PublicKey = key });
+        Assert.False(again.Success);
+        Assert.Equal(ErrorKind.NotFound, again.ErrorKind);
+        var notKey = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "blue", PublicKey = "nokey" });
+        Assert.Equal(ErrorKind.Invalid, notKey.ErrorKind);
+        var badId = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "bad id", PublicKey = key });
+        Assert.Equal("network_id", badId.FieldErrors.Single().Field);
+        Assert.Equal(["peer set nosuch", "peer set blue", "peer set blue", "peer remove blue", "peer remove blue"], _hub.Calls.Where(c => c.StartsWith("peer", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Tcp_calls_need_the_token_the_socket_needs_none_and_rest_keeps_http1()
     {
         await using var app = Build(tcp: true);

@@ -64,15 +64,7 @@ internal static class GrpcMapping
     public static void CheckRemove(RemoveNetworkRequest request, IReadOnlyList<HubNetworkInfo> networks)
     {
         var id = request.NetworkId;
-        if (id.Length == 0)
-        {
-            throw HubException.Invalid([new HubFieldError("networkId", "is required")]);
-        }
-
-        if (id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-        {
-            throw HubException.Invalid([new HubFieldError("networkId", "must be 1 to 64 of A-Z a-z 0-9 . _ -")]);
-        }
+        CheckId(id);
 
         if (request.NetworkIndex != 0
             && networks.FirstOrDefault(n => string.Equals(n.NetworkId, id, StringComparison.Ordinal)) is { } network
@@ -82,6 +74,38 @@ internal static class GrpcMapping
                 "index",
                 string.Create(CultureInfo.InvariantCulture, $"network {id} has index {network.Index}, not {request.NetworkIndex} (0 leaves it unchecked)"))]);
         }
+    }
+
+    /// <summary>Checks a network id as the hub's ids are.</summary>
+    /// <exception cref="HubException">Invalid.</exception>
+    public static void CheckId(string id)
+    {
+        if (id.Length == 0)
+        {
+            throw HubException.Invalid([new HubFieldError("networkId", "is required")]);
+        }
+
+        if (id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            throw HubException.Invalid([new HubFieldError("networkId", "must be 1 to 64 of A-Z a-z 0-9 . _ -")]);
+        }
+    }
+
+    /// <summary>The hub's peer for <paramref name="request"/>, validated (its network id too).</summary>
+    /// <exception cref="HubException">Invalid, with every bad field.</exception>
+    public static HubPeerRequest ToHub(SetPeerRequest request)
+    {
+        CheckId(request.NetworkId);
+        var peer = new HubPeerRequest
+        {
+            PublicKey = Given(request.PublicKey),
+            Endpoint = Given(request.Endpoint),
+            AllowedIps = [.. request.AllowedIps],
+            PersistentKeepalive = request.PersistentKeepalive <= int.MaxValue ? (int)request.PersistentKeepalive : int.MaxValue,
+            PresharedKey = Given(request.PresharedKey),
+        };
+        _ = peer.Validate();
+        return peer;
     }
 
     /// <summary>The one line for people: the hub's message, with the .proto's field names for an invalid request.</summary>
@@ -105,7 +129,7 @@ internal static class GrpcMapping
 
     /// <summary>The hub's fields whose REST names may appear in its messages ("must be inside networkCidr").</summary>
     private static readonly string[] CamelFields =
-        ["networkId", "networkCidr", "containerPid", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "persistentKeepalive"];
+        ["networkId", "networkCidr", "containerPid", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "persistentKeepalive", "publicKey", "allowedIps", "presharedKey"];
 
     /// <summary><paramref name="message"/> with the REST names of fields replaced by the .proto's.</summary>
     private static string ProtoNames(string message)

@@ -65,6 +65,47 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
     }
 
+    public override async Task<SetPeerResponse> SetPeer(SetPeerRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var peer = GrpcMapping.ToHub(request);
+            var result = await host.Hub.SetPeerAsync(request.NetworkId, peer, context.CancellationToken).ConfigureAwait(false);
+            return new SetPeerResponse
+            {
+                Success = true,
+                Created = result.Created,
+                PublicKey = result.Peer.PublicKey,
+                Endpoint = result.Peer.Endpoint ?? "",
+                AllowedIps = { result.Peer.AllowedIps },
+                PersistentKeepalive = (uint)Math.Max(0, result.Peer.PersistentKeepalive),
+                HasPresharedKey = result.Peer.HasPresharedKey,
+            };
+        }
+        catch (HubException e)
+        {
+            var response = new SetPeerResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
+            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
+            return response;
+        }
+    }
+
+    public override async Task<RemovePeerResponse> RemovePeer(RemovePeerRequest request, ServerCallContext context)
+    {
+        try
+        {
+            GrpcMapping.CheckId(request.NetworkId);
+            await host.Hub.RemovePeerAsync(request.NetworkId, request.PublicKey, context.CancellationToken).ConfigureAwait(false);
+            return new RemovePeerResponse { Success = true };
+        }
+        catch (HubException e)
+        {
+            var response = new RemovePeerResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
+            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
+            return response;
+        }
+    }
+
     public override async Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var status = await host.Hub.GetStatusAsync(context.CancellationToken).ConfigureAwait(false);

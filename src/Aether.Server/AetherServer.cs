@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Aether.Server.Api;
 using Aether.Server.Docker;
+using Aether.Server.Grpc;
 using Aether.Server.Metrics;
 using Aether.Server.Store;
 using Aether.Hub;
@@ -73,6 +74,9 @@ public static class AetherServer
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Before the listeners: endpoint defaults (protocols, h2c detection) apply to endpoints made after them.
+            ServerLimits.Apply(kestrel);
+
             // Runs when the app is built, and only with Kestrel as its server (a test server never touches the path).
             socket.Prepare();
             kestrel.ListenUnixSocket(socket.Path);
@@ -81,8 +85,6 @@ public static class AetherServer
             {
                 kestrel.Listen(IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port);
             }
-
-            ServerLimits.Apply(kestrel);
         });
 
         var services = builder.Services;
@@ -107,6 +109,7 @@ public static class AetherServer
         services.AddSingleton<RequestMetrics>();
         services.AddExceptionHandler<RequestBodyFailure>();
         services.AddProblemDetails();
+        GrpcApi.AddServices(services);
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Aether daemon";
@@ -145,6 +148,7 @@ public static class AetherServer
         LabApi.Map(app);
         ClusterApi.Map(app);
         plugin?.Map(app);
+        GrpcApi.Map(app);
         app.MapOpenApi();
         return app;
     }

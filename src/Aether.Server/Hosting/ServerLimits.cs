@@ -25,6 +25,9 @@ internal static class ServerLimits
     /// <summary>The request line (method, path and query, version), in bytes (8 KiB).</summary>
     public const int MaxRequestLineBytes = 8 * 1024;
 
+    /// <summary>Requests in flight at once on one HTTP/2 connection (gRPC calls, or REST over HTTP/2).</summary>
+    public const int MaxStreamsPerConnection = 16;
+
     /// <summary>How long a client has to send all of a request's headers.</summary>
     public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(10);
 
@@ -51,6 +54,16 @@ internal static class ServerLimits
         limits.KeepAliveTimeout = KeepAliveTimeout;
         limits.MinRequestBodyDataRate = MinBodyRate;
         kestrel.AddServerHeader = false;
-        kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1);
+        limits.Http2.MaxStreamsPerConnection = MaxStreamsPerConnection;
+        limits.Http2.MaxRequestHeaderFieldSize = MaxHeaderBytes;
+        // A plain-text HTTP/2 request's :scheme is http; the preface detection marks its connection as ALPN would.
+        kestrel.AllowAlternateSchemes = true;
+        // HTTP/1.1 for REST and HTTP/2 for gRPC on the same listeners: without TLS there is no ALPN, and the
+        // connection is told apart by HTTP/2's preface (h2c with prior knowledge; see H2cPriorKnowledge).
+        kestrel.ConfigureEndpointDefaults(listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.Use(H2cPriorKnowledge.Middleware(HeadersTimeout));
+        });
     }
 }

@@ -9,7 +9,8 @@ namespace Aether.Server;
 /// Requests over TCP must carry <c>Authorization: Bearer TOKEN</c>; requests over the unix socket need none (its mode,
 /// 0600, lets only root connect). A request is judged by its connection: one with an IP address is TCP. The token is
 /// compared in constant time (SHA-256 of both sides, then <see cref="CryptographicOperations.FixedTimeEquals"/>, so
-/// neither the content nor the length leaks through timing).
+/// neither the content nor the length leaks through timing). A gRPC call (<c>application/grpc</c>) is refused with
+/// gRPC's status UNAUTHENTICATED and the same message; any other request with a 401 problem.
 /// </summary>
 internal sealed class TokenGate
 {
@@ -41,6 +42,16 @@ internal sealed class TokenGate
     private static Task RefuseAsync(HttpContext context, string detail)
     {
         context.Response.Headers.WWWAuthenticate = "Bearer";
+        if (context.Request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            // A gRPC call is refused as gRPC refuses one: a trailers-only response with UNAUTHENTICATED (16).
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = "16";
+            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(detail);
+            return Task.CompletedTask;
+        }
+
         return Problems.Unauthorized(detail).ExecuteAsync(context);
     }
 

@@ -24,6 +24,7 @@ public sealed class DaemonGrpcTests : SandboxTest
     private readonly WireGuardKey _peer = WireGuardSecretKey.GeneratePrivate().GetPublicKey();
     private NetworkNamespace _host = null!;
     private string _container = null!;
+    private string _other = null!;
 
     [Fact]
     public async Task Add_status_and_remove_through_the_generated_client_make_and_remove_real_links()
@@ -108,6 +109,39 @@ public sealed class DaemonGrpcTests : SandboxTest
             var again = await client.RemovePeerAsync(new RemovePeerRequest { NetworkId = "grpc", PublicKey = second });
             Assert.Equal(ErrorKind.NotFound, again.ErrorKind);
 
+            // A second container attached and detached: the kernel's view in both namespaces.
+            var otherLinks = await Ip.LinkNamesAsync(_other);
+            var refusedAttach = await client.AttachAsync(new AttachRequest { NetworkId = "grpc", AttachmentId = "c2", Container = _other, IpAddress = "10.212.0.5" });
+            Assert.False(refusedAttach.Success);
+            Assert.Equal(ErrorKind.Invalid, refusedAttach.ErrorKind);
+            Assert.Contains("ip_address", refusedAttach.Error, StringComparison.Ordinal);
+            Assert.Equal(otherLinks, await Ip.LinkNamesAsync(_other));
+            var attached = await client.AttachAsync(new AttachRequest { NetworkId = "grpc", AttachmentId = "c2", Container = _other, IpAddress = "10.211.0.5" });
+            Assert.True(attached.Success, attached.Error);
+            Assert.True(attached.Created);
+            Assert.Equal("veth0-1", attached.Attachment.HostInterface);
+            Assert.Equal("eth0", attached.Attachment.Interface);
+            Assert.True(attached.Attachment.DefaultRoute);
+            Assert.NotNull(await Ip.LinkAsync(_host.Name, "veth0-1"));
+            var otherEth = await Ip.JsonAsync(_other, "addr", "show", "dev", "eth0");
+            Assert.Contains(otherEth.Single().GetProperty("addr_info").EnumerateArray(), a => a.GetProperty("local").GetString() == "10.211.0.5");
+            Assert.Equal("10.211.0.1", (await Ip.JsonAsync(_other, "route", "show", "default")).Single().GetProperty("gateway").GetString());
+            var withTwo = (await client.GetStatusAsync(new GetStatusRequest())).Interfaces.Single();
+            Assert.Equal(["10.211.0.2", "10.211.0.5"], withTwo.IpAddresses);
+            Assert.Equal(["grpc", "c2"], withTwo.Attachments.Select(a => a.AttachmentId));
+            Assert.Equal(["veth-root0", "veth0-1"], withTwo.Attachments.Select(a => a.HostInterface));
+            Assert.Equal(_other, withTwo.Attachments[1].Container);
+            Assert.Equal("warn", withTwo.Nat.Policy);
+            Assert.Equal(_peer.ToString(), (await client.GetStatusAsync(new GetStatusRequest())).Peers.Single(p => p.Configured && p.OnDevice).PublicKey);
+            var detached = await client.DetachAsync(new DetachRequest { NetworkId = "grpc", AttachmentId = "c2" });
+            Assert.True(detached.Success, detached.Error);
+            Assert.Null(await Ip.LinkAsync(_host.Name, "veth0-1"));
+            Assert.Null(await Ip.LinkAsync(_other, "eth0"));
+            Assert.NotNull(await Ip.LinkAsync(_container, "eth0"));
+            var detachedAgain = await client.DetachAsync(new DetachRequest { NetworkId = "grpc", AttachmentId = "c2" });
+            Assert.Equal(ErrorKind.NotFound, detachedAgain.ErrorKind);
+            Assert.Equal(["10.211.0.2"], (await client.GetStatusAsync(new GetStatusRequest())).Interfaces.Single().IpAddresses);
+
             // TCP: the same API, with the token only.
             using var tcp = GrpcClient.Tcp(new Uri($"http://127.0.0.1:{port}"));
             var overTcp = new WireGuardService.WireGuardServiceClient(tcp);
@@ -184,6 +218,7 @@ public sealed class DaemonGrpcTests : SandboxTest
     {
         _host = Box.CreateNamespace("gh");
         _container = await Box.CreateNamespaceWithIpAsync("gc");
+        _other = await Box.CreateNamespaceWithIpAsync("go");
     }
 
     protected override async Task TearDownAsync()

@@ -154,7 +154,7 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         {
             Calls.Add("status");
             return Task.FromResult(new HubStatus("userspace", [.. _networks.Values.OrderBy(n => n.Index).Select(n => new HubNetworkStatus(
-                Info(n), true, n.ListenPort, [.. n.Peers.Select(p => new HubPeerStatus(p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIps.Select(a => a.ToString())], null, 0, 0, p.PersistentKeepalive))], null)
+                Info(n), true, n.ListenPort, [.. n.Peers.Select(p => new HubPeerStatus(p.PublicKey.ToString(), p.Endpoint?.ToString(), [.. p.AllowedIps.Select(a => a.ToString())], null, 0, 0, p.PersistentKeepalive) { ConfiguredEndpoint = p.Endpoint?.ToString() })], null)
             {
                 Nat = new HubNatStatus(n.NatPolicy, HubNatState.Ok, null),
             })]));

@@ -43,11 +43,21 @@ internal static class GrpcMapping
             NetworkCidr = Given(request.NetworkCidr),
             Gateway = Given(request.Gateway),
             PersistentKeepalive = Int(request.PersistentKeepalive, "persistentKeepalive"),
+            NatPolicy = Given(request.NatPolicy),
         };
 
+        ValidateWith(wide, () => hubRequest.Validate());
+        return hubRequest;
+    }
+
+    /// <summary>Runs the hub's <paramref name="validate"/>, and reports the numbers too wide for the hub
+    /// (<paramref name="wide"/>, given to it as not given) with the others it finds.</summary>
+    /// <exception cref="HubException">Invalid, with every bad field.</exception>
+    private static void ValidateWith(List<HubFieldError> wide, Func<object> validate)
+    {
         try
         {
-            _ = hubRequest.Validate();
+            _ = validate();
         }
         catch (HubException e) when (e.Kind == HubErrorKind.Invalid)
         {
@@ -55,7 +65,10 @@ internal static class GrpcMapping
             throw HubException.Invalid([.. wide, .. e.Errors.Where(f => !wide.Exists(w => string.Equals(w.Field, f.Field, StringComparison.Ordinal)))]);
         }
 
-        return wide.Count == 0 ? hubRequest : throw HubException.Invalid(wide);
+        if (wide.Count > 0)
+        {
+            throw HubException.Invalid(wide);
+        }
     }
 
     /// <summary>Checks a remove before anything is removed: the id as the hub's ids are; an index other than 0 must
@@ -78,16 +91,16 @@ internal static class GrpcMapping
 
     /// <summary>Checks a network id as the hub's ids are.</summary>
     /// <exception cref="HubException">Invalid.</exception>
-    public static void CheckId(string id)
+    public static void CheckId(string id, string field = "networkId")
     {
         if (id.Length == 0)
         {
-            throw HubException.Invalid([new HubFieldError("networkId", "is required")]);
+            throw HubException.Invalid([new HubFieldError(field, "is required")]);
         }
 
         if (id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
         {
-            throw HubException.Invalid([new HubFieldError("networkId", "must be 1 to 64 of A-Z a-z 0-9 . _ -")]);
+            throw HubException.Invalid([new HubFieldError(field, "must be 1 to 64 of A-Z a-z 0-9 . _ -")]);
         }
     }
 
@@ -96,17 +109,84 @@ internal static class GrpcMapping
     public static HubPeerRequest ToHub(SetPeerRequest request)
     {
         CheckId(request.NetworkId);
+        var wide = new List<HubFieldError>();
+        var keepalive = request.PersistentKeepalive;
+        if (keepalive > int.MaxValue)
+        {
+            // Reported as sent, not as any int it could be cut to.
+            wide.Add(new HubFieldError("persistentKeepalive", string.Create(CultureInfo.InvariantCulture, $"must be 0 to 65535 seconds, not {keepalive}")));
+        }
+
         var peer = new HubPeerRequest
         {
             PublicKey = Given(request.PublicKey),
             Endpoint = Given(request.Endpoint),
             AllowedIps = [.. request.AllowedIps],
-            PersistentKeepalive = request.PersistentKeepalive <= int.MaxValue ? (int)request.PersistentKeepalive : int.MaxValue,
+            PersistentKeepalive = keepalive <= int.MaxValue ? (int)keepalive : null,
             PresharedKey = Given(request.PresharedKey),
         };
-        _ = peer.Validate();
+        ValidateWith(wide, () => peer.Validate());
         return peer;
     }
+
+    /// <summary>The hub's attach request for <paramref name="request"/>, validated (its network id too).</summary>
+    /// <exception cref="HubException">Invalid, with every bad field.</exception>
+    public static HubAttachRequest ToHub(AttachRequest request)
+    {
+        CheckId(request.NetworkId);
+        var wide = new List<HubFieldError>();
+        var pid = request.ContainerPid;
+        if (pid > int.MaxValue)
+        {
+            wide.Add(new HubFieldError("containerPid", string.Create(CultureInfo.InvariantCulture, $"is out of range: {pid}")));
+        }
+
+        var attach = new HubAttachRequest
+        {
+            AttachmentId = Given(request.AttachmentId),
+            Container = Given(request.Container),
+            // A wide pid is refused above; it stands as given for the hub's checks (container and pid both given).
+            ContainerPid = pid == 0 ? null : (int)Math.Min(pid, int.MaxValue),
+            Interface = Given(request.Interface),
+            Address = Given(request.IpAddress),
+        };
+        ValidateWith(wide, () => attach.Validate());
+        return attach;
+    }
+
+    /// <summary>Checks a detach before anything is detached: both ids as the hub's ids are.</summary>
+    /// <exception cref="HubException">Invalid, with both bad ids.</exception>
+    public static void CheckDetach(DetachRequest request)
+    {
+        var errors = new List<HubFieldError>();
+        foreach (var (id, field) in new[] { (request.NetworkId, "networkId"), (request.AttachmentId, "attachmentId") })
+        {
+            try
+            {
+                CheckId(id, field);
+            }
+            catch (HubException e) when (e.Kind == HubErrorKind.Invalid)
+            {
+                errors.AddRange(e.Errors);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw HubException.Invalid(errors);
+        }
+    }
+
+    /// <summary>An attachment as the .proto's <c>AttachmentStatus</c>.</summary>
+    public static AttachmentStatus Attachment(HubAttachmentInfo attachment) => new()
+    {
+        AttachmentId = attachment.AttachmentId,
+        Container = attachment.Container,
+        HostInterface = attachment.HostInterface,
+        Interface = attachment.Interface,
+        IpAddress = attachment.Address,
+        DefaultRoute = attachment.DefaultRoute,
+    };
 
     /// <summary>The one line for people: the hub's message, with the .proto's field names for an invalid request.</summary>
     public static string Message(HubException e) =>
@@ -129,7 +209,7 @@ internal static class GrpcMapping
 
     /// <summary>The hub's fields whose REST names may appear in its messages ("must be inside networkCidr").</summary>
     private static readonly string[] CamelFields =
-        ["networkId", "networkCidr", "containerPid", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "persistentKeepalive", "publicKey", "allowedIps", "presharedKey"];
+        ["networkId", "networkCidr", "containerPid", "privateKey", "listenPort", "peerEndpoint", "peerPublicKey", "persistentKeepalive", "publicKey", "allowedIps", "presharedKey", "attachmentId", "natPolicy"];
 
     /// <summary><paramref name="message"/> with the REST names of fields replaced by the .proto's.</summary>
     private static string ProtoNames(string message)
@@ -152,7 +232,7 @@ internal static class GrpcMapping
             Name = network.WgInterface,
             PublicKey = network.PublicKey,
             ListenPort = (uint)network.ListenPort,
-            IpAddresses = { network.Address },
+            IpAddresses = { Addresses(network) },
             NetworkIndex = (uint)network.Index,
             Container = network.Container,
             EthInterface = network.EthInterface,
@@ -162,8 +242,15 @@ internal static class GrpcMapping
             DeviceListenPort = (uint)Math.Max(0, status.ListenPort),
             State = status.State,
             Error = status.Error ?? "",
+            Attachments = { network.Attachments.Select(Attachment) },
+            Nat = new NatStatus { Policy = status.Nat.Policy, State = status.Nat.State, Error = status.Nat.Error ?? "" },
         };
     }
+
+    /// <summary>The addresses of a network's containers: its own first (none when it was created without one), then
+    /// its attachments'.</summary>
+    private static IEnumerable<string> Addresses(HubNetworkInfo network) =>
+        (network.Address.Length == 0 ? [] : new[] { network.Address }).Concat(network.Attachments.Select(a => a.Address)).Distinct(StringComparer.Ordinal);
 
     /// <summary>A peer as the reference's <c>PeerStatus</c>.</summary>
     public static PeerStatus Peer(HubNetworkInfo network, HubPeerStatus peer) => new()
@@ -180,6 +267,9 @@ internal static class GrpcMapping
             BytesSent = peer.SentBytes,
             PersistentKeepalive = (uint)Math.Max(0, peer.PersistentKeepalive),
         },
+        Configured = peer.Configured,
+        OnDevice = peer.OnDevice,
+        ConfiguredEndpoint = peer.ConfiguredEndpoint ?? "",
     };
 
     /// <summary>The .proto's name of a field the hub names as REST does: <c>networkCidr</c> → <c>network_cidr</c>,

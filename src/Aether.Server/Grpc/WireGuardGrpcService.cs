@@ -7,7 +7,7 @@ namespace Aether.Server.Grpc;
 
 /// <summary>
 /// The hub's gRPC API (<c>Protos/wireguard.proto</c>): the reference's <c>AddNetwork</c>, <c>RemoveNetwork</c> and
-/// <c>GetStatus</c> on the same hub as the REST API. A refusal or failure of the hub is answered as the reference
+/// <c>GetStatus</c>, and Aether's <c>SetPeer</c>, <c>RemovePeer</c>, <c>Attach</c> and <c>Detach</c>, on the same hub as the REST API. A refusal or failure of the hub is answered as the reference
 /// answers it, with status OK and <c>success = false</c>, <c>error</c>, <c>error_kind</c> and <c>field_errors</c>;
 /// every request is checked before the hub is called, so a refused one changes nothing.
 /// </summary>
@@ -101,6 +101,38 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         catch (HubException e)
         {
             var response = new RemovePeerResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
+            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
+            return response;
+        }
+    }
+
+    public override async Task<AttachResponse> Attach(AttachRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var attach = GrpcMapping.ToHub(request);
+            var result = await host.Hub.AttachAsync(request.NetworkId, attach, context.CancellationToken).ConfigureAwait(false);
+            return new AttachResponse { Success = true, Created = result.Created, Attachment = GrpcMapping.Attachment(result.Attachment) };
+        }
+        catch (HubException e)
+        {
+            var response = new AttachResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
+            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
+            return response;
+        }
+    }
+
+    public override async Task<DetachResponse> Detach(DetachRequest request, ServerCallContext context)
+    {
+        try
+        {
+            GrpcMapping.CheckDetach(request);
+            await host.Hub.DetachAsync(request.NetworkId, request.AttachmentId, context.CancellationToken).ConfigureAwait(false);
+            return new DetachResponse { Success = true };
+        }
+        catch (HubException e)
+        {
+            var response = new DetachResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
             response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
             return response;
         }

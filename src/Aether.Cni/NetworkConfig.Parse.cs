@@ -11,7 +11,7 @@ public sealed partial record NetworkConfig
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
         "cniVersion", "name", "type", "args", "ipam", "dns", "runtimeConfig", "capabilities", "prevResult", "disableCheck", "disableGC",
-        "socket", "networkId", "index", "privateKey", "privateKeyFile", "listenPort", "peers", "networkCidr", "gateway",
+        "socket", "networkId", "index", "privateKey", "privateKeyFile", "listenPort", "peers", "networkCidr", "gateway", "natPolicy",
     };
 
     /// <summary>Reads the configuration; every bad field is reported at once.</summary>
@@ -122,6 +122,12 @@ public sealed partial record NetworkConfig
             }
         }
 
+        var natPolicy = reader.String("natPolicy", required: false);
+        if (natPolicy is not null && natPolicy is not ("warn" or "require"))
+        {
+            reader.Error("natPolicy", $"'{NameText.Printable(natPolicy)}' is not a policy: it must be warn (a NAT failure is logged and reported) or require (a NAT failure fails the network's creation)");
+        }
+
         var peers = ReadPeers(reader, root);
         var dns = ReadDns(reader, root);
         reader.Bool("disableCheck");
@@ -160,6 +166,7 @@ public sealed partial record NetworkConfig
         {
             CniVersion = version, Name = name!, Socket = socket, NetworkId = networkId ?? name!, Index = index!.Value, PrivateKey = privateKey!,
             ListenPort = listenPort!.Value, Peers = peers, NetworkCidr = cidr!.Value, Gateway = gateway!, Address = address, Dns = dns, PrevResult = prev,
+            NatPolicy = natPolicy,
         };
     }
 

@@ -24,7 +24,7 @@ public sealed record CniDns(IReadOnlyList<string> Nameservers, string? Domain, I
 /// the spec's fields (<c>cniVersion</c>, <c>name</c>, <c>type</c>, <c>args</c>, <c>ipam</c>, <c>dns</c>,
 /// <c>runtimeConfig</c>, <c>capabilities</c>, <c>prevResult</c>, <c>disableCheck</c>, <c>disableGC</c>) and the
 /// hub's (<c>socket</c>, <c>networkId</c>, <c>index</c>, <c>privateKey</c>/<c>privateKeyFile</c>,
-/// <c>listenPort</c>, <c>peers</c>, <c>networkCidr</c>, <c>gateway</c>). A field not among them is refused (code 2)
+/// <c>listenPort</c>, <c>peers</c>, <c>networkCidr</c>, <c>gateway</c>, <c>natPolicy</c>). A field not among them is refused (code 2)
 /// so a misspelt one is never silently left out.
 /// </summary>
 public sealed partial record NetworkConfig
@@ -65,6 +65,10 @@ public sealed partial record NetworkConfig
     /// <summary><c>ipam.address</c>: the address every container of this configuration gets, or null (the hub
     /// allocates, or <c>CNI_ARGS</c> <c>IP=</c> asks).</summary>
     public IPAddress? Address { get; init; }
+
+    /// <summary><c>natPolicy</c>: <c>warn</c> or <c>require</c>, passed to the daemon's network; null when not given
+    /// (the daemon's default, <c>warn</c>).</summary>
+    public string? NatPolicy { get; init; }
 
     /// <summary><c>dns</c>, or null.</summary>
     public CniDns? Dns { get; init; }

@@ -84,6 +84,11 @@ internal static partial class Plugin
             w.WriteNumber("listenPort", config.ListenPort);
             w.WriteString("networkCidr", config.NetworkCidr.ToString());
             w.WriteString("gateway", config.Gateway.ToString());
+            if (config.NatPolicy is not null)
+            {
+                w.WriteString("natPolicy", config.NatPolicy);
+            }
+
             if (config.Peers is [{ AllowedIps: null, PresharedKey: null } single])
             {
                 w.WriteString("peerPublicKey", single.PublicKey);

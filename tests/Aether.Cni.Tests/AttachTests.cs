@@ -171,6 +171,72 @@ public sealed class AttachTests : SandboxTest
         Assert.False(File.Exists("/run/netns/" + Box.Token + "nope"));
     }
 
+    [Fact]
+    public async Task Two_peers_as_a_list_and_a_required_nat_reach_the_daemon_and_the_device()
+    {
+        const string SecondKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+        var add = await CniPlugin.RunAsync(Env("ADD", _c1), Config(c =>
+        {
+            c["natPolicy"] = "require";
+            c["peers"] = new JsonArray(
+                new JsonObject { ["publicKey"] = PeerKey, ["endpoint"] = "192.0.2.1:51820", ["allowedIps"] = new JsonArray("10.50.0.0/24"), ["persistentKeepalive"] = 25 },
+                new JsonObject { ["publicKey"] = SecondKey, ["allowedIps"] = new JsonArray("10.51.0.0/24", "10.52.0.0/24") });
+        }));
+        Assert.True(add.Code == 0, add.ToString());
+        Assert.Equal(["10.213.0.2/32"], await AddressesAsync(_c1));
+
+        // The daemon's REST status: the policy as configured, both peers configured and on the device.
+        var network = (await StatusAsync()).GetProperty("networks").EnumerateArray().Single(n => n.GetProperty("network").GetProperty("networkId").GetString() == Box.Token + "net");
+        Assert.Equal("require", network.GetProperty("nat").GetProperty("policy").GetString());
+        Assert.Equal("ok", network.GetProperty("nat").GetProperty("state").GetString());
+        Assert.Equal("require", network.GetProperty("network").GetProperty("natPolicy").GetString());
+        var peers = network.GetProperty("peers").EnumerateArray().ToDictionary(p => p.GetProperty("publicKey").GetString()!);
+        Assert.Equal(new[] { PeerKey, SecondKey }.Order(StringComparer.Ordinal), peers.Keys.Order(StringComparer.Ordinal));
+        Assert.All(peers.Values, p => Assert.True(p.GetProperty("configured").GetBoolean() && p.GetProperty("onDevice").GetBoolean(), p.ToString()));
+        Assert.Equal(["10.51.0.0/24", "10.52.0.0/24"], peers[SecondKey].GetProperty("allowedIps").EnumerateArray().Select(a => a.GetString()));
+
+        // The device itself (wg(8)), not the daemon's view.
+        var device = Box.Name("w") + "3";
+        var (code, stdout, stderr) = await Ip.ExecAsync("wg", "show", device, "allowed-ips");
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains(PeerKey + "\t10.50.0.0/24", lines);
+        Assert.Contains(lines, l => l.StartsWith(SecondKey + "\t", StringComparison.Ordinal) && l.Contains("10.51.0.0/24", StringComparison.Ordinal) && l.Contains("10.52.0.0/24", StringComparison.Ordinal));
+        Assert.Equal(2, lines.Length);
+
+        // The same network asked with another policy is the daemon's conflict; nothing is made for the container.
+        var other = await CniPlugin.RunAsync(Env("ADD", _c2), Config(c =>
+        {
+            c["natPolicy"] = "warn";
+            c["peers"] = new JsonArray(
+                new JsonObject { ["publicKey"] = PeerKey, ["endpoint"] = "192.0.2.1:51820", ["allowedIps"] = new JsonArray("10.50.0.0/24"), ["persistentKeepalive"] = 25 },
+                new JsonObject { ["publicKey"] = SecondKey, ["allowedIps"] = new JsonArray("10.51.0.0/24", "10.52.0.0/24") });
+        }));
+        Assert.True(other.Code == 1, other.ToString());
+        Assert.Equal(100, other.ErrorCode);
+        Assert.Null(await Ip.LinkAsync(_c2, "eth0"));
+
+        var del = await CniPlugin.RunAsync(Env("DEL", _c1), Config());
+        Assert.True(del.Code == 0, del.ToString());
+        Assert.Null(await Ip.LinkAsync(_c1, "eth0"));
+    }
+
+    /// <summary><c>GET /v1/hub/status</c> of the daemon over its socket.</summary>
+    private async Task<JsonElement> StatusAsync()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(_daemon.Socket), ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = new Uri("http://aether/") };
+        var body = await http.GetStringAsync(new Uri("/v1/hub/status", UriKind.Relative));
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
     private static async Task PingAsync(string ns, string address)
     {
         var (code, stdout, stderr) = (0, "", "");

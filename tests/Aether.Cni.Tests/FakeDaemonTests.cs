@@ -104,6 +104,41 @@ public sealed class FakeDaemonTests : SandboxTest
     }
 
     [Theory]
+    [InlineData("require")]
+    [InlineData("warn")]
+    [InlineData(null)]
+    public async Task Nat_policy_goes_with_the_network_only_when_given(string? policy)
+    {
+        await using var daemon = new FakeDaemon(Socket, r => r.Path.EndsWith("/attachments", StringComparison.Ordinal) ? (201, AttachmentJson()) : (201, "{}"));
+        var config = JsonNode.Parse(Config())!.AsObject();
+        if (policy is not null)
+        {
+            config["natPolicy"] = policy;
+        }
+
+        var r = await CniPlugin.RunAsync(Env("ADD", "IP=10.77.0.5"), config.ToJsonString());
+        Assert.True(r.Code == 0, r.ToString());
+        var network = JsonDocument.Parse(daemon.Requests[0].Body).RootElement;
+        Assert.Equal(policy, network.TryGetProperty("natPolicy", out var sent) ? sent.GetString() : null);
+        Assert.False(JsonDocument.Parse(daemon.Requests[1].Body).RootElement.TryGetProperty("natPolicy", out _));
+    }
+
+    [Fact]
+    public async Task A_bad_nat_policy_asks_the_daemon_nothing()
+    {
+        await using var daemon = new FakeDaemon(Socket, _ => (201, "{}"));
+        var links = await Ip.LinkNamesAsync(_ns);
+        var config = JsonNode.Parse(Config())!.AsObject();
+        config["natPolicy"] = "always";
+        var r = await CniPlugin.RunAsync(Env("ADD"), config.ToJsonString());
+        Assert.True(r.Code == 1, r.ToString());
+        Assert.Equal(7, r.ErrorCode);
+        Assert.Contains("natPolicy: 'always' is not a policy", r.Msg, StringComparison.Ordinal);
+        Assert.Empty(daemon.Requests);
+        Assert.Equal(links, await Ip.LinkNamesAsync(_ns));
+    }
+
+    [Theory]
     [InlineData(409, 100, "the daemon answered 409: network aetnet exists with another listenPort")]
     [InlineData(500, 101, "the daemon answered 500: network aetnet exists with another listenPort (step: create veth)")]
     public async Task A_refused_network_is_never_followed_by_the_attachment(int status, int code, string text)

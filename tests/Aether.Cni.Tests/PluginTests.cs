@@ -138,6 +138,23 @@ public sealed class PluginTests : IDisposable
     }
 
     [Theory]
+    [InlineData("\"masquerade\"", "'masquerade' is not a policy: it must be warn")]
+    [InlineData("\"Require\"", "'Require' is not a policy: it must be warn")]
+    [InlineData("\"\"", "'' is not a policy: it must be warn")]
+    [InlineData("1", "must be a JSON string")]
+    [InlineData("[\"require\"]", "must be a JSON string")]
+    public async Task A_bad_nat_policy_is_code_7_naming_the_field(string value, string text)
+    {
+        var r = await CniPlugin.RunAsync(CniPlugin.Env("ADD"), Config(c => c["natPolicy"] = JsonNode.Parse(value)));
+        Assert.True(r.Code == 1, r.ToString());
+        Assert.Equal(7, r.ErrorCode);
+        Assert.Contains("natPolicy: " + text, r.Msg, StringComparison.Ordinal);
+        Assert.Contains("natPolicy: " + text, r.Json.GetProperty("details").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Socket, r.Msg, StringComparison.Ordinal);
+        Assert.False(File.Exists(Socket));
+    }
+
+    [Theory]
     [InlineData("index", "is missing")]
     [InlineData("listenPort", "is missing")]
     [InlineData("networkCidr", "is missing")]

@@ -131,7 +131,8 @@ public sealed class DaemonGrpcTests : SandboxTest
             Assert.Equal(["grpc", "c2"], withTwo.Attachments.Select(a => a.AttachmentId));
             Assert.Equal(["veth-root0", "veth0-1"], withTwo.Attachments.Select(a => a.HostInterface));
             Assert.Equal(_other, withTwo.Attachments[1].Container);
-            Assert.Equal("warn", withTwo.Nat.Policy);
+            Assert.Equal("require", withTwo.Nat.Policy);
+            Assert.True(withTwo.Nat.State == "ok", withTwo.Nat.Error);
             Assert.Equal(_peer.ToString(), (await client.GetStatusAsync(new GetStatusRequest())).Peers.Single(p => p.Configured && p.OnDevice).PublicKey);
             var detached = await client.DetachAsync(new DetachRequest { NetworkId = "grpc", AttachmentId = "c2" });
             Assert.True(detached.Success, detached.Error);
@@ -205,6 +206,7 @@ public sealed class DaemonGrpcTests : SandboxTest
         NetworkCidr = "10.211.0.0/24",
         Gateway = "10.211.0.1",
         PersistentKeepalive = 25,
+        NatPolicy = "require",
     };
 
     private static int FreePort()

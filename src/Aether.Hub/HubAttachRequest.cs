@@ -116,8 +116,9 @@ public sealed record HubAttachRequest
 /// <param name="Interface">The veth's end in the container.</param>
 /// <param name="Address">The container's address.</param>
 /// <param name="Gateway">The network's gateway (the address of every host end of the network).</param>
-/// <param name="DefaultRoute">Whether this network is its container's first (lowest index): it carries the
-/// container's default route and the NAT masquerade.</param>
+/// <param name="DefaultRoute">Whether this attachment carries the container's default route and the NAT masquerade:
+/// the container had no default route of someone else's when it was attached, and this network is the first (lowest
+/// index) of the container's attachments for which that holds.</param>
 public sealed record HubAttachmentInfo(string AttachmentId, string NetworkId, string Container, string HostInterface, string Interface, string Address, string Gateway, bool DefaultRoute);
 
 /// <summary>What <see cref="IWireGuardHub.AttachAsync"/> returns.</summary>
@@ -130,4 +131,6 @@ public sealed record HubAttachResult(HubAttachmentInfo Attachment, bool Created)
 /// <param name="NetworkId">The network.</param>
 /// <param name="Request">The request as accepted: normalised, with the interface and address the hub chose.</param>
 /// <param name="HostInterface">The host end's name (<c>vethN-K</c>).</param>
-public sealed record HubStoredAttachment(string NetworkId, HubAttachRequest Request, string HostInterface);
+/// <param name="DefaultRoute">False when the container had a default route not the hub's at attach time: the
+/// attachment never takes the default route nor NAT (decided once, kept across restarts).</param>
+public sealed record HubStoredAttachment(string NetworkId, HubAttachRequest Request, string HostInterface, bool DefaultRoute = true);

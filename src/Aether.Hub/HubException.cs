@@ -18,6 +18,19 @@ public enum HubErrorKind
     Failed,
 }
 
+/// <summary>What a <see cref="HubErrorKind.NotFound"/> did not find.</summary>
+public enum HubMissing
+{
+    /// <summary>No network has the id.</summary>
+    Network,
+
+    /// <summary>The network has no attachment of the id.</summary>
+    Attachment,
+
+    /// <summary>The network has no peer of the key.</summary>
+    Peer,
+}
+
 /// <summary>One bad field of a request.</summary>
 /// <param name="Field">The field as the wire names it (<c>networkCidr</c>).</param>
 /// <param name="Message">What is wrong with it.</param>
@@ -40,6 +53,9 @@ public sealed class HubException : Exception
     /// <summary>The step that failed (<c>links in the host</c>, <c>wireguard wg3</c>), for <see cref="HubErrorKind.Failed"/>
     /// and for conflicts found in the kernel.</summary>
     public string? Step { get; init; }
+
+    /// <summary>What was not found, for <see cref="HubErrorKind.NotFound"/>.</summary>
+    public HubMissing Missing { get; init; }
 
     /// <summary>The network the request named, when it named one.</summary>
     public string? NetworkId { get; init; }

@@ -94,6 +94,10 @@ public sealed record HubPeerRequest
                 {
                     Bad("allowedIps", $"'{text}' has host bits set: did you mean {p.Network}/{p.PrefixLength}?");
                 }
+                else if (p.PrefixLength == 0)
+                {
+                    Bad("allowedIps", $"'{text}' is a default route: the hub routes every peer's allowed IPs into wgN in the host namespace, where this one would replace the host's own default route; give narrower prefixes");
+                }
                 else if (allowed.Any(a => a.Overlaps(p)))
                 {
                     Bad("allowedIps", $"'{text}' overlaps another of this peer's allowed IPs");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Aether.Netlink;
+using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Microsoft.Extensions.Logging;
 
@@ -68,7 +69,8 @@ public sealed partial class WireGuardHub
             }
 
             var accepted = normal with { Interface = name, Address = address.ToString() };
-            var attachment = new Attachment(id, network.Id, network.Index, reference, HostName(network), name, address, Own: false, accepted);
+            var foreign = await FindForeignDefaultRouteAsync(reference, handle ?? ownHandle!, cancellationToken).ConfigureAwait(false);
+            var attachment = new Attachment(id, network.Id, network.Index, reference, HostName(network), name, address, Own: false, accepted, DefaultRoute: foreign is null);
             if (container is null)
             {
                 container = OpenContainer(reference, required: true, opened);
@@ -96,7 +98,7 @@ public sealed partial class WireGuardHub
 
                 try
                 {
-                    await _store.SaveAttachmentAsync(new HubStoredAttachment(network.Id, accepted, attachment.HostInterface), cancellationToken).ConfigureAwait(false);
+                    await _store.SaveAttachmentAsync(new HubStoredAttachment(network.Id, accepted, attachment.HostInterface, attachment.DefaultRoute), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -123,6 +125,11 @@ public sealed partial class WireGuardHub
 
             await StartLoopAsync(container).ConfigureAwait(false);
             LogAttached(_logger, id, networkId, attachment.HostInterface, name, reference);
+            if (foreign is not null)
+            {
+                LogForeignDefault(_logger, id, networkId, reference, foreign);
+            }
+
             return new HubAttachResult(Info(attachment), Created: true);
         }
         finally
@@ -149,7 +156,7 @@ public sealed partial class WireGuardHub
                 var own = network.Container is not null && string.Equals(attachmentId, networkId, StringComparison.Ordinal);
                 throw new HubException(own ? HubErrorKind.Conflict : HubErrorKind.NotFound, own
                     ? $"attachment {attachmentId} is network {networkId}'s own container: remove the network"
-                    : $"no attachment {attachmentId} in network {networkId}") { NetworkId = networkId };
+                    : $"no attachment {attachmentId} in network {networkId}") { NetworkId = networkId, Missing = own ? HubMissing.Network : HubMissing.Attachment };
             }
 
             await _store.DeleteAttachmentAsync(networkId, attachmentId, cancellationToken).ConfigureAwait(false);
@@ -174,7 +181,7 @@ public sealed partial class WireGuardHub
     {
         if (network.Container is { } own)
         {
-            yield return new Attachment(network.Id, network.Id, network.Index, own, network.VethRootName, network.EthName, network.Address!, Own: true, null!);
+            yield return new Attachment(network.Id, network.Id, network.Index, own, network.VethRootName, network.EthName, network.Address!, Own: true, null!, DefaultRoute: true);
         }
 
         if (_attachments.GetValueOrDefault(network.Id) is { } more)
@@ -186,9 +193,33 @@ public sealed partial class WireGuardHub
         }
     }
 
-    /// <summary>Whether the attachment's network is the first (lowest index) of its container.</summary>
+    /// <summary>Whether the attachment carries its container's default route: it may (no foreign default route was
+    /// there when it was attached), and its network is the first (lowest index) of those of its container that may.</summary>
     private bool IsFirstInContainer(Attachment attachment) =>
-        !AllAttachments().Any(a => a.Index < attachment.Index && string.Equals(a.Container, attachment.Container, StringComparison.Ordinal));
+        attachment.DefaultRoute && !AllAttachments().Any(a => a.DefaultRoute && a.Index < attachment.Index && string.Equals(a.Container, attachment.Container, StringComparison.Ordinal));
+
+    /// <summary>An IPv4 default route in the container's main table that is not the hub's (its device is none of the
+    /// hub's interfaces in that container), described; null when there is none.</summary>
+    private async Task<string?> FindForeignDefaultRouteAsync(string reference, NetlinkHandle handle, CancellationToken cancellationToken)
+    {
+        var routes = await handle.ListRoutesAsync(new RouteFilter { Family = System.Net.Sockets.AddressFamily.InterNetwork, Table = Route.MainTable }, cancellationToken).ConfigureAwait(false);
+        var defaults = routes.Where(r => r.Table == Route.MainTable && (r.Destination is null || r.Destination.Value.PrefixLength == 0)).ToList();
+        if (defaults.Count == 0)
+        {
+            return null;
+        }
+
+        var names = (await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Index, l => l.Name);
+        var ours = AllAttachments().Where(a => string.Equals(a.Container, reference, StringComparison.Ordinal)).Select(a => a.Interface).ToHashSet(StringComparer.Ordinal);
+        var foreign = defaults.FirstOrDefault(r => r.OutputIndex is not int i || !names.TryGetValue(i, out var n) || !ours.Contains(n));
+        if (foreign is null)
+        {
+            return null;
+        }
+
+        var device = foreign.OutputIndex is int index && names.TryGetValue(index, out var name) ? " dev " + name : "";
+        return "default" + (foreign.Gateway is { } g ? " via " + g : "") + device;
+    }
 
     /// <summary>Whether a network masquerades: it is the first network of one of its containers.</summary>
     private bool HasNat(HubNetworkSpec network) => AttachmentsOf(network).Any(IsFirstInContainer);
@@ -339,7 +370,7 @@ public sealed partial class WireGuardHub
                     throw HubException.Invalid([new HubFieldError("interface", "a stored attachment has its interface, address and host interface")]);
                 }
 
-                var attachment = new Attachment(request.AttachmentId!, network.Id, network.Index, request.Reference, stored.HostInterface, request.Interface, IPAddress.Parse(request.Address), Own: false, request);
+                var attachment = new Attachment(request.AttachmentId!, network.Id, network.Index, request.Reference, stored.HostInterface, request.Interface, IPAddress.Parse(request.Address), Own: false, request, stored.DefaultRoute);
                 if (!_containers.ContainsKey(attachment.Container))
                 {
                     OpenContainer(attachment.Container, required: false);
@@ -367,6 +398,10 @@ public sealed partial class WireGuardHub
 
     /// <summary>One container of a network: the veth pair <paramref name="HostInterface"/> (host, the gateway) to
     /// <paramref name="Interface"/> (container, <paramref name="Address"/>). <paramref name="Own"/>: the network's own
-    /// container, named by the index (its <paramref name="Request"/> is null).</summary>
-    private sealed record Attachment(string Id, string NetworkId, int Index, string Container, string HostInterface, string Interface, IPAddress Address, bool Own, HubAttachRequest Request);
+    /// container, named by the index (its <paramref name="Request"/> is null). <paramref name="DefaultRoute"/>: it may
+    /// carry its container's default route (false when a default route not the hub's was there at attach time).</summary>
+    private sealed record Attachment(string Id, string NetworkId, int Index, string Container, string HostInterface, string Interface, IPAddress Address, bool Own, HubAttachRequest Request, bool DefaultRoute);
+
+    [LoggerMessage(EventId = 7012, Level = LogLevel.Information, Message = "hub attachment {Attachment} of network {Network}: {Container} has a default route that is not the hub's ({Route}): this attachment takes no default route and no NAT")]
+    private static partial void LogForeignDefault(ILogger logger, string attachment, string network, string container, string route);
 }

@@ -84,15 +84,15 @@ public sealed partial class WireGuardHub
         }
 
         var hostRoutes = live.Select(a => new DesiredRoute { Destination = new IPPrefix(a.Address, 32), Device = a.HostInterface })
-            .Concat(all.Select(n => new DesiredRoute { Destination = n.NetworkCidr, Device = n.WgName }));
+            .Concat(all.SelectMany(n => Routed(n).Select(d => new DesiredRoute { Destination = d, Device = n.WgName })));
         units[(Stage.Routes, host)] = new(new RouteSource(_hostHandle, [.. hostRoutes], new RouteSourceOptions { Record = Record("host routes"), OwnsProtocol = false }) { Scope = host });
         foreach (var c in containers)
         {
             var mine = live.Where(a => string.Equals(a.Container, c.Reference, StringComparison.Ordinal)).ToList();
-            var routes = mine.Select(a => new DesiredRoute { Destination = _networks[a.NetworkId].NetworkCidr, Gateway = _networks[a.NetworkId].Gateway, Device = a.Interface, OnLink = true }).ToList();
-            if (mine.Count > 0)
+            var routes = mine.SelectMany(a => Routed(_networks[a.NetworkId]).Where(d => d.Family == System.Net.Sockets.AddressFamily.InterNetwork)
+                .Select(d => new DesiredRoute { Destination = d, Gateway = _networks[a.NetworkId].Gateway, Device = a.Interface, OnLink = true })).ToList();
+            if (mine.Where(a => a.DefaultRoute).MinBy(a => a.Index) is { } first)
             {
-                var first = mine.MinBy(a => a.Index)!;
                 routes.Add(new DesiredRoute { Gateway = _networks[first.NetworkId].Gateway, Device = first.Interface, OnLink = true });
             }
 
@@ -101,6 +101,14 @@ public sealed partial class WireGuardHub
 
         return new Units([host, .. containers.Select(c => c.Scope)], units);
     }
+
+    /// <summary>What a network routes into its <c>wgN</c>: its CIDR, then every peer's allowed IPs outside it (no two
+    /// the same; the hub refuses allowed IPs that overlap another network's).</summary>
+    private static IEnumerable<IPPrefix> Routed(HubNetworkSpec n) =>
+        new[] { n.NetworkCidr }.Concat(n.Peers.SelectMany(p => p.AllowedIps).Where(a => !Covers(n.NetworkCidr, a))).Distinct();
+
+    private static bool Covers(IPPrefix outer, IPPrefix inner) =>
+        inner.Family == outer.Family && inner.PrefixLength >= outer.PrefixLength && outer.Contains(inner.Network);
 
     /// <summary>The host ends that carry their network's gateway: the first live one of each network (its own
     /// <c>veth-rootN</c> when it has one). An address lives in one place; the others answer ARP for the gateway all

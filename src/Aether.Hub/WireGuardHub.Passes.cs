@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aether.Reconcile;
 using Aether.WireGuard;
 using Scope = Aether.Reconcile.Scope;
@@ -41,7 +42,10 @@ public sealed partial class WireGuardHub
         _ => stage.ToString().ToLowerInvariant(),
     } + " in " + scope.Describe();
 
-    private void CheckConflicts(HubNetworkSpec spec)
+    /// <summary>Another network's index, port or CIDR (409), or a peer's allowed IPs that clash with another network
+    /// (400 naming the field; <paramref name="shorthand"/>: the request's first peer came from the single-peer fields,
+    /// so <c>peers[i]</c> is the spec's peer i + 1).</summary>
+    private void CheckConflicts(HubNetworkSpec spec, bool shorthand)
     {
         foreach (var other in _networks.Values)
         {
@@ -59,11 +63,53 @@ public sealed partial class WireGuardHub
                 why = $"network {spec.NetworkCidr} overlaps network {other.Id}'s {other.NetworkCidr}";
             }
 
+            else if (other.Peers.SelectMany(p => p.AllowedIps).FirstOrDefault(a => a.Overlaps(spec.NetworkCidr)) is { Address: not null } routed)
+            {
+                why = $"network {spec.NetworkCidr} overlaps {routed}, a peer's allowed IPs of network {other.Id}";
+            }
+
             if (why is not null)
             {
                 throw new HubException(HubErrorKind.Conflict, why) { NetworkId = spec.Id };
             }
         }
+
+        for (var i = 0; i < spec.Peers.Count; i++)
+        {
+            var field = shorthand
+                ? (i == 0 ? "networkCidr" : string.Create(CultureInfo.InvariantCulture, $"peers[{i - 1}].allowedIps"))
+                : string.Create(CultureInfo.InvariantCulture, $"peers[{i}].allowedIps");
+            if (RouteClash(spec.Id, spec.Peers[i]) is { } why)
+            {
+                throw HubException.Invalid([new HubFieldError(field, why)]);
+            }
+        }
+    }
+
+    /// <summary>Why a peer's allowed IPs cannot be routed into its network's <c>wgN</c>: one overlaps another
+    /// network's CIDR or another network's peers' allowed IPs (the host would have two routes for one address).</summary>
+    private string? RouteClash(string networkId, HubPeerSpec peer)
+    {
+        foreach (var other in _networks.Values.Where(o => !string.Equals(o.Id, networkId, StringComparison.Ordinal)))
+        {
+            foreach (var a in peer.AllowedIps)
+            {
+                if (a.Overlaps(other.NetworkCidr))
+                {
+                    return $"{a} overlaps network {other.Id}'s {other.NetworkCidr}: a peer's allowed IPs are routed into its own network's wgN";
+                }
+
+                foreach (var p in other.Peers)
+                {
+                    if (p.AllowedIps.FirstOrDefault(b => b.Overlaps(a)) is { Address: not null } b)
+                    {
+                        return $"{a} overlaps {b}, allowed IPs of peer {p.PublicKey} of network {other.Id}: a peer's allowed IPs are routed into its own network's wgN";
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A link named like the new network's device that the hub's WireGuard source does not own.</summary>

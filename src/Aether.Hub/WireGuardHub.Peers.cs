@@ -30,6 +30,11 @@ public sealed partial class WireGuardHub
                 throw HubException.Invalid([clash]);
             }
 
+            if (RouteClash(networkId, spec) is { } why)
+            {
+                throw HubException.Invalid([new HubFieldError("allowedIps", why)]);
+            }
+
             var index = network.Peers.ToList().FindIndex(p => p.PublicKey == spec.PublicKey);
             if (index >= 0 && network.Peers[index].Equals(spec))
             {
@@ -68,7 +73,7 @@ public sealed partial class WireGuardHub
             var network = _networks.GetValueOrDefault(networkId) ?? throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
             if (!network.Peers.Any(p => p.PublicKey == key))
             {
-                throw new HubException(HubErrorKind.NotFound, $"network {networkId} has no peer {key}") { NetworkId = networkId };
+                throw new HubException(HubErrorKind.NotFound, $"network {networkId} has no peer {key}") { NetworkId = networkId, Missing = HubMissing.Peer };
             }
 
             await ChangePeersAsync(network, network.WithPeers([.. network.Peers.Where(p => p.PublicKey != key)]), cancellationToken).ConfigureAwait(false);

@@ -160,7 +160,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
                 return new HubAddResult(NetworkInfo(existing), Created: false);
             }
 
-            CheckConflicts(spec);
+            CheckConflicts(spec, shorthand: request.PeerPublicKey is not null);
             Container? container = null;
             var newContainer = false;
             if (spec.Container is { } own)

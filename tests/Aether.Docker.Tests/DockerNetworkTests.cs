@@ -91,6 +91,52 @@ public sealed class DockerNetworkTests(DockerFixture fixture) : SandboxTest
         await AssertNothingLeftAsync(daemonB, _hostB, null, "under");
     }
 
+    [Fact]
+    public async Task A_container_on_a_bridge_network_joins_a_hub_network_and_keeps_the_bridges_default_route()
+    {
+        await Ip.RunAsync("-n", _hostA, "link", "add", "under", "type", "veth", "peer", "name", "under", "netns", _hostB);
+        await Ip.RunAsync("-n", _hostA, "addr", "add", "192.168.79.1/30", "dev", "under");
+        await Ip.RunAsync("-n", _hostB, "addr", "add", "192.168.79.2/30", "dev", "under");
+        await Ip.RunAsync("-n", _hostA, "link", "set", "under", "up");
+        await Ip.RunAsync("-n", _hostB, "link", "set", "under", "up");
+        await using var daemonA = await Daemon.StartAsync(_dirA, _hostA, Box.Name("a"), Box.Token + "a");
+        await using var daemonB = await Daemon.StartAsync(_dirB, _hostB, Box.Name("b"), Box.Token + "b");
+        var (keyA, pubA) = await KeyPairAsync();
+        var (keyB, pubB) = await KeyPairAsync();
+
+        // Docker's own bridge driver first (a bridge of the test's name and a subnet picked at random), then the hub's.
+        var third = System.Security.Cryptography.RandomNumberGenerator.GetInt32(0, 256);
+        var bridgeName = Box.Token + "br";
+        _networks.Add(bridgeName);
+        await Docker.RunAsync("network", "create", "--driver", "bridge", "--subnet", $"172.30.{third}.0/24", "--gateway", $"172.30.{third}.1", "-o", "com.docker.network.bridge.name=" + Box.Token, bridgeName);
+        var na = await CreateNetworkAsync(daemonA, "na", "--subnet", "10.96.0.0/24", "--gateway", "10.96.0.1", "-o", "key=" + keyA, "-o", "port=51961", "-o", "peer-endpoint=192.168.79.2:51962", "-o", "peer-key=" + pubB, "-o", "keepalive=5");
+        var nb = await CreateNetworkAsync(daemonB, "nb", "--ipam-driver", "null", "-o", "cidr=10.96.0.0/24", "-o", "gateway=10.96.0.1", "-o", "key=" + keyB, "-o", "port=51962", "-o", "peer-endpoint=192.168.79.1:51961", "-o", "peer-key=" + pubA);
+        var ca = await RunAsync("ca", bridgeName);
+        var cb = await RunAsync("cb", nb);
+        Assert.Equal(["10.96.0.2/32"], await EventuallyAsync(await Docker.SandboxKeyAsync(cb), "eth0"));
+        var sandboxA = await Docker.SandboxKeyAsync(ca);
+        Assert.Contains($"default via 172.30.{third}.1 dev eth0", await Docker.RunAsync("exec", ca, "ip", "route"), StringComparison.Ordinal);
+
+        // docker network connect: eth1 with its address, the default route still the bridge's, the far peer reached.
+        var (code, _, stderr) = await Docker.TryRunAsync("network", "connect", "--ip", "10.96.0.7", na, ca);
+        Assert.True(code == 0, $"docker network connect: {stderr}\n--- daemon\n{daemonA.Output}");
+        Assert.Equal(["10.96.0.7/32"], await EventuallyAsync(sandboxA, "eth1"));
+        var routes = await Docker.RunAsync("exec", ca, "ip", "route");
+        Assert.Contains($"default via 172.30.{third}.1 dev eth0", routes, StringComparison.Ordinal);
+        Assert.DoesNotContain("default via 10.96.0.1", routes, StringComparison.Ordinal);
+        Assert.Contains("10.96.0.0/24 via 10.96.0.1 dev eth1", routes, StringComparison.Ordinal);
+        var attachments = (await CliProcess.RunAsync("hub", "list", "--socket", daemonA.Socket, "-o", "json")).Stdout;
+        Assert.Matches("\"defaultRoute\"\\s*:\\s*false", attachments);
+        var pinged = await Oracle.EventuallyAsync(async () => (await Docker.TryRunAsync("exec", ca, "ping", "-c", "1", "-W", "1", "10.96.0.2")).Code == 0, TimeSpan.FromSeconds(20));
+        Assert.True(pinged, "the container on the bridge did not reach the hub network's far peer in 20 s");
+        Assert.Equal(0, (await Docker.TryRunAsync("exec", cb, "ping", "-c", "2", "-W", "2", "10.96.0.7")).Code);
+
+        await RemoveEverythingAsync();
+        await AssertNothingLeftAsync(daemonA, _hostA, sandboxA, "under");
+        await AssertNothingLeftAsync(daemonB, _hostB, null, "under");
+        Assert.DoesNotContain(Box.Token, await Ip.LinkNamesAsync(null));
+    }
+
     protected override async Task SetUpAsync()
     {
         _hostA = await Box.CreateNamespaceWithIpAsync("ha");

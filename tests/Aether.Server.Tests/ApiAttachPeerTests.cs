@@ -48,12 +48,13 @@ public sealed class ApiAttachPeerTests : IDisposable
         }
 
         await Requests.ProblemAsync(await _client.PostAsync("/v1/hub/networks/bad%20id/attachments", Requests.Json(body)), 400);
-        await Requests.ProblemAsync(await _client.PostAsync("/v1/hub/networks/nope/attachments", Requests.Json(body)), 404);
+        Assert.Equal("No such network", (await Requests.ProblemAsync(await _client.PostAsync("/v1/hub/networks/nope/attachments", Requests.Json(body)), 404)).GetProperty("title").GetString());
         Assert.Equal(mutations + 1, _factory.Hub.Mutations.Count); // only the 404 reached the hub
 
         using var detached = await _client.DeleteAsync("/v1/hub/networks/net1/attachments/web");
         Assert.Equal(HttpStatusCode.NoContent, detached.StatusCode);
-        await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/net1/attachments/web"), 404);
+        Assert.Equal("No such attachment", (await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/net1/attachments/web"), 404)).GetProperty("title").GetString());
+        Assert.Equal("No such network", (await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/nope/attachments/web"), 404)).GetProperty("title").GetString());
         await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/net1/attachments/a%20b"), 400);
     }
 
@@ -91,7 +92,8 @@ public sealed class ApiAttachPeerTests : IDisposable
         (await _client.PutAsync("/v1/hub/networks/net1/peers", Requests.Json(peer))).Dispose();
         using var removedUrl = await _client.DeleteAsync("/v1/hub/networks/net1/peers/" + key.Replace('+', '-').Replace('/', '_').TrimEnd('='));
         Assert.Equal(HttpStatusCode.NoContent, removedUrl.StatusCode);
-        await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/net1/peers/" + Uri.EscapeDataString(key)), 404);
+        Assert.Equal("No such peer", (await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/net1/peers/" + Uri.EscapeDataString(key)), 404)).GetProperty("title").GetString());
+        Assert.Equal("No such network", (await Requests.ProblemAsync(await _client.DeleteAsync("/v1/hub/networks/nope/peers/" + Uri.EscapeDataString(key)), 404)).GetProperty("title").GetString());
     }
 
     /// <summary>A public key whose base64 has a '/' (so the path needs it encoded).</summary>

@@ -105,7 +105,7 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
             Calls.Add("detach " + networkId + " " + attachmentId);
             return _attachments.Remove((networkId, attachmentId))
                 ? Task.CompletedTask
-                : throw new HubException(HubErrorKind.NotFound, $"no attachment {attachmentId} in network {networkId}") { NetworkId = networkId };
+                : throw new HubException(HubErrorKind.NotFound, $"no attachment {attachmentId} in network {networkId}") { NetworkId = networkId, Missing = _networks.ContainsKey(networkId) ? HubMissing.Attachment : HubMissing.Network };
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
             var network = _networks.GetValueOrDefault(networkId) ?? throw new HubException(HubErrorKind.NotFound, $"no network {networkId}") { NetworkId = networkId };
             if (!network.Peers.Any(p => p.PublicKey == key))
             {
-                throw new HubException(HubErrorKind.NotFound, $"network {networkId} has no peer {key}") { NetworkId = networkId };
+                throw new HubException(HubErrorKind.NotFound, $"network {networkId} has no peer {key}") { NetworkId = networkId, Missing = HubMissing.Peer };
             }
 
             _networks[networkId] = network.WithPeers([.. network.Peers.Where(p => p.PublicKey != key)]);

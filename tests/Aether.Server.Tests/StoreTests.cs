@@ -122,6 +122,16 @@ public sealed class StoreTests : IDisposable
             // Saved again in the new form, with an attachment.
             await store.SaveAsync(spec.Request, default);
             await store.SaveAttachmentAsync(new HubStoredAttachment("old", new HubAttachRequest { AttachmentId = "a1", Container = "aetc2", Interface = "eth1", Address = "10.3.0.7" }, "veth3-1"), default);
+            await store.SaveAttachmentAsync(new HubStoredAttachment("old", new HubAttachRequest { AttachmentId = "a2", Container = "aetc3", Interface = "eth2", Address = "10.3.0.8" }, "veth3-2", DefaultRoute: false), default);
+        }
+
+        // A row as schema 3 left it (no default_route): it may take the default route, as before.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path + ";Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE hub_attachments SET default_route = NULL WHERE attachment_id = 'a1'";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
         await using (var reopened = SqliteHubStore.Open(path))
@@ -129,10 +139,13 @@ public sealed class StoreTests : IDisposable
             var again = Assert.Single(await reopened.LoadAsync(default));
             Assert.Equal(again.Validate().Request, again);
             Assert.Equal(peer, Assert.Single(again.Peers!).PublicKey);
-            var attachment = Assert.Single(await reopened.LoadAttachmentsAsync(default));
-            Assert.Equal(("old", "a1", "aetc2", "eth1", "10.3.0.7", "veth3-1"), (attachment.NetworkId, attachment.Request.AttachmentId, attachment.Request.Container, attachment.Request.Interface, attachment.Request.Address, attachment.HostInterface));
+            var loaded = (await reopened.LoadAttachmentsAsync(default)).OrderBy(a => a.Request.AttachmentId, StringComparer.Ordinal).ToList();
+            Assert.Equal(2, loaded.Count);
+            var attachment = loaded[0];
+            Assert.Equal(("old", "a1", "aetc2", "eth1", "10.3.0.7", "veth3-1", true), (attachment.NetworkId, attachment.Request.AttachmentId, attachment.Request.Container, attachment.Request.Interface, attachment.Request.Address, attachment.HostInterface, attachment.DefaultRoute));
+            Assert.Equal(("a2", false), (loaded[1].Request.AttachmentId, loaded[1].DefaultRoute));
             await reopened.DeleteAttachmentAsync("old", "nothing", default);
-            Assert.Single(await reopened.LoadAttachmentsAsync(default));
+            Assert.Equal(2, (await reopened.LoadAttachmentsAsync(default)).Count);
             await reopened.DeleteAsync("old", default);
             Assert.Empty(await reopened.LoadAttachmentsAsync(default));
         }

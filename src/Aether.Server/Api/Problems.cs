@@ -17,7 +17,12 @@ internal static class Problems
         var (status, title) = e.Kind switch
         {
             HubErrorKind.Invalid => (StatusCodes.Status400BadRequest, "Invalid request"),
-            HubErrorKind.NotFound => (StatusCodes.Status404NotFound, "No such network"),
+            HubErrorKind.NotFound => (StatusCodes.Status404NotFound, e.Missing switch
+            {
+                HubMissing.Attachment => "No such attachment",
+                HubMissing.Peer => "No such peer",
+                _ => "No such network",
+            }),
             HubErrorKind.Conflict => (StatusCodes.Status409Conflict, "Conflict"),
             _ => (StatusCodes.Status500InternalServerError, "A step failed"),
         };

@@ -45,6 +45,7 @@ internal sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbC
         attachment.Property(a => a.Interface).HasColumnName("interface");
         attachment.Property(a => a.Address).HasColumnName("address");
         attachment.Property(a => a.HostInterface).HasColumnName("host_interface");
+        attachment.Property(a => a.DefaultRoute).HasColumnName("default_route");
         attachment.Property(a => a.UpdatedAt).HasColumnName("updated_at");
     }
 }

@@ -55,6 +55,10 @@ internal sealed class AttachmentRow
 
     public required string HostInterface { get; set; }
 
+    /// <summary>False when the attachment takes no default route (a foreign one was there); null in rows of schema 3
+    /// and older (true).</summary>
+    public bool? DefaultRoute { get; set; }
+
     /// <summary>Unix milliseconds of the last save.</summary>
     public long UpdatedAt { get; set; }
 }

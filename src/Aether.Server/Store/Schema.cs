@@ -11,7 +11,7 @@ namespace Aether.Server.Store;
 internal static class Schema
 {
     /// <summary>The version this build writes.</summary>
-    public const int Current = 3;
+    public const int Current = 4;
 
     private static readonly string[] Steps =
     [
@@ -69,6 +69,12 @@ internal static class Schema
             interface TEXT NULL,
             PRIMARY KEY (network_id, endpoint_id)
         );
+        """,
+
+        // 4: whether an attachment may carry its container's default route (0 when the container had a default route
+        // not the hub's at attach time). Null in older rows: it may, as before.
+        """
+        ALTER TABLE hub_attachments ADD COLUMN default_route INTEGER NULL;
         """,
     ];
 

@@ -183,7 +183,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
                 ContainerPid = r.ContainerPid,
                 Interface = r.Interface,
                 Address = r.Address,
-            }, r.HostInterface))];
+            }, r.HostInterface, r.DefaultRoute ?? true))];
         }
         finally
         {
@@ -215,6 +215,7 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
             row.Interface = request.Interface;
             row.Address = request.Address;
             row.HostInterface = attachment.HostInterface;
+            row.DefaultRoute = attachment.DefaultRoute;
             row.UpdatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             await TruncateLogAsync(db).ConfigureAwait(false);

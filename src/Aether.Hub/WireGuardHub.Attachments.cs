@@ -202,7 +202,9 @@ public sealed partial class WireGuardHub
     /// hub's interfaces in that container), described; null when there is none.</summary>
     private async Task<string?> FindForeignDefaultRouteAsync(string reference, NetlinkHandle handle, CancellationToken cancellationToken)
     {
-        var routes = await handle.ListRoutesAsync(new RouteFilter { Family = System.Net.Sockets.AddressFamily.InterNetwork, Table = Route.MainTable }, cancellationToken).ConfigureAwait(false);
+        // The whole family, filtered here: a dump that asks the kernel for the main table fails with ENOENT ("FIB table
+        // does not exist") in a namespace that never had a route in it, such as a container made a moment ago.
+        var routes = await handle.ListRoutesAsync(new RouteFilter { Family = System.Net.Sockets.AddressFamily.InterNetwork }, cancellationToken).ConfigureAwait(false);
         var defaults = routes.Where(r => r.Table == Route.MainTable && (r.Destination is null || r.Destination.Value.PrefixLength == 0)).ToList();
         if (defaults.Count == 0)
         {

@@ -375,6 +375,10 @@ public sealed class GrpcTests : IDisposable
             MethodType.Unary, "aether.wireguard.v1.WireGuardService", "NoSuchMethod", Marshallers.Create((GetStatusRequest r) => Google.Protobuf.MessageExtensions.ToByteArray(r), GetStatusRequest.Parser.ParseFrom), Marshallers.Create((GetStatusResponse r) => Google.Protobuf.MessageExtensions.ToByteArray(r), GetStatusResponse.Parser.ParseFrom));
         var unknown = await Assert.ThrowsAsync<RpcException>(() => channel.CreateCallInvoker().AsyncUnaryCall(method, null, default, new GetStatusRequest()).ResponseAsync);
         Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
+        var otherService = new Method<GetStatusRequest, GetStatusResponse>(
+            MethodType.Unary, "aether.nosuch.v1.Service", "GetStatus", method.RequestMarshaller, method.ResponseMarshaller);
+        var unknownService = await Assert.ThrowsAsync<RpcException>(() => channel.CreateCallInvoker().AsyncUnaryCall(otherService, null, default, new GetStatusRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unimplemented, unknownService.StatusCode);
         Assert.Empty(_hub.Mutations);
     }
 }

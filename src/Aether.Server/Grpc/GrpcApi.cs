@@ -21,6 +21,12 @@ internal static class GrpcApi
         {
             o.MaxReceiveMessageSize = MaxReceiveMessageBytes;
             o.EnableDetailedErrors = false;
+
+            // Without this, gRPC maps a catch-all "{service}/{method}" route for unknown services, which also matches
+            // REST paths such as POST /v1/labs and turns their 415 (wrong content type) into a 404. An unknown method
+            // of our own service is still answered UNIMPLEMENTED; an unknown service gets HTTP 404, which gRPC
+            // clients read as UNIMPLEMENTED too.
+            o.IgnoreUnknownServices = true;
         });
 
     /// <summary>Maps the service.</summary>

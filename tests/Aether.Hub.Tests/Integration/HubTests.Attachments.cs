@@ -115,4 +115,20 @@ public sealed partial class HubTests
         Assert.Equal(("one", "veth0-1", "eth0", "10.201.0.2"), (back.AttachmentId, back.HostInterface, back.Interface, back.Address));
         await PingAsync(c1, "10.201.0.3", expect: true);
     }
+
+    [Fact]
+    public async Task A_container_that_never_had_a_route_is_attached_with_the_default_route()
+    {
+        // Loopback down: the namespace's main routing table does not exist yet, and a dump asking for it fails with
+        // ENOENT; the attach must read that as "no default route" rather than fail.
+        var hub = await StartAsync(_hostA, "a", new InMemoryHubStore());
+        var fresh = await Box.CreateNamespaceWithIpAsync("cf");
+        await hub.AddNetworkAsync(Request(a: true, net: 0) with { Container = null, Address = null }, default);
+
+        var attached = await hub.AttachAsync("net-0", new HubAttachRequest { AttachmentId = "fresh", Container = fresh }, default);
+
+        Assert.True(attached.Created);
+        Assert.True(attached.Attachment.DefaultRoute);
+        Assert.Contains("default via 10.201.0.1 dev eth0", await RoutesAsync(fresh));
+    }
 }

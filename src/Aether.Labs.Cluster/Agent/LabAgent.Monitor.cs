@@ -64,6 +64,9 @@ public sealed partial class LabAgent
         private readonly Channel<bool> _events = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _debouncer;
+        private readonly NamespaceWatcher? _names;
+        private readonly Task _namesReader = Task.CompletedTask;
+        private volatile HashSet<string> _followed = new(StringComparer.Ordinal);
 
         public KernelWatch(Action wake, TimeSpan debounce, ILogger logger)
         {
@@ -72,6 +75,19 @@ public sealed partial class LabAgent
             _currentTicks = debounce.Ticks;
             _logger = logger;
             _debouncer = Task.Run(() => DebounceAsync(_stop.Token), CancellationToken.None);
+
+            // A followed namespace deleted by name makes no link event anywhere: its monitor's own socket keeps it
+            // alive (and its veth peers with it) until that monitor stops, which only a pass does. So the names under
+            // /run/netns are watched too, and one of ours going or coming wakes a pass.
+            try
+            {
+                _names = NamespaceWatcher.ListAndWatch();
+                _namesReader = Task.Run(() => ReadNamesAsync(_names, _stop.Token), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is NetlinkException or IOException or UnauthorizedAccessException)
+            {
+                LogKernelWatchFailed(_logger, NetworkNamespace.RunDirectory, ex.Message);
+            }
         }
 
         /// <summary>After a pass: one that failed somewhere (its apply changing links each time, say) doubles the
@@ -83,6 +99,7 @@ public sealed partial class LabAgent
         /// theirs. A name that does not exist (yet) is skipped: the pass that makes it is followed by another call.</summary>
         public void Follow(HashSet<string> names)
         {
+            _followed = new HashSet<string>(names, StringComparer.Ordinal);
             foreach (var name in _watched.Keys.Where(n => !names.Contains(n)).ToList())
             {
                 Stop(name);
@@ -117,7 +134,7 @@ public sealed partial class LabAgent
         public async ValueTask DisposeAsync()
         {
             await _stop.CancelAsync().ConfigureAwait(false);
-            var tasks = _watched.Values.Select(w => w.Run).Append(_debouncer).ToList();
+            var tasks = _watched.Values.Select(w => w.Run).Append(_debouncer).Append(_namesReader).ToList();
             foreach (var watched in _watched.Values)
             {
                 watched.Stop.Dispose();
@@ -129,7 +146,29 @@ public sealed partial class LabAgent
                 await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
+            _names?.Dispose();
             _stop.Dispose();
+        }
+
+        private async Task ReadNamesAsync(NamespaceWatcher names, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var e in names.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (e.Name is { } name && _followed.Contains(name))
+                    {
+                        _events.Writer.TryWrite(true);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is NetlinkException or IOException or ObjectDisposedException)
+            {
+                LogKernelWatchFailed(_logger, NetworkNamespace.RunDirectory, ex.Message);
+            }
         }
 
         private void Start(string name, NetworkNamespace ns)

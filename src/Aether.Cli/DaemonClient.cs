@@ -26,24 +26,7 @@ internal sealed class DaemonClient : IDisposable
     public DaemonClient(string socket)
     {
         _socket = Path.GetFullPath(socket);
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(_socket), ct).ConfigureAwait(false);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            },
-        };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://aether/"), Timeout = TimeSpan.FromMinutes(5) };
+        _http = new HttpClient(Aether.Http.UnixSocketHttp.Handler(_socket)) { BaseAddress = new Uri("http://aether/"), Timeout = TimeSpan.FromMinutes(5) };
     }
 
     public Task<DaemonResponse> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);

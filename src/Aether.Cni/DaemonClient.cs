@@ -19,25 +19,7 @@ internal sealed class DaemonClient : IDisposable
     public DaemonClient(string socket)
     {
         _socket = socket;
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(_socket), ct).ConfigureAwait(false);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            },
-        };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://aether/"), Timeout = TimeSpan.FromMinutes(2) };
+        _http = new HttpClient(Aether.Http.UnixSocketHttp.Handler(_socket)) { BaseAddress = new Uri("http://aether/"), Timeout = TimeSpan.FromMinutes(2) };
     }
 
     public Task<DaemonAnswer> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);

@@ -31,15 +31,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new AddNetworkResponse
-            {
-                Success = false,
-                Error = GrpcMapping.Message(e),
-                ErrorKind = GrpcMapping.Kind(e),
-                TotalNetworks = (uint)host.Hub.ListNetworks().Count,
-            };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new AddNetworkResponse { TotalNetworks = (uint)host.Hub.ListNetworks().Count }, e);
         }
     }
 
@@ -53,15 +45,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new RemoveNetworkResponse
-            {
-                Success = false,
-                Error = GrpcMapping.Message(e),
-                ErrorKind = GrpcMapping.Kind(e),
-                RemainingNetworks = (uint)host.Hub.ListNetworks().Count,
-            };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new RemoveNetworkResponse { RemainingNetworks = (uint)host.Hub.ListNetworks().Count }, e);
         }
     }
 
@@ -84,9 +68,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new SetPeerResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new SetPeerResponse(), e);
         }
     }
 
@@ -100,9 +82,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new RemovePeerResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new RemovePeerResponse(), e);
         }
     }
 
@@ -116,9 +96,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new AttachResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new AttachResponse(), e);
         }
     }
 
@@ -132,9 +110,7 @@ internal sealed class WireGuardGrpcService(HubHost host, DaemonInfo daemon) : Wi
         }
         catch (HubException e)
         {
-            var response = new DetachResponse { Success = false, Error = GrpcMapping.Message(e), ErrorKind = GrpcMapping.Kind(e) };
-            response.FieldErrors.AddRange(GrpcMapping.FieldErrors(e));
-            return response;
+            return HubRefusal.Of(new DetachResponse(), e);
         }
     }
 

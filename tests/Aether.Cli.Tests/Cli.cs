@@ -92,6 +92,21 @@ public static partial class Cli
     /// <summary>The lock file of a topology.</summary>
     public static string LockPath(string topology) => $"/run/aether/{topology}.lock";
 
+    /// <summary>The repository's root: the first directory above the test's build output that holds Aether.slnx.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aether.slnx")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Aether.slnx) above " + AppContext.BaseDirectory);
+        }
+    }
+
     private static string Locate()
     {
         if (Environment.GetEnvironmentVariable("AETHER_CLI") is { Length: > 0 } given)
@@ -99,19 +114,8 @@ public static partial class Cli
             return File.Exists(given) ? Path.GetFullPath(given) : throw new InvalidOperationException($"AETHER_CLI={given}: no such file");
         }
 
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aether.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        if (dir is null)
-        {
-            throw new InvalidOperationException("cannot find the repository root (Aether.slnx) above " + AppContext.BaseDirectory);
-        }
-
         var configuration = AppContext.BaseDirectory.Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-        var path = Path.Combine(dir.FullName, "src", "Aether.Cli", "bin", configuration, "net10.0", "aether");
+        var path = Path.Combine(RepositoryRoot, "src", "Aether.Cli", "bin", configuration, "net10.0", "aether");
         return File.Exists(path) ? path : throw new InvalidOperationException($"no CLI at {path}: build src/Aether.Cli ({configuration}) first");
     }
 

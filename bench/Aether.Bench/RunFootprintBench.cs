@@ -106,8 +106,7 @@ internal static class RunFootprintBench
                 await run.WaitForExitAsync();
             }
 
-            var destroy = Process.Start(cli, ["destroy", "-f", file, "--state-dir", state.FullName]);
-            await destroy.WaitForExitAsync();
+            await RunCheckedAsync(cli, ["destroy", "-f", file, "--state-dir", state.FullName]);
             state.Delete(recursive: true);
         }
     }

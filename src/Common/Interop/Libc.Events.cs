@@ -114,3 +114,23 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeoutMs);
 }
+
+// Resource limits: the descriptor limit a process holding thousands of namespaces needs.
+internal static unsafe partial class Libc
+{
+    public const int RLIMIT_NOFILE = 7;
+
+    // struct rlimit.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetRLimit(int resource, RLimit* limit);
+
+    [LibraryImport(Lib, EntryPoint = "setrlimit", SetLastError = true)]
+    public static partial int SetRLimit(int resource, RLimit* limit);
+}

@@ -15,6 +15,7 @@ return args switch
     ["watch-latency-case", .. var rest] => await WatchBench.RunCaseAsync(Option(rest, "--case", "present"), int.Parse(Option(rest, "--trials", "200"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--idle", "10"), CultureInfo.InvariantCulture)),
     ["hub", .. var rest] => await HubBench.RunAsync(int.Parse(Option(rest, "--networks", "16"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--rounds", "5"), CultureInfo.InvariantCulture), Option(rest, "--daemon", string.Empty) is { Length: > 0 } daemon ? daemon : null),
     ["netns-heal", .. var rest] => await NetnsHealBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
+    ["run-footprint", .. var rest] => await RunFootprintBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--heal", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "30"), CultureInfo.InvariantCulture)),
     ["lab", .. var rest] => await LabBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--nodes", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "100"), CultureInfo.InvariantCulture)),
     ["lab-hosts", .. var rest] => await LabHostsBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--per-host", "30"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--repairs", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--slow-repairs", "3"), CultureInfo.InvariantCulture), Option(rest, "--fabric", "veth")),
     ["chaos-fuzz", .. var rest] => await FuzzCommand.RunAsync(rest),
@@ -38,6 +39,8 @@ static int Usage()
                aether-bench writer [--long]    (BenchmarkDotNet: message building time and allocations)
                aether-bench heal [--trials 200]          (reconcile: heal latency after `ip link del`)
                aether-bench netns-heal [--trials 50] [--cli .build/aether/aether]  (aether run: `ip netns del` to the namespace and everything in it back)
+               aether-bench run-footprint [--n 1000] [--seconds 60] [--heal 100] [--trials 30] [--cli .build/aether/aether]
+                                                      (aether run over N namespaces: idle threads, RSS, fds, CPU; heal of --heal host ends deleted at once; single-deletion heal p50/p99)
                aether-bench docker-attach [--trials 50] [--cli .build/aether/aether]   (docker network connect to ethN up: the Aether driver beside docker's bridge)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)

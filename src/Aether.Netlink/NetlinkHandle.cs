@@ -17,12 +17,14 @@ public sealed partial class NetlinkHandle : IDisposable
 
     private readonly NetlinkSocket _socket;
     private readonly NetlinkSocketOptions _options;
+    private readonly bool _ownsNamespace;
 
-    private NetlinkHandle(NetlinkSocket socket, NetworkNamespace? ns, NetlinkSocketOptions options)
+    private NetlinkHandle(NetlinkSocket socket, NetworkNamespace? ns, NetlinkSocketOptions options, bool ownsNamespace = true)
     {
         _socket = socket;
         Namespace = ns;
         _options = options;
+        _ownsNamespace = ownsNamespace;
     }
 
     /// <summary>The namespace the handle is bound to (its own duplicate), or null for the process's namespace.</summary>
@@ -49,6 +51,17 @@ public sealed partial class NetlinkHandle : IDisposable
         options ??= NetlinkSocketOptions.Default;
         var socket = NetlinkSocket.Open(NetlinkProtocol.Route, target, options);
         return new NetlinkHandle(socket, target.Duplicate(), options);
+    }
+
+    /// <summary>Opens a handle bound to <paramref name="target"/> without a duplicate of it: the caller keeps
+    /// <paramref name="target"/> open until the handle is disposed (one descriptor per namespace less, for a session
+    /// that holds thousands).</summary>
+    internal static NetlinkHandle OpenBorrowing(NetworkNamespace target, NetlinkSocketOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ObjectDisposedException.ThrowIf(target.IsClosed, target);
+        options ??= NetlinkSocketOptions.Default;
+        return new NetlinkHandle(NetlinkSocket.Open(NetlinkProtocol.Route, target, options), target, options, ownsNamespace: false);
     }
 
     /// <summary>Creates the named namespace as <see cref="NetworkNamespace.Create(string)"/> does, and opens a handle
@@ -124,7 +137,10 @@ public sealed partial class NetlinkHandle : IDisposable
     public void Dispose()
     {
         _socket.Dispose();
-        Namespace?.Dispose();
+        if (_ownsNamespace)
+        {
+            Namespace?.Dispose();
+        }
     }
 
     /// <inheritdoc/>

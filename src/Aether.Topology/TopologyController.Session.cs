@@ -96,7 +96,7 @@ public sealed partial class TopologyController
         public NetlinkHandle HandleFor(Scope scope) => HandleOf(scope);
 
         private NetlinkHandle HandleOf(Scope scope) =>
-            _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenAt(_namespaces[key]))).Value;
+            _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenBorrowing(_namespaces[key]))).Value; // closed before the namespaces (Dispose)
 
         private IReconcileSource? Build(Stage stage, Scope scope)
         {

@@ -1,35 +1,28 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using Aether.Interop;
 using Aether.Netlink.Protocol;
 using Aether.Netlink.Rtnl;
 
 namespace Aether.Netlink.Monitoring;
 
 /// <summary>
-/// A subscription to rtnetlink multicast groups on its own socket, read by a dedicated thread (which never changes
-/// namespace) into a channel. An <c>ENOBUFS</c> from the kernel becomes an <see cref="OverrunEvent"/>; the stream only
-/// ends when the monitor is disposed or the enumeration is cancelled.
+/// A subscription to rtnetlink multicast groups on its own socket, read by the process's
+/// <see cref="NetlinkReactor"/> (no thread of its own) into a channel. An <c>ENOBUFS</c> from the kernel becomes an
+/// <see cref="OverrunEvent"/>; the stream only ends when the monitor is disposed or the enumeration is cancelled.
 /// </summary>
-internal sealed class NetlinkMonitor : IDisposable
+internal sealed class NetlinkMonitor : IDisposable, IReactorClient
 {
     private readonly NetlinkSocket _socket;
-    private readonly int _wakeFd;
     private readonly Channel<NetlinkEvent> _events = Channel.CreateUnbounded<NetlinkEvent>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Queue<ushort> _pendingDumps = new();
-    private readonly Thread _reader;
+    private readonly NetlinkReactor.Registration _registration;
     private uint _dumpSequence;
     private int _disposed;
 
-    public NetlinkMonitor(NetlinkSocket socket, MonitorGroups groups, MonitorOptions options)
+    /// <summary>Subscribes <paramref name="socket"/> (the monitor owns it from now on: disposing closes it after the
+    /// reactor let go of it) and registers it with <paramref name="reactor"/> (the process's when null).</summary>
+    public NetlinkMonitor(NetlinkSocket socket, MonitorGroups groups, MonitorOptions options, NetlinkReactor? reactor = null)
     {
         _socket = socket;
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_wakeFd < 0)
-        {
-            throw NetlinkException.FromLastError("eventfd", "monitor");
-        }
-
         foreach (var (flag, group) in GroupTable)
         {
             if (groups.HasFlag(flag))
@@ -70,8 +63,9 @@ internal sealed class NetlinkMonitor : IDisposable
             }
         }
 
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "aether-netlink-monitor" };
-        _reader.UnsafeStart();
+        // The first dump request is already queued on the socket; its parts are read by the reactor from here on
+        // (registering publishes the dump state to its thread).
+        _registration = (reactor ?? NetlinkReactor.Shared).Register(socket, this);
     }
 
     public ChannelReader<NetlinkEvent> Events => _events.Reader;
@@ -87,24 +81,26 @@ internal sealed class NetlinkMonitor : IDisposable
         (MonitorGroups.NsIds, RtnlGroup.NsId),
     ];
 
-    public unsafe void Dispose()
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        ulong one = 1;
-        Libc.Write(_wakeFd, &one, sizeof(ulong));
-        if (Thread.CurrentThread != _reader)
-        {
-            _reader.Join();
-        }
-
-        Libc.Close(_wakeFd);
+        _registration.Dispose(); // no dispatch after this: the socket's descriptor may go
         _socket.Dispose();
         _events.Writer.TryComplete();
     }
+
+    /// <inheritdoc/>
+    void IReactorClient.OnDatagram(ReadOnlySpan<byte> datagram) => Dispatch(datagram);
+
+    /// <inheritdoc/>
+    void IReactorClient.OnOverrun() => _events.Writer.TryWrite(new OverrunEvent());
+
+    /// <inheritdoc/>
+    void IReactorClient.OnFailure(Exception error) => _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
 
     /// <summary>Maps one received message to an event, or null for anything that is not an announcement.</summary>
     internal static NetlinkEvent? ToEvent(in NetlinkMessage message)
@@ -143,15 +139,6 @@ internal sealed class NetlinkMonitor : IDisposable
         finally
         {
             writer.Dispose();
-        }
-    }
-
-    private void ReadLoop()
-    {
-        var error = NetlinkSocket.ReadUntilWoken(_socket, _wakeFd, "monitor", () => Volatile.Read(ref _disposed) != 0, Dispatch, () => _events.Writer.TryWrite(new OverrunEvent()));
-        if (error is not null)
-        {
-            _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
         }
     }
 

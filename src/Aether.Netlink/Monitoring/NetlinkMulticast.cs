@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Aether.Interop;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Protocol;
 
@@ -16,7 +15,8 @@ public delegate T? NetlinkMessageDecoder<out T>(in NetlinkMessage message)
 /// <summary>
 /// Announcements of one multicast group of any netlink protocol (such as <c>NFNLGRP_NFTABLES</c> of
 /// <see cref="NetlinkProtocol.Netfilter"/>), decoded by the caller: for protocols this library has no typed monitor
-/// for. A socket of its own is opened in the namespace and read by a dedicated thread that never changes namespace.
+/// for. A socket of its own is opened in the namespace and read by the process's <see cref="NetlinkReactor"/> (no
+/// thread of its own).
 /// </summary>
 public static class NetlinkMulticast
 {
@@ -51,7 +51,7 @@ public static class NetlinkMulticast
         try
         {
             socket.JoinGroup(group);
-            reader = new Reader<T>(socket, protocol.ToString(), decode, overrun);
+            reader = new Reader<T>(socket, decode, overrun);
         }
         catch
         {
@@ -72,63 +72,45 @@ public static class NetlinkMulticast
         }
     }
 
-    /// <summary>The socket, its reader thread and the channel it fills; disposing stops the thread and closes the
-    /// socket.</summary>
-    private sealed class Reader<T> : IDisposable
+    /// <summary>The socket, its registration with the reactor and the channel it fills; disposing unregisters, then
+    /// closes the socket.</summary>
+    private sealed class Reader<T> : IDisposable, IReactorClient
         where T : class
     {
         private readonly NetlinkSocket _socket;
-        private readonly string _what;
         private readonly NetlinkMessageDecoder<T> _decode;
         private readonly T _overrun;
-        private readonly int _wakeFd;
         private readonly Channel<T> _events = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
-        private readonly Thread _thread;
+        private readonly NetlinkReactor.Registration _registration;
         private int _disposed;
 
-        public Reader(NetlinkSocket socket, string protocol, NetlinkMessageDecoder<T> decode, T overrun)
+        public Reader(NetlinkSocket socket, NetlinkMessageDecoder<T> decode, T overrun)
         {
             _socket = socket;
-            _what = protocol + " monitor";
             _decode = decode;
             _overrun = overrun;
-            _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-            if (_wakeFd < 0)
-            {
-                throw NetlinkException.FromLastError("eventfd", _what);
-            }
-
-            _thread = new Thread(ReadLoop) { IsBackground = true, Name = "aether-multicast" };
-            _thread.UnsafeStart();
+            _registration = NetlinkReactor.Shared.Register(socket, this);
         }
 
         public ChannelReader<T> Events => _events.Reader;
 
-        public unsafe void Dispose()
+        public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
             {
                 return;
             }
 
-            ulong one = 1;
-            Libc.Write(_wakeFd, &one, sizeof(ulong));
-            _thread.Join();
-            Libc.Close(_wakeFd);
+            _registration.Dispose(); // no dispatch after this: the socket's descriptor may go
             _socket.Dispose();
             _events.Writer.TryComplete();
         }
 
-        private void ReadLoop()
-        {
-            var error = NetlinkSocket.ReadUntilWoken(_socket, _wakeFd, _what, () => Volatile.Read(ref _disposed) != 0, Dispatch, () => _events.Writer.TryWrite(_overrun));
-            if (error is not null)
-            {
-                _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
-            }
-        }
+        void IReactorClient.OnOverrun() => _events.Writer.TryWrite(_overrun);
 
-        private void Dispatch(ReadOnlySpan<byte> datagram)
+        void IReactorClient.OnFailure(Exception error) => _events.Writer.TryComplete(Volatile.Read(ref _disposed) == 0 ? error : null);
+
+        void IReactorClient.OnDatagram(ReadOnlySpan<byte> datagram)
         {
             try
             {

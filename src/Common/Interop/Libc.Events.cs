@@ -89,3 +89,48 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "pidfd_send_signal", SetLastError = true)]
     public static partial int PidfdSendSignal(int pidfd, int signal, nint info, uint flags);
 }
+
+// epoll: one descriptor that waits on many (the netlink reactor).
+internal static unsafe partial class Libc
+{
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public const uint EPOLLERR = 0x8;
+    public const uint EPOLLHUP = 0x10;
+
+    // struct epoll_event is packed on x86-64 (events at 0, data at 4: 12 bytes) and naturally aligned elsewhere (data
+    // at 8: 16 bytes). Callers use these offsets over a byte buffer.
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeoutMs);
+}
+
+// Resource limits: the descriptor limit a process holding thousands of namespaces needs.
+internal static unsafe partial class Libc
+{
+    public const int RLIMIT_NOFILE = 7;
+
+    // struct rlimit.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetRLimit(int resource, RLimit* limit);
+
+    [LibraryImport(Lib, EntryPoint = "setrlimit", SetLastError = true)]
+    public static partial int SetRLimit(int resource, RLimit* limit);
+}

@@ -6,7 +6,11 @@
 #      each, an address on both ends, both ends up (the peers also raise lo in each namespace).
 #   2. a no-op `aether apply` of the same topology (everything in sync), whole process, beside the peers' observe
 #      phase (their read-back of every namespace's links and addresses, the nearest they have to a no-op apply);
-#   3. `aether diff` of examples/aether-ctl.yaml, whole process, from empty (exit 3, everything to create).
+#   3. `aether destroy` of the same topology, whole process, and the time from its start until the last host end is
+#      gone (polled from outside with `ip -o link`: the kernel removes the host ends as it tears the deleted
+#      namespaces down, in the background), beside the peers' teardown (unmount and unlink of every namespace) and
+#      their own time until the host ends are gone;
+#   4. `aether diff` of examples/aether-ctl.yaml, whole process, from empty (exit 3, everything to create).
 # and, where gcc is installed, the kernel floor of the same work: bench/peers/c/floor.c, the fewest system calls C
 # can make it with (no ownership marks, nothing read back; its converge phase).
 # Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
@@ -26,11 +30,12 @@ n="${1:-1000}"
 runs="${2:-3}"
 ./aether --help >/dev/null   # build once, outside the timings
 bin=.build/aether/aether
-go=/tmp/aether-bench-gonetlink
-[ -x "$go" ] || bench/peers/go/build.sh "$go" >/dev/null
+mkdir -p .build/peers
+go=.build/peers/gonetlink
+[ "$go" -nt bench/peers/go/main.go ] || bench/peers/go/build.sh "$PWD/$go" >/dev/null
 floor=""
 if command -v gcc >/dev/null 2>&1; then
-  floor=/tmp/aether-bench-floor
+  floor=.build/peers/floor
   [ "$floor" -nt bench/peers/c/floor.c ] || gcc -O2 -pthread -o "$floor" bench/peers/c/floor.c
 fi
 work=$(mktemp -d)
@@ -58,21 +63,31 @@ for r in $(seq "$runs"); do
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/apply"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/noop"
   grep -q "in sync" "$work/out" || { echo "no-op apply was not in sync:" >&2; tail -3 "$work/out" >&2; exit 1; }
-  "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >/dev/null
+  start=$EPOCHREALTIME
+  wall "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/destroy"
+  while ip -o link show | grep -qF " $p-h"; do sleep 0.002; done
+  awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }' >>"$work/destroy-gone"
   settle
   line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))")
   field converge_s <<<"$line" >>"$work/go"
   field observe_s <<<"$line" >>"$work/go-observe"
+  field teardown_s <<<"$line" >>"$work/go-teardown"
+  field hostgone_s <<<"$line" >>"$work/go-gone"
   settle
   line=$(bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))")
   field converge_s <<<"$line" >>"$work/ipb"
   field observe_s <<<"$line" >>"$work/ipb-observe"
   if [ -n "$floor" ]; then
     settle
-    "$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" | field converge_s >>"$work/floor"
+    line=$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))")
+    field converge_s <<<"$line" >>"$work/floor"
+    field teardown_s <<<"$line" >>"$work/floor-teardown"
+    field hostgone_s <<<"$line" >>"$work/floor-gone"
   fi
   printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s, no-op apply %s s (Go observe %.3f s, ip observe %.3f s), diff %s s\n' "$r" "$(tail -1 "$work/apply")" \
     "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" "$(tail -1 "$work/noop")" "$(tail -1 "$work/go-observe")" "$(tail -1 "$work/ipb-observe")" "$(tail -1 "$work/diff")"
+  printf '       destroy %s s (host ends gone %s s), Go teardown %.3f s (gone %.3f s), C floor teardown %s s (gone %s s)\n' "$(tail -1 "$work/destroy")" "$(tail -1 "$work/destroy-gone")" \
+    "$(tail -1 "$work/go-teardown")" "$(tail -1 "$work/go-gone")" "$([ -n "$floor" ] && tail -1 "$work/floor-teardown" || echo -)" "$([ -n "$floor" ] && tail -1 "$work/floor-gone" || echo -)"
 done
 
 a=$(median <"$work/apply"); o=$(median <"$work/noop"); g=$(median <"$work/go"); i=$(median <"$work/ipb"); d=$(median <"$work/diff")
@@ -84,6 +99,14 @@ echo "  ip -batch peer, converge phase            $i"
 echo "  aether no-op apply (whole process)        $o"
 echo "  Go netlink peer, observe phase            $(median <"$work/go-observe")"
 echo "  ip -batch peer, observe phase             $(median <"$work/ipb-observe")"
+echo "  aether destroy (whole process)           $(median <"$work/destroy")"
+echo "  aether destroy until host ends gone       $(median <"$work/destroy-gone")"
+echo "  Go netlink peer, teardown (unmount all)   $(median <"$work/go-teardown")"
+echo "  Go netlink peer, until host ends gone     $(median <"$work/go-gone")"
+[ -n "$floor" ] && echo "  C floor, teardown (unmount all)           $(median <"$work/floor-teardown")"
+[ -n "$floor" ] && echo "  C floor, until host ends gone             $(median <"$work/floor-gone")"
 echo "  aether diff examples/aether-ctl.yaml      $d"
-awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" \
-  'BEGIN { printf "  ratios: aether/Go %.2fx, aether/ip-batch %.2fx", a/g, a/i; if (f > 0) printf ", aether/C floor %.2fx", a/f; print "" }'
+awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" -v o="$o" -v go="$(median <"$work/go-observe")" \
+  -v x="$(median <"$work/destroy")" -v xg="$(median <"$work/destroy-gone")" -v gt="$(median <"$work/go-teardown")" -v gg="$(median <"$work/go-gone")" \
+  'BEGIN { printf "  ratios: apply/Go %.2fx, apply/ip-batch %.2fx", a/g, a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; print "";
+           printf "          no-op/Go observe %.2fx, destroy/Go teardown %.2fx, host ends gone aether/Go %.2fx\n", o/go, x/gt, xg/gg }'

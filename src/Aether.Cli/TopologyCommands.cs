@@ -62,9 +62,12 @@ internal static class TopologyCommands
     {
         var file = FileOption();
         var output = OutputOption();
+        var wait = new Option<bool>("--wait") { Description = "Return only once the kernel has removed the host ends of veths into the deleted namespaces (it does so in the background, after the namespaces are unmounted)." };
         var command = new Command("destroy", """
             Remove everything the topology owns, and nothing else: namespaces it created (with everything in them),
-            links carrying its mark, and the addresses, routes and sysctls it recorded.
+            links carrying its mark, and the addresses, routes and sysctls it recorded. Done when the namespaces are
+            unmounted and everything else removed; the kernel then removes the host ends of veths into them in the
+            background (--wait waits for that).
             Exit codes: 0 done, 1 failure, 2 invalid input.
 
             Example:
@@ -73,8 +76,9 @@ internal static class TopologyCommands
         {
             file,
             output,
+            wait,
         };
-        command.SetAction((parse, ct) => Guard(() => DestroyAsync(parse.GetRequiredValue(file), IsJson(parse, output), parse.GetValue(stateDir), ct)));
+        command.SetAction((parse, ct) => Guard(() => DestroyAsync(parse.GetRequiredValue(file), IsJson(parse, output), parse.GetValue(stateDir), parse.GetValue(wait), ct)));
         return command;
     }
 
@@ -164,7 +168,10 @@ internal static class TopologyCommands
     /// JSON object on stdout: <c>{"command", "valid": false, "errors": [{file, line, column, message}]}</c>).</summary>
     private static TopologySpec? Load(string path, string? command = null, bool json = false)
     {
+        PhaseTimings.End("start");
+        DescriptorLimit.Raise(); // thousands of namespaces hold several descriptors each
         var loaded = TopologyInput.Load(path);
+        PhaseTimings.End("load file");
         if (loaded.IsValid)
         {
             return loaded.Topology;
@@ -206,6 +213,7 @@ internal static class TopologyCommands
 
         using var held = TopologyLock.Acquire(topology.Name, ct);
         var planned = await controller.PlanAsync(ct).ConfigureAwait(false); // under the lock: nobody applies meanwhile
+        PhaseTimings.End("plan");
         var result = await WithProgressAsync(controller, topology, Verb.Apply, json, planned.Lines.Count, (c, p) => c.ApplyAsync(planned, p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Apply, json);
     }
@@ -228,7 +236,7 @@ internal static class TopologyCommands
         return plan.InSync ? ExitCodes.Ok : ExitCodes.Pending;
     }
 
-    private static async Task<int> DestroyAsync(string path, bool json, string? stateDir, CancellationToken ct)
+    private static async Task<int> DestroyAsync(string path, bool json, string? stateDir, bool wait, CancellationToken ct)
     {
         if (Load(path, "destroy", json) is not { } topology)
         {
@@ -236,7 +244,7 @@ internal static class TopologyCommands
         }
 
         using var held = TopologyLock.Acquire(topology.Name, ct);
-        var controller = new TopologyController(topology, Options(stateDir));
+        var controller = new TopologyController(topology, Options(stateDir) with { AwaitTeardown = wait });
         var result = await WithProgressAsync(controller, topology, Verb.Destroy, json, total: null, (c, p) => c.DestroyAsync(p, ct), ct).ConfigureAwait(false);
         return Finish(result, Verb.Destroy, json);
     }

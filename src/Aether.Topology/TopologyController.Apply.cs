@@ -42,6 +42,7 @@ public sealed partial class TopologyController
 
         var store = OpenStore();
         using var session = new Session(this, store, createMissing: true);
+        PhaseTimings.End("apply: open/create namespaces");
         foreach (var created in session.Created)
         {
             Report(new ChangeLine(ChangeKind.Create, "namespace " + created, created, null));
@@ -61,6 +62,7 @@ public sealed partial class TopologyController
         var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder, ContainExceptions = true };
         var applied = await engine.RunAsync(done =>
         {
+            session.EndFresh(); // the links stage was planned everywhere before anything of it was applied
             var part = LinesOf(done.Stage, done.Scope, done.Result.Plan, done.Result.Applied, session).ToList();
             lock (progressLock)
             {
@@ -72,6 +74,7 @@ public sealed partial class TopologyController
 
             parts[Array.IndexOf(StageOrder, done.Stage), ScopeIndex(done.Scope)] = part;
         }, cancellationToken).ConfigureAwait(false);
+        PhaseTimings.End("apply: stages");
         foreach (var part in parts)
         {
             if (part is not null)

@@ -283,6 +283,7 @@ public sealed partial class TopologyController
                             Add(scope, ns);
                             _handles[scope] = new Lazy<NetlinkHandle>(handle);
                             Created.Add(free[i]);
+                            _fresh.Add(ns.Inode);
                             ForgetObjects(_store, scope); // a new namespace: nothing of ours is in it yet
                             recorded.Add(KeyValuePair.Create(NamespaceKey(free[i]), new NamespaceClaim(ClaimKind.Created, ns.Identity).ToEntry()));
                         }

@@ -10,7 +10,10 @@ public sealed partial class TopologyController
     public async Task<TopologyResult> PlanAsync(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        using var session = new Session(this, OpenStore(), createMissing: false);
+        var store = OpenStore();
+        PhaseTimings.End("plan: read records");
+        using var session = new Session(this, store, createMissing: false);
+        PhaseTimings.End("plan: open namespaces");
         using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
         var lines = new List<ChangeLine>();
         foreach (var ns in _topology.Namespaces)
@@ -48,6 +51,7 @@ public sealed partial class TopologyController
 
             return found;
         }, unit => unit.Scope.IsHost, cancellationToken).ConfigureAwait(false);
+        PhaseTimings.End("plan: read every stage");
         foreach (var part in parts)
         {
             lines.AddRange(part);

@@ -33,6 +33,21 @@ public sealed partial class TopologyController
 
         public List<string> Created { get; } = [];
 
+        /// <summary>Host links on their way out with a deleted namespace (destroy): the host's link source leaves them
+        /// to the kernel.</summary>
+        public IReadOnlySet<string> Departing { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+        // The nsfs inodes of the namespaces this session created, until their first links stage has been planned:
+        // nothing but lo is in them yet, so nothing is read there (see LinkSource.Fresh).
+        private readonly HashSet<ulong> _fresh = [];
+        private volatile bool _freshOver;
+
+        /// <summary>Whether <paramref name="ns"/> is one this session made and has not planned links in yet.</summary>
+        private bool IsFresh(NetworkNamespace ns) => !_freshOver && _fresh.Contains(ns.Inode);
+
+        /// <summary>Ends <see cref="IsFresh"/>: the links stage has been planned, and applying it fills the namespaces.</summary>
+        public void EndFresh() => _freshOver = true;
+
         public bool Exists(Scope scope) => _namespaces.ContainsKey(scope);
 
         /// <summary>Whether an object is left out of its source because its peer's namespace does not exist yet (it
@@ -125,7 +140,8 @@ public sealed partial class TopologyController
                     {
                         Scope = scope,
                         PeerHandles = HandleAt,
-                        Claimed = claimed.Concat(pending).ToHashSet(StringComparer.Ordinal),
+                        Fresh = IsFresh,
+                        Claimed = claimed.Concat(pending).Concat(Departing).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stage.Addresses:
                     return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope };

@@ -24,6 +24,7 @@ public sealed partial class TopologyController
     private readonly ILookup<Scope, TopologyRoute> _routesByScope;
     private readonly Dictionary<Scope, int> _scopeIndex = [];
     private readonly Netlink.Monitoring.MonitorOptions? _monitorOptions;
+    private readonly bool _awaitTeardown;
 
     /// <summary>Creates the controller for a validated topology.</summary>
     public TopologyController(TopologySpec topology, ControllerOptions? options = null)
@@ -39,6 +40,7 @@ public sealed partial class TopologyController
         options ??= new ControllerOptions();
         StatePath = Path.Combine(options.StateDirectory, topology.Name);
         _monitorOptions = options.MonitorReceiveBufferSize is { } size ? new Netlink.Monitoring.MonitorOptions { ReceiveBufferSize = size } : null;
+        _awaitTeardown = options.AwaitTeardown;
         _linksByScope = topology.Links.ToLookup(l => ScopeOf(l.Namespace));
         _peersByScope = topology.Links.Where(l => l.Peer is not null && PeerScope(l) != ScopeOf(l.Namespace)).ToLookup(PeerScope);
         _routesByScope = topology.Routes.ToLookup(r => ScopeOf(r.Namespace));

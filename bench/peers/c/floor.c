@@ -8,8 +8,10 @@
 // alias), no reading back.
 //
 // Usage (root): floor --n N --prefix P [--keep]
-//   prints {"peer":"c-floor","n":N,"converge_s":F,"teardown_s":F}; --keep leaves the namespaces for inspection
-//   (teardown_s is then 0; remove them with ip netns del).
+//   prints {"peer":"c-floor","n":N,"converge_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
+//   unlink of every namespace (the kernel then tears them down in the background), hostgone_s the time from the
+//   teardown's start until the last host end is gone with its namespace (polled by name); --keep leaves the
+//   namespaces for inspection (both are then 0; remove them with ip netns del).
 // Build: gcc -O2 -pthread -o floor floor.c
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -212,6 +214,12 @@ int main(int argc, char **argv) {
         umount2(path, MNT_DETACH);
         if (unlink(path)) die("unlink", path);
     }
-    printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"teardown_s\":%.6f}\n", n, converged - start, keep ? 0 : now() - converged);
+    double unmounted = now();
+    for (int i = 0; i < n && !keep; i++) { // the kernel removes the host ends as it tears the namespaces down
+        snprintf(name, sizeof name, "%sh%d", prefix, i);
+        while (if_nametoindex(name) != 0) usleep(1000);
+    }
+    printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n, converged - start,
+           keep ? 0 : unmounted - converged, keep ? 0 : now() - converged);
     return 0;
 }

@@ -11,7 +11,9 @@
 //	          families); count {P}h* host links, {P}n{i} links in namespaces
 //	          and IPv4 addresses inside 10.200.0.0/16.
 //	teardown: delete every namespace like `ip netns del` (umount + unlink);
-//	          the kernel cleans up asynchronously, which is not waited for.
+//	          the kernel cleans up asynchronously (teardown_s does not wait);
+//	          hostgone_s is the time from the teardown's start until no host
+//	          end {P}h{i} is left (host links polled every millisecond).
 //
 // Output: one JSON line on stdout.
 //
@@ -46,6 +48,7 @@ type result struct {
 	ConvergeS float64 `json:"converge_s"`
 	ObserveS  float64 `json:"observe_s"`
 	TeardownS float64 `json:"teardown_s"`
+	HostGoneS float64 `json:"hostgone_s"`
 	HostLinks int     `json:"host_links"`
 	NsLinks   int     `json:"ns_links"`
 	NsAddrs   int     `json:"ns_addrs"`
@@ -218,6 +221,29 @@ func teardown() error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
+// awaitHostEndsGone polls the host's links until none named {P}h* is left:
+// the kernel removes them as it tears the deleted namespaces down.
+func awaitHostEndsGone(prefix string) error {
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		links, err := netlink.LinkList()
+		left := err != nil // a dump the teardown disturbed: look again
+		for _, l := range links {
+			if strings.HasPrefix(l.Attrs().Name, prefix+"h") {
+				left = true
+				break
+			}
+		}
+		if !left {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("host ends still there 120 s after the teardown (last dump error: %v)", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func vmHWM() int {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
@@ -302,6 +328,10 @@ func main() {
 		fail(err)
 	}
 	res.TeardownS = time.Since(t2).Seconds()
+	if err := awaitHostEndsGone(*prefix); err != nil {
+		fail(err)
+	}
+	res.HostGoneS = time.Since(t2).Seconds()
 
 	res.PeakRssKb = vmHWM()
 

@@ -103,6 +103,19 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
     /// <summary>The record key of an address: <c>address LINK ADDR/PLEN</c>.</summary>
     public static string KeyOf(string link, IPPrefix address) => KeyPrefix + link + " " + address;
 
+    /// <summary>The link a record key (<see cref="KeyOf"/>) names, or null when the key is not an address's.</summary>
+    public static string? LinkOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var space = key.IndexOf(' ', KeyPrefix.Length);
+        return space < 0 ? null : key[KeyPrefix.Length..space];
+    }
+
     /// <inheritdoc/>
     public override async Task<AddressObservation> ObserveAsync(CancellationToken cancellationToken)
     {

@@ -156,6 +156,12 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     /// own, once per namespace.</summary>
     public Func<NetworkNamespace, NetlinkHandle>? PeerHandles { get; init; }
 
+    /// <summary>Namespaces the caller made moments ago (this namespace, or a veth peer's), in which nothing but
+    /// <c>lo</c> can be yet: they are not read, the links there taken as none (an apply from empty then reads a thousand
+    /// new namespaces no more than it must). The caller stops saying so once the namespaces may hold anything. Null:
+    /// every namespace is read.</summary>
+    public Func<NetworkNamespace, bool>? Fresh { get; init; }
+
     /// <summary>Links in this namespace that carry the mark but are another source's: the peers of veths managed
     /// from another namespace. They are never deleted here as "no longer desired".</summary>
     public IReadOnlySet<string> Claimed { get; init; } = new HashSet<string>(StringComparer.Ordinal);
@@ -167,7 +173,9 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     public override async Task<LinkObservation> ObserveAsync(CancellationToken cancellationToken)
     {
         SourceNamespace.ThrowIfGone(_handle.Namespace);
-        var links = (await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var links = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
+            ? new Dictionary<string, Link>(StringComparer.Ordinal)
+            : (await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
         var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);
@@ -202,6 +210,12 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count), options, async (i, ct) =>
         {
             var (link, veth) = remote[i];
+            if (Fresh?.Invoke(veth.PeerNamespace!) == true)
+            {
+                found[i] = (null, NsId.NotAssigned); // made moments ago: no peer in it yet
+                return;
+            }
+
             var handle = PeerHandle(veth.PeerNamespace!);
             var peer = PassCache.TryGet(handle) is { } cached
                 ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Aether.Netlink.Names;
+using Aether.Netlink.Namespaces;
 using Aether.Reconcile;
 using Aether.Topology;
 using Spectre.Console;
@@ -169,7 +170,7 @@ internal static class TopologyCommands
     private static TopologySpec? Load(string path, string? command = null, bool json = false)
     {
         PhaseTimings.End("start");
-        DescriptorLimit.Raise(); // thousands of namespaces hold several descriptors each
+        DescriptorLimit.EnsureAtLeast(1 << 19); // an apply holds about 5 descriptors per namespace while it works: room for 100,000
         var loaded = TopologyInput.Load(path);
         PhaseTimings.End("load file");
         if (loaded.IsValid)

@@ -38,7 +38,7 @@ public sealed partial class TopologyController
 
         // Three descriptors per namespace (its own, the handle's socket, the monitor's), and a generation being
         // replaced holds its own while the next opens: room for both, and some.
-        Netlink.Monitoring.DescriptorLimit.EnsureAtLeast((ulong)(names.Count * 8) + 1024);
+        DescriptorLimit.EnsureAtLeast((ulong)(names.Count * 8) + 1024);
         using var watcher = NamespaceWatcher.ListAndWatch(new NamespaceWatcherOptions { RescanInterval = loopOptions.Resync });
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>();
         var retry = TimeSpan.FromMilliseconds(100);

@@ -68,6 +68,7 @@ public sealed partial class WireGuardHub
     private async Task<PassResult> LoopPassAsync(Container? container, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var timing = Phase(container is null ? "loop: host pass" : "loop: container pass");
         try
         {
             Scope scope;

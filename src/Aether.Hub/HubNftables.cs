@@ -17,16 +17,26 @@ internal sealed class HubNftablesState
         set => Volatile.Write(ref _known, value);
     }
 
+    /// <summary>The table the hub last made the kernel hold (rules sorted, canonical), or null: a listing that shows
+    /// anything else is drift, repaired by replacing the table whole.</summary>
+    public string? Applied { get; set; }
+
     /// <summary>The table at <paramref name="Generation"/> (null: there was none), and per chain each rule's text and
     /// handle in the kernel's order.</summary>
     public sealed record Known(uint Generation, NftTable? Table, IReadOnlyDictionary<string, IReadOnlyList<(string Text, ulong Handle)>> Rules)
     {
+        /// <summary>Read from the kernel (not what the hub's own last batch left).</summary>
+        public bool Listed { get; init; }
+
         public static Known Of(uint generation, NftTable? table) => new(generation, table, table is null
             ? new Dictionary<string, IReadOnlyList<(string, ulong)>>(StringComparer.Ordinal)
             : table.Chains.ToDictionary(
                 c => c.Name,
                 c => (IReadOnlyList<(string, ulong)>)[.. c.Rules.Select((r, i) => (r.ToString(), table.RuleHandles.GetValueOrDefault(c.Name) is { } h && i < h.Count ? h[i] : 0UL))],
-                StringComparer.Ordinal));
+                StringComparer.Ordinal))
+        {
+            Listed = true,
+        };
     }
 }
 
@@ -106,6 +116,7 @@ internal sealed class HubNftablesSource(NftContext context, NftTable? desired, H
         {
             context.DeleteTable(Family, TableName);
             state.Current = null;
+            state.Applied = null;
             return;
         }
 
@@ -113,10 +124,12 @@ internal sealed class HubNftablesSource(NftContext context, NftTable? desired, H
         {
             context.ReplaceTable(op.Table!);
             state.Current = null; // the next pass lists what the kernel made of it
+            state.Applied = op.Table!.WithSortedRules().ToCanonicalJson();
             return;
         }
 
         var handles = context.RunBatch(batch);
+        state.Applied = op.Table!.WithSortedRules().ToCanonicalJson();
         var generation = context.Generation();
         if (generation != unchecked(op.Basis.Generation + 1))
         {
@@ -154,15 +167,20 @@ internal sealed class HubNftablesSource(NftContext context, NftTable? desired, H
             return Single(OperationKind.Create, "missing", desired, null, known);
         }
 
-        if (string.Equals(desired.WithSortedRules().ToCanonicalJson(), have.WithSortedRules().ToCanonicalJson(), StringComparison.Ordinal))
+        var haveSorted = have.WithSortedRules().ToCanonicalJson();
+        if (string.Equals(desired.WithSortedRules().ToCanonicalJson(), haveSorted, StringComparison.Ordinal))
         {
+            state.Applied = haveSorted;
             return Plan.Empty;
         }
 
-        if (!string.Equals(desired.Skeleton().ToCanonicalJson(), have.Skeleton().ToCanonicalJson(), StringComparison.Ordinal)
+        // Changed in place only on top of what the hub itself left there; a table changed by anyone else (a rule
+        // deleted with nft) is drift, and replaced whole.
+        var drifted = known.Listed && !string.Equals(state.Applied, haveSorted, StringComparison.Ordinal);
+        if (drifted || !string.Equals(desired.Skeleton().ToCanonicalJson(), have.Skeleton().ToCanonicalJson(), StringComparison.Ordinal)
             || known.Rules.Values.Any(rs => rs.Any(r => r.Handle == 0)))
         {
-            return Single(OperationKind.Update, "replaced whole: " + Differences(desired, have), desired, null, known);
+            return Single(OperationKind.Update, "replaced whole: " + (drifted ? "changed since the hub applied it: " : "") + Differences(desired, have), desired, null, known);
         }
 
         var batch = new NftBatch(Family, TableName);

@@ -134,7 +134,7 @@ public sealed partial class WireGuardHub
 
     /// <summary>The hub's table: NAT for each container's first network, and no forwarding between networks; null
     /// when there is no network. Each network's rules name only its own sets (<c>nI</c>: its interfaces, <c>vI</c>:
-    /// its host veth ends) and the set <c>all</c> (every network's interfaces), so adding or removing a network adds
+    /// its host veth ends) and the set <c>ifaces</c> (every network's interfaces), so adding or removing a network adds
     /// or deletes its own rules and set elements and leaves the other networks' rules as they are.</summary>
     private NftTable? Table(List<HubNetworkSpec> all, List<Attachment> attachments)
     {
@@ -173,7 +173,7 @@ public sealed partial class WireGuardHub
         return new NftTable(NftFamily.Inet, NftablesSource.TablePrefix + _options.Owner, chains, sets);
     }
 
-    private const string AllSet = "all";
+    private const string AllSet = "ifaces";
 
     // The statements in libnftables' JSON schema, written the way nft prints them back (so a pass after the first
     // finds the table in sync). Names and addresses here are validated interface names and IPv4 addresses: nothing

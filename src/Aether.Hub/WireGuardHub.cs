@@ -145,6 +145,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
 
         using var openedScope = opened;
+        using var passing = PassCall();
         using (Phase("add: gate"))
         {
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -259,6 +260,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     public async Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
+        using var passing = PassCall();
         using (Phase("remove: gate"))
         {
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

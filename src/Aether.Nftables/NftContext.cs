@@ -131,7 +131,7 @@ public sealed class NftContext : IDisposable
             return [];
         }
 
-        var output = Execute(batch.ToJson(), stateless: false, dryRun: false, "change table", Describe(batch.Family.ToNftName() + " " + batch.Table), echo: true);
+        var output = Execute(batch.ToJson(), stateless: false, dryRun: false, "change table", Describe(batch.Family.ToNftName() + " " + batch.Table), echo: batch.AddedRules.Count > 0);
         var handles = new List<ulong>();
         if (output.Length > 0 && JsonNode.Parse(output) is JsonObject { } root && root["nftables"] is JsonArray items)
         {

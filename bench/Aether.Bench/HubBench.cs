@@ -28,7 +28,17 @@ internal static class HubBench
         var keyDir = Directory.CreateTempSubdirectory(prefix);
         try
         {
-            await using var hub = await WireGuardHub.StartAsync(new InMemoryHubStore(), new WireGuardHubOptions { HostNamespace = host, WireGuardPrefix = prefix + "w", RunLoop = Environment.GetEnvironmentVariable("HUB_BENCH_NO_LOOP") is null });
+            // HUB_BENCH_PROFILE=1: every phase of the hub's calls and passes timed, printed at the end.
+            var phases = Environment.GetEnvironmentVariable("HUB_BENCH_PROFILE") is null ? null : new System.Collections.Concurrent.ConcurrentDictionary<string, List<double>>(StringComparer.Ordinal);
+            Action<string, TimeSpan>? timings = phases is null ? null : (name, took) =>
+            {
+                var list = phases.GetOrAdd(name, _ => []);
+                lock (list)
+                {
+                    list.Add(took.TotalMilliseconds);
+                }
+            };
+            await using var hub = await WireGuardHub.StartAsync(new InMemoryHubStore(), new WireGuardHubOptions { HostNamespace = host, WireGuardPrefix = prefix + "w", RunLoop = Environment.GetEnvironmentVariable("HUB_BENCH_NO_LOOP") is null, PhaseTimings = timings });
             Console.WriteLine($"hub benchmark: {networks} networks × {rounds} rounds, WireGuard backend {hub.Backend.ToString().ToLowerInvariant()}");
 
             var add = new List<double>();
@@ -64,6 +74,11 @@ internal static class HubBench
                 {
                     throw new InvalidOperationException($"status shows {s.Networks.Count} networks, not {networks} with a peer each");
                 }
+            }
+
+            if (phases is not null)
+            {
+                PrintPhases(phases, add.Count + remove.Count);
             }
 
             for (var i = networks - 1; i >= 0; i--)
@@ -310,6 +325,19 @@ internal static class HubBench
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"script failed ({process.ExitCode}): {stderr}\n{script}");
+        }
+    }
+
+    /// <summary>Each phase timed during the adds and removes: how often, its p50 and p99, and its time per call.</summary>
+    private static void PrintPhases(System.Collections.Concurrent.ConcurrentDictionary<string, List<double>> phases, int calls)
+    {
+        Console.WriteLine($"{"phase (adds and removes)",-44} {"n",5} {"p50 ms",8} {"p99 ms",8} {"ms/call",8}");
+        foreach (var (name, values) in phases.OrderByDescending(p => p.Value.Sum()))
+        {
+            lock (values)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} {values.Count,5} {Percentile(values, 50),8:0.00} {Percentile(values, 99),8:0.00} {values.Sum() / calls,8:0.00}"));
+            }
         }
     }
 

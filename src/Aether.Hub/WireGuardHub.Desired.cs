@@ -70,7 +70,8 @@ public sealed partial class WireGuardHub
         };
         if (_nft is not null)
         {
-            units[(Stage.Nftables, host)] = new(new NatTracking(new NftablesSource(_nft, owner, Chains(all, attachments), new NftablesSourceOptions { Record = Record("host nftables") }) { Scope = host }, _nat), CanConflict: false);
+            var table = Table(all, attachments);
+            units[(Stage.Nftables, host)] = new(new NatTracking(new HubNftablesSource(_nft, table, _nftState, host) { TableName = NftablesSource.TablePrefix + owner }, _nat), CanConflict: false);
         }
         else if (all.Count > 0)
         {
@@ -99,7 +100,7 @@ public sealed partial class WireGuardHub
             units[(Stage.Routes, c.Scope)] = new(new RouteSource(c.Handle!, routes, new RouteSourceOptions { Record = Record($"container {c.Reference} routes"), OwnsProtocol = false }) { Scope = c.Scope });
         }
 
-        return new Units([host, .. containers.Select(c => c.Scope)], units);
+        return new Units([host, .. containers.Select(c => c.Scope)], Timed(units));
     }
 
     /// <summary>What a network routes into its <c>wgN</c>: its CIDR, then every peer's allowed IPs outside it (no two
@@ -131,44 +132,48 @@ public sealed partial class WireGuardHub
         ],
     };
 
-    /// <summary>The hub's table: NAT for each container's first network, and no forwarding between networks.</summary>
-    private List<NftChain> Chains(List<HubNetworkSpec> all, List<Attachment> attachments)
+    /// <summary>The hub's table: NAT for each container's first network, and no forwarding between networks; null
+    /// when there is no network. Each network's rules name only its own sets (<c>nI</c>: its interfaces, <c>vI</c>:
+    /// its host veth ends) and the set <c>ifaces</c> (every network's interfaces), so adding or removing a network adds
+    /// or deletes its own rules and set elements and leaves the other networks' rules as they are.</summary>
+    private NftTable? Table(List<HubNetworkSpec> all, List<Attachment> attachments)
     {
         if (all.Count == 0)
         {
-            return [];
+            return null;
         }
 
-        List<string> Interfaces(HubNetworkSpec n) => [n.WgName, .. attachments.Where(a => string.Equals(a.NetworkId, n.Id, StringComparison.Ordinal)).Select(a => a.HostInterface)];
+        List<string> Veths(HubNetworkSpec n) => [.. attachments.Where(a => string.Equals(a.NetworkId, n.Id, StringComparison.Ordinal)).Select(a => a.HostInterface)];
+        string Own(HubNetworkSpec n) => "n" + n.Index.ToString(CultureInfo.InvariantCulture);
+        string OwnVeths(HubNetworkSpec n) => "v" + n.Index.ToString(CultureInfo.InvariantCulture);
+        var sets = new List<NftSet> { new(AllSet, "ifname", all.SelectMany(n => Veths(n).Prepend(n.WgName))) };
+        foreach (var n in all)
+        {
+            sets.Add(new NftSet(Own(n), "ifname", Veths(n).Prepend(n.WgName)));
+            sets.Add(new NftSet(OwnVeths(n), "ifname", Veths(n)));
+        }
+
         var nat = all.Where(HasNat).Select(n => NftRule.FromJson(
-            "[" + Match("==", Saddr, Prefix(n.NetworkCidr)) + "," + Match("!=", Meta("oifname"), Names(Interfaces(n))) + """,{"masquerade":null}]""",
+            "[" + Match("==", Saddr, Prefix(n.NetworkCidr)) + "," + Match("!=", Meta("oifname"), Str("@" + Own(n))) + """,{"masquerade":null}]""",
             "hub network " + n.Id));
         var forward = new List<NftRule>();
         foreach (var n in all)
         {
-            // What comes out of a network's tunnel goes to its containers only (no relaying, no crossing).
-            var mine = Interfaces(n);
-            var veths = mine.Skip(1).ToList();
-            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.WgName)) + (veths.Count > 0 ? "," + Match("!=", Meta("oifname"), Names(veths)) : "") + Drop));
-            var others = all.Where(o => o.Index != n.Index).SelectMany(Interfaces).ToList();
-            if (others.Count > 0)
-            {
-                foreach (var veth in veths)
-                {
-                    forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(veth)) + "," + Match("==", Meta("oifname"), Names(others)) + Drop));
-                }
-            }
+            // What comes out of a network's tunnel goes to its containers only (no relaying, no crossing); what comes
+            // from its containers goes to no other network's interface.
+            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str(n.WgName)) + "," + Match("!=", Meta("oifname"), Str("@" + OwnVeths(n))) + Drop));
+            forward.Add(NftRule.FromJson("[" + Match("==", Meta("iifname"), Str("@" + OwnVeths(n))) + "," + Match("==", Meta("oifname"), Str("@" + AllSet)) + "," + Match("!=", Meta("oifname"), Str("@" + Own(n))) + Drop));
         }
 
-        return
+        NftChain[] chains =
         [
             NftChain.NatPostrouting(nat),
             new NftChain("forward", forward) { Type = "filter", Hook = "forward", Priority = NftChain.FilterPriority, Policy = "accept" },
         ];
+        return new NftTable(NftFamily.Inet, NftablesSource.TablePrefix + _options.Owner, chains, sets);
     }
 
-    /// <summary>One name as a string, several as an anonymous set (the way nft prints them back).</summary>
-    private static string Names(List<string> names) => names.Count == 1 ? Str(names[0]) : Set([.. names]);
+    private const string AllSet = "ifaces";
 
     // The statements in libnftables' JSON schema, written the way nft prints them back (so a pass after the first
     // finds the table in sync). Names and addresses here are validated interface names and IPv4 addresses: nothing
@@ -179,8 +184,6 @@ public sealed partial class WireGuardHub
     private static string Meta(string key) => "{\"meta\":{\"key\":" + Str(key) + "}}";
 
     private static string Str(string value) => "\"" + value + "\"";
-
-    private static string Set(params string[] values) => "{\"set\":[" + string.Join(',', values.Select(Str)) + "]}";
 
     private static string Prefix(IPPrefix prefix) =>
         "{\"prefix\":{\"addr\":" + Str(prefix.Network.ToString()) + ",\"len\":" + prefix.PrefixLength.ToString(CultureInfo.InvariantCulture) + "}}";

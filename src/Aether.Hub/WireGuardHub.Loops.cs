@@ -67,7 +67,19 @@ public sealed partial class WireGuardHub
     /// the watchers and pidfds), then runs the host's sources; a container's runs its own.</summary>
     private async Task<PassResult> LoopPassAsync(Container? container, CancellationToken cancellationToken)
     {
+        if (DeferToCall(container))
+        {
+            return Deferred;
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (DeferToCall(container))
+        {
+            _gate.Release();
+            return Deferred;
+        }
+
+        using var timing = Phase(container is null ? "loop: host pass" : "loop: container pass");
         try
         {
             Scope scope;
@@ -113,6 +125,41 @@ public sealed partial class WireGuardHub
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Calls (adds and removes) that will run, or are running, a full pass: counted from before they wait for
+    /// the gate until after they release it.</summary>
+    private int _passCalls;
+
+    private static readonly PassResult Deferred = new(Plan.Empty, [], [], null);
+
+    /// <summary>Counts a call that runs a full pass of every namespace (see <see cref="DeferToCall"/>).</summary>
+    private PassCallScope PassCall()
+    {
+        Interlocked.Increment(ref _passCalls);
+        return new PassCallScope(this);
+    }
+
+    /// <summary>Whether a loop's pass gives way to a call: while an add or remove is waiting for the gate or running,
+    /// the loop's pass would only make the next call wait, and the call's own pass reads every namespace after the
+    /// hint that woke the loop. The loop is hinted again instead, so it passes once the calls are done (also when
+    /// a call ended before its pass, or its pass read a namespace before the change that woke the loop).</summary>
+    private bool DeferToCall(Container? container)
+    {
+        if (Volatile.Read(ref _passCalls) == 0)
+        {
+            return false;
+        }
+
+        (container is null ? _hostLoop : container.Loop)?.Hint();
+        using var timing = Phase(container is null ? "loop: host pass deferred" : "loop: container pass deferred");
+        return true;
+    }
+
+    /// <summary>Ends a <see cref="PassCall"/>.</summary>
+    private readonly struct PassCallScope(WireGuardHub hub) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref hub._passCalls);
     }
 
     /// <summary>A loop's view of the hub: one namespace's sources, named for the namespace.</summary>

@@ -7,6 +7,7 @@ namespace Aether.Hub;
 public sealed partial class WireGuardHub
 {
     private readonly NatOutcome _nat = new();
+    private readonly HubNftablesState _nftState = new();
 
     /// <summary>A network's NAT as clients see it: its policy, and the state of the last pass of the table.</summary>
     private HubNatStatus NatStatus(HubNetworkSpec network)

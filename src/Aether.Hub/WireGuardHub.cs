@@ -145,7 +145,12 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
 
         using var openedScope = opened;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var passing = PassCall();
+        using (Phase("add: gate"))
+        {
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             if (_networks.TryGetValue(spec.Id, out var existing))
@@ -187,14 +192,24 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             SetNetwork(spec.Id, spec);
             try
             {
-                var conflict = await FindForeignDeviceAsync(spec, cancellationToken).ConfigureAwait(false)
-                    ?? await FindKernelConflictAsync(cancellationToken).ConfigureAwait(false);
+                (string Step, string What)? conflict;
+                using (Phase("add: conflicts"))
+                {
+                    conflict = await FindForeignDeviceAsync(spec, cancellationToken).ConfigureAwait(false)
+                        ?? await FindKernelConflictAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (conflict is not null)
                 {
                     throw new HubException(HubErrorKind.Conflict, $"{conflict.Value.Step}: {conflict.Value.What}") { Step = conflict.Value.Step, NetworkId = spec.Id };
                 }
 
-                var failure = await RunStepsAsync(stopAtFirstFailure: true, cancellationToken).ConfigureAwait(false);
+                (string Step, Exception Error, Stage Stage)? failure;
+                using (Phase("add: pass"))
+                {
+                    failure = await RunStepsAsync(stopAtFirstFailure: true, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (failure is { } f)
                 {
                     // The table (NAT and forwarding) is the last stage: everything else is in place. Under "warn" its
@@ -212,6 +227,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
                 try
                 {
+                    using var saving = Phase("add: store");
                     await _store.SaveAsync(spec.Request, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -227,6 +243,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
 
             if (container is not null)
             {
+                using var starting = Phase("add: loop");
                 await StartLoopAsync(container).ConfigureAwait(false);
             }
 
@@ -243,7 +260,12 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
     public async Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var passing = PassCall();
+        using (Phase("remove: gate"))
+        {
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             if (!_networks.TryGetValue(networkId, out var spec))
@@ -259,7 +281,12 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
             }
 
             SetNetwork(networkId, null);
-            var failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            (string Step, Exception Error, Stage Stage)? failure;
+            using (Phase("remove: pass"))
+            {
+                failure = await RunStepsAsync(stopAtFirstFailure: false, cancellationToken).ConfigureAwait(false);
+            }
+
             await ForgetUnusedContainersAsync(failure is null).ConfigureAwait(false);
             if (failure is { } f && f.Stage != Stage.Nftables)
             {

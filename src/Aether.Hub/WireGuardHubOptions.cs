@@ -34,6 +34,11 @@ public sealed record WireGuardHubOptions
     /// <summary>Whether to run the drift-repair loop (true) or only act on calls (false: tests of single calls).</summary>
     public bool RunLoop { get; init; } = true;
 
+    /// <summary>Called, when set, with the name and duration of each phase of a call and of each source's plan and
+    /// apply (<c>add: gate</c>, <c>plan routes in the host</c>…): for profiling. Called under the hub's gate, from
+    /// several threads at once; it must be quick and synchronise itself.</summary>
+    public Action<string, TimeSpan>? PhaseTimings { get; init; }
+
     /// <summary>Where the hub logs.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

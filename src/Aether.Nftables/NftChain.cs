@@ -52,6 +52,11 @@ public sealed class NftChain
     /// <summary>The chain's name.</summary>
     public string Name { get; }
 
+    /// <summary>The same chain (name, header and anything else it holds) with <paramref name="rules"/> instead of its
+    /// rules.</summary>
+    public NftChain WithRules(IEnumerable<NftRule> rules) =>
+        new(Name, rules, _other) { Type = Type, Hook = Hook, Priority = Priority, Policy = Policy, Device = Device };
+
     /// <summary>The chain type of a base chain: <c>filter</c>, <c>nat</c> or <c>route</c>; null for a regular chain.</summary>
     public string? Type { get; init; }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
+using Aether.Netlink.Protocol;
 using Aether.Nftables.Interop;
 
 namespace Aether.Nftables;
@@ -37,6 +38,10 @@ public sealed class NftContext : IDisposable
 
     private readonly NetworkNamespace _where;
     private readonly bool _processNamespace;
+    private const int NftablesSubsystem = 10; // NFNL_SUBSYS_NFTABLES
+    private const int GetGeneration = 16; // NFT_MSG_GETGEN
+    private readonly Lock _generationLock = new();
+    private NetlinkSocket? _generationSocket;
     private bool _closed;
 
     private NftContext(NetworkNamespace where, bool processNamespace)
@@ -107,6 +112,75 @@ public sealed class NftContext : IDisposable
     /// <exception cref="NftablesException">The library refused the commands or the kernel rejected them: nothing
     /// was changed.</exception>
     public string Run(string commands) => Execute(commands, stateless: false, dryRun: false, "run", Describe(null));
+
+    /// <summary>Runs <paramref name="commands"/> as one transaction, as <see cref="Run"/>, and returns them as the
+    /// kernel made them (<c>nft --echo --json</c>): each added rule, set and chain with its handle.</summary>
+    /// <exception cref="NftablesException">The library refused the commands or the kernel rejected them: nothing
+    /// was changed.</exception>
+    public string RunEcho(string commands) => Execute(commands, stateless: false, dryRun: false, "run", Describe(null), echo: true);
+
+    /// <summary>Runs <paramref name="batch"/> as one transaction and returns the handles the kernel gave its added
+    /// rules, in the order they were added.</summary>
+    /// <exception cref="NftablesException">Refused or rejected (a rule's handle gone: ENOENT): nothing was changed.</exception>
+    /// <exception cref="FormatException">libnftables did not print back a handle for each added rule.</exception>
+    public IReadOnlyList<ulong> RunBatch(NftBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        var output = Execute(batch.ToJson(), stateless: false, dryRun: false, "change table", Describe(batch.Family.ToNftName() + " " + batch.Table), echo: batch.AddedRules.Count > 0);
+        var handles = new List<ulong>();
+        if (output.Length > 0 && JsonNode.Parse(output) is JsonObject { } root && root["nftables"] is JsonArray items)
+        {
+            foreach (var item in items)
+            {
+                if (item?["add"]?["rule"] is JsonObject rule && rule["handle"] is JsonValue h && h.TryGetValue<ulong>(out var handle))
+                {
+                    handles.Add(handle);
+                }
+            }
+        }
+
+        return handles.Count == batch.AddedRules.Count
+            ? handles
+            : throw new FormatException($"libnftables printed {handles.Count} rule handles for {batch.AddedRules.Count} added rules: {(output.Length > 300 ? output[..300] + "…" : output)}");
+    }
+
+    /// <summary>The namespace's nf_tables ruleset generation (<c>NFT_MSG_GETGEN</c>): the kernel adds one at every
+    /// committed transaction, of any table. Equal generations mean an unchanged ruleset; one netlink request, no
+    /// libnftables.</summary>
+    /// <exception cref="NetlinkException">The request failed.</exception>
+    public uint Generation()
+    {
+        lock (_generationLock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _generationSocket ??= NetlinkSocket.Open(NetlinkProtocol.Netfilter, _where);
+            Span<byte> request = stackalloc byte[20];
+            var sequence = _generationSocket.NextSequence();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(request, 20);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(request[4..], (NftablesSubsystem << 8) | GetGeneration);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(request[6..], 1); // NLM_F_REQUEST
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(request[8..], sequence);
+            return _generationSocket.Request(request, sequence, static (in NetlinkMessage m, out uint id) =>
+            {
+                id = 0;
+                foreach (var a in m.Attributes(4))
+                {
+                    if (a.Type == 1) // NFTA_GEN_ID, big-endian
+                    {
+                        id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(a.Payload);
+                        return true;
+                    }
+                }
+
+                return false;
+            }, "get nf_tables generation", Describe(null));
+        }
+    }
 
     /// <summary>Checks <paramref name="commands"/> without changing anything (<c>nft --check</c>): libnftables parses
     /// and evaluates them, and the kernel checks each message of the transaction and then discards it. What the kernel
@@ -199,6 +273,12 @@ public sealed class NftContext : IDisposable
             _closed = true;
         }
 
+        lock (_generationLock)
+        {
+            _generationSocket?.Dispose();
+            _generationSocket = null;
+        }
+
         _where.Dispose();
     }
 
@@ -219,7 +299,7 @@ public sealed class NftContext : IDisposable
         NetlinkSocket.Open(NetlinkProtocol.Netfilter, where).Dispose();
     }
 
-    private string Execute(string commands, bool stateless, bool dryRun, string operation, string target)
+    private string Execute(string commands, bool stateless, bool dryRun, string operation, string target, bool echo = false)
     {
         ArgumentNullException.ThrowIfNull(commands);
         if (commands.Contains('\0', StringComparison.Ordinal))
@@ -242,7 +322,7 @@ public sealed class NftContext : IDisposable
                             throw new NftablesException("open nftables context", null, "could not buffer its output", null);
                         }
 
-                        Libnftables.nft_ctx_output_set_flags(ctx, Libnftables.NFT_CTX_OUTPUT_JSON | (s.Stateless ? Libnftables.NFT_CTX_OUTPUT_STATELESS : 0));
+                        Libnftables.nft_ctx_output_set_flags(ctx, Libnftables.NFT_CTX_OUTPUT_JSON | (s.Stateless ? Libnftables.NFT_CTX_OUTPUT_STATELESS : 0) | (s.Echo ? Libnftables.NFT_CTX_OUTPUT_ECHO : 0));
                         Libnftables.nft_ctx_set_dry_run(ctx, s.DryRun);
                         Marshal.SetLastPInvokeError(0);
                         var rc = Libnftables.nft_run_cmd_from_buffer(ctx, s.Commands);
@@ -256,7 +336,7 @@ public sealed class NftContext : IDisposable
                         LowDescriptors.Release(context);
                     }
                 },
-                (Commands: commands, Stateless: stateless, DryRun: dryRun));
+                (Commands: commands, Stateless: stateless, DryRun: dryRun, Echo: echo));
             if (rc != 0)
             {
                 var text = string.IsNullOrWhiteSpace(error) ? "libnftables failed without a message" : error;

@@ -41,6 +41,46 @@ public sealed class NftTable
         }
     }
 
+    /// <summary>Creates a table holding <paramref name="chains"/> and the named sets <paramref name="sets"/>.</summary>
+    /// <exception cref="ArgumentException">As the constructor without sets, or two sets share a name.</exception>
+    public NftTable(NftFamily family, string name, IEnumerable<NftChain> chains, IEnumerable<NftSet> sets)
+        : this(family, name, chains, SetObjects(sets, name), null)
+    {
+        if (!Enum.IsDefined(family))
+        {
+            throw new ArgumentException($"table {name}: {family} is not an nftables family", nameof(family));
+        }
+
+        if (!NftJson.IsValidName(name, out var why))
+        {
+            throw new ArgumentException($"table name '{name}': {why}", nameof(name));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chain in Chains)
+        {
+            chain.Validate();
+            if (!seen.Add(chain.Name))
+            {
+                throw new ArgumentException($"table {name}: chain {chain.Name} is given twice", nameof(chains));
+            }
+        }
+    }
+
+    private static List<JsonObject> SetObjects(IEnumerable<NftSet> sets, string table)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        var list = sets.ToList();
+        if (list.GroupBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"table {table}: set {twice.Key} is given twice", nameof(sets));
+        }
+
+        var objects = list.ConvertAll(s => s.ToJson());
+        objects.Sort((a, b) => string.CompareOrdinal(NftJson.Text(a), NftJson.Text(b)));
+        return objects;
+    }
+
     private NftTable(NftFamily family, string name, IEnumerable<NftChain> chains, IReadOnlyList<JsonObject> others, JsonObject? other)
     {
         ArgumentNullException.ThrowIfNull(chains);
@@ -69,6 +109,14 @@ public sealed class NftTable
     /// as <c>{"set":{"name":"blocked",...}}</c>, without placement keys.</summary>
     internal IReadOnlyList<JsonObject> OtherObjects { get; }
 
+    /// <summary>The named sets of plain values among the table's objects (see <see cref="NftSet"/>).</summary>
+    public IReadOnlyList<NftSet> Sets =>
+        [.. OtherObjects.Where(o => o["set"] is JsonObject).Select(o => NftSet.FromJson((JsonObject)o["set"]!)).OfType<NftSet>()];
+
+    /// <summary>For a table read from the kernel, each chain's rule handles in the order of its rules; empty for a
+    /// table built here.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ulong>> RuleHandles { get; private init; } = new Dictionary<string, IReadOnlyList<ulong>>(StringComparer.Ordinal);
+
     /// <summary>Short names of the other objects (<c>set blocked</c>, <c>counter hits</c>).</summary>
     public IReadOnlyList<string> OtherObjectNames =>
         [.. OtherObjects.Select(o => o.First() is { Value: JsonObject body } only && NftJson.String(body, "name") is { } name ? only.Key + " " + name : NftJson.Text(o))];
@@ -82,6 +130,17 @@ public sealed class NftTable
     /// of their text, rules in their chain's order. It is also a document <c>nft -j -f</c> accepts.
     /// </summary>
     public string ToCanonicalJson() => _canonical ??= NftJson.Text(Document());
+
+    /// <summary>The same table with each chain's rules in the order of their text: two tables whose chains hold the
+    /// same rules in different orders have the same <see cref="ToCanonicalJson"/> this way (for chains where the
+    /// order does not matter).</summary>
+    public NftTable WithSortedRules() =>
+        new(Family, Name, Chains.Select(c => c.WithRules(c.Rules.OrderBy(r => r.ToString(), StringComparer.Ordinal))), OtherObjects, _other);
+
+    /// <summary>The table without rules and without its sets of plain values (see <see cref="Sets"/>): what has to
+    /// be equal for two tables to differ only in rules and set elements.</summary>
+    public NftTable Skeleton() =>
+        new(Family, Name, Chains.Select(c => c.WithRules([])), [.. OtherObjects.Where(o => o["set"] is not JsonObject body || NftSet.FromJson(body) is null)], _other);
 
     /// <summary>Whether <paramref name="other"/> has the same family, name and content.</summary>
     public bool ContentEquals(NftTable? other) => other is not null && string.Equals(ToCanonicalJson(), other.ToCanonicalJson(), StringComparison.Ordinal);
@@ -139,6 +198,7 @@ public sealed class NftTable
 
         var chainObjects = new List<JsonObject>();
         var rules = new Dictionary<string, List<NftRule>>(StringComparer.Ordinal);
+        var handles = new Dictionary<string, List<ulong>>(StringComparer.Ordinal);
         var others = new List<JsonObject>();
         foreach (var item in items)
         {
@@ -160,16 +220,25 @@ public sealed class NftTable
                     if (!rules.TryGetValue(chain, out var list))
                     {
                         rules[chain] = list = [];
+                        handles[chain] = [];
                     }
 
                     list.Add(rule);
+                    handles[chain].Add(body["handle"] is JsonValue h && h.TryGetValue<ulong>(out var handle) ? handle : 0);
                     break;
                 case "chain" or "rule":
                     break;
                 default:
                     if (Mine(body))
                     {
-                        others.Add(new JsonObject { [kind] = NftJson.CanonicalObject(body, NftJson.PlacementKeys) });
+                        var canonical = NftJson.CanonicalObject(body, NftJson.PlacementKeys);
+                        if (string.Equals(kind, "set", StringComparison.Ordinal) && canonical["elem"] is JsonArray elements && elements.All(e => e is JsonValue v && v.TryGetValue<string>(out _)))
+                        {
+                            // A hash set's elements come back in no fixed order.
+                            canonical["elem"] = new JsonArray([.. elements.Select(e => e!.GetValue<string>()).Order(StringComparer.Ordinal).Select(e => (JsonNode?)JsonValue.Create(e))]);
+                        }
+
+                        others.Add(new JsonObject { [kind] = canonical });
                     }
 
                     break;
@@ -178,7 +247,10 @@ public sealed class NftTable
 
         var chains = chainObjects.ConvertAll(c => NftChain.FromListJson(c, rules.GetValueOrDefault(NftJson.String(c, "name")!) ?? []));
         others.Sort((a, b) => string.CompareOrdinal(NftJson.Text(a), NftJson.Text(b)));
-        return new NftTable(family, name, chains, others, NftJson.CanonicalObject(table, [.. NftJson.PlacementKeys, "name"]));
+        return new NftTable(family, name, chains, others, NftJson.CanonicalObject(table, [.. NftJson.PlacementKeys, "name"]))
+        {
+            RuleHandles = handles.ToDictionary(h => h.Key, h => (IReadOnlyList<ulong>)h.Value, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ internal static partial class Libnftables
     /// <summary><c>NFT_CTX_OUTPUT_STATELESS</c>: counters and quotas printed without their values.</summary>
     public const uint NFT_CTX_OUTPUT_STATELESS = 1 << 2;
 
+    /// <summary><c>NFT_CTX_OUTPUT_ECHO</c>: the commands printed back as the kernel made them (with handles).</summary>
+    public const uint NFT_CTX_OUTPUT_ECHO = 1 << 5;
+
     /// <summary><c>NFT_CTX_OUTPUT_JSON</c>: JSON output, and JSON input tried first.</summary>
     public const uint NFT_CTX_OUTPUT_JSON = 1 << 4;
 

@@ -131,10 +131,10 @@ public sealed partial class HubTests : SandboxTest
         await WaitForAsync(async () => (await Ip.RunInAsync(_cA, "ping", "-c", "1", "-W", "1", "10.201.0.3")).Code == 0, 30, "eth0 repaired");
         Assert.Contains("default via 10.201.0.1 dev eth0", await RoutesAsync(_cA));
 
-        // The peer removed with wg(8): the resync puts it back.
+        // The peer removed with wg(8): the resync puts it back. (Not checked gone first: a loop pass still due from the
+        // repair above can put it back before a second wg(8) looks; wg set failing would fail the test.)
         var wgA = Box.Name("a") + "0";
         await Wg.RequireAsync(null, "set", wgA, "peer", _keysB[0].GetPublicKey().ToString(), "remove");
-        Assert.Empty((await WgShowInAsync(wgA)).Peers);
         await WaitForAsync(async () => (await WgShowInAsync(wgA)).Peers.Count == 1, 30, "peer restored");
         await PingAsync(_cA, "10.201.0.3", expect: true);
 

@@ -12,8 +12,8 @@ namespace Aether.Reconcile;
 /// arrive during a pass, or in <see cref="ReconcileLoopOptions.CoalesceWindow"/> after it, cost one more pass in all
 /// (trailing edge). Failed passes back off exponentially with jitter up to a cap, and the backoff resets on success;
 /// the backoff paces timer retries only: a hint is new evidence (the missing link appeared, the peer came back) and
-/// wakes a loop in backoff too, one coalesce window after the failed pass, doubling per failed pass in a row that a
-/// hint woke (so a pass whose own changes hint it cannot spin). A terminal error waits for the next resync or hint;
+/// wakes a loop in backoff too, one coalesce window after the failed pass, doubling per hint-woken pass in a row that
+/// failed with the same error (so a pass whose own changes hint it cannot spin). A terminal error waits for the next resync or hint;
 /// an exception never kills the host; a gone namespace stops the loop. Every pass yields a <see cref="PassReport"/>.
 /// </summary>
 public sealed partial class ReconcileLoop : BackgroundService
@@ -104,7 +104,8 @@ public sealed partial class ReconcileLoop : BackgroundService
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
-        var hintedFailures = 0; // failed passes in a row that a hint woke before their backoff was due
+        var hintedFailures = 0; // failed passes in a row, woken by a hint, that failed the same way as the one before
+        string? lastError = null;
         var next = _time.GetUtcNow();
         var hintsWake = true; // may a hint cut the wait short? Not during a coalesce window or a held-back hint.
         DateTimeOffset? coalescing = null; // when the current trailing-edge window opened
@@ -131,8 +132,8 @@ public sealed partial class ReconcileLoop : BackgroundService
 
             // A hint right after a pass may be a burst going on: passes at most one gap apart (counted from the
             // last pass's end, so a single change waits less than a gap), and whatever comes meanwhile rides along.
-            // The gap is the coalesce window, doubled per failed pass in a row that a hint woke; never past a
-            // backoff's own due time.
+            // The gap is the coalesce window, doubled per hint-woken pass in a row that failed as the one before; never
+            // past a backoff's own due time.
             var gap = HintGap(hintedFailures);
             if (hintsWake && coalescing is null && Volatile.Read(ref _hinted) == 1 && _time.GetUtcNow() - lastEnd < gap)
             {
@@ -162,11 +163,15 @@ public sealed partial class ReconcileLoop : BackgroundService
                     // The timer retries after the backoff; a hint (during the pass too: the fix may have come while
                     // it ran) retries sooner, one gap after this pass's end.
                     next = now + Backoff(failures);
-                    hintedFailures = early ? hintedFailures + 1 : 0;
+                    // The gap grows only while hint-woken passes fail the same way: no progress, perhaps hinted by
+                    // their own changes. Another error is progress (the host end of the next deleted veth).
+                    hintedFailures = early && string.Equals(report.Error, lastError, StringComparison.Ordinal) ? hintedFailures + 1 : 0;
+                    lastError = report.Error;
                     hintsWake = true;
                     break;
                 default:
                     hintedFailures = 0;
+                    lastError = null;
                     // Hints that came during the pass: one more pass after the window (trailing edge), which also
                     // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
                     // (Or, for a held-back pass, hints kept coming while it waited: a burst, so the same.)
@@ -338,8 +343,8 @@ public sealed partial class ReconcileLoop : BackgroundService
         }
     }
 
-    /// <summary>The least time from a pass's end to a pass a hint wakes: the coalesce window, doubled per failed pass
-    /// in a row that a hint woke (at least a millisecond then), capped at the backoff cap.</summary>
+    /// <summary>The least time from a pass's end to a pass a hint wakes: the coalesce window, doubled per hint-woken
+    /// pass in a row that failed with the same error (at least a millisecond then), capped at the backoff cap.</summary>
     internal TimeSpan HintGap(int hintedFailures)
     {
         if (hintedFailures == 0)

@@ -100,7 +100,8 @@ public sealed class LoopHintBackoffTests : IAsyncLifetime
         var loop = await StartAsync(time);
         Assert.Equal(PassOutcome.Failed, (await loop.Reports.ReadAsync().AsTask().WaitAsync(Wait)).Outcome);
 
-        // Each failed pass hints itself (its own changes are events): the gaps double, 10, 20, 40, 80 ms.
+        // Each failed pass hints itself (its own changes are events) and fails the same way: the gaps double, 10, 20,
+        // 40, 80 ms.
         for (var i = 0; i < 4; i++)
         {
             var gap = Options.CoalesceWindow * (1 << i);
@@ -120,6 +121,26 @@ public sealed class LoopHintBackoffTests : IAsyncLifetime
         Assert.Equal(PassOutcome.Failed, (await loop.Reports.ReadAsync().AsTask().WaitAsync(Wait)).Outcome);
         loop.Hint();
         await WaitArmedAsync(time, Options.CoalesceWindow);
+    }
+
+    [Fact]
+    public async Task Failed_passes_that_fail_another_way_each_time_keep_the_gap_at_the_window()
+    {
+        var time = new ManualTime();
+        _source.Drift = _ => [Missing];
+        // Progress: each pass gets one link further (the next veth of a batch deletion is gone now).
+        _source.ApplyFails = (pass, _) => pass <= 5 ? new InvalidOperationException($"link h{pass} missing") : null;
+        var loop = await StartAsync(time);
+        Assert.Equal(PassOutcome.Failed, (await loop.Reports.ReadAsync().AsTask().WaitAsync(Wait)).Outcome);
+        for (var pass = 2; pass <= 6; pass++)
+        {
+            loop.Hint();
+            await WaitArmedAsync(time, Options.CoalesceWindow);
+            time.Advance(Options.CoalesceWindow);
+            var report = await loop.Reports.ReadAsync().AsTask().WaitAsync(Wait);
+            Assert.Equal(pass, report.PassId);
+            Assert.Equal(pass <= 5 ? PassOutcome.Failed : PassOutcome.Converged, report.Outcome);
+        }
     }
 
     [Fact]

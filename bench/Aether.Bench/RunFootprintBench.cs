@@ -33,12 +33,17 @@ internal static class RunFootprintBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run-footprint: {n} namespaces ({prefix}*) applied in {clock.Elapsed.TotalSeconds:F2} s"));
 
             var running = new TaskCompletionSource();
+            var passes = new System.Collections.Concurrent.ConcurrentQueue<string>(); // the pass lines aether run prints
             run = Process.Start(new ProcessStartInfo(cli, ["run", "-f", file, "--state-dir", state.FullName]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
             run.OutputDataReceived += (_, e) =>
             {
                 if (e.Data?.StartsWith("running:", StringComparison.Ordinal) == true)
                 {
                     running.TrySetResult();
+                }
+                else if (e.Data is { Length: > 0 } line && running.Task.IsCompleted)
+                {
+                    passes.Enqueue(line);
                 }
             };
             run.ErrorDataReceived += (_, e) =>
@@ -70,11 +75,15 @@ internal static class RunFootprintBench
                 var picked = Enumerable.Range(1, Math.Min(heal, n)).ToList();
                 var batch = Path.Combine(state.FullName, "heal.batch");
                 await File.WriteAllLinesAsync(batch, picked.Select(i => $"link del {prefix}-h{i}"));
+                passes.Clear();
                 await RunCheckedAsync("ip", ["-batch", batch]);
                 var start = Stopwatch.GetTimestamp();
+                var deleted = DateTimeOffset.Now;
                 await UntilBackAsync(prefix, picked, host, TimeSpan.FromSeconds(60));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"run-footprint heal: {picked.Count} host ends deleted in one `ip -batch`, all pairs back (both ends up, addressed) {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F0} ms after the last deletion"));
+                await Task.Delay(500); // the last lines reach us
+                Timeline(passes, deleted);
             }
 
             var latencies = new List<double>(trials);
@@ -109,6 +118,46 @@ internal static class RunFootprintBench
             await RunCheckedAsync(cli, ["destroy", "-f", file, "--state-dir", state.FullName]);
             state.Delete(recursive: true);
         }
+    }
+
+    /// <summary>What the loops did for a heal, from the pass lines of <c>aether run</c> (timestamp, source, outcome,
+    /// duration, operations): the host's passes one by one, the namespaces' counted by outcome; times from the last
+    /// deletion.</summary>
+    private static void Timeline(IEnumerable<string> lines, DateTimeOffset deleted)
+    {
+        var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
+        double lastNamespace = 0;
+        foreach (var line in lines)
+        {
+            var close = line.IndexOf("] ", StringComparison.Ordinal);
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (close < 0 || space < 0 || !DateTimeOffset.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+            {
+                continue;
+            }
+
+            var from = (at - deleted).TotalMilliseconds;
+            var rest = line[(close + 2)..].Split(' ', 4); // outcome, "in", N, "ms: operations..."
+            if (rest.Length < 3)
+            {
+                continue;
+            }
+
+            if (line.AsSpan(space + 1).StartsWith("[host", StringComparison.Ordinal))
+            {
+                var operations = rest.Length > 3 && rest[3].StartsWith("ms: ", StringComparison.Ordinal) ? rest[3].Split("; ").Length : 0;
+                var error = line.IndexOf(" error: ", StringComparison.Ordinal) is var e and >= 0 ? line[e..Math.Min(line.Length, e + 160)] : string.Empty;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  host pass started {from:F0} ms after the last deletion: {rest[0]} in {rest[2]} ms, {operations} operations{error}"));
+            }
+            else
+            {
+                outcomes[rest[0]] = outcomes.GetValueOrDefault(rest[0]) + 1;
+                lastNamespace = Math.Max(lastNamespace, from);
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  namespace passes: {string.Join(", ", outcomes.Select(o => $"{o.Value} {o.Key}"))}; the last started {lastNamespace:F0} ms after the last deletion"));
     }
 
     /// <summary>Waits until the process has used under 2% of a core over a second (at most 120 s).</summary>
@@ -168,11 +217,21 @@ internal static class RunFootprintBench
                 throw new TimeoutException($"{left.Count} pairs of {prefix} not back within {timeout.TotalSeconds} s");
             }
 
-            var links = (await host.ListLinksAsync()).Where(l => l.IsUp).ToDictionary(l => l.Name, l => l.Index, StringComparer.Ordinal);
-            var addressed = (await host.ListAddressesAsync()).Select(a => a.Index).ToHashSet();
-            foreach (var i in left.ToList())
+            // Each host end looked up by name (a dump of every link would cost the poller, at 10,000 namespaces,
+            // more than the heal it times), and the host's addresses dumped only once one is up.
+            var up = new Dictionary<int, int>();
+            foreach (var i in left)
             {
-                if (links.TryGetValue($"{prefix}-h{i}", out var index) && addressed.Contains(index) && await InsideWholeAsync(prefix + i.ToString(CultureInfo.InvariantCulture)))
+                if (await host.FindLinkAsync($"{prefix}-h{i}") is { IsUp: true } end)
+                {
+                    up[i] = end.Index;
+                }
+            }
+
+            var addressed = up.Count == 0 ? [] : (await host.ListAddressesAsync()).Select(a => a.Index).ToHashSet();
+            foreach (var (i, index) in up)
+            {
+                if (addressed.Contains(index) && await InsideWholeAsync(prefix + i.ToString(CultureInfo.InvariantCulture)))
                 {
                     left.Remove(i);
                 }

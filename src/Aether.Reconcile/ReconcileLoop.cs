@@ -11,8 +11,10 @@ namespace Aether.Reconcile;
 /// early by the source's hints (latency). A hint after a quiet spell runs a pass at once (leading edge); hints that
 /// arrive during a pass, or in <see cref="ReconcileLoopOptions.CoalesceWindow"/> after it, cost one more pass in all
 /// (trailing edge). Failed passes back off exponentially with jitter up to a cap, and the backoff resets on success;
-/// a terminal error waits for the next resync or hint; an exception never kills the host; a gone namespace stops the
-/// loop. Every pass yields a <see cref="PassReport"/>.
+/// the backoff paces timer retries only: a hint is new evidence (the missing link appeared, the peer came back) and
+/// wakes a loop in backoff too, one coalesce window after the failed pass, doubling per hint-woken pass in a row that
+/// failed with the same error (so a pass whose own changes hint it cannot spin). A terminal error waits for the next resync or hint;
+/// an exception never kills the host; a gone namespace stops the loop. Every pass yields a <see cref="PassReport"/>.
 /// </summary>
 public sealed partial class ReconcileLoop : BackgroundService
 {
@@ -102,8 +104,10 @@ public sealed partial class ReconcileLoop : BackgroundService
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
+        var hintedFailures = 0; // failed passes in a row, woken by a hint, that failed the same way as the one before
+        string? lastError = null;
         var next = _time.GetUtcNow();
-        var hintsWake = true; // may a hint cut the wait short? Not during a backoff or a coalesce window.
+        var hintsWake = true; // may a hint cut the wait short? Not during a coalesce window or a held-back hint.
         DateTimeOffset? coalescing = null; // when the current trailing-edge window opened
         var lastEnd = DateTimeOffset.MinValue;
         long? burstProbe = null; // the hint count when a pass was held back for being right after the last one
@@ -126,16 +130,22 @@ public sealed partial class ReconcileLoop : BackgroundService
                 continue;
             }
 
-            // A hint right after a pass may be a burst going on: passes at most one window apart (counted from the
-            // last pass's end, so a single change waits less than a window), and whatever comes meanwhile rides along.
-            if (hintsWake && coalescing is null && Volatile.Read(ref _hinted) == 1 && _time.GetUtcNow() - lastEnd < _options.CoalesceWindow)
+            // A hint right after a pass may be a burst going on: passes at most one gap apart (counted from the
+            // last pass's end, so a single change waits less than a gap), and whatever comes meanwhile rides along.
+            // The gap is the coalesce window, doubled per hint-woken pass in a row that failed as the one before; never
+            // past a backoff's own due time.
+            var gap = HintGap(hintedFailures);
+            if (hintsWake && coalescing is null && Volatile.Read(ref _hinted) == 1 && _time.GetUtcNow() - lastEnd < gap)
             {
-                next = lastEnd + _options.CoalesceWindow;
+                next = lastEnd + gap < next ? lastEnd + gap : next;
                 hintsWake = false;
                 burstProbe = Interlocked.Read(ref _hints);
                 continue;
             }
 
+            // A retry a hint brought forward (held back for its gap, or run at once); timers round to the
+            // millisecond, so a timer retry may wake a hair before its due time and is told apart by its cause.
+            var early = failures > 0 && (burstProbe is not null || Volatile.Read(ref _hinted) == 1);
             var burst = burstProbe is long probe && Interlocked.Read(ref _hints) > probe;
             burstProbe = null;
 
@@ -150,10 +160,18 @@ public sealed partial class ReconcileLoop : BackgroundService
                 case PassOutcome.NamespaceGone:
                     return;
                 case PassOutcome.Failed:
+                    // The timer retries after the backoff; a hint (during the pass too: the fix may have come while
+                    // it ran) retries sooner, one gap after this pass's end.
                     next = now + Backoff(failures);
-                    hintsWake = false;
+                    // The gap grows only while hint-woken passes fail the same way: no progress, perhaps hinted by
+                    // their own changes. Another error is progress (the host end of the next deleted veth).
+                    hintedFailures = early && string.Equals(report.Error, lastError, StringComparison.Ordinal) ? hintedFailures + 1 : 0;
+                    lastError = report.Error;
+                    hintsWake = true;
                     break;
                 default:
+                    hintedFailures = 0;
+                    lastError = null;
                     // Hints that came during the pass: one more pass after the window (trailing edge), which also
                     // covers the hints that arrive within the window; otherwise wait for the resync or a hint.
                     // (Or, for a held-back pass, hints kept coming while it waited: a burst, so the same.)
@@ -323,6 +341,19 @@ public sealed partial class ReconcileLoop : BackgroundService
         {
             return TimeSpan.FromTicks((long)(raw * (0.5 + (_random.NextDouble() / 2))));
         }
+    }
+
+    /// <summary>The least time from a pass's end to a pass a hint wakes: the coalesce window, doubled per hint-woken
+    /// pass in a row that failed with the same error (at least a millisecond then), capped at the backoff cap.</summary>
+    internal TimeSpan HintGap(int hintedFailures)
+    {
+        if (hintedFailures == 0)
+        {
+            return _options.CoalesceWindow;
+        }
+
+        var window = Math.Max(_options.CoalesceWindow.Ticks, TimeSpan.TicksPerMillisecond);
+        return TimeSpan.FromTicks(Math.Min(_options.BackoffCap.Ticks, window << Math.Min(hintedFailures, 20)));
     }
 
     /// <summary>Rounds a resync time up to the resync grid, so that the resyncs of many loops due within the same

@@ -11,7 +11,7 @@ namespace Aether.Topology.Tests;
 public sealed class DefinitionLimitTests
 {
     private const string Deep = "nested deeper than 64 levels of mappings and lists (the limit)";
-    private const string Nodes = "more than 100000 nodes (the limit; an alias counts the nodes it stands for each time it is used)";
+    private const string Nodes = "more than 250000 nodes (the limit; an alias counts the nodes it stands for each time it is used)";
 
     private static TopologyError Refused(string yaml)
     {
@@ -115,7 +115,7 @@ public sealed class DefinitionLimitTests
 
         var error = Refused(yaml.ToString());
         Assert.Equal(Nodes, error.Message);
-        Assert.Equal(7, error.Line); // f: the first whose expansion (10 + 9*...) passes 100000
+        Assert.Equal(7, error.Line); // f: the first whose expansion (10 + 9*...) passes 250000
     }
 
     [Fact]
@@ -185,19 +185,19 @@ public sealed class DefinitionLimitTests
     public void Many_keys_are_refused_by_the_node_count()
     {
         var yaml = new StringBuilder("name: x\nz:\n");
-        for (var i = 0; i < 60_000; i++)
+        for (var i = 0; i < 130_000; i++)
         {
             yaml.Append(CultureInfo.InvariantCulture, $"  k{i}: 0\n");
         }
 
         var error = Refused(yaml.ToString());
         Assert.Equal(Nodes, error.Message);
-        Assert.Equal(3 + 49_997, error.Line); // the root, name, x, z, z's mapping: 5 nodes; then 2 per key: k49997's value is node 100001
+        Assert.Equal(3 + 124_997, error.Line); // the root, name, x, z, z's mapping: 5 nodes; then 2 per key: k124997's value is node 250001
     }
 
     [Fact]
     public void A_long_list_is_refused_by_the_node_count() =>
-        Assert.Equal(Nodes, Refused("name: x\nz: [" + Repeat("1,", 200_000) + "1]\n").Message);
+        Assert.Equal(Nodes, Refused("name: x\nz: [" + Repeat("1,", 300_000) + "1]\n").Message);
 
     [Theory]
     [InlineData("z: {0}\n")]

@@ -15,7 +15,7 @@
 # can make it with (no ownership marks, nothing read back; its converge phase).
 # Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
 # Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
-#   bench/cli.sh [N] [RUNS]      (defaults 1000, 3)
+#   bench/cli.sh [N] [RUNS]      (defaults 1000, 3; AETHER_BIN=path measures that binary instead of this checkout's)
 # With NETNS_TMPFS=1, everything runs in a mount namespace of its own with a tmpfs on /run/netns (the machine's
 # /run/netns is not touched): the figures for a machine whose /run is tmpfs, where making the namespaces' mount point
 # files costs next to nothing, against a /run on a disk file system (ext4 here), where it does.
@@ -28,8 +28,10 @@ if [ "${NETNS_TMPFS:-}" = 1 ] && [ -z "${AETHER_BENCH_IN_MOUNT_NS:-}" ]; then
 fi
 n="${1:-1000}"
 runs="${2:-3}"
-./aether --help >/dev/null   # build once, outside the timings
-bin=.build/aether/aether
+# AETHER_BIN: another aether binary to measure (an earlier build, for a before/after within one machine's day);
+# otherwise this checkout's, built once, outside the timings.
+bin="${AETHER_BIN:-.build/aether/aether}"
+[ -n "${AETHER_BIN:-}" ] || ./aether --help >/dev/null
 mkdir -p .build/peers
 go=.build/peers/gonetlink
 [ "$go" -nt bench/peers/go/main.go ] || bench/peers/go/build.sh "$PWD/$go" >/dev/null

@@ -15,7 +15,8 @@
 # can make it with (no ownership marks, nothing read back; its converge phase).
 # Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
 # Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
-#   bench/cli.sh [N] [RUNS]      (defaults 1000, 3)
+#   bench/cli.sh [N] [RUNS]      (defaults 1000, 3; AETHER_BIN=path measures that binary instead of this checkout's;
+#                                 IP_BATCH=0 leaves the ip -batch peer out, its figures 0: minutes at 10,000)
 # With NETNS_TMPFS=1, everything runs in a mount namespace of its own with a tmpfs on /run/netns (the machine's
 # /run/netns is not touched): the figures for a machine whose /run is tmpfs, where making the namespaces' mount point
 # files costs next to nothing, against a /run on a disk file system (ext4 here), where it does.
@@ -28,8 +29,10 @@ if [ "${NETNS_TMPFS:-}" = 1 ] && [ -z "${AETHER_BENCH_IN_MOUNT_NS:-}" ]; then
 fi
 n="${1:-1000}"
 runs="${2:-3}"
-./aether --help >/dev/null   # build once, outside the timings
-bin=.build/aether/aether
+# AETHER_BIN: another aether binary to measure (an earlier build, for a before/after within one machine's day);
+# otherwise this checkout's, built once, outside the timings.
+bin="${AETHER_BIN:-.build/aether/aether}"
+[ -n "${AETHER_BIN:-}" ] || ./aether --help >/dev/null
 mkdir -p .build/peers
 go=.build/peers/gonetlink
 [ "$go" -nt bench/peers/go/main.go ] || bench/peers/go/build.sh "$PWD/$go" >/dev/null
@@ -73,10 +76,14 @@ for r in $(seq "$runs"); do
   field observe_s <<<"$line" >>"$work/go-observe"
   field teardown_s <<<"$line" >>"$work/go-teardown"
   field hostgone_s <<<"$line" >>"$work/go-gone"
-  settle
-  line=$(bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))")
-  field converge_s <<<"$line" >>"$work/ipb"
-  field observe_s <<<"$line" >>"$work/ipb-observe"
+  if [ "${IP_BATCH:-1}" = 1 ]; then
+    settle
+    line=$(bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))")
+    field converge_s <<<"$line" >>"$work/ipb"
+    field observe_s <<<"$line" >>"$work/ipb-observe"
+  else
+    echo 0 >>"$work/ipb"; echo 0 >>"$work/ipb-observe"
+  fi
   if [ -n "$floor" ]; then
     settle
     line=$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))")
@@ -108,5 +115,5 @@ echo "  Go netlink peer, until host ends gone     $(median <"$work/go-gone")"
 echo "  aether diff examples/aether-ctl.yaml      $d"
 awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" -v o="$o" -v go="$(median <"$work/go-observe")" \
   -v x="$(median <"$work/destroy")" -v xg="$(median <"$work/destroy-gone")" -v gt="$(median <"$work/go-teardown")" -v gg="$(median <"$work/go-gone")" \
-  'BEGIN { printf "  ratios: apply/Go %.2fx, apply/ip-batch %.2fx", a/g, a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; print "";
+  'BEGIN { printf "  ratios: apply/Go %.2fx", a/g; if (i > 0) printf ", apply/ip-batch %.2fx", a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; print "";
            printf "          no-op/Go observe %.2fx, destroy/Go teardown %.2fx, host ends gone aether/Go %.2fx\n", o/go, x/gt, xg/gg }'

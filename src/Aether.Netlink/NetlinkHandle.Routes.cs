@@ -65,6 +65,15 @@ public sealed partial class NetlinkHandle
         return RequestAsync(other.Fd, RtnlRequests.GetNsId, RtnlRequests.ParseNsId, "get nsid", other.ToString(), cancellationToken);
     }
 
+    /// <summary>The nsids this namespace uses for each of <paramref name="others"/> (<see cref="NsId.NotAssigned"/> where
+    /// there is none), asked in one batch: a few sends instead of one round trip per namespace.</summary>
+    public Task<int[]> GetNsIdsAsync(IReadOnlyList<NetworkNamespace> others, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(others);
+        ThrowIfClosed();
+        return _socket.RequestManyAsync(others, static (ref w, ns, seq, pid) => RtnlRequests.GetNsId(ref w, ns.Fd, seq, pid), RtnlRequests.ParseNsId, "get nsid", static ns => ns.ToString(), cancellationToken);
+    }
+
     /// <summary>Assigns <paramref name="nsid"/> to <paramref name="other"/> in this namespace.</summary>
     public Task SetNsIdAsync(NetworkNamespace other, int nsid, CancellationToken cancellationToken = default)
     {

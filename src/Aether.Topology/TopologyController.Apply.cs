@@ -41,7 +41,7 @@ public sealed partial class TopologyController
         }
 
         var store = OpenStore();
-        using var session = new Session(this, store, createMissing: true);
+        using var session = new Session(this, store, createMissing: true) { FreshAddresses = true };
         PhaseTimings.End("apply: open/create namespaces");
         foreach (var created in session.Created)
         {
@@ -63,6 +63,10 @@ public sealed partial class TopologyController
         var applied = await engine.RunAsync(done =>
         {
             session.EndFresh(); // the links stage was planned everywhere before anything of it was applied
+            if (done.Stage != Stage.Links)
+            {
+                session.EndFreshAddresses(); // and so was the addresses stage, once one of its parts is done
+            }
             var part = LinesOf(done.Stage, done.Scope, done.Result.Plan, done.Result.Applied, session).ToList();
             lock (progressLock)
             {

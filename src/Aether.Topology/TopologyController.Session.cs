@@ -48,6 +48,18 @@ public sealed partial class TopologyController
         /// <summary>Ends <see cref="IsFresh"/>: the links stage has been planned, and applying it fills the namespaces.</summary>
         public void EndFresh() => _freshOver = true;
 
+        /// <summary>Whether the namespaces this session made are taken to hold no address until
+        /// <see cref="EndFreshAddresses"/> (an apply: its links stage puts links there, its addresses stage the first
+        /// addresses); off by default.</summary>
+        public bool FreshAddresses { get; init; }
+
+        private volatile bool _freshAddressesOver;
+
+        private bool IsFreshForAddresses(NetworkNamespace ns) => FreshAddresses && !_freshAddressesOver && _fresh.Contains(ns.Inode);
+
+        /// <summary>Ends <see cref="FreshAddresses"/>: the addresses stage has been planned.</summary>
+        public void EndFreshAddresses() => _freshAddressesOver = true;
+
         public bool Exists(Scope scope) => _namespaces.ContainsKey(scope);
 
         /// <summary>Whether an object is left out of its source because its peer's namespace does not exist yet (it
@@ -144,7 +156,7 @@ public sealed partial class TopologyController
                         Claimed = claimed.Concat(pending).Concat(Departing).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stage.Addresses:
-                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope };
+                    return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope, Fresh = IsFreshForAddresses };
                 case Stage.Routes:
                     return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
                 case Stage.Sysctls when !scope.IsHost:

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Aether.Netlink;
 using Aether.Netlink.Monitoring;
+using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using RouteScope = Aether.Netlink.Rtnl.Scope;
 
@@ -100,6 +101,12 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
     /// <inheritdoc/>
     public override string Name => "addresses in " + SourceNamespace.Describe(_handle);
 
+    /// <summary>Namespaces the caller made moments ago and has put links in but no address yet: their addresses are
+    /// not read, taken as none (an apply from empty of a thousand namespaces reads a thousand address tables no more
+    /// than it must; their links are still read, for the names' ifindexes). The caller stops saying so once its
+    /// addresses stage has been planned. Null: every namespace's addresses are read.</summary>
+    public Func<NetworkNamespace, bool>? Fresh { get; init; }
+
     /// <summary>The record key of an address: <c>address LINK ADDR/PLEN</c>.</summary>
     public static string KeyOf(string link, IPPrefix address) => KeyPrefix + link + " " + address;
 
@@ -127,7 +134,9 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         }
 
         var links = await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false);
-        var addresses = await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<Address> addresses = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
+            ? []
+            : await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new Dictionary<int, string>();
         foreach (var link in links)

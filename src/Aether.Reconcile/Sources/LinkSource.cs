@@ -205,6 +205,9 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         // Peers in other namespaces: each namespace is asked on its own handle, several at once (a thousand veths into
         // a thousand namespaces would otherwise be two thousand round trips one after the other). Within a pass of a
         // group or a controller's plan, a namespace whose links were read already is not asked again.
+        // The nsid only matters to judge an end that exists here (is its peer in that namespace?): the ids of every
+        // such peer's namespace are asked in one batch on this namespace's handle, not one round trip each.
+        var nsIdsHere = await NsIdsOfAsync(remote.Where(r => links.ContainsKey(r.Link.Name)).Select(r => r.Veth.PeerNamespace!), cancellationToken).ConfigureAwait(false);
         var found = new (Link? Peer, int NsId)[remote.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count), options, async (i, ct) =>
@@ -220,8 +223,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             var peer = PassCache.TryGet(handle) is { } cached
                 ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
                 : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
-            // The nsid only matters to judge an end that exists here (is its peer in that namespace?).
-            found[i] = (peer, links.ContainsKey(link.Name) ? await NsIdOfAsync(veth.PeerNamespace!, ct).ConfigureAwait(false) : NsId.NotAssigned);
+            found[i] = (peer, nsIdsHere.GetValueOrDefault(veth.PeerNamespace!, NsId.NotAssigned));
         }).ConfigureAwait(false);
         for (var i = 0; i < remote.Count; i++)
         {
@@ -354,6 +356,44 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         }
 
         return id;
+    }
+
+    /// <summary>The nsids under which this namespace knows each of <paramref name="namespaces"/>: the known ones from
+    /// the cache, the others asked in one batch (<see cref="NetlinkHandle.GetNsIdsAsync"/>).</summary>
+    private async Task<Dictionary<NetworkNamespace, int>> NsIdsOfAsync(IEnumerable<NetworkNamespace> namespaces, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<NetworkNamespace, int>(ReferenceEqualityComparer.Instance);
+        var ask = new List<NetworkNamespace>();
+        lock (_lock)
+        {
+            foreach (var ns in namespaces)
+            {
+                if (_nsIds.TryGetValue(ns, out var known))
+                {
+                    result[ns] = known;
+                }
+                else if (!result.ContainsKey(ns))
+                {
+                    result[ns] = NsId.NotAssigned;
+                    ask.Add(ns);
+                }
+            }
+        }
+
+        var ids = await _handle.GetNsIdsAsync(ask, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            for (var i = 0; i < ask.Count; i++)
+            {
+                result[ask[i]] = ids[i];
+                if (ids[i] >= 0)
+                {
+                    _nsIds[ask[i]] = ids[i];
+                }
+            }
+        }
+
+        return result;
     }
 
     private NetlinkHandle PeerHandle(NetworkNamespace ns)

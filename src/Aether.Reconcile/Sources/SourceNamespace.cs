@@ -8,10 +8,11 @@ internal static class SourceNamespace
 {
     /// <summary>Throws <see cref="NamespaceGoneException"/> when <paramref name="ns"/> is a named namespace whose
     /// <c>/run/netns</c> entry is gone (its fd may keep it alive, but nobody can reach it by name any more: the loop
-    /// stops instead of recreating objects nobody will see).</summary>
+    /// stops instead of recreating objects nobody will see). Within a pass (<see cref="PassCache"/>), each namespace
+    /// is looked up once.</summary>
     public static void ThrowIfGone(NetworkNamespace? ns)
     {
-        if (ns is { Name: { } name } && !NetworkNamespace.Exists(name))
+        if (ns is { Name: { } name } && !PassCache.NamespaceExists(name))
         {
             throw new NamespaceGoneException($"namespace {name} no longer exists");
         }

@@ -67,7 +67,7 @@ for r in $(seq "$runs"); do
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/noop"
   grep -q "in sync" "$work/out" || { echo "no-op apply was not in sync:" >&2; tail -3 "$work/out" >&2; exit 1; }
   start=$EPOCHREALTIME
-  wall "$bin" destroy -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/destroy"
+  wall "$bin" destroy --no-wait -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/destroy"
   while ip -o link show | grep -qF " $p-h"; do sleep 0.002; done
   awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }' >>"$work/destroy-gone"
   settle

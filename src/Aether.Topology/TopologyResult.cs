@@ -86,9 +86,10 @@ public sealed record ControllerOptions
     public int? MonitorReceiveBufferSize { get; init; }
 
     /// <summary>Whether destroy waits until the kernel has removed the host ends of veths whose peers were in the
-    /// namespaces it deleted (it tears those namespaces down in the background after they are unmounted: 0.7 s after
-    /// the last of 1000 on the benchmark machine, at most 10 s are waited). False (the default): destroy is done when
-    /// every namespace is unmounted and unlinked, everything else removed and the record deleted; those host ends are
-    /// reported as going with their namespaces, and left alone by the host's passes.</summary>
-    public bool AwaitTeardown { get; init; }
+    /// namespaces it deleted (it tears those namespaces down in the background after they are unmounted: about 0.5 s
+    /// after the last of 1000 on the benchmark machine; at most 10 s are waited). True (the default): destroy is done
+    /// when nothing of the topology is left. False: done when every namespace is unmounted and unlinked, everything
+    /// else removed and the record deleted; those host ends are reported as going with their namespaces, and left
+    /// alone by the host's passes.</summary>
+    public bool AwaitTeardown { get; init; } = true;
 }

@@ -5,21 +5,24 @@ using System.Text;
 namespace Aether.Cli.Tests;
 
 /// <summary>
-/// <c>aether run</c> repairing one link over and over: its resident memory levels off after the first hundred
+/// <c>aether run</c> repairing one link over and over: its resident memory levels off after the first two hundred
 /// repairs and then stays within 5% (what the hour-long soak checks, in a minute). Nothing a repair allocates is
 /// kept (a repair allocates about 60 KB), and the native build's first gen0 budget is small (2 MiB, set in
 /// Aether.Cli.csproj), so the heap reaches its working size in seconds: with the default budget (sized from the L3
 /// cache) the native CLI climbed from 23 MB at the 100th repair to 35 MB at the 400th, and this failed. The
 /// managed build does not carry that setting: it is given the same budget through <c>DOTNET_GCgen0size</c>, so that
-/// there too only what repairs keep can move the figure.
+/// there too only what repairs keep can move the figure. Since a hint wakes a loop whose pass failed (the host end
+/// back while the namespace's pass failed on it), a repair makes more passes, and the managed build's figure
+/// climbed until about the 200th (60.8 MB at the 100th, 64.7 MB at the 200th, 64.7 MB at the 400th): the warm-up is
+/// 200 repairs.
 /// </summary>
 [Collection(SerialCollection.Name)]
 public sealed class RunMemoryTests : CliTest
 {
-    private const int WarmUp = 100, Repairs = 400;
+    private const int WarmUp = 200, Repairs = 500;
 
     [Fact]
-    public async Task Run_resident_memory_stays_within_5_percent_from_the_100th_to_the_400th_repair()
+    public async Task Run_resident_memory_stays_within_5_percent_from_the_200th_to_the_500th_repair()
     {
         using var run = StartRun();
         var output = new StringBuilder();

@@ -166,8 +166,24 @@ public sealed class ReactorTests : NamespaceTest
         await FirstAsync(other.Events, e => e is LinkEvent l && l.Link.Name == bridge, cts.Token);
     }
 
-    private static List<string> ThreadNames() =>
-        [.. Directory.GetDirectories("/proc/self/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim())];
+    /// <summary>The names of the process's threads; one that ends between the listing and the read is skipped.</summary>
+    private static List<string> ThreadNames()
+    {
+        var names = new List<string>();
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                names.Add(File.ReadAllText(Path.Combine(task, "comm")).Trim());
+            }
+            catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
+            {
+                // the thread ended meanwhile
+            }
+        }
+
+        return names;
+    }
 
     /// <summary>Creates and deletes a bridge in the test's namespace over and over until cancelled.</summary>
     private async Task ChurnAsync(CancellationToken token)

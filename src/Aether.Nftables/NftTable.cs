@@ -18,27 +18,8 @@ public sealed class NftTable
     /// <exception cref="ArgumentException">The name is invalid, a chain is invalid (<see cref="NftChain.Validate"/>), or
     /// two chains share a name.</exception>
     public NftTable(NftFamily family, string name, IEnumerable<NftChain> chains)
-        : this(family, name, chains, [], null)
+        : this(family, name, chains, [])
     {
-        if (!Enum.IsDefined(family))
-        {
-            throw new ArgumentException($"table {name}: {family} is not an nftables family", nameof(family));
-        }
-
-        if (!NftJson.IsValidName(name, out var why))
-        {
-            throw new ArgumentException($"table name '{name}': {why}", nameof(name));
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chain in Chains)
-        {
-            chain.Validate();
-            if (!seen.Add(chain.Name))
-            {
-                throw new ArgumentException($"table {name}: chain {chain.Name} is given twice", nameof(chains));
-            }
-        }
     }
 
     /// <summary>Creates a table holding <paramref name="chains"/> and the named sets <paramref name="sets"/>.</summary>

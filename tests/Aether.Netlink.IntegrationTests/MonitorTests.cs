@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Aether.Netlink.IntegrationTests.Infrastructure;
+using static Aether.Netlink.IntegrationTests.Infrastructure.EventChannels;
 using Aether.Netlink.Monitoring;
 using Aether.Netlink.Rtnl;
 
@@ -114,43 +115,6 @@ public sealed class MonitorTests : NamespaceTest
                 _ = unused;
             }
         });
-    }
-
-    /// <summary>Moves the stream into a channel so that the test can wait on it with timeouts.</summary>
-    private static ChannelReader<NetlinkEvent> Pump(IAsyncEnumerable<NetlinkEvent> stream)
-    {
-        var channel = Channel.CreateUnbounded<NetlinkEvent>();
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var e in stream)
-                {
-                    await channel.Writer.WriteAsync(e);
-                }
-
-                channel.Writer.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                channel.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
-            }
-        });
-        return channel.Reader;
-    }
-
-    private static async Task<List<NetlinkEvent>> TakeUntilAsync(ChannelReader<NetlinkEvent> events, Func<NetlinkEvent, bool> last, CancellationToken token)
-    {
-        var taken = new List<NetlinkEvent>();
-        while (true)
-        {
-            var e = await events.ReadAsync(token);
-            taken.Add(e);
-            if (last(e))
-            {
-                return taken;
-            }
-        }
     }
 
     private static async Task<T> FirstAsync<T>(ChannelReader<NetlinkEvent> events, Func<T, bool> match, CancellationToken token)

@@ -80,7 +80,8 @@ internal static class ChaosDrift
     /// <summary>
     /// <paramref name="events"/> address additions and removals (each also announces a local route) on a foreign
     /// dummy inside a namespace <c>aether run</c> watches, its monitor's receive buffer made small
-    /// (<c>--monitor-buffer</c>), with an owned link set down in the middle of the flood: the kernel must have dropped
+    /// (<c>--monitor-buffer</c>) and the run stopped by SIGSTOP until the flood is over, with an owned link set down in
+    /// the middle of the flood: the kernel must have dropped
     /// announcements (the <c>Drops</c> of <c>/proc/net/netlink</c> in that namespace), the run must converge, and its
     /// monitor must still deliver: a link set down afterwards comes back within 5 s (the resync is 10 minutes).
     /// </summary>
@@ -103,11 +104,25 @@ internal static class ChaosDrift
                 batch.Append(CultureInfo.InvariantCulture, $"address add {address} dev {world.Prefix}fx\naddress del {address} dev {world.Prefix}fx\n");
             }
 
+            // The run is stopped (SIGSTOP) while the flood goes on, as a process descheduled under load would be: a
+            // reader that keeps up (one epoll thread does, on a quiet machine) would otherwise make the overflow a
+            // matter of luck. The kernel queues what fits in the small buffer and drops the rest.
+            var pid = run.Id.ToString(CultureInfo.InvariantCulture);
             var started = Stopwatch.GetTimestamp();
-            var flood = ChaosShell.RunAsync("ip", ["-n", ns, "-batch", "-"], stdin: batch.ToString());
-            await Task.Delay(50);
-            var down = await ChaosShell.IpAsync("-n", ns, "link", "set", "eth0", "down"); // lost in the flood, or not
-            var flooded = await flood;
+            ChaosOutput flooded, down;
+            _ = await ChaosShell.RunAsync("kill", ["-STOP", pid]);
+            try
+            {
+                var flood = ChaosShell.RunAsync("ip", ["-n", ns, "-batch", "-"], stdin: batch.ToString());
+                await Task.Delay(50);
+                down = await ChaosShell.IpAsync("-n", ns, "link", "set", "eth0", "down"); // lost in the flood, or not
+                flooded = await flood;
+            }
+            finally
+            {
+                _ = await ChaosShell.RunAsync("kill", ["-CONT", pid]);
+            }
+
             var floodMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (flooded.Code != 0 || down.Code != 0)
             {

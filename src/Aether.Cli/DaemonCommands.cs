@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Aether.WireGuard;
 
 namespace Aether.Cli;
 
@@ -42,6 +43,7 @@ internal static partial class DaemonCommands
             Attach(),
             Detach(),
             Peer(),
+            Conf(),
         };
     }
 
@@ -61,23 +63,32 @@ internal static partial class DaemonCommands
         var gateway = new Option<string?>("--gateway") { Description = "The gateway: veth-rootN's address in the network.", HelpName = "IP" };
         var keepalive = new Option<int?>("--persistent-keepalive") { Description = "The peer's keepalive in seconds (0: off).", HelpName = "N" };
         var natPolicy = new Option<string?>("--nat-policy") { Description = "What a NAT failure does: warn (the default: logged and reported) or require (the add fails).", HelpName = "POLICY" };
+        var fromConf = new Option<string?>("--from-conf") { Description = "A wg-quick configuration of the hub's side: its PrivateKey, ListenPort and [Peer] sections (the options above win over it).", HelpName = "FILE" };
         var output = OutputOption();
         var command = new Command("add", """
             Add a network to the daemon's hub (nothing changes when the same network is there already). Every field
             is checked by the daemon before anything is touched; the bad ones are named.
             Exit codes: 0 added or present, 1 failure or conflict, 2 invalid request.
 
-            Example:
+            Examples:
               aether hub add --network-id net1 --index 1 --container blue --private-key-file hub.key \
                 --listen-port 51821 --peer-endpoint 192.0.2.2:51821 --peer-public-key KEY= \
                 --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
+              aether hub add --from-conf wg1.conf --network-id net1 --index 1 --container blue \
+                --address 10.1.0.2 --network-cidr 10.1.0.0/24 --gateway 10.1.0.1
             """)
         {
-            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive, natPolicy, output,
+            socket, id, index, container, pid, keyFile, port, endpoint, peerKey, address, cidr, gateway, keepalive, natPolicy, fromConf, output,
         };
         command.SetAction((parse, ct) => Call(parse, socket, async client =>
         {
-            string? key = null;
+            WgQuickConfig? conf = null;
+            if (parse.GetValue(fromConf) is { } confFile && (conf = ReadConf(confFile)) is null)
+            {
+                return ExitCodes.InvalidInput;
+            }
+
+            string? key = conf?.PrivateKey?.ToBase64();
             if (parse.GetValue(keyFile) is { } file)
             {
                 try
@@ -100,7 +111,7 @@ internal static partial class DaemonCommands
                 Write(json, "container", parse.GetValue(container));
                 Write(json, "containerPid", parse.GetValue(pid));
                 Write(json, "privateKey", key);
-                Write(json, "listenPort", parse.GetValue(port));
+                Write(json, "listenPort", parse.GetValue(port) ?? conf?.ListenPort);
                 Write(json, "peerEndpoint", parse.GetValue(endpoint));
                 Write(json, "peerPublicKey", parse.GetValue(peerKey));
                 Write(json, "address", parse.GetValue(address));
@@ -108,6 +119,11 @@ internal static partial class DaemonCommands
                 Write(json, "gateway", parse.GetValue(gateway));
                 Write(json, "persistentKeepalive", parse.GetValue(keepalive));
                 Write(json, "natPolicy", parse.GetValue(natPolicy));
+                if (conf is { Peers.Count: > 0 })
+                {
+                    WritePeers(json, conf);
+                }
+
                 json.WriteEndObject();
             }
 

@@ -70,7 +70,12 @@ internal static class NamespaceCommands
         };
     }
 
-    private static Argument<string> NameArgument() => new("NAME") { Description = "The namespace's name (a file name under /run/netns)." };
+    private static Argument<string> NameArgument()
+    {
+        var name = new Argument<string>("NAME") { Description = "The namespace's name (a file name under /run/netns)." };
+        name.CompletionSources.Add(_ => NetworkNamespace.List().Select(n => new System.CommandLine.Completions.CompletionItem(n)));
+        return name;
+    }
 
     private static int List(bool json)
     {

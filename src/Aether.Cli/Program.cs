@@ -17,6 +17,20 @@ internal static class Program
 #endif
 
         var root = BuildRoot();
+        if (args.Length > 0 && string.Equals(args[0], CompletionCommand.Verb, StringComparison.Ordinal))
+        {
+            var code = CompletionCommand.Complete(root, args[1..]);
+            Output.Flush();
+            return code;
+        }
+
+        if (args.Length > 0 && string.Equals(args[0], ManPage.Verb, StringComparison.Ordinal))
+        {
+            Output.Line(ManPage.Write(root, args.Length > 1 ? args[1] : null));
+            Output.Flush();
+            return ExitCodes.Ok;
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -76,6 +90,7 @@ internal static class Program
             DaemonCommands.Hub(),
             LabCommand.Create(stateDir),
             AgentCommand.Create(),
+            CompletionCommand.Create(),
         };
     }
 }

@@ -68,7 +68,7 @@ internal static class WireGuardCommands
         HelpName = "FILE",
     };
 
-    private static int Emit(string key, string? file)
+    internal static int Emit(string key, string? file)
     {
         if (file is null)
         {

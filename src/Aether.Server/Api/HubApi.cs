@@ -56,6 +56,14 @@ internal static class HubApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        hub.MapGet("/networks/{id}/peer.conf", PeerConf)
+            .WithName("GetPeerConf")
+            .WithSummary("The wg-quick configuration of the far side of a network, for one of its peers")
+            .WithDescription("peer=KEY picks the peer (needed when the network has several); endpoint=HOST (the hub's address or DNS name) fills in the Endpoint. The peer's private key and the preshared key are left as comments: the hub never holds the one and never prints the other.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         hub.MapPost("/networks/{id}/attachments", AttachAsync)
             .WithName("AttachContainer")
             .WithSummary("Attach one more container to a network: a veth pair vethN-K (host) to an interface in the container, an address, routes")
@@ -278,6 +286,28 @@ internal static class HubApi
         return host.Hub.ListNetworks().FirstOrDefault(n => string.Equals(n.NetworkId, id, StringComparison.Ordinal)) is { } network
             ? TypedResults.Ok(network)
             : Problems.From(new HubException(HubErrorKind.NotFound, $"no network '{id}'") { NetworkId = id });
+    }
+
+    private static IResult PeerConf(string id, string? peer, string? endpoint, HubHost host)
+    {
+        if (!ValidId(id, out var problem))
+        {
+            return problem;
+        }
+
+        if (host.Hub.ListNetworks().FirstOrDefault(n => string.Equals(n.NetworkId, id, StringComparison.Ordinal)) is not { } network)
+        {
+            return Problems.From(new HubException(HubErrorKind.NotFound, $"no network '{id}'") { NetworkId = id });
+        }
+
+        try
+        {
+            return TypedResults.Text(HubPeerConf.Write(network, peer, endpoint), "text/plain; charset=utf-8");
+        }
+        catch (HubException e)
+        {
+            return Problems.From(e);
+        }
     }
 
     /// <summary>An id in a path is checked as <see cref="HubNetworkRequest.NetworkId"/> is.</summary>

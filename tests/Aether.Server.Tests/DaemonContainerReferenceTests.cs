@@ -144,36 +144,5 @@ public sealed class DaemonContainerReferenceTests : SandboxTest
     private static async Task<List<string>> LinkNamesAsync(string ns) =>
         [.. (await Ip.LinksAsync(ns)).Select(l => l.GetProperty("ifname").GetString()!).Order(StringComparer.Ordinal)];
 
-    private async Task<Process> StartDaemonAsync()
-    {
-        var psi = new ProcessStartInfo(CliProcess.BinaryPath)
-        {
-            ArgumentList = { "serve", "--socket", Socket, "--db", Db, "--namespace", _host.Name!, "--wireguard-prefix", Box.Name("g") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var daemon = Process.Start(psi)!;
-        daemon.OutputDataReceived += (_, _) => { };
-        daemon.ErrorDataReceived += (_, _) => { };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await CliProcess.RunAsync("status", "--socket", Socket)).Code != 0)
-        {
-            if (daemon.HasExited || DateTime.UtcNow > deadline)
-            {
-                if (!daemon.HasExited)
-                {
-                    daemon.Kill();
-                }
-
-                throw new Xunit.Sdk.XunitException("the daemon did not serve within 60 s");
-            }
-
-            await Task.Delay(200);
-        }
-
-        return daemon;
-    }
+    private Task<Process> StartDaemonAsync() => HubDaemonProcess.StartAsync(Socket, Db, _host.Name!, Box.Name("g"));
 }

@@ -238,42 +238,7 @@ public sealed class DaemonHubTests : SandboxTest
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task<Process> StartDaemonAsync(string socket, string db)
-    {
-        var psi = new ProcessStartInfo(CliProcess.BinaryPath)
-        {
-            ArgumentList = { "serve", "--socket", socket, "--db", db, "--namespace", _hostA.Name!, "--wireguard-prefix", Box.Name("a") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var daemon = Process.Start(psi)!;
-        daemon.OutputDataReceived += (_, _) => { };
-        daemon.ErrorDataReceived += (_, _) => { };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (daemon.HasExited)
-            {
-                throw new Xunit.Sdk.XunitException($"the daemon exited with {daemon.ExitCode} before serving");
-            }
-
-            if ((await CliProcess.RunAsync("status", "--socket", socket)).Code == 0)
-            {
-                return daemon;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                daemon.Kill();
-                throw new Xunit.Sdk.XunitException("the daemon did not serve within 60 s");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private Task<Process> StartDaemonAsync(string socket, string db) => HubDaemonProcess.StartAsync(socket, db, _hostA.Name!, Box.Name("a"));
 
     /// <summary><c>wg show DEVICE dump</c>'s peer lines (without the transfer and handshake columns).</summary>
     private static async Task<string> WgPeersAsync(string device)

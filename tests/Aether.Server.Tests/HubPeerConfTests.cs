@@ -129,34 +129,7 @@ public sealed class HubPeerConfTests : SandboxTest
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task<Process> StartDaemonAsync(string socket)
-    {
-        var psi = new ProcessStartInfo(CliProcess.BinaryPath)
-        {
-            ArgumentList = { "serve", "--socket", socket, "--db", Path.Combine(_dir, "aether.db"), "--namespace", _host.Name!, "--wireguard-prefix", Box.Name("a") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var daemon = Process.Start(psi)!;
-        daemon.OutputDataReceived += (_, _) => { };
-        daemon.ErrorDataReceived += (_, _) => { };
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while ((await CliProcess.RunAsync("status", "--socket", socket)).Code != 0)
-        {
-            if (daemon.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                daemon.Kill();
-                throw new Xunit.Sdk.XunitException($"the daemon did not serve (exited: {daemon.HasExited})");
-            }
-
-            await Task.Delay(200);
-        }
-
-        return daemon;
-    }
+    private Task<Process> StartDaemonAsync(string socket) => HubDaemonProcess.StartAsync(socket, Path.Combine(_dir, "aether.db"), _host.Name!, Box.Name("a"));
 
     private static async Task PingAsync(string ns, string address)
     {

@@ -25,8 +25,9 @@ public static class AetherEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
-        var hub = services.GetService<HubHost>() is not null;
-        var labs = services.GetService<LabHost>() is not null;
+        var known = services.GetRequiredService<IServiceProviderIsService>();
+        var hub = known.IsService(typeof(HubHost));
+        var labs = known.IsService(typeof(LabHost));
         if (!hub && !labs)
         {
             throw new InvalidOperationException("MapAetherApi: nothing to map: add services.AddAetherHub() or services.AddAetherLabs() first");
@@ -35,7 +36,6 @@ public static class AetherEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup("");
         if (hub)
         {
-            _ = services.GetRequiredService<ServerMetrics>(); // its instruments exist from now on
             StatusApi.Map(api);
             HubApi.Map(api);
             GrpcApi.Map(api);

@@ -103,6 +103,7 @@ public static class AetherServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HubHost>());
         services.AddSingleton<Api.DaemonInfo>();
         services.AddSingleton<ServerMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<ServerMetrics>());
         HealthEndpoints.AddHubChecks(services);
         GrpcApi.AddServices(services);
     }

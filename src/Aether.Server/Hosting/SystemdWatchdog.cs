@@ -57,8 +57,9 @@ internal sealed partial class SystemdWatchdog(IHostApplicationLifetime lifetime,
         }
 
         LogFeeding(log, interval.TotalSeconds);
+        // The first one half a period after READY=1 (which systemd counts as the first sign of life).
         using var timer = new PeriodicTimer(interval);
-        do
+        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false))
         {
             try
             {
@@ -69,7 +70,6 @@ internal sealed partial class SystemdWatchdog(IHostApplicationLifetime lifetime,
                 LogFailed(log, e.Message);
             }
         }
-        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)

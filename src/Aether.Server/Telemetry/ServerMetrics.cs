@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Aether.Hub;
+using Microsoft.Extensions.Hosting;
 
 namespace Aether.Server.Telemetry;
 
@@ -7,12 +8,13 @@ namespace Aether.Server.Telemetry;
 /// The daemon's own instruments, on the meter <c>Aether.Server</c> made by the app's <see cref="IMeterFactory"/>:
 /// the hub's networks, and its WireGuard peers as their devices report them (the age of the latest handshake, the
 /// bytes received and sent), read from the hub's status when a reader collects (a scrape). HTTP requests are
-/// ASP.NET Core's own instruments (<c>http.server.request.duration</c>).
+/// ASP.NET Core's own instruments (<c>http.server.request.duration</c>). Made when the host starts (a hosted service
+/// that does nothing else).
 /// </summary>
 /// <remarks>The peer instruments have one series per configured peer (<c>aether.hub.network.id</c> and
 /// <c>aether.wireguard.peer.public_key</c>): bounded by the networks and peers the hub keeps, never by what a
 /// request sends.</remarks>
-internal sealed class ServerMetrics
+internal sealed class ServerMetrics : IHostedService
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "Aether.Server";
@@ -39,6 +41,11 @@ internal sealed class ServerMetrics
     }
 
     public Meter Meter { get; }
+
+    /// <summary>Nothing to start: a hosted service only so that the instruments exist from the host's start.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private IEnumerable<Measurement<double>> HandshakeAges()
     {

@@ -1,8 +1,9 @@
+using System.Globalization;
 using Aether.Server;
 using Aether.Hub;
 using Aether.Netlink.Names;
-using Aether.Netlink.Namespaces;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 
 namespace Aether.Cli;
 
@@ -12,15 +13,28 @@ internal static class Serve
 {
     public static async Task<int> RunAsync(ServeArgs args)
     {
-        var (socket, listen, tokenFile, db, ns, wireGuardPrefix) = (args.Socket, args.Listen, args.TokenFile, args.Db, args.Namespace, args.WireGuardPrefix);
-        if (!InterfaceNameRule.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex, out var badPrefix))
+        // The settings: /etc/aether/aether.json (or --config), then AETHER_* variables, then the flags given.
+        IConfigurationRoot configuration;
+        ServerOptions options;
+        try
+        {
+            configuration = ServerConfiguration.Build(args.Config, args.Flags());
+            options = ServerConfiguration.Bind(configuration);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FormatException)
+        {
+            Output.Fail("serve: " + (e.InnerException is { } inner && e is InvalidOperationException ? e.Message + ": " + inner.Message : e.Message));
+            return ExitCodes.InvalidInput;
+        }
+
+        var (listen, db, ns, wireGuardPrefix) = (options.Listen, options.DatabasePath, options.Namespace, options.WireGuardPrefix);
+        if (!InterfaceNameRule.IsValid(wireGuardPrefix + HubNetworkSpec.MaxIndex.ToString(CultureInfo.InvariantCulture), out var badPrefix))
         {
             Output.Fail($"--wireguard-prefix {NameText.Quote(wireGuardPrefix)}: the largest device name would be {badPrefix}");
             return ExitCodes.InvalidInput;
         }
 
-        Uri? listenUri = null;
-        if (listen is not null && !Uri.TryCreate(listen, UriKind.Absolute, out listenUri))
+        if (listen is not null && !listen.IsAbsoluteUri)
         {
             Output.Fail($"--listen {listen}: not a URL (http://127.0.0.1:PORT)");
             return ExitCodes.InvalidInput;
@@ -34,8 +48,8 @@ internal static class Serve
 
         // --db postgres://…: the cluster's database is the lab store (and the daemon the controller of placed labs);
         // the hub's SQLite file is then aether.db in the state directory.
-        var labDb = args.LabDb;
-        if (db is not null && IsPostgres(db))
+        var labDb = options.LabDatabase;
+        if (IsPostgres(db))
         {
             if (labDb is not null && !string.Equals(labDb, db, StringComparison.Ordinal))
             {
@@ -44,28 +58,19 @@ internal static class Serve
             }
 
             labDb = db;
-            db = Path.Combine(args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } dir ? dir : Path.GetDirectoryName(ServerOptions.DefaultDatabasePath)!), "aether.db");
+            db = Path.Combine(options.LabStateDirectory ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } dir ? dir : Path.GetDirectoryName(ServerOptions.DefaultDatabasePath)!), "aether.db");
         }
 
-        if (Lab.LoadProfiles(args.Profiles) is not { } profiles)
+        if (Lab.LoadProfiles(configuration[ServeArgs.ProfilesKey]) is not { } profiles)
         {
             return ExitCodes.InvalidInput;
         }
 
-        var options = new ServerOptions
-        {
-            LabProfiles = profiles,
-            SocketPath = socket,
-            Listen = listenUri,
-            TokenFile = tokenFile,
-            DatabasePath = db ?? ServerOptions.DefaultDatabasePath,
-            LabDatabase = labDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null),
-            LabStateDirectory = args.StateDir ?? (Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null),
-            Namespace = ns,
-            DockerPlugin = args.DockerPlugin,
-            ExitDeadline = TimeSpan.FromSeconds(9),
-            Hub = (context, ct) => CreateHubAsync(context, Path.GetDirectoryName(Path.GetFullPath(db ?? ServerOptions.DefaultDatabasePath))!, wireGuardPrefix, args.HubResync, ct),
-        };
+        options.LabProfiles = profiles;
+        options.DatabasePath = db;
+        options.LabDatabase = labDb ?? (Environment.GetEnvironmentVariable("AETHER_DB") is { Length: > 0 } envDb ? envDb : null);
+        options.LabStateDirectory ??= Environment.GetEnvironmentVariable("AETHER_STATE_DIR") is { Length: > 0 } envState ? envState : null;
+        options.ExitDeadline = TimeSpan.FromSeconds(9);
 
         WebApplication app;
         try
@@ -97,6 +102,11 @@ internal static class Serve
             Output.Fail("serve: " + e.Message); // found at start: an unusable --lab-db
             return ExitCodes.InvalidInput;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            Output.Fail("serve: invalid settings: " + string.Join("; ", e.Failures));
+            return ExitCodes.InvalidInput;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Output.Fail("serve: " + e.Message);
@@ -109,43 +119,60 @@ internal static class Serve
     private static bool IsPostgres(string db) =>
         db.StartsWith("postgres://", StringComparison.Ordinal) || db.StartsWith("postgresql://", StringComparison.Ordinal)
         || (db.Contains('=', StringComparison.Ordinal) && db.Contains("host", StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>The hub the daemon runs: bound to <see cref="HubContext.Namespace"/> (or the daemon's own namespace),
-    /// its networks from the store, its last-applied record beside the database.</summary>
-    private static async Task<IWireGuardHub> CreateHubAsync(HubContext context, string stateDirectory, string wireGuardPrefix, TimeSpan resync, CancellationToken cancellationToken)
-    {
-        using var host = context.Namespace is { } name ? NetworkNamespace.Open(name) : null; // the hub keeps its own duplicate
-        return await WireGuardHub.StartAsync(
-            context.Store,
-            new WireGuardHubOptions
-            {
-                HostNamespace = host,
-                StateDirectory = stateDirectory,
-                WireGuardPrefix = wireGuardPrefix,
-                Loop = new WireGuardHubOptions().Loop with { Resync = resync },
-                LoggerFactory = context.LoggerFactory,
-            },
-            cancellationToken).ConfigureAwait(false);
-    }
 }
 
-/// <summary>What <c>aether serve</c> was given.</summary>
+/// <summary>What <c>aether serve</c> was given on its command line: null for a flag not given (the configuration
+/// file's or the environment's value then holds, or the default).</summary>
 /// <param name="Socket">The unix socket.</param>
-/// <param name="Listen">The loopback TCP listener, or null.</param>
-/// <param name="TokenFile">The bearer token's file, or null.</param>
-/// <param name="Db">The hub's SQLite database, or null for the default.</param>
-/// <param name="LabDb">The lab store, or null for <c>$AETHER_DB</c> or <c>labs.db</c> in the state directory.</param>
-/// <param name="StateDir">The labs' state directory, or null for <c>$AETHER_STATE_DIR</c> or the database's directory.</param>
-/// <param name="Namespace">The hub's namespace, or null.</param>
+/// <param name="Listen">The loopback TCP listener.</param>
+/// <param name="TokenFile">The bearer token's file.</param>
+/// <param name="Db">The hub's SQLite database (or a PostgreSQL lab store).</param>
+/// <param name="LabDb">The lab store.</param>
+/// <param name="StateDir">The labs' state directory.</param>
+/// <param name="Namespace">The hub's namespace.</param>
 /// <param name="WireGuardPrefix">The hub's WireGuard device prefix.</param>
-internal sealed record ServeArgs(string Socket, string? Listen, string? TokenFile, string? Db, string? LabDb, string? StateDir, string? Namespace, string WireGuardPrefix)
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal sealed record ServeArgs(string? Socket, string? Listen, string? TokenFile, string? Db, string? LabDb, string? StateDir, string? Namespace, string? WireGuardPrefix)
 {
-    /// <summary>The interface naming profiles file labs are read with, or null for the built-in profiles.</summary>
+    /// <summary>The configuration key of the interface naming profiles file (<c>--profiles</c>,
+    /// <c>AETHER_LABPROFILESFILE</c>).</summary>
+    public const string ProfilesKey = "LabProfilesFile";
+
+    /// <summary>The interface naming profiles file labs are read with.</summary>
     public string? Profiles { get; init; }
 
     /// <summary>The hub loops' resync period (<c>--hub-resync</c>).</summary>
-    public TimeSpan HubResync { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan? HubResync { get; init; }
 
-    /// <summary>The Docker network driver's name (<c>--docker-plugin</c>), or null: off.</summary>
+    /// <summary>The Docker network driver's name (<c>--docker-plugin</c>).</summary>
     public string? DockerPlugin { get; init; }
+
+    /// <summary>The configuration file (<c>--config</c>), or null for <c>/etc/aether/aether.json</c> when it exists.</summary>
+    public string? Config { get; init; }
+
+    /// <summary>The flags given, as configuration keys (<see cref="ServerOptions"/>' property names).</summary>
+    public Dictionary<string, string?> Flags()
+    {
+        var flags = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        void Set(string key, string? value)
+        {
+            if (value is not null)
+            {
+                flags[key] = value;
+            }
+        }
+
+        Set(nameof(ServerOptions.SocketPath), Socket);
+        Set(nameof(ServerOptions.Listen), Listen);
+        Set(nameof(ServerOptions.TokenFile), TokenFile);
+        Set(nameof(ServerOptions.DatabasePath), Db);
+        Set(nameof(ServerOptions.LabDatabase), LabDb);
+        Set(nameof(ServerOptions.LabStateDirectory), StateDir);
+        Set(nameof(ServerOptions.Namespace), Namespace);
+        Set(nameof(ServerOptions.WireGuardPrefix), WireGuardPrefix);
+        Set(nameof(ServerOptions.HubResync), HubResync?.ToString("c", CultureInfo.InvariantCulture));
+        Set(nameof(ServerOptions.DockerPlugin), DockerPlugin);
+        Set(ProfilesKey, Profiles);
+        return flags;
+    }
 }

@@ -80,6 +80,11 @@ internal static class ServeCommand
             Description = "Also be Docker's network driver of this name: serve its remote driver protocol on /run/docker/plugins/NAME.sock (mode 0600), for docker network create --driver NAME -o key=… -o port=… (default: off).",
             HelpName = "NAME",
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = "A JSON file of settings, keyed by the daemon's option names (SocketPath, DatabasePath, Listen, TokenFile, HubResync…); default /etc/aether/aether.json when it exists. AETHER_-prefixed environment variables (AETHER_SOCKETPATH…) override it, and flags override both.",
+            HelpName = "FILE",
+        };
         var command = new Command("serve", """
             Run the daemon: the WireGuard hub (its networks kept by reconcile loops, its state in SQLite), the
             labs (each deployed lab kept by its runtime, its nodes' processes supervised; the lab store shared
@@ -109,16 +114,30 @@ internal static class ServeCommand
             wgPrefix,
             hubResync,
             dockerPlugin,
+            config,
         };
 #if NATIVE_CLI
         command.SetAction(_ => ServeExec.Run());
 #else
         command.SetAction((parse, _) => OperatingSystem.IsLinux()
-            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket) ?? DefaultSocket, parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), parse.GetValue(wgPrefix)!) { Profiles = parse.GetValue(profiles), HubResync = Duration.TryParse(parse.GetValue(hubResync), out var resync, out string? _) ? resync : TimeSpan.FromSeconds(10), DockerPlugin = parse.GetValue(dockerPlugin) })
+            ? Serve.RunAsync(new ServeArgs(parse.GetValue(socket), parse.GetValue(listen), parse.GetValue(tokenFile), parse.GetValue(db), parse.GetValue(labDb), parse.GetValue(stateDir), parse.GetValue(ns), Given(parse, wgPrefix))
+            {
+                Profiles = parse.GetValue(profiles),
+                HubResync = Given(parse, hubResync) is { } given && Duration.TryParse(given, out var resync, out string? _) ? resync : null,
+                DockerPlugin = parse.GetValue(dockerPlugin),
+                Config = parse.GetValue(config),
+            })
             : Task.FromResult(ExitCodes.Failure));
 #endif
         return command;
     }
+
+#if !NATIVE_CLI
+    /// <summary>The option's value when it was given on the command line, null when it holds its default (so that the
+    /// configuration file or the environment may set it).</summary>
+    private static string? Given(ParseResult parse, Option<string> option) =>
+        parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
+#endif
 
     /// <summary>The <c>--socket</c> option, for serve and the client commands.</summary>
     public static Option<string?> SocketOption() => new("--socket")

@@ -18,8 +18,7 @@ public sealed partial class WireGuardHub
 
     private readonly Dictionary<string, Dictionary<string, Attachment>> _attachments = new(StringComparer.Ordinal);
 
-    /// <inheritdoc/>
-    public async Task<HubAttachResult> AttachAsync(string networkId, HubAttachRequest request, CancellationToken cancellationToken)
+    private async Task<HubAttachResult> AttachCoreAsync(string networkId, HubAttachRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
         ArgumentNullException.ThrowIfNull(request);
@@ -138,8 +137,7 @@ public sealed partial class WireGuardHub
         }
     }
 
-    /// <inheritdoc/>
-    public async Task DetachAsync(string networkId, string attachmentId, CancellationToken cancellationToken)
+    private async Task DetachCoreAsync(string networkId, string attachmentId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
         ArgumentNullException.ThrowIfNull(attachmentId);

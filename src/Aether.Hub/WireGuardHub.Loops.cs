@@ -169,6 +169,8 @@ public sealed partial class WireGuardHub
             ? "hub/host" + (hub.HostNamespace is { } ns ? " in " + ns : "")
             : "hub/container " + container.Reference;
 
+        public string Kind => container is null ? "hub/host" : "hub/container";
+
         public Task<PassResult> RunPassAsync(CancellationToken cancellationToken) => hub.LoopPassAsync(container, cancellationToken);
 
         public IAsyncEnumerable<object>? Subscribe(CancellationToken cancellationToken) => null;

@@ -9,8 +9,7 @@ namespace Aether.Hub;
 /// sessions, handshakes and counters go on.</summary>
 public sealed partial class WireGuardHub
 {
-    /// <inheritdoc/>
-    public async Task<HubPeerResult> SetPeerAsync(string networkId, HubPeerRequest peer, CancellationToken cancellationToken)
+    private async Task<HubPeerResult> SetPeerCoreAsync(string networkId, HubPeerRequest peer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
         ArgumentNullException.ThrowIfNull(peer);
@@ -61,8 +60,7 @@ public sealed partial class WireGuardHub
         }
     }
 
-    /// <inheritdoc/>
-    public async Task RemovePeerAsync(string networkId, string publicKey, CancellationToken cancellationToken)
+    private async Task RemovePeerCoreAsync(string networkId, string publicKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
         ArgumentNullException.ThrowIfNull(publicKey);

@@ -10,7 +10,8 @@ public sealed partial class WireGuardHub
     /// <summary>The call whose phases are being timed (<c>add</c>, <c>remove</c>, <c>loop</c>), for their names.</summary>
     private static readonly AsyncLocal<string?> CurrentCall = new();
 
-    /// <summary>Starts timing a phase; the returned value reports it when disposed (a no-op without a listener).</summary>
+    /// <summary>Starts timing a phase; the returned value reports it when disposed (a no-op without a listener). The
+    /// phase is also a child activity of the call's (<c>Aether</c> source) while something listens to them.</summary>
     private PhaseTimer Phase(string name)
     {
         if (_options.PhaseTimings is not null && name.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
@@ -18,7 +19,7 @@ public sealed partial class WireGuardHub
             CurrentCall.Value = name[..colon];
         }
 
-        return new(_options.PhaseTimings, name);
+        return new(_options.PhaseTimings, name, AetherDiagnostics.ActivitySource.StartActivity(name, ActivityKind.Internal));
     }
 
     /// <summary>The units, each source wrapped to report its plan and apply when profiling.</summary>
@@ -33,11 +34,15 @@ public sealed partial class WireGuardHub
     }
 
     /// <summary>Reports how long it lived.</summary>
-    private readonly struct PhaseTimer(Action<string, TimeSpan>? report, string name) : IDisposable
+    private readonly struct PhaseTimer(Action<string, TimeSpan>? report, string name, Activity? activity) : IDisposable
     {
         private readonly long _started = report is null ? 0 : Stopwatch.GetTimestamp();
 
-        public void Dispose() => report?.Invoke(name, Stopwatch.GetElapsedTime(_started));
+        public void Dispose()
+        {
+            activity?.Dispose();
+            report?.Invoke(name, Stopwatch.GetElapsedTime(_started));
+        }
     }
 
     /// <summary>A source whose plan and apply are timed.</summary>

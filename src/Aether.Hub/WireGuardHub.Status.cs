@@ -5,8 +5,7 @@ namespace Aether.Hub;
 /// <summary>Status: the networks as accepted, joined with what their devices report.</summary>
 public sealed partial class WireGuardHub
 {
-    /// <inheritdoc/>
-    public async Task<HubStatus> GetStatusAsync(CancellationToken cancellationToken)
+    private async Task<HubStatus> GetStatusCoreAsync(CancellationToken cancellationToken)
     {
         List<(HubNetworkSpec Spec, HubNetworkInfo Info, HubNatStatus Nat, string? ContainerError, bool Gone)> networks;
         lock (_stateLock)

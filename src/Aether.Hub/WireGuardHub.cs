@@ -124,8 +124,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
-    /// <inheritdoc/>
-    public async Task<HubAddResult> AddNetworkAsync(HubNetworkRequest request, CancellationToken cancellationToken)
+    private async Task<HubAddResult> AddNetworkCoreAsync(HubNetworkRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var spec = Validate(request);
@@ -256,8 +255,7 @@ public sealed partial class WireGuardHub : IWireGuardHub, IAsyncDisposable
         }
     }
 
-    /// <inheritdoc/>
-    public async Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken)
+    private async Task RemoveNetworkCoreAsync(string networkId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkId);
         using var passing = PassCall();

@@ -1,5 +1,6 @@
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
+using Aether.Reconcile;
 using Aether.Topology;
 
 namespace Aether.Labs;
@@ -15,6 +16,19 @@ public sealed partial class LabController
     /// <param name="progress">Receives what the engine changes, as it changes it.</param>
     /// <param name="cancellationToken">Stops it.</param>
     public async Task<LabResult> DeployAsync(string definition, IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.lab.deploy");
+        activity?.SetTag("aether.lab.name", _lab.Name);
+        var result = await DeployUntracedAsync(definition, progress, cancellationToken).ConfigureAwait(false);
+        if (result.Error is { } failed)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failed);
+        }
+
+        return result;
+    }
+
+    private async Task<LabResult> DeployUntracedAsync(string definition, IProgress<ChangeLine>? progress, CancellationToken cancellationToken)
     {
         if (IsOvs && await SwitchUnreachableAsync(cancellationToken).ConfigureAwait(false) is { } unreachable)
         {

@@ -228,6 +228,11 @@ public sealed partial class ReconcileLoop : BackgroundService
         var started = _time.GetUtcNow();
         var clock = Stopwatch.StartNew();
         LogPassStarted(_logger, passId, _source.Name);
+        using var activity = AetherDiagnostics.StartRoot("aether.reconcile.pass");
+        activity?.SetTag("aether.reconcile.source", _source.Name);
+        activity?.SetTag(ReconcileMetrics.SourceKindAttribute, _source.Kind);
+        activity?.SetTag("aether.reconcile.pass.id", passId);
+        PassReport report;
         try
         {
             var result = await _source.RunPassAsync(stoppingToken).ConfigureAwait(false);
@@ -237,11 +242,11 @@ public sealed partial class ReconcileLoop : BackgroundService
                 TerminalReconcileException => PassOutcome.Terminal,
                 _ => PassOutcome.Failed,
             };
-            return new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, result.Plan, result.Applied, result.Pending, result.Error?.Message);
+            report = new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, result.Plan, result.Applied, result.Pending, result.Error?.Message);
         }
         catch (NamespaceGoneException ex)
         {
-            return new PassReport(passId, _source.Name, PassOutcome.NamespaceGone, started, clock.Elapsed, [], [], [], ex.Message);
+            report = new PassReport(passId, _source.Name, PassOutcome.NamespaceGone, started, clock.Elapsed, [], [], [], ex.Message);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -251,8 +256,20 @@ public sealed partial class ReconcileLoop : BackgroundService
         {
             // A pass that throws (observe failed, a bug in a source) must never take the host down.
             var outcome = ex is TerminalReconcileException ? PassOutcome.Terminal : PassOutcome.Failed;
-            return new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, [], [], [], ex.Message);
+            report = new PassReport(passId, _source.Name, outcome, started, clock.Elapsed, [], [], [], ex.Message);
         }
+
+        if (activity is not null)
+        {
+            activity.SetTag(ReconcileMetrics.OutcomeAttribute, ReconcileMetrics.OutcomeName(report.Outcome));
+            activity.SetTag("aether.reconcile.operations", report.Applied.Count);
+            if (report.Outcome is PassOutcome.Failed or PassOutcome.Terminal)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, report.Error);
+            }
+        }
+
+        return report;
     }
 
     private void Publish(PassReport report, ref int failures)
@@ -267,7 +284,7 @@ public sealed partial class ReconcileLoop : BackgroundService
             LastSuccess = success ? report.Started + report.Duration : s.LastSuccess,
             LastReport = report,
         });
-        ReconcileMetrics.Record(report);
+        ReconcileMetrics.Record(_source.Kind, report);
         switch (report.Outcome)
         {
             case PassOutcome.InSync:

@@ -107,6 +107,11 @@ public interface IReconcileSource
     /// <summary>A short name for logs and reports.</summary>
     string Name { get; }
 
+    /// <summary>What kind of source this is, from a small fixed set (<c>hub/host</c>, <c>topology</c>…): the
+    /// attribute metrics are recorded by, where <see cref="Name"/> (which names namespaces and owners) would make
+    /// a series per object.</summary>
+    string Kind => "other";
+
     /// <summary>One pass: observe, diff, apply.</summary>
     Task<PassResult> RunPassAsync(CancellationToken cancellationToken);
 

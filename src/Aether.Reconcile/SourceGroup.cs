@@ -31,6 +31,9 @@ public sealed class SourceGroup : IReconcileSource
     /// <inheritdoc/>
     public string Name { get; }
 
+    /// <inheritdoc/>
+    public string Kind { get; init; } = "group";
+
     /// <summary>The grouped sources.</summary>
     public IReadOnlyList<IReconcileSource> Sources => _sources;
 

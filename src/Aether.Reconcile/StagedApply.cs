@@ -62,10 +62,22 @@ public sealed class StagedApply
         var results = new List<StageResult>();
         var failures = new List<StagedApplyFailure>();
         var pending = new List<Operation>();
+        using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.apply");
+        activity?.SetTag("aether.apply.scopes", _scopes.Length);
         for (var s = 0; s < Stages.Count; s++)
         {
             var stage = Stages[s];
-            var stageResults = await RunStageAsync(stage, onApplied, cancellationToken).ConfigureAwait(false);
+            StageResult?[] stageResults;
+            using (var stageActivity = AetherDiagnostics.ActivitySource.StartActivity("aether.apply.stage"))
+            {
+                stageActivity?.SetTag("aether.apply.stage", stage.ToString());
+                stageResults = await RunStageAsync(stage, onApplied, cancellationToken).ConfigureAwait(false);
+                if (stageActivity is not null && stageResults.Any(r => r?.Result.Error is not null))
+                {
+                    stageActivity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, stageResults.First(r => r?.Result.Error is not null)!.Result.Error!.Message);
+                }
+            }
+
             var failed = false;
             foreach (var result in stageResults.OfType<StageResult>())
             {
@@ -81,6 +93,7 @@ public sealed class StagedApply
 
             if (failed && StopAtFirstFailure)
             {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failures[0].Error.Message);
                 return new StagedApplyResult(results, failures, pending, [.. Stages.Skip(s + 1)]);
             }
         }

@@ -1,16 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using Aether.Server.Api;
 using Aether.Server.Docker;
-using Aether.Server.Grpc;
-using Aether.Server.Metrics;
-using Aether.Server.Store;
-using Aether.Hub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +40,6 @@ public static class AetherServer
 
     private static WebApplication Build(ServerOptions options, string? token, DatabaseLock databaseLock)
     {
-
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -64,6 +57,8 @@ public static class AetherServer
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
+        // systemd's socket (aether.socket) when it passed one; otherwise the daemon makes its own.
+        var activated = SystemdSupport.SocketActivated;
         var socket = new UnixSocket(options.SocketPath);
         var plugin = PluginListener.Create(options);
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint => endpoint switch
@@ -78,8 +73,16 @@ public static class AetherServer
             ServerLimits.Apply(kestrel);
 
             // Runs when the app is built, and only with Kestrel as its server (a test server never touches the path).
-            socket.Prepare();
-            kestrel.ListenUnixSocket(socket.Path);
+            if (activated)
+            {
+                SystemdSupport.ListenOnPassedSocket(kestrel);
+            }
+            else
+            {
+                socket.Prepare();
+                kestrel.ListenUnixSocket(socket.Path);
+            }
+
             plugin?.Listen(kestrel);
             if (options.Listen is { } listen)
             {
@@ -88,28 +91,14 @@ public static class AetherServer
         });
 
         var services = builder.Services;
-        services.AddSingleton(options);
+        services.AddOptions<ServerOptions>().Configure(options.CopyTo);
         services.AddSingleton(_ => databaseLock); // made by a factory: the container disposes of it, releasing the lock
         services.AddSingleton(socket);
         services.AddSingleton(new TokenGate(token));
-        services.TryAddSingleton<IHubStore>(_ => SqliteHubStore.Open(options.DatabasePath));
-        services.AddSingleton<HubHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<HubHost>());
+        AetherServiceCollectionExtensions.AddHubServices(services, builder.Configuration);
         plugin?.AddServices(services); // after the hub: the driver starts on it
-        services.AddSingleton<LabHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<LabHost>());
-        services.AddSingleton<ClusterHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<ClusterHost>()); // after the labs: it needs their store
-        services.AddHostedService<SystemdNotifier>();
-        services.AddSingleton<DaemonInfo>();
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<ServerMetrics>();
-        services.AddSingleton<PrometheusExporter>();
-        services.AddSingleton<RequestMetrics>();
-        services.AddExceptionHandler<RequestBodyFailure>();
-        services.AddProblemDetails();
-        GrpcApi.AddServices(services);
+        AetherServiceCollectionExtensions.AddLabServices(services, builder.Configuration);
+        SystemdSupport.Add(services);
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Aether daemon";
@@ -121,34 +110,33 @@ public static class AetherServer
         options.ConfigureBuilder?.Invoke(builder);
         var app = builder.Build();
 
-        // The exporter listens from the start (a counter missed before the first scrape would be lost).
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
         _ = app.Services.GetRequiredService<DatabaseLock>();
-        app.Lifetime.ApplicationStopped.Register(socket.Remove);
+        if (!activated)
+        {
+            app.Lifetime.ApplicationStopped.Register(socket.Remove); // systemd's socket is systemd's to remove
+        }
+
         if (options.ExitDeadline is { } deadline)
         {
             ExitDeadline.Arm(app.Lifetime, deadline, () =>
             {
-                socket.Remove();
+                if (!activated)
+                {
+                    socket.Remove();
+                }
+
                 plugin?.Socket.Remove();
             });
         }
 
-        var metrics = app.Services.GetRequiredService<RequestMetrics>();
+        // The token is checked before routing and everything else.
         var gate = app.Services.GetRequiredService<TokenGate>();
-        // The token is checked before routing and everything else; the metrics count refused requests too, by
-        // labels from fixed sets only (see RequestMetrics).
-        app.Use(metrics.InvokeAsync);
         app.Use(gate.InvokeAsync);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
-        StatusApi.Map(app);
-        HubApi.Map(app);
-        LabApi.Map(app);
-        ClusterApi.Map(app);
+        app.MapAetherApi();
         plugin?.Map(app);
-        GrpcApi.Map(app);
         app.MapOpenApi();
         return app;
     }
@@ -156,28 +144,16 @@ public static class AetherServer
     /// <summary>Checks the TCP listener: loopback, http, with a token file; returns the token.</summary>
     private static string? CheckListener(ServerOptions options)
     {
-        if (options.Listen is not { } listen)
+        if (options.Listen is null)
         {
             return null;
         }
 
-        if (!listen.IsAbsoluteUri || !string.Equals(listen.Scheme, Uri.UriSchemeHttp, StringComparison.Ordinal))
+        if (ServerOptionsValidator.ListenerProblem(options) is { } problem)
         {
-            throw new ServerOptionsException($"--listen {listen}: must be http://127.0.0.1:PORT (or http://[::1]:PORT)");
+            throw new ServerOptionsException(problem);
         }
 
-        if (!IPAddress.TryParse(listen.Host.Trim('[', ']'), out var address) || !IPAddress.IsLoopback(address))
-        {
-            throw new ServerOptionsException($"--listen {listen}: only a loopback address (127.0.0.0/8, ::1) may be given; the API has no TLS");
-        }
-
-        if (!string.Equals(listen.AbsolutePath, "/", StringComparison.Ordinal) || listen.Query.Length > 0)
-        {
-            throw new ServerOptionsException($"--listen {listen}: an address and port only, no path");
-        }
-
-        return options.TokenFile is { } file
-            ? TokenGate.ReadToken(file)
-            : throw new ServerOptionsException($"--listen {listen} needs --token-file: requests over TCP must present a bearer token");
+        return TokenGate.ReadToken(options.TokenFile!);
     }
 }

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Aether.Reconcile;
 
 namespace Aether.Topology;
 
 /// <summary>Where a command's time goes, phase by phase, on stderr when the environment variable
 /// <c>AETHER_TIMINGS</c> is <c>1</c> (for profiling a whole process: process start, file read, record read, namespace
-/// opens, reads, changes); silent otherwise.</summary>
+/// opens, reads, changes); silent otherwise. Each phase is also a child activity of the current <c>Aether</c>
+/// activity when something listens to them (<see cref="AetherDiagnostics.Phase"/>), with or without the variable.</summary>
 public static class PhaseTimings
 {
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
@@ -18,6 +20,7 @@ public static class PhaseTimings
     /// process started, under <paramref name="phase"/>.</summary>
     public static void End(string phase)
     {
+        AetherDiagnostics.Phase(phase);
         if (!Enabled)
         {
             return;

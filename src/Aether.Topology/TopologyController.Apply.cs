@@ -18,6 +18,8 @@ public sealed partial class TopologyController
     {
         ArgumentNullException.ThrowIfNull(plan);
         var clock = Stopwatch.StartNew();
+        using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.topology.apply");
+        activity?.SetTag("aether.topology.name", Owner);
         if (plan.Conflicts > 0)
         {
             return plan with { Elapsed = plan.Elapsed + clock.Elapsed, Error = $"{plan.Conflicts} conflict(s) with objects that are not ours: nothing was changed" };

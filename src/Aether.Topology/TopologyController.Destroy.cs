@@ -16,6 +16,8 @@ public sealed partial class TopologyController
     public async Task<TopologyResult> DestroyAsync(IProgress<ChangeLine>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.topology.destroy");
+        activity?.SetTag("aether.topology.name", Owner);
         var lines = new List<ChangeLine>();
         void Report(ChangeLine line)
         {

@@ -43,7 +43,7 @@ public sealed partial class TopologyController
                         new SourceGroup(
                             scope + " of " + owner.Owner,
                             [.. StageOrder.Select(stage => session.SourceFor(stage, scope)).OfType<IReconcileSource>()],
-                            hints: ct => session.HintsAsync(scope, ct)),
+                            hints: ct => session.HintsAsync(scope, ct)) { Kind = "topology" },
                         options,
                         logger: logger))
                     .ToList();

@@ -10,6 +10,8 @@ public sealed partial class TopologyController
     public async Task<TopologyResult> PlanAsync(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.topology.plan");
+        activity?.SetTag("aether.topology.name", Owner);
         var store = OpenStore();
         PhaseTimings.End("plan: read records");
         using var session = new Session(this, store, createMissing: false);

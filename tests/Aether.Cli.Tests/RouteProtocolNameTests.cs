@@ -1,7 +1,7 @@
 namespace Aether.Cli.Tests;
 
 /// <summary>
-/// deploy/iproute2/rt_protos.d/aether.conf names Aether's route protocol: with it installed, <c>ip route</c> shows the
+/// dist/iproute2/rt_protos.d/aether.conf names Aether's route protocol: with it installed, <c>ip route</c> shows the
 /// routes an apply made as <c>proto aether</c>. "Installed" in a private mount namespace only (a copy of
 /// /etc/iproute2 with the file added, bind-mounted over it for one <c>ip</c>), so the machine's configuration is never
 /// touched.
@@ -11,7 +11,7 @@ public sealed class RouteProtocolNameTests : CliTest
     [Fact]
     public async Task Ip_route_names_an_applied_route_proto_aether_with_the_shipped_file()
     {
-        var shipped = Path.Combine(Cli.RepositoryRoot, "deploy", "iproute2", "rt_protos.d", "aether.conf");
+        var shipped = Path.Combine(Cli.RepositoryRoot, "dist", "iproute2", "rt_protos.d", "aether.conf");
         var entry = System.IO.File.ReadAllLines(shipped).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split('\t', ' ')).Single();
         Assert.Equal(Aether.Reconcile.Sources.RouteSource.DefaultProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture), entry[0]);
         Assert.Equal("aether", entry[^1]);

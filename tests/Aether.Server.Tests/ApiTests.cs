@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -198,7 +197,8 @@ public sealed class ApiTests : IDisposable
     public async Task Health_and_status_report_the_daemon_and_the_hubs_loops()
     {
         var health = await Requests.ReadAsync(await _client.GetAsync("/v1/health"));
-        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.Equal(["hub", "store", "loops", "labs"], health.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
 
         var status = await Requests.ReadAsync(await _client.GetAsync("/v1/status"));
         Assert.Equal("test", status.GetProperty("version").GetString());
@@ -211,54 +211,6 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Metrics_are_prometheus_text_with_the_request_counter_and_the_network_gauge()
-    {
-        (await _client.PostAsync("/v1/hub/networks", Requests.Json(Requests.Valid()))).EnsureSuccessStatusCode();
-        (await _client.GetAsync("/v1/health")).EnsureSuccessStatusCode();
-        using var response = await _client.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(response.Content.Headers.ContentType?.Parameters ?? [], p => p.Name == "version" && p.Value == "0.0.4");
-
-        var families = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("counter", families["aether_server_http_requests_total"].Type);
-        Assert.Equal(1, families["aether_server_http_requests_total"].Value("method=\"POST\",route=\"/v1/hub/networks\",status=\"201\""));
-        Assert.Equal(1, families["aether_server_http_requests_total"].Value("method=\"GET\",route=\"/v1/health\",status=\"200\""));
-        Assert.Equal("histogram", families["aether_server_http_request_duration_seconds"].Type);
-        Assert.Equal(1, families["aether_server_http_request_duration_seconds"].Value("method=\"GET\",route=\"/v1/health\"", "_count"));
-        Assert.Equal("gauge", families["aether_hub_networks"].Type);
-        Assert.Equal(1, families["aether_hub_networks"].Value(""));
-
-        // The reconcile loops' meter, listed before any loop ran.
-        Assert.Equal("counter", families["aether_reconcile_passes_total"].Type);
-        Assert.Equal("histogram", families["aether_reconcile_pass_duration_milliseconds"].Type);
-    }
-
-    [Fact]
-    public async Task Metrics_escape_label_values_and_take_every_instrument_kind_of_the_apps_meters()
-    {
-        var meter = _factory.Services.GetRequiredService<IMeterFactory>().Create("Aether.Test");
-        meter.CreateCounter<long>("test.events", description: "Events\nwith a backslash \\ in the help").Add(2, new KeyValuePair<string, object?>("why", "a \"quoted\"\nline \\ here"));
-        meter.CreateUpDownCounter<int>("test.depth").Add(-3);
-        meter.CreateObservableCounter("test.total", () => 42L);
-        meter.CreateHistogram<double>("test.size", unit: "By").Record(3000);
-        using var unrelated = new Meter("Aether.Elsewhere"); // not the app's: not exported
-        unrelated.CreateCounter<long>("elsewhere.events").Add(1);
-
-        var text = await _client.GetStringAsync("/metrics");
-        var families = PrometheusText.Parse(text);
-        Assert.Equal(2, families["test_events_total"].Value("why=\"a \\\"quoted\\\"\\nline \\\\ here\""));
-        Assert.Contains("# HELP test_events_total Events\\nwith a backslash \\\\ in the help\n", text, StringComparison.Ordinal);
-        Assert.Equal("gauge", families["test_depth"].Type);
-        Assert.Equal(-3, families["test_depth"].Value(""));
-        Assert.Equal(42, families["test_total_total"].Value(""));
-        Assert.Equal(1, families["test_size_bytes"].Value("le=\"5000\"", "_bucket"));
-        Assert.Equal(0, families["test_size_bytes"].Value("le=\"2000\"", "_bucket"));
-        Assert.Equal(3000, families["test_size_bytes"].Value("", "_sum"));
-        Assert.DoesNotContain("elsewhere", text, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task The_openapi_document_lists_every_path()
     {
         using var response = await _client.GetAsync("/openapi/v1.json");
@@ -268,7 +220,7 @@ public sealed class ApiTests : IDisposable
         var paths = doc.GetProperty("paths");
         string[] all =
         [
-            "/v1/hub/networks", "/v1/hub/networks/{id}", "/v1/hub/status", "/v1/health", "/v1/status", "/metrics",
+            "/v1/hub/networks", "/v1/hub/networks/{id}", "/v1/hub/status", "/v1/status",
             "/v1/labs", "/v1/labs/{lab}", "/v1/labs/{lab}/links", "/v1/labs/{lab}/links/reconcile", "/v1/labs/{lab}/links/{id}",
             "/v1/labs/{lab}/interface-mappings", "/v1/labs/{lab}/interface-mappings/sync", "/v1/labs/{lab}/nodes/{node}/interfaces",
         ];

@@ -36,6 +36,7 @@ public sealed class DaemonProcessTests : IAsyncLifetime
         var notifyName = abstractNotify ? "@aether-test-" + Guid.NewGuid().ToString("N") : Path.Combine(_dir, "notify");
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(abstractNotify ? "\0" + notifyName[1..] : notifyName));
+        using var reader = new NotifyReader(notify);
 
         var psi = new ProcessStartInfo(CliProcess.BinaryPath)
         {
@@ -45,15 +46,27 @@ public sealed class DaemonProcessTests : IAsyncLifetime
             UseShellExecute = false,
         };
         psi.Environment["NOTIFY_SOCKET"] = notifyName;
+        psi.Environment["WATCHDOG_USEC"] = "1000000"; // WatchdogSec=1s: WATCHDOG=1 every half second
+        psi.Environment.Remove("WATCHDOG_PID");
+        psi.Environment["JOURNAL_STREAM"] = "8:1234"; // as systemd sets it when the output goes to the journal
         using var daemon = Process.Start(psi)!;
         var stdout = daemon.StandardOutput.ReadToEndAsync();
         var stderr = daemon.StandardError.ReadToEndAsync();
         try
         {
-            var ready = await ReceiveAsync(notify, TimeSpan.FromSeconds(60));
+            var ready = await reader.ReceiveAsync(TimeSpan.FromSeconds(60));
             Assert.True(ready is not null, "no READY=1 in 60 s; daemon said: " + (daemon.HasExited ? await stderr : "(still running)"));
             Assert.Contains("READY=1", ready.Split('\n'));
-            Assert.Contains("MAINPID=" + daemon.Id, ready.Split('\n'));
+
+            // The watchdog is fed from then on, every half of WATCHDOG_USEC.
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < 3; i++)
+            {
+                var fed = await reader.ReceiveAsync(TimeSpan.FromSeconds(5));
+                Assert.Equal("WATCHDOG=1", fed);
+            }
+
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(4));
 
             // Ready means serving: the socket is there with mode 0600, the database with 0600.
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
@@ -63,7 +76,7 @@ public sealed class DaemonProcessTests : IAsyncLifetime
             {
                 var health = await http.GetAsync("v1/health");
                 Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-                Assert.Equal("ok", JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+                Assert.Equal("healthy", JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
             }
 
             var status = await CliProcess.RunAsync("status", "--socket", socket);
@@ -103,7 +116,20 @@ public sealed class DaemonProcessTests : IAsyncLifetime
             await daemon.WaitForExitAsync(cts.Token);
             Assert.True(daemon.ExitCode == 0, $"exit {daemon.ExitCode}: {await stderr}");
             Assert.False(File.Exists(socket), "the socket survived the daemon");
-            Assert.Contains("STOPPING=1", (await ReceiveAsync(notify, TimeSpan.FromSeconds(5)))?.Split('\n') ?? []);
+            var stopping = new List<string>();
+            while (await reader.ReceiveAsync(TimeSpan.FromSeconds(1)) is { } message)
+            {
+                stopping.Add(message);
+            }
+
+            Assert.Contains("STOPPING=1", stopping);
+            Assert.All(stopping, m => Assert.Contains(m, new[] { "STOPPING=1", "WATCHDOG=1" }));
+
+            // The journal's format: each line starts with its priority (<6> information, <4> warning…).
+            var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEmpty(lines);
+            Assert.All(lines, l => Assert.Matches("^<[0-7]>", l));
+            Assert.Contains(lines, l => l.StartsWith("<6>Microsoft.Hosting.Lifetime", StringComparison.Ordinal));
         }
         finally
         {
@@ -134,20 +160,5 @@ public sealed class DaemonProcessTests : IAsyncLifetime
         Assert.Contains("--token-file", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
         Assert.False(Directory.Exists(Path.Combine(_dir, "lib")));
-    }
-
-    private static async Task<string?> ReceiveAsync(Socket socket, TimeSpan timeout)
-    {
-        var buffer = new byte[4096];
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-            return Encoding.UTF8.GetString(buffer, 0, n);
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
     }
 }

@@ -37,6 +37,9 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
     /// <summary>When set, AddNetwork fails with this step (a kernel failure).</summary>
     public string? FailStep { get; set; }
 
+    /// <summary>What <see cref="LoopStatuses"/> reports, when set (one loop in sync otherwise).</summary>
+    public IReadOnlyList<ReconcileStatus>? Loops { get; set; }
+
     public Task<HubAddResult> AddNetworkAsync(HubNetworkRequest request, CancellationToken cancellationToken)
     {
         var spec = request.Validate();
@@ -166,7 +169,7 @@ public sealed class FakeHub : IWireGuardHub, IAsyncDisposable
         lock (_lock)
         {
             Calls.Add("loops");
-            return [new ReconcileStatus("hub/host", true, 3, 0, DateTimeOffset.UnixEpoch, null, null)];
+            return Loops ?? [new ReconcileStatus("hub/host", true, 3, 0, DateTimeOffset.UnixEpoch, null, null)];
         }
     }
 

@@ -15,6 +15,15 @@ public static partial class PrometheusText
         /// <summary>Samples by suffix (<c>""</c>, <c>_bucket</c>, <c>_sum</c>, <c>_count</c>) and label text.</summary>
         public Dictionary<(string Suffix, string Labels), double> Samples { get; } = [];
 
+        /// <summary>The sum of the samples with <paramref name="suffix"/> whose labels include every one of
+        /// <paramref name="labels"/> (<c>name="value"</c>); fails when there is none.</summary>
+        public double Sum(string suffix, params string[] labels)
+        {
+            var matching = Samples.Where(s => s.Key.Suffix == suffix && labels.All(l => s.Key.Labels.Split(',').Contains(l, StringComparer.Ordinal))).ToList();
+            Assert.True(matching.Count > 0, $"no sample{suffix} with {string.Join(",", labels)} in {string.Join("; ", Samples.Keys)}");
+            return matching.Sum(s => s.Value);
+        }
+
         public double Value(string labels, string suffix = "") =>
             Samples.TryGetValue((suffix, labels), out var v) ? v : throw new KeyNotFoundException($"no sample{suffix}{{{labels}}} in {string.Join("; ", Samples.Keys)}");
     }

@@ -2,10 +2,6 @@ using Aether.Reconcile;
 
 namespace Aether.Server.Api;
 
-/// <summary><c>GET /v1/health</c>.</summary>
-/// <param name="Status">Always <c>ok</c> when the daemon answers (it answers only once the hub is up).</param>
-public sealed record HealthResponse(string Status);
-
 /// <summary><c>GET /v1/status</c>: the daemon and the hub's reconcile loops.</summary>
 /// <param name="Version">The daemon's version.</param>
 /// <param name="Pid">Its process id.</param>

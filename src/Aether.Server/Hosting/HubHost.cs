@@ -27,7 +27,7 @@ internal sealed partial class HubHost(ServerOptions options, IHubStore store, IL
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var factory = options.Hub ?? throw new InvalidOperationException("ServerOptions.Hub is not set: the daemon has no hub to serve");
+        var factory = options.Hub ?? DefaultHub.For(options);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var hub = await factory(new HubContext(store, options.Namespace, loggers, services), cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _hub, hub);

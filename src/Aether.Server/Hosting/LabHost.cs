@@ -175,6 +175,10 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
         return info;
     }
 
+    /// <summary>The labs whose runtime has failed, with what it said (for the readiness check).</summary>
+    public IReadOnlyList<(string Lab, string? Detail)> FailedRuntimes() =>
+        [.. _slots.Values.Select(s => (s.Name, s.Runtime)).Where(s => string.Equals(s.Runtime.State, Failed, StringComparison.Ordinal)).Select(s => (s.Name, s.Runtime.Detail)).OrderBy(s => s.Name, StringComparer.Ordinal)];
+
     /// <summary>The supervised process of a node, if the daemon runs one.</summary>
     public NodeProcessStatus? ProcessOf(string lab, string node) => _supervisor?.Find(new NodeProcessKey(lab, node))?.Status;
 

@@ -61,6 +61,21 @@ public sealed class SqliteHubStore : IHubStore, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>How many networks are stored: a query that reads the file (what the readiness check asks).</summary>
+    public async Task<int> CountAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = new HubDbContext(_options);
+            return await db.Networks.CountAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<HubNetworkRequest>> LoadAsync(CancellationToken cancellationToken)
     {

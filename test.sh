@@ -25,7 +25,8 @@ fi
 # is named for that reason). docker.io (dockerd 20.10 with containerd and runc: the Docker driver's tests start a
 # private dockerd in a temp directory), busybox-static (the rootfs of the image those tests import, since no registry
 # is reachable; the dynamic busybox would need a libc in the image) and podman with containernetworking-plugins (the
-# CNI plugin's test runs one container through podman with a private root and CNI configuration directory).
+# CNI plugin's test runs one container through podman with a private root and CNI configuration directory), and
+# graphviz (dot, the oracle of `aether graph --format dot`: the CLI tests render its output to SVG and read it back).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -42,6 +43,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 [ -x /usr/lib/cni/bridge ] || [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -160,6 +160,20 @@ public sealed class GraphCommandTests : IDisposable
         Assert.Equal(mermaid, dot, DrawingComparer.Instance);
     }
 
+    [Theory]
+    [InlineData("topology.md", "examples/aether-ctl.yaml")]
+    [InlineData("labs.md", "examples/labs/demo.yaml")]
+    public async Task The_docs_show_what_the_command_prints(string doc, string example)
+    {
+        // The fenced block that starts with "$ aether graph -f EXAMPLE": the command, then its output.
+        var lines = File.ReadAllLines(Path.Combine(Cli.RepositoryRoot, "docs", doc));
+        var start = Array.IndexOf(lines, $"$ aether graph -f {example}");
+        Assert.True(start > 0 && lines[start - 1] == "```", $"docs/{doc} has no block starting with the command for {example}");
+        var end = Array.IndexOf(lines, "```", start);
+        var shown = string.Join('\n', lines[(start + 1)..end]) + "\n";
+        Assert.Equal(shown, await GraphAsync("-f", Path.Combine(Cli.RepositoryRoot, example)));
+    }
+
     [Fact]
     public async Task The_demo_lab_shows_kinds_and_both_names_of_each_interface()
     {

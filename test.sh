@@ -25,8 +25,10 @@ fi
 # is named for that reason). docker.io (dockerd 20.10 with containerd and runc: the Docker driver's tests start a
 # private dockerd in a temp directory), busybox-static (the rootfs of the image those tests import, since no registry
 # is reachable; the dynamic busybox would need a libc in the image) and podman with containernetworking-plugins (the
-# CNI plugin's test runs one container through podman with a private root and CNI configuration directory). zsh and
-# fish: `aether completion zsh|fish` is loaded into the real shells and asked what completes (bash is there already).
+# CNI plugin's test runs one container through podman with a private root and CNI configuration directory), and
+# graphviz (dot, the oracle of `aether graph --format dot`: the CLI tests render its output to SVG and read it back).
+# zsh and fish: `aether completion zsh|fish` is loaded into the real shells and asked what completes (bash is there
+# already).
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sysctl >/dev/null 2>&1 || need+=(procps)
@@ -43,6 +45,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 [ -x /usr/lib/cni/bridge ] || [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then

@@ -83,6 +83,7 @@ internal static class Program
             TopologyCommands.Diff(stateDir),
             TopologyCommands.Destroy(stateDir),
             TopologyCommands.Run(stateDir),
+            GraphCommand.Create(),
             NamespaceCommands.Create(),
             WireGuardCommands.Create(),
             ServeCommand.Create(),

@@ -55,8 +55,10 @@ trap 'rm -rf "$stage"' EXIT
 top="$stage/$name"
 mkdir -p "$top/bin" "$top/lib" "$top/share/doc/aether"
 
-# The CLI with everything published beside it (serve/, libe_sqlite3.so, ...).
+# The CLI with everything published beside it (serve/, libe_sqlite3.so, ...), but its debug symbols (aether.dbg,
+# *.pdb: about 30 MB) and the libraries' XML documentation, which nothing reads at run time.
 cp -a "$build" "$top/lib/aether"
+find "$top/lib/aether" -type f \( -name '*.dbg' -o -name '*.pdb' -o -name '*.xml' \) -delete
 ln -s ../lib/aether/aether "$top/bin/aether"
 
 # The systemd units: dist/systemd/ (or, in a tree from before it, deploy/).

@@ -1,0 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+
+// ApplyAsync and RunAsync each have two overloads with optional parameters, as they had before the public API was
+// recorded (src/Aether.Topology/PublicAPI.Shipped.txt): changing them now would break every caller. New overloads
+// follow the rule.
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Recorded API; see above.", Scope = "member", Target = "~M:Aether.Topology.TopologyController.ApplyAsync(System.IProgress{Aether.Topology.ChangeLine},System.Threading.CancellationToken)~System.Threading.Tasks.Task{Aether.Topology.TopologyResult}")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Recorded API; see above.", Scope = "member", Target = "~M:Aether.Topology.TopologyController.ApplyAsync(Aether.Topology.TopologyResult,System.IProgress{Aether.Topology.ChangeLine},System.Threading.CancellationToken)~System.Threading.Tasks.Task{Aether.Topology.TopologyResult}")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Recorded API; see above.", Scope = "member", Target = "~M:Aether.Topology.TopologyController.RunAsync(Aether.Reconcile.ReconcileLoopOptions,System.Action{Aether.Reconcile.PassReport},Microsoft.Extensions.Logging.ILoggerFactory,System.Threading.CancellationToken)~System.Threading.Tasks.Task")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Recorded API; see above.", Scope = "member", Target = "~M:Aether.Topology.TopologyController.RunAsync(Aether.Reconcile.ReconcileLoopOptions,System.Action{Aether.Reconcile.PassReport},System.Action{Aether.Topology.ChangeLine},Microsoft.Extensions.Logging.ILoggerFactory,System.Threading.CancellationToken)~System.Threading.Tasks.Task")]

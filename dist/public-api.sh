@@ -33,7 +33,7 @@ header='#nullable enable'
 normalize() {
   local file="$1" body
   body=$(grep -v -x -F "$header" "$file" | grep -v '^$' | LC_ALL=C sort -u || true)
-  { echo "$header"; [ -n "$body" ] && echo "$body"; } >"$file"
+  { echo "$header"; if [ -n "$body" ]; then echo "$body"; fi; } >"$file" # (an empty body must not end the script: set -e)
 }
 
 for project in "${projects[@]}"; do

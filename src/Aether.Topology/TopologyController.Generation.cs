@@ -33,7 +33,7 @@ public sealed partial class TopologyController
         /// each. Pass reports go to <paramref name="onReport"/>, but a loop's "namespace gone": the runtime says that.</summary>
         public static async Task<Generation> StartAsync(TopologyController owner, ReconcileLoopOptions options, Action<PassReport>? onReport, ILogger<ReconcileLoop> logger)
         {
-            var session = new Session(owner, owner.OpenStore(), createMissing: true);
+            var session = new Session(owner, owner.OpenStore(), createMissing: true) { FollowPeers = options.Resync / 2 };
             try
             {
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
@@ -47,6 +47,14 @@ public sealed partial class TopologyController
                         options,
                         logger: logger))
                     .ToList();
+                var byScope = scopes.Zip(loops).ToDictionary(p => p.First, p => p.Second);
+                session.WakeScope = scope =>
+                {
+                    if (byScope.TryGetValue(scope, out var loop))
+                    {
+                        loop.Hint();
+                    }
+                };
                 var readers = loops.Select(loop => Task.Run(async () =>
                 {
                     await foreach (var report in loop.Reports.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))

@@ -106,6 +106,11 @@ public sealed partial class TopologyController
         {
             await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, _owner._monitorOptions, cancellationToken).ConfigureAwait(false))
             {
+                if (FollowPeers is not null)
+                {
+                    TellPeerOwners(scope, e);
+                }
+
                 yield return e;
             }
         }
@@ -150,6 +155,7 @@ public sealed partial class TopologyController
                     var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
+                        PeerReadsEvery = FollowPeers,
                         Scope = scope,
                         PeerHandles = HandleAt,
                         Fresh = IsFresh,

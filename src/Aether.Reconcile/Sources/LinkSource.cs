@@ -208,9 +208,19 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         // The nsid only matters to judge an end that exists here (is its peer in that namespace?): the ids of every
         // such peer's namespace are asked in one batch on this namespace's handle, not one round trip each.
         var nsIdsHere = await NsIdsOfAsync(remote.Where(r => links.ContainsKey(r.Link.Name)).Select(r => r.Veth.PeerNamespace!), cancellationToken).ConfigureAwait(false);
+        // A caller that follows the peers' namespaces lets a pass read only the peers that may have changed.
         var found = new (Link? Peer, int NsId)[remote.Count];
+        var read = PeersToRead(remote, links, found);
+        for (var i = 0; i < remote.Count; i++)
+        {
+            if (!read[i])
+            {
+                found[i] = (found[i].Peer, nsIdsHere.GetValueOrDefault(remote[i].Veth.PeerNamespace!, NsId.NotAssigned));
+            }
+        }
+
         var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count), options, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count).Where(i => read[i]), options, async (i, ct) =>
         {
             var (link, veth) = remote[i];
             if (Fresh?.Invoke(veth.PeerNamespace!) == true)
@@ -225,6 +235,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
                 : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
             found[i] = (peer, nsIdsHere.GetValueOrDefault(veth.PeerNamespace!, NsId.NotAssigned));
         }).ConfigureAwait(false);
+        RememberPeers(remote, links, read, found);
         for (var i = 0; i < remote.Count; i++)
         {
             peers[remote[i].Link.Name] = found[i].Peer;

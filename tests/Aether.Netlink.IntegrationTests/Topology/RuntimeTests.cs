@@ -37,6 +37,7 @@ public sealed class RuntimeTests : SandboxTest
         [
             new TopologyLink(_host, TopologyLinkKind.Veth)
             {
+                Mtu = 1400,
                 Addresses = [IPPrefix.Parse(At(1) + "/30")],
                 Peer = new TopologyPeer("eth0") { Namespace = _ns, Addresses = [IPPrefix.Parse(At(2) + "/30")] },
             },
@@ -123,6 +124,24 @@ public sealed class RuntimeTests : SandboxTest
         return Ip.Flags(peer).Contains("UP") && Ip.Flags(host).Contains("UP")
             && addresses.Any(a => a.GetProperty("addr_info").EnumerateArray().Any(i => i.GetProperty("local").GetString() == At(2)))
             && routes.Length == 1 && forward.Trim() == "1";
+    }
+
+    [Fact]
+    public async Task A_far_end_changed_in_its_namespace_is_put_right_at_once_not_at_the_resync()
+    {
+        var (stop, changes) = await RunAsync();
+        await using (stop)
+        {
+            // The veth is the host's to manage; its far end lives in the namespace. An MTU changed there says
+            // nothing to the host end (no event in the host), so only the namespace's monitor sees it: the change
+            // wakes the host's loop, which reads that one peer again. The resync is 30 s away; the bound is well
+            // inside it.
+            for (var trial = 0; trial < 3; trial++)
+            {
+                await Ip.RunAsync("-n", _ns, "link", "set", "eth0", "mtu", "1300");
+                await EventuallyAsync(async () => Ip.Int(await Ip.RequireLinkAsync(_ns, "eth0"), "mtu") == 1400, $"trial {trial}: eth0's MTU back to 1400", milliseconds: 10000, changes: changes);
+            }
+        }
     }
 
     [Fact]

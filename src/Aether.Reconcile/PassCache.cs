@@ -16,16 +16,35 @@ public static class PassCache
     /// <summary>Starts caching for the pass running in this async flow; disposing ends it.</summary>
     public static Lifetime Begin()
     {
-        var previous = (Current.Value, Present.Value);
+        var previous = (Current.Value, Present.Value, Providers.Value);
         Current.Value = new();
         Present.Value = new(StringComparer.Ordinal);
-        return new Lifetime(previous.Item1, previous.Item2);
+        Providers.Value = new();
+        return new Lifetime(previous.Item1, previous.Item2, previous.Item3);
     }
 
     // Named namespaces found present in this pass (their /run/netns entry): each is looked up once per pass, not
     // once per source (a plan of 1000 namespaces did 5000 lstat calls for it). Not dropped by Invalidate: applying
     // links does not remove namespaces.
     private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<string, bool>?> Present = new();
+
+    // Within a pass, how a namespace's links are read when they are not cached (or no longer: a source changed
+    // something): a link source that follows its namespace's events reads only what changed.
+    private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, Func<CancellationToken, Task<IReadOnlyList<Link>>>>?> Providers = new();
+
+    /// <summary>Within a group's pass, reads <paramref name="handle"/>'s links with <paramref name="read"/> instead of
+    /// a dump whenever they are asked for and not cached (after <see cref="Invalidate"/> too); outside a pass, does
+    /// nothing and returns false.</summary>
+    public static bool Provide(NetlinkHandle handle, Func<CancellationToken, Task<IReadOnlyList<Link>>> read)
+    {
+        if (Providers.Value is not { } providers)
+        {
+            return false;
+        }
+
+        providers.TryAdd(handle, read);
+        return true;
+    }
 
     /// <summary>Forgets what was cached (a source changed something).</summary>
     public static void Invalidate() => Current.Value?.Clear();
@@ -62,19 +81,22 @@ public static class PassCache
             return links;
         }
 
-        links = await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false); // an interrupted dump is read again by the handle
+        links = Providers.Value is { } providers && providers.TryGetValue(handle, out var read)
+            ? await read(cancellationToken).ConfigureAwait(false)
+            : await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false); // an interrupted dump is read again by the handle
         cache?.TryAdd(handle, links);
         return links;
     }
 
     /// <summary>Ends a pass's cache.</summary>
-    public readonly struct Lifetime(System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>? previous, System.Collections.Concurrent.ConcurrentDictionary<string, bool>? previousPresent) : IDisposable
+    public readonly struct Lifetime(System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>? previous, System.Collections.Concurrent.ConcurrentDictionary<string, bool>? previousPresent, System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, Func<CancellationToken, Task<IReadOnlyList<Link>>>>? previousProviders) : IDisposable
     {
         /// <inheritdoc/>
         public void Dispose()
         {
             Current.Value = previous;
             Present.Value = previousPresent;
+            Providers.Value = previousProviders;
         }
     }
 }

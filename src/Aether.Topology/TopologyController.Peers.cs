@@ -19,12 +19,25 @@ public sealed partial class TopologyController
         /// <summary><c>run</c>: wakes the loop of a scope (a link there has its peer where something changed).</summary>
         public Action<Scope>? WakeScope { get; set; }
 
-        /// <summary>A change seen in <paramref name="scope"/> that may concern the peer of a veth managed from another
-        /// scope: that veth's source reads its peer again on its next pass, and its loop is woken, so a peer set down
+        /// <summary>A change seen in <paramref name="scope"/>: the scope's link source reads again the link it names.
+        /// It may also concern the peer of a veth managed from another scope: that veth's source reads its peer again on its next pass, and its loop is woken, so a peer set down
         /// or deleted in its namespace is put right at once rather than at the next resync. A link event concerns the
         /// veths whose peer has the announced name; an overrun concerns every veth with its peer here.</summary>
-        private void TellPeerOwners(Scope scope, NetlinkEvent e)
+        private void Follow(Scope scope, NetlinkEvent e)
         {
+            // The scope's own link source reads again what the event names (or everything, after an overrun).
+            if (_sources.TryGetValue((Stage.Links, scope), out var own) && own.IsValueCreated && own.Value is LinkSource here)
+            {
+                if (e is LinkEvent { Link.Index: var index })
+                {
+                    here.LinkChanged(index);
+                }
+                else if (e is OverrunEvent)
+                {
+                    here.LinksChanged();
+                }
+            }
+
             var byName = PeersByName(scope);
             IEnumerable<TopologyLink> concerned = e switch
             {

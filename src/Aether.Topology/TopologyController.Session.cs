@@ -108,7 +108,7 @@ public sealed partial class TopologyController
             {
                 if (FollowPeers is not null)
                 {
-                    TellPeerOwners(scope, e);
+                    Follow(scope, e);
                 }
 
                 yield return e;

@@ -23,12 +23,13 @@ public sealed partial class LinkSource
     public TimeSpan? PeerReadsEvery { get; init; }
 
     /// <summary>Says that something changed about the peer of desired link <paramref name="link"/> (in the peer's
-    /// namespace): the next pass reads it.</summary>
+    /// namespace): the next pass reads it, and the link itself.</summary>
     public void PeerChanged(string link)
     {
         lock (_lock)
         {
             _stalePeers.Add(link);
+            _touchedNames.Add(link); // the end here too: a peer moved or recreated changes what it says, unannounced
         }
     }
 
@@ -56,6 +57,8 @@ public sealed partial class LinkSource
                 }
             }
         }
+
+        TouchLinksOf(plan);
 
         base.Prepare(plan);
     }

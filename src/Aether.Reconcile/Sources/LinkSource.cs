@@ -175,7 +175,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         SourceNamespace.ThrowIfGone(_handle.Namespace);
         var links = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
             ? new Dictionary<string, Link>(StringComparer.Ordinal)
-            : (await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
+            : (await ReadLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
         var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);
@@ -220,7 +220,17 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         }
 
         var options = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, remote.Count).Where(i => read[i]), options, async (i, ct) =>
+        try
+        {
+            await ReadPeersAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            PeersChanged(); // the marks this pass took are not known to be read: the next pass reads every peer
+            throw;
+        }
+
+        Task ReadPeersAsync() => Parallel.ForEachAsync(Enumerable.Range(0, remote.Count).Where(i => read[i]), options, async (i, ct) =>
         {
             var (link, veth) = remote[i];
             if (Fresh?.Invoke(veth.PeerNamespace!) == true)
@@ -234,7 +244,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
                 ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
                 : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
             found[i] = (peer, nsIdsHere.GetValueOrDefault(veth.PeerNamespace!, NsId.NotAssigned));
-        }).ConfigureAwait(false);
+        });
         RememberPeers(remote, links, read, found);
         for (var i = 0; i < remote.Count; i++)
         {

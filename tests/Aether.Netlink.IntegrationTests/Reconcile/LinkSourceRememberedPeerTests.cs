@@ -55,11 +55,48 @@ public sealed class LinkSourceRememberedPeerTests : SandboxTest
         Assert.Null((await source.RunPassAsync(CancellationToken.None)).Error);
         Assert.Empty(source.Diff(await source.ObserveAsync(CancellationToken.None)));
 
-        // The near end is deleted (and its far end with it), then a stranger of the peer's name appears there: the
-        // near end being gone is reason enough to read the peer, so the stranger is seen, not the remembered partner.
+        // The near end is deleted (and its far end with it), then a stranger of the peer's name appears there. The
+        // near end's event is passed on (as run's session does); its being gone is reason enough to read the peer,
+        // so the stranger is seen, not the remembered partner.
+        var near = (int)Ip.Int(await Ip.RequireLinkAsync(host.Name, Box.Name("v")), "ifindex")!.Value;
         await Ip.RunAsync("-n", host.Name!, "link", "del", Box.Name("v"));
+        source.LinkChanged(near);
         await Ip.RunAsync("-n", ns.Name!, "link", "add", Box.Name("p"), "type", "bridge");
         var plan = source.Diff(await source.ObserveAsync(CancellationToken.None));
         Assert.Contains(plan, o => o.Key == ObjectKey.LinkPeer(source.Scope, Box.Name("v")) && o.Conflict);
+    }
+
+    [Fact]
+    public async Task Within_a_group_pass_only_the_links_said_to_have_changed_are_read_again()
+    {
+        using var host = Box.CreateNamespace("h");
+        using var ns = Box.CreateNamespace("n");
+        DesiredLink[] desired = [new DesiredLink(Box.Name("v"), new Veth(Box.Name("p")) { PeerNamespace = ns }), new DesiredLink(Box.Name("b"), new Bridge())];
+        var source = Box.Own(new LinkSource(Box.OpenAt(host), Box.Token, desired) { PeerReadsEvery = TimeSpan.FromHours(1) });
+        var group = new SourceGroup("test", [source]);
+        Assert.Null((await group.RunPassAsync(CancellationToken.None)).Error);
+        Assert.Empty((await group.RunPassAsync(CancellationToken.None)).Plan);
+
+        // Both set down by hand; no event is passed on, so the table read before stands.
+        await Ip.RunAsync("-n", host.Name!, "link", "set", Box.Name("v"), "down");
+        await Ip.RunAsync("-n", host.Name!, "link", "set", Box.Name("b"), "down");
+        Assert.Empty((await group.RunPassAsync(CancellationToken.None)).Plan);
+
+        // The bridge's event: it alone is read again and put right.
+        var bridge = (int)Ip.Int(await Ip.RequireLinkAsync(host.Name, Box.Name("b")), "ifindex")!.Value;
+        source.LinkChanged(bridge);
+        var pass = await group.RunPassAsync(CancellationToken.None);
+        Assert.Null(pass.Error);
+        Assert.Equal(ObjectKey.Link(source.Scope, Box.Name("b")), Assert.Single(pass.Applied).Key);
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(host.Name, Box.Name("b"))));
+        Assert.DoesNotContain("UP", Ip.Flags(await Ip.RequireLinkAsync(host.Name, Box.Name("v"))));
+
+        // What a pass changed is read on the next, without an event; an overrun reads everything.
+        Assert.Empty((await group.RunPassAsync(CancellationToken.None)).Plan);
+        source.LinksChanged();
+        var all = await group.RunPassAsync(CancellationToken.None);
+        Assert.Null(all.Error);
+        Assert.Equal(ObjectKey.Link(source.Scope, Box.Name("v")), Assert.Single(all.Applied).Key);
+        Assert.Contains("UP", Ip.Flags(await Ip.RequireLinkAsync(host.Name, Box.Name("v"))));
     }
 }

@@ -160,19 +160,40 @@ internal sealed partial class TopologyReader
             }
         }
 
-        for (var i = 0; i < wg.Peers.Count; i++)
+        // Two prefixes overlap when one holds the other. Sorted by family, network and then length, every prefix that
+        // holds the current one is on the stack (a holder sorts before what it holds): O(n log n), one error per prefix.
+        var all = wg.Peers.SelectMany((peer, index) => peer.AllowedIPs.Select(a => (a.Prefix, a.Path, Peer: index)))
+            .OrderBy(a => a.Prefix.Family)
+            .ThenBy(a => a.Prefix.Network.GetAddressBytes(), ByteOrder.Instance)
+            .ThenBy(a => a.Prefix.PrefixLength)
+            .ToList();
+        var holders = new List<(IPPrefix Prefix, string Path, int Peer)>();
+        foreach (var current in all)
         {
-            for (var j = 0; j < i; j++)
+            while (holders.Count > 0 && !(holders[^1].Prefix.Family == current.Prefix.Family && holders[^1].Prefix.Overlaps(current.Prefix)))
             {
-                foreach (var (prefix, path) in wg.Peers[i].AllowedIPs)
+                holders.RemoveAt(holders.Count - 1);
+            }
+
+            for (var i = holders.Count - 1; i >= 0; i--)
+            {
+                if (holders[i].Peer != current.Peer)
                 {
-                    if (wg.Peers[j].AllowedIPs.FirstOrDefault(o => o.Prefix.Family == prefix.Family && o.Prefix.Overlaps(prefix)) is { Path: { } other } clash)
-                    {
-                        _errors.Add(path, $"{prefix} overlaps {clash.Prefix} of another peer ({other}): WireGuard routes an address to one peer only, so the two peers' allowed IPs must not overlap");
-                    }
+                    _errors.Add(current.Path, $"{current.Prefix} overlaps {holders[i].Prefix} of another peer ({holders[i].Path}): WireGuard routes an address to one peer only, so the two peers' allowed IPs must not overlap");
+                    break;
                 }
             }
+
+            holders.Add(current);
         }
+    }
+
+    /// <summary>Addresses' bytes compared as unsigned big-endian numbers.</summary>
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static ByteOrder Instance { get; } = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 
     /// <summary>Across links: a WireGuard port once per namespace (its UDP socket is there), and a device name once in
@@ -281,8 +302,15 @@ internal sealed partial class TopologyReader
                 return null;
             }
 
-            var content = File.ReadAllText(info.FullName).Trim();
-            if (!WireGuardSecretKey.TryParse(content, out var key) || key.IsZero)
+            // Read as definition files are: a regular file only (a FIFO or a device would block or never end).
+            var read = DefinitionFile.Read(info.FullName);
+            if (read.Text is not { } content)
+            {
+                _errors.Add(at, $"{text}: {read.Problem!.Message}");
+                return null;
+            }
+
+            if (!WireGuardSecretKey.TryParse(content.Trim(), out var key) || key.IsZero)
             {
                 _errors.Add(at, $"{text}: does not hold a WireGuard {what} (44 characters of base64, as {tool} writes)");
                 return null;

@@ -80,6 +80,18 @@ public sealed class WireGuardReaderTests
     }
 
     [Fact]
+    public void Thousands_of_overlapping_peers_are_judged_quickly_with_one_error_per_prefix()
+    {
+        // The fuzz test found a pairwise check hanging on this (every peer clashing with every other).
+        var peers = string.Concat(Enumerable.Range(0, 4000).Select(i =>
+            $"      - {{ publicKey: {WireGuardSecretKey.FromBytes(BitConverter.GetBytes(i + 1).Concat(new byte[28]).ToArray()).ToBase64()}, allowedIPs: [10.0.0.0/8, 10.{i % 250}.{i / 250}.0/24] }}\n"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var errors = Load.Parse(Head + "  - name: wg0\n    kind: wireguard\n    namespace: n1\n    peers:\n" + peers).Errors;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal(2 * 4000 - 1, errors.Count(e => e.Message.Contains("overlaps", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void The_same_peer_twice_and_the_devices_own_key_are_refused()
     {
         var own = WireGuardSecretKey.Parse(Key).GetPublicKey();

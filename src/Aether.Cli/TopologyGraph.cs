@@ -44,6 +44,9 @@ internal static class TopologyGraph
                 case TopologyLinkKind.Macvlan:
                     Macvlan(graph, link, bridges);
                     break;
+                case TopologyLinkKind.WireGuard:
+                    WireGuard(graph, link);
+                    break;
             }
         }
 
@@ -71,6 +74,20 @@ internal static class TopologyGraph
         if (link.Underlay is { } underlay)
         {
             graph.Edge(Namespace(graph, underlay.Namespace), remote, GraphEdgeKind.Within, $"underlay of {link.Name}");
+        }
+    }
+
+    /// <summary>A WireGuard device to each peer: the peer's endpoint (one node per address and port), or a node of its
+    /// own for a peer without one (it is learnt from the peer's packets).</summary>
+    private static void WireGuard(Graph graph, TopologyLink link)
+    {
+        foreach (var peer in link.WireGuard?.Peers ?? [])
+        {
+            var key = peer.PublicKey.ToString()[..8] + "…";
+            var remote = peer.Endpoint is { } endpoint
+                ? graph.Node(Graph.Id("remote", endpoint.ToString()), GraphNodeKind.Remote, endpoint.ToString(), "WireGuard peer")
+                : graph.Node(Graph.Id("remote", NamespaceKey(link.Namespace), link.Name, key), GraphNodeKind.Remote, "peer " + key, "(endpoint learnt)");
+            graph.Edge(EndOf(graph, link), remote, GraphEdgeKind.Tunnel, link.Name, "wireguard peer " + key);
         }
     }
 

@@ -49,16 +49,18 @@ internal static class WireGuardCommands
         pubkey.SetAction(_ => TopologyCommands.Guard(() => Task.FromResult(PublicKey())));
 
         return new Command("wg", """
-            WireGuard keys, byte-compatible with wg(8).
+            WireGuard keys, byte-compatible with wg(8), and the devices Aether runs.
 
             Examples:
               aether wg genkey | tee private.key | aether wg pubkey > public.key
               aether wg genpsk --out peer.psk
+              aether wg show -o json
             """)
         {
             genkey,
             pubkey,
             genpsk,
+            WireGuardShowCommand.Create(),
         };
     }
 

@@ -43,7 +43,7 @@ public sealed partial class TopologyController
         }
 
         var store = OpenStore();
-        using var session = new Session(this, store, createMissing: true) { FreshAddresses = true };
+        using var session = new Session(this, store, createMissing: true) { FreshAddresses = true, WritesKeys = true };
         PhaseTimings.End("apply: open/create namespaces");
         foreach (var created in session.Created)
         {

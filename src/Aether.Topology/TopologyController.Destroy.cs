@@ -170,6 +170,7 @@ public sealed partial class TopologyController
             {
                 try
                 {
+                    StopWireGuardIn(toDelete[i].Name);
                     NetworkNamespace.Delete(toDelete[i].Name);
                 }
                 catch (NetlinkException ex)

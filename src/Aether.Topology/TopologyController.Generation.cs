@@ -33,7 +33,7 @@ public sealed partial class TopologyController
         /// each. Pass reports go to <paramref name="onReport"/>, but a loop's "namespace gone": the runtime says that.</summary>
         public static async Task<Generation> StartAsync(TopologyController owner, ReconcileLoopOptions options, Action<PassReport>? onReport, ILogger<ReconcileLoop> logger)
         {
-            var session = new Session(owner, owner.OpenStore(), createMissing: true) { FollowPeers = options.Resync / 2 };
+            var session = new Session(owner, owner.OpenStore(), createMissing: true) { FollowPeers = options.Resync / 2, WritesKeys = true };
             try
             {
                 var scopes = owner.Scopes.Where(session.Exists).ToList();

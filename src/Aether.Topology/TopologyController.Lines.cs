@@ -15,9 +15,16 @@ public sealed partial class TopologyController
         switch (stage)
         {
             case Stage.Links:
-                foreach (var link in _linksByScope[scope])
+                foreach (var link in _linksByScope[scope].Where(l => l.Kind != TopologyLinkKind.WireGuard))
                 {
                     yield return (ObjectKey.Link(scope, link.Name), Describe(link, scope));
+                }
+
+                break;
+            case Stage.Devices:
+                foreach (var device in ExpectedDevices(scope))
+                {
+                    yield return device;
                 }
 
                 break;
@@ -62,7 +69,9 @@ public sealed partial class TopologyController
         var touched = plan.Select(op => op.Key).ToHashSet();
         foreach (var (key, subject) in Expected(stage, scope))
         {
-            if (!touched.Contains(key) && !session.Planned(stage, scope, key))
+            // A WireGuard device that is made whole brings its peers: they are part of its line, not in sync.
+            var withDevice = key.Kind == ObjectKind.WireGuardPeer && touched.Contains(new ObjectKey(ObjectKind.WireGuardDevice, scope, key.Parent!));
+            if (!touched.Contains(key) && !withDevice && !session.Planned(stage, scope, key))
             {
                 yield return new ChangeLine(ChangeKind.InSync, subject, scope.Name, null);
             }
@@ -89,7 +98,7 @@ public sealed partial class TopologyController
             AddressOperation => $"address {key.Name} on {scope.Qualify(key.Parent!)}",
             RouteOperation { Route: { } r } => "route " + r + In(scope),
             NftablesOperation { Table: not null } => NatSubject(scope),
-            _ => op.Target + In(scope),
+            _ => DescribeWireGuard(op) ?? op.Target + In(scope),
         };
         var reason = op.Kind == OperationKind.Create && Same(op.Reason, "missing") ? null : op.Reason;
         return new ChangeLine(kind, subject, scope.Name, reason);
@@ -104,6 +113,7 @@ public sealed partial class TopologyController
         TopologyLinkKind.Vxlan when UnderlayScope(link) is { } underlay => $"vxlan {scope.Qualify(link.Name)} (VNI {link.Vni}, tunnel in {(underlay.IsHost ? "the host" : underlay.Name)})",
         TopologyLinkKind.Vxlan => $"vxlan {scope.Qualify(link.Name)} (VNI {link.Vni})",
         TopologyLinkKind.Macvlan => $"macvlan {scope.Qualify(link.Name)} on {link.Parent}",
+        TopologyLinkKind.WireGuard => $"wireguard {scope.Qualify(link.Name)}",
         _ => $"bridge {scope.Qualify(link.Name)}",
     };
 

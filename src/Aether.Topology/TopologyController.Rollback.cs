@@ -43,6 +43,7 @@ public sealed partial class TopologyController
         {
             try
             {
+                session.StopWireGuardIn(name);
                 NetworkNamespace.Delete(name);
                 undone.Add("namespace " + name);
                 report(new ChangeLine(ChangeKind.Delete, "namespace " + name, name, "rolled back"));

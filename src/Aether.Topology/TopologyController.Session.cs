@@ -79,6 +79,7 @@ public sealed partial class TopologyController
                 source.Dispose();
             }
 
+            DisposeBackends();
             foreach (var handle in _handles.Values.Where(l => l.IsValueCreated))
             {
                 handle.Value.Dispose();
@@ -138,7 +139,7 @@ public sealed partial class TopologyController
                 case Stage.Links:
                     var desired = new List<DesiredLink>();
                     var pending = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var link in _empty ? [] : _owner._linksByScope[scope])
+                    foreach (var link in _empty ? [] : _owner._linksByScope[scope].Where(l => l.Kind != TopologyLinkKind.WireGuard))
                     {
                         var peerScope = PeerScope(link);
                         var underlay = UnderlayScope(link);
@@ -161,6 +162,8 @@ public sealed partial class TopologyController
                         Fresh = IsFresh,
                         Claimed = claimed.Concat(pending).Concat(Departing).ToHashSet(StringComparer.Ordinal),
                     };
+                case Stage.Devices:
+                    return BuildWireGuard(scope);
                 case Stage.Addresses:
                     return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope, Fresh = IsFreshForAddresses };
                 case Stage.Routes:

@@ -66,7 +66,7 @@ public sealed partial class TopologyController
     private string Owner => _topology.Name;
 
 
-    private static readonly Stage[] StageOrder = [Stage.Links, Stage.Addresses, Stage.Routes, Stage.Sysctls, Stage.Nftables];
+    private static readonly Stage[] StageOrder = [Stage.Links, Stage.Devices, Stage.Addresses, Stage.Routes, Stage.Sysctls, Stage.Nftables];
 
     /// <summary>The host and then every namespace, in file order.</summary>
     private IEnumerable<Scope> Scopes => [Scope.Host, .. _topology.Namespaces.Select(n => Scope.Namespace(n.Name))];
@@ -125,6 +125,7 @@ public sealed partial class TopologyController
         RouteSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         SysctlSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         NftablesSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
+        Aether.WireGuard.WireGuardSource s => s.Diff(await s.ObserveAsync(cancellationToken).ConfigureAwait(false)),
         _ => throw new InvalidOperationException($"unknown source {source.Name}"),
     };
 

@@ -45,7 +45,11 @@ public static class TopologyLoader
 
     /// <summary>Keys allowed in a <c>links</c> item.</summary>
     internal static readonly IReadOnlyList<string> LinkKeys =
-        ["name", "kind", "namespace", "up", "mtu", "master", "addresses", "peer", "vni", "remote", "local", "port", "underlay", "parent", "mode"];
+        ["name", "kind", "namespace", "up", "mtu", "master", "addresses", "peer", "vni", "remote", "local", "port", "underlay", "parent", "mode",
+         "privateKey", "privateKeyFile", "listenPort", "fwmark", "peers"];
+
+    /// <summary>Keys allowed in a WireGuard link's <c>peers</c> item.</summary>
+    internal static readonly IReadOnlyList<string> WireGuardPeerKeys = ["publicKey", "endpoint", "allowedIPs", "persistentKeepalive", "presharedKeyFile"];
 
     /// <summary>The value of a VXLAN's <c>underlay</c> that means the host namespace (the one a link without
     /// <c>namespace</c> is in).</summary>
@@ -58,7 +62,7 @@ public static class TopologyLoader
     internal static readonly IReadOnlyList<string> RouteKeys = ["namespace", "to", "via", "dev", "metric", "table", "onlink"];
 
     /// <summary>The values of a link's <c>kind</c>.</summary>
-    internal static readonly IReadOnlyList<string> LinkKinds = ["veth", "bridge", "vxlan", "macvlan"];
+    internal static readonly IReadOnlyList<string> LinkKinds = ["veth", "bridge", "vxlan", "macvlan", "wireguard"];
 
     /// <summary>The values of a macvlan's <c>mode</c>.</summary>
     internal static readonly IReadOnlyList<string> MacvlanModes = ["private", "vepa", "bridge", "passthru", "source"];
@@ -74,13 +78,17 @@ public static class TopologyLoader
             return new TopologyLoadResult(null, [Error(path, read.Problem!)]);
         }
 
-        var result = Parse(text, path);
+        var result = Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
         return result.Topology is null ? result : result with { Topology = result.Topology with { SourcePath = path } };
     }
 
     /// <summary>Validates the YAML text <paramref name="yaml"/>; <paramref name="fileName"/> is only used in the
     /// errors (<c>topo.yaml:7:11: links[0].mtu: 70000 is outside 68..65535</c>).</summary>
-    public static TopologyLoadResult Parse(string yaml, string fileName)
+    public static TopologyLoadResult Parse(string yaml, string fileName) => Parse(yaml, fileName, null);
+
+    /// <summary>Validates <paramref name="yaml"/>, with relative key files (<c>privateKeyFile</c>) looked up in
+    /// <paramref name="baseDirectory"/> (null: the working directory).</summary>
+    internal static TopologyLoadResult Parse(string yaml, string fileName, string? baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(fileName);
@@ -90,7 +98,7 @@ public static class TopologyLoader
         }
 
         var errors = new TopologyErrors(fileName);
-        var spec = TopologyReader.Read(yaml, errors);
+        var spec = TopologyReader.Read(yaml, errors, baseDirectory);
         var sorted = errors.InFileOrder();
         return sorted.Count == 0 && spec is not null
             ? new TopologyLoadResult(spec, [])

@@ -59,6 +59,8 @@ internal sealed partial class TopologyReader
 
         public MacvlanMode? Mode { get; set; }
 
+        public WireGuardDraft? WireGuard { get; set; }
+
         public TopologyLink Build() => new(Name!, Kind!.Value)
         {
             Namespace = Namespace,
@@ -74,6 +76,7 @@ internal sealed partial class TopologyReader
             Underlay = Underlay,
             Parent = Parent,
             Mode = Mode,
+            WireGuard = WireGuard?.Build(),
         };
     }
 

@@ -120,6 +120,8 @@ internal sealed partial class TopologyReader
             draft.Mode = Mode(fields);
         }
 
+        ReadWireGuard(fields, draft);
+
         _links.Add(draft);
     }
 

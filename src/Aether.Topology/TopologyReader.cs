@@ -27,7 +27,7 @@ internal sealed partial class TopologyReader
     private TopologyReader(TopologyErrors errors) => _errors = errors;
 
     /// <summary>Reads <paramref name="yaml"/>; null when anything was reported.</summary>
-    public static TopologySpec? Read(string yaml, TopologyErrors errors)
+    public static TopologySpec? Read(string yaml, TopologyErrors errors, string? baseDirectory = null)
     {
         var stream = new YamlStream();
         try
@@ -70,7 +70,7 @@ internal sealed partial class TopologyReader
             return null;
         }
 
-        return new TopologyReader(errors).ReadRoot(root);
+        return new TopologyReader(errors) { _baseDirectory = baseDirectory }.ReadRoot(root);
     }
 
     /// <summary>YamlDotNet's message without its own position prefix (the error carries the position).</summary>
@@ -111,6 +111,7 @@ internal sealed partial class TopologyReader
         CheckNamespaces();
         CheckLinks();
         CheckKernelLimits();
+        CheckWireGuard();
         CheckRoutes();
 
         if (_errors.Count > 0 || name is null)

@@ -56,6 +56,9 @@ public enum TopologyLinkKind
 
     /// <summary>A macvlan on a <see cref="TopologyLink.Parent"/>.</summary>
     Macvlan,
+
+    /// <summary>A WireGuard device (<see cref="TopologyLink.WireGuard"/>): its keys, port and peers.</summary>
+    WireGuard,
 }
 
 /// <summary>A link, in <see cref="Namespace"/> (null: the host namespace).</summary>
@@ -107,6 +110,9 @@ public sealed record TopologyLink(string Name, TopologyLinkKind Kind)
 
     /// <summary>Macvlan: the mode (default bridge).</summary>
     public MacvlanMode? Mode { get; init; }
+
+    /// <summary>WireGuard: the device's keys, port, mark and peers.</summary>
+    public TopologyWireGuard? WireGuard { get; init; }
 }
 
 /// <summary>A veth's other end.</summary>

@@ -57,6 +57,14 @@ public sealed record WireGuardBackendOptions
     /// <summary>How long a stopped wireguard-go has to exit after SIGTERM before it gets SIGKILL.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Userspace: wireguard-go outlives the backend and the process that made it (a command such as
+    /// <c>aether apply</c> that exits while its devices stay). It is started in its own session (<c>setsid</c>),
+    /// daemonizes itself, is never supervised, restarted or stopped by the backend, and goes when its device is
+    /// deleted (or its namespace). False (the default): one supervised wireguard-go per device that ends with the process.
+    /// </summary>
+    public bool Detached { get; init; }
+
     /// <summary>Where the backends log (starts, exits, restarts; never keys).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 

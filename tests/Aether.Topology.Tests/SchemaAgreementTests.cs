@@ -30,7 +30,10 @@ public sealed class SchemaAgreementTests
         "name: t\nnamespaces:\nlinks:\nroutes:\n",
         "name: t\nnamespaces:\n  - name: n1\n    sysctls: { net.ipv4.ip_forward: 1, net/ipv4/conf/all/rp_filter: \"2\" }\nlinks:\n  - { name: a, kind: veth, up: True, mtu: 9000, peer: { name: b, namespace: n1, addresses: [10.0.0.2/30] }, addresses: [10.0.0.1/30] }\n",
         "name: t\nlinks:\n  - { name: br0, kind: bridge }\n  - { name: vx0, kind: vxlan, vni: 42, remote: 192.0.2.1, port: 4789, master: br0 }\nroutes:\n  - { to: 198.51.100.0/24, dev: br0, metric: 10 }\n",
+        "name: t\nlinks:\n  - { name: wg0, kind: wireguard, listenPort: 51820, fwmark: 7, mtu: 1420, addresses: [10.9.0.1/24], peers: [{ publicKey: " + WgKey + ", endpoint: \"192.0.2.1:51820\", allowedIPs: [10.9.0.2/32], persistentKeepalive: 25 }] }\nroutes:\n  - { to: 10.10.0.0/16, dev: wg0 }\n",
     ];
+
+    private const string WgKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
 
     [Theory]
     [MemberData(nameof(BothAccept))]
@@ -60,6 +63,11 @@ public sealed class SchemaAgreementTests
         { "an uppercase topology name", "/name", "name: Topo\n" },
         { "a route without via or dev", "/routes/0", "name: t\nroutes:\n  - to: 10.1.0.0/16\n" },
         { "links as a mapping", "/links", "name: t\nlinks: { name: br0 }\n" },
+        { "a listen port on a bridge", "/links/0/listenPort", "name: t\nlinks:\n  - { name: br0, kind: bridge, listenPort: 51820 }\n" },
+        { "a private key that is no key", "/links/0/privateKey", "name: t\nlinks:\n  - { name: wg0, kind: wireguard, privateKey: abc }\n" },
+        { "a peer without a public key", "/links/0/peers/0", "name: t\nlinks:\n  - { name: wg0, kind: wireguard, peers: [{ allowedIPs: [10.0.0.0/8] }] }\n" },
+        { "an unknown key in a peer", "/links/0/peers/0/endpiont", "name: t\nlinks:\n  - { name: wg0, kind: wireguard, peers: [{ publicKey: " + WgKey + ", endpiont: \"192.0.2.1:1\" }] }\n" },
+        { "a wireguard device as a bridge port", "/links/1/master", "name: t\nlinks:\n  - { name: br0, kind: bridge }\n  - { name: wg0, kind: wireguard, master: br0 }\n" },
     };
 
     [Theory]

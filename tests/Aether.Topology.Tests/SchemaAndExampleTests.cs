@@ -38,6 +38,7 @@ public sealed class SchemaAndExampleTests
         Assert.Equal(TopologyLoader.NamespaceKeys, Properties(defs.GetProperty("namespace")));
         Assert.Equal(TopologyLoader.LinkKeys, Properties(defs.GetProperty("link")));
         Assert.Equal(TopologyLoader.PeerKeys, Properties(defs.GetProperty("peer")));
+        Assert.Equal(TopologyLoader.WireGuardPeerKeys, Properties(defs.GetProperty("wireguardPeer")));
         Assert.Equal(TopologyLoader.RouteKeys, Properties(defs.GetProperty("route")));
         Assert.Equal(TopologyLoader.NatKeys, Properties(defs.GetProperty("nat")));
         Assert.Equal(TopologyLoader.MasqueradeKeys, Properties(defs.GetProperty("masquerade")));

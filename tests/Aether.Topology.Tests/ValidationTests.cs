@@ -128,7 +128,7 @@ public sealed class ValidationTests
 
     [Fact]
     public void A_link_kind_is_required() =>
-        Load.Error("name: x\nlinks:\n  - name: br0\n", 3, 5, "links[0].kind", "required (one of veth, bridge, vxlan, macvlan)");
+        Load.Error("name: x\nlinks:\n  - name: br0\n", 3, 5, "links[0].kind", "required (one of veth, bridge, vxlan, macvlan, wireguard)");
 
     [Fact]
     public void A_peer_name_is_required() =>
@@ -500,7 +500,7 @@ public sealed class ValidationTests
                 "topo.yaml:8:36: links[0].peer.namespace: namespace 'n2' is not declared under namespaces",
                 "topo.yaml:11:10: links[1].mtu: 10 is outside 68..65535",
                 "topo.yaml:12:5: links[1].vni: only for vxlan links, and this one is a bridge",
-                "topo.yaml:13:5: links[1].colour: unknown key; allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, underlay, parent, mode",
+                "topo.yaml:13:5: links[1].colour: unknown key; allowed here: name, kind, namespace, up, mtu, master, addresses, peer, vni, remote, local, port, underlay, parent, mode, privateKey, privateKeyFile, listenPort, fwmark, peers",
                 "topo.yaml:14:13: links[1].master: 'nobr' is not a bridge declared in the host namespace",
                 "topo.yaml:16:9: routes[0].to: '10.0.0.1/8' has host bits set; the network is 10.0.0.0/8",
                 "topo.yaml:18:9: routes[1].to: 'default' needs via (the route's family comes from via)",

@@ -19,7 +19,7 @@ namespace Aether.WireGuard.Userspace;
 /// namespace; reading or configuring a name served from another namespace finds nothing here.
 /// </para>
 /// </summary>
-public sealed class UserspaceWireGuardBackend : IWireGuardBackend
+public sealed partial class UserspaceWireGuardBackend : IWireGuardBackend
 {
     /// <summary>Names taken by the userspace backends of this process, across namespaces (sockets are global).</summary>
     private static readonly ConcurrentDictionary<string, UserspaceWireGuardBackend> Claims = new(StringComparer.Ordinal);
@@ -112,6 +112,13 @@ public sealed class UserspaceWireGuardBackend : IWireGuardBackend
                     }
 
                     throw new WireGuardNameCollisionException(name, socket, inode is ulong other ? Describe(other) : "another namespace", pid);
+                }
+
+                if (_options.Detached)
+                {
+                    Claims.TryRemove(KeyValuePair.Create(name, this)); // nothing of this process keeps it
+                    await StartDetachedAsync(name, socket, cancellationToken).ConfigureAwait(false);
+                    return;
                 }
 
                 var process = new WireGuardGoProcess(name, _namespace, _target?.Name, _options, _logger);

@@ -64,6 +64,34 @@ internal static class LabUiViews
             seen?.PeerNamespaceId);
     }
 
+    /// <summary>The view of a lab placed across hosts: its nodes with the host each is placed on and its links as
+    /// their hosts' agents last reported them, no kernel facts (the agents on the other hosts hold them).</summary>
+    public static async Task<LabUiView> PlacedAsync(LabSpec spec, LabHost host, string lab, CancellationToken cancellationToken)
+    {
+        var status = await host.PlacedStatusAsync(spec, cancellationToken).ConfigureAwait(false);
+        var placements = status.Placements.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal);
+        var stored = (await host.Store.GetLinksAsync(lab, cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Id);
+        var nodes = spec.Nodes.Select(n => new NodeUiView(n.Name, n.Kind, placements.GetValueOrDefault(n.Name, "unplaced"), n.Namespace, Present: true, Process: null));
+        var reported = status.Links.ToDictionary(l => l.LinkId, StringComparer.Ordinal);
+        var links = spec.Links.Select(l =>
+        {
+            var kept = stored.GetValueOrDefault(l.Id);
+            var storedState = kept is null ? "pending" : LinkView.StateName(kept.Status);
+            var ends = reported.GetValueOrDefault(l.Id.Value);
+            var state = ends is null ? storedState : ends.State switch
+            {
+                Aether.Labs.Cluster.LinkEndState.Up => "up",
+                Aether.Labs.Cluster.LinkEndState.Down => "down",
+                Aether.Labs.Cluster.LinkEndState.Error => "error",
+                _ => "creating",
+            };
+            LinkEndUiView End(LabEndpoint end, LabEndpoint peer) => new(end.Node, end.Vendor, end.Linux, spec.Nodes.First(n => string.Equals(n.Name, end.Node, StringComparison.Ordinal)).Namespace, peer.ToString(), null, null, null);
+            return new LinkUiView(l.Id.Value, state, storedState, ends?.Message ?? kept?.Error, kept?.Vlan, null, l.Mtu, kept?.Checked, End(l.A, l.B), End(l.B, l.A));
+        });
+        return new LabUiView(lab, spec.Fabric == LabFabric.Ovs ? "ovs" : "veth", DateTimeOffset.UtcNow, host.RuntimeOf(lab), [.. nodes], [.. links],
+            "placed across hosts: links as their hosts' agents last reported them, kernel facts only on each host (aether lab links, GET /v1/labs/" + lab + "/tunnels)");
+    }
+
     /// <summary>What decides whether a view is news: everything but the times of reading.</summary>
     public static string Key(LabUiView view) => JsonSerializer.Serialize(
         view with

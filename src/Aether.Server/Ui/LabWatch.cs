@@ -111,7 +111,7 @@ internal sealed partial class LabWatch : IAsyncDisposable
                 }
 
                 // The namespaces to watch: again when the lab changed, or when one could not be opened before.
-                var namespaces = spec is null ? [] : Namespaces(spec);
+                var namespaces = spec is null || spec.IsPlaced ? [] : Namespaces(spec);
                 if (monitors is null || !namespaces.SequenceEqual(watched, StringComparer.Ordinal) || view.Nodes.Any(n => !n.Present))
                 {
                     if (monitors is not null)
@@ -191,6 +191,11 @@ internal sealed partial class LabWatch : IAsyncDisposable
 
     private async Task<LabUiView> ReadAsync(LabSpec spec, CancellationToken cancellationToken)
     {
+        if (spec.IsPlaced)
+        {
+            return await LabUiViews.PlacedAsync(spec, _host, Lab, cancellationToken).ConfigureAwait(false);
+        }
+
         var live = await _host.ObserveAsync(spec, cancellationToken).ConfigureAwait(false);
         return LabUiViews.From(spec, live, await _host.Store.GetLinksAsync(Lab, cancellationToken).ConfigureAwait(false), _host, Lab);
     }

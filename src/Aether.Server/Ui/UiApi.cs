@@ -57,6 +57,11 @@ internal static class UiApi
         try
         {
             var (_, spec) = await host.LoadAsync(lab, ct).ConfigureAwait(false);
+            if (spec.IsPlaced)
+            {
+                return TypedResults.Ok(await LabUiViews.PlacedAsync(spec, host, lab, ct).ConfigureAwait(false));
+            }
+
             var live = await host.ObserveAsync(spec, ct).ConfigureAwait(false);
             return TypedResults.Ok(LabUiViews.From(spec, live, await host.Store.GetLinksAsync(lab, ct).ConfigureAwait(false), host, lab));
         }

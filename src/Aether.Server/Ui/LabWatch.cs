@@ -93,6 +93,7 @@ internal sealed partial class LabWatch : IAsyncDisposable
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<string> watched = [];
+        var missing = string.Empty;
         CancellationTokenSource? monitors = null;
         try
         {
@@ -110,10 +111,13 @@ internal sealed partial class LabWatch : IAsyncDisposable
                     view = new LabUiView(Lab, "veth", DateTimeOffset.UtcNow, _host.RuntimeOf(Lab), [], [], ex.Message);
                 }
 
-                // The namespaces to watch: again when the lab changed, or when one could not be opened before.
+                // The namespaces to watch: again when the lab changed, or when a namespace went or came back (a
+                // namespace made again is another namespace: the old monitor would hear nothing from it).
                 var namespaces = spec is null || spec.IsPlaced ? [] : Namespaces(spec);
-                if (monitors is null || !namespaces.SequenceEqual(watched, StringComparer.Ordinal) || view.Nodes.Any(n => !n.Present))
+                var nowMissing = string.Join(',', view.Nodes.Where(n => !n.Present).Select(n => n.Name));
+                if (monitors is null || !namespaces.SequenceEqual(watched, StringComparer.Ordinal) || !string.Equals(nowMissing, missing, StringComparison.Ordinal))
                 {
+                    missing = nowMissing;
                     if (monitors is not null)
                     {
                         await monitors.CancelAsync().ConfigureAwait(false);
@@ -178,8 +182,8 @@ internal sealed partial class LabWatch : IAsyncDisposable
         }
         catch (Exception ex) when (ex is NetlinkException or IOException or InvalidOperationException)
         {
+            // A missing namespace: the view says so, and the watch tries again when it comes back.
             LogMonitorFailed(_log, Lab, ns, ex.Message);
-            _wake.Writer.TryWrite(true); // read again: the namespace may be gone, which the view shows
         }
     }
 
@@ -244,6 +248,6 @@ internal sealed partial class LabWatch : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 9400, Level = LogLevel.Warning, Message = "lab {Lab}: the web view's link monitor in namespace '{Namespace}' stopped: {Error}")]
+    [LoggerMessage(EventId = 9400, Level = LogLevel.Debug, Message = "lab {Lab}: the web view's link monitor in namespace '{Namespace}' stopped: {Error}")]
     private static partial void LogMonitorFailed(ILogger logger, string lab, string @namespace, string error);
 }

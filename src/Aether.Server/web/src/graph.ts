@@ -52,7 +52,7 @@ export class LabGraph {
           },
         },
         { selector: 'edge[state = "error"]', style: { width: 7 } },
-        { selector: 'edge:selected', style: { 'overlay-color': '#0969da', 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
+        { selector: 'edge:selected', style: { 'underlay-color': '#0969da', 'underlay-opacity': 0.3, 'underlay-padding': 5 } },
       ],
     });
     this.cy.on('tap', 'edge', (e) => onSelect(e.target.data('link') as string));

@@ -48,6 +48,10 @@ command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
+# nodejs and npm build the daemon's web view (src/Aether.Server/web, Vite) and run its unit tests (Vitest); chromium
+# is the browser its end-to-end test drives headless through Playwright (by its path: Playwright never downloads one).
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -39,6 +39,13 @@ public sealed record InterfaceObservation(string Node, string Namespace, string 
 
     /// <summary>Why the node's namespace could not be read (it is missing), or null.</summary>
     public string? NamespaceMissing { get; init; }
+
+    /// <summary>The ifindex of its peer (a veth's other end), as the kernel says it, or null.</summary>
+    public int? PeerIndex { get; init; }
+
+    /// <summary>The nsid under which its namespace knows the peer's namespace, or null when the peer is in the same
+    /// namespace (or it has no peer).</summary>
+    public int? PeerNamespaceId { get; init; }
 }
 
 /// <summary>What a rewrite of a lab's interface mappings changed (<see cref="LabController.SyncMappingsAsync"/>).</summary>
@@ -55,8 +62,14 @@ public sealed partial class LabController
     /// Changes nothing.</summary>
     public async Task<IReadOnlyList<InterfaceObservation>> ReadInterfacesAsync(CancellationToken cancellationToken = default)
     {
-        var mark = LabTopology.MarkOf(_lab.Name);
         using var observed = await LabObservation.ReadAsync(Namespaces, cancellationToken).ConfigureAwait(false);
+        return Interfaces(observed);
+    }
+
+    /// <summary>What <paramref name="observed"/> holds for each link end.</summary>
+    private List<InterfaceObservation> Interfaces(LabObservation observed)
+    {
+        var mark = LabTopology.MarkOf(_lab.Name);
         return [.. Mappings().Select(m =>
         {
             var ns = _nodes[m.Node].Namespace;
@@ -71,6 +84,8 @@ public sealed partial class LabController
                 Mtu = link.Mtu,
                 MacAddress = link.MacAddress,
                 Ours = string.Equals(link.Alias, mark, StringComparison.Ordinal),
+                PeerIndex = link.LinkIndex,
+                PeerNamespaceId = link.LinkNetNsId,
             };
         })];
     }

@@ -2,6 +2,7 @@ using Aether.Server.Api;
 using Aether.Server.Grpc;
 using Aether.Server.Health;
 using Aether.Server.Telemetry;
+using Aether.Server.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +48,8 @@ public static class AetherEndpointRouteBuilderExtensions
             ClusterApi.Map(api);
         }
 
+        UiApi.Map(api, labs);
+        UiAssets.Map(api);
         HealthEndpoints.Map(api);
         api.MapPrometheusScrapingEndpoint(AetherTelemetry.MetricsPath);
         return api;

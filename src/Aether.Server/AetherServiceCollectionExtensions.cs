@@ -113,6 +113,7 @@ public static class AetherServiceCollectionExtensions
         AddCoreServices(services, configuration);
         services.AddSingleton<LabHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LabHost>());
+        services.AddSingleton<Ui.LabWatches>();
         services.AddSingleton<ClusterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterHost>()); // after the labs: it needs their store
         HealthEndpoints.AddLabChecks(services);

@@ -179,6 +179,10 @@ internal static partial class LabApi
     }
 
     private static Task<IResult> ListAsync(LabHost host, CancellationToken ct) => GuardAsync(null, async () =>
+        TypedResults.Ok(await SummariesAsync(host, ct).ConfigureAwait(false)));
+
+    /// <summary>The labs as <c>GET /v1/labs</c> lists them (the web view's overview too).</summary>
+    internal static async Task<List<LabSummary>> SummariesAsync(LabHost host, CancellationToken ct)
     {
         var summaries = new List<LabSummary>();
         foreach (var stored in await host.Store.ListLabsAsync(ct).ConfigureAwait(false))
@@ -189,8 +193,8 @@ internal static partial class LabApi
             summaries.Add(new LabSummary(stored.Name, FabricName(stored.Fabric), stored.Created, nodes, links.Count, up, down, links.Count - up - down, host.RuntimeOf(stored.Name)));
         }
 
-        return TypedResults.Ok(summaries);
-    });
+        return summaries;
+    }
 
     private static Task<IResult> GetAsync(string lab, LabHost host, CancellationToken ct) => GuardAsync(lab, async () =>
     {

@@ -64,6 +64,7 @@ internal sealed partial class LabHost
                     report =>
                     {
                         slot.Report(report);
+                        Changed?.Invoke(this, new LabChangedEventArgs(slot.Name));
                         var errors = report.Result.Links.Count(l => l.Status == LinkStatus.Error);
                         LogReport(_log, slot.Name, report.Trigger, report.Result.Links.Count - errors, report.Result.Links.Count, report.Result.Counts?.Repaired ?? 0);
                     },

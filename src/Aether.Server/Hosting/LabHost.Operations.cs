@@ -127,6 +127,11 @@ internal sealed partial class LabHost
         return await Controller(lab).SyncMappingsAsync(Stopping).ConfigureAwait(false);
     }, cancellationToken);
 
+    /// <summary>The lab as the kernel holds it now: the links' states as a verification reads them, and every link
+    /// end's kernel facts, stored nowhere.</summary>
+    public Task<LabLiveState> ObserveAsync(LabSpec lab, CancellationToken cancellationToken) =>
+        Controller(lab).ObserveAsync(cancellationToken);
+
     /// <summary>What the kernel holds for each link end of the lab.</summary>
     public Task<IReadOnlyList<InterfaceObservation>> ReadInterfacesAsync(LabSpec lab, CancellationToken cancellationToken) =>
         Controller(lab).ReadInterfacesAsync(cancellationToken);

@@ -64,6 +64,11 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
     /// <summary>The controller of placed labs (set by it when it starts: the store is PostgreSQL), or null.</summary>
     public ClusterHost? Cluster { get; set; }
 
+    /// <summary>Raised with a lab's name when an operation on it ended (deploy, delete, a link's state, reconcile,
+    /// connect…) or its runtime reported: what a view of the lab (<see cref="Ui.LabWatch"/>) reads again on, beside
+    /// the kernel's events. Handlers run on the caller's thread and must not block.</summary>
+    public event EventHandler<LabChangedEventArgs>? Changed;
+
     /// <summary>The store (after start).</summary>
     public ILabStore Store => _store ?? throw new InvalidOperationException("the lab host has not started");
 
@@ -221,6 +226,7 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
         finally
         {
             slot.Gate.Release();
+            Changed?.Invoke(this, new LabChangedEventArgs(name));
         }
     }
 
@@ -318,4 +324,12 @@ internal sealed partial class LabHost(ServerOptions options, ILoggerFactory logg
 
     [LoggerMessage(EventId = 9110, Level = LogLevel.Warning, Message = "lab {Lab}: cannot hold the keeper's lock, so CLI commands are not kept off the lab: {Error}")]
     private static partial void LogKeeperFailed(ILogger logger, string lab, string error);
+}
+
+/// <summary>The lab that <see cref="LabHost.Changed"/> is raised for.</summary>
+/// <param name="lab">The lab's name.</param>
+internal sealed class LabChangedEventArgs(string lab) : EventArgs
+{
+    /// <summary>The lab's name.</summary>
+    public string Lab { get; } = lab;
 }

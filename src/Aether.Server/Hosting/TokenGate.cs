@@ -27,6 +27,11 @@ internal sealed class TokenGate
             return next(context); // the unix socket
         }
 
+        if (IsPublic(context.Request))
+        {
+            return next(context); // the web view's page and assets: no data in them
+        }
+
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -38,6 +43,13 @@ internal sealed class TokenGate
             ? next(context)
             : RefuseAsync(context, "the bearer token is not the daemon's");
     }
+
+    /// <summary>Whether <paramref name="request"/> asks for the web view's page or assets (<c>GET</c> or <c>HEAD</c> of
+    /// <c>/ui</c>, <c>/ui/...</c>): static files holding no data, which the page needs before it can ask for the token.
+    /// Their data comes from <c>/v1</c>, which needs the token.</summary>
+    public static bool IsPublic(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && (request.Path.Equals(Ui.UiAssets.Path, StringComparison.Ordinal) || request.Path.StartsWithSegments(Ui.UiAssets.Path, StringComparison.Ordinal));
 
     private static Task RefuseAsync(HttpContext context, string detail)
     {

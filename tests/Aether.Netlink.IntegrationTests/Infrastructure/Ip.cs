@@ -28,7 +28,10 @@ internal static class Ip
     public static Task<(int Code, string Stdout, string Stderr)> TryRunAsync(params string[] args) => ExecAsync("ip", args);
 
     /// <summary>Runs any program (used for <c>ip netns exec</c>-free checks such as <c>stat</c>).</summary>
-    public static async Task<(int Code, string Stdout, string Stderr)> ExecAsync(string program, params string[] args)
+    public static Task<(int Code, string Stdout, string Stderr)> ExecAsync(string program, params string[] args) => ExecAsync(Timeout, program, args);
+
+    /// <summary>Runs any program, given <paramref name="timeout"/> to finish (then it and its children are killed).</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> ExecAsync(TimeSpan timeout, string program, params string[] args)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -46,8 +49,17 @@ internal static class Ip
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Timeout);
-        await process.WaitForExitAsync(cts.Token);
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException e)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {timeout.TotalSeconds:F0} s", e);
+        }
+
         return (process.ExitCode, await stdout, await stderr);
     }
 

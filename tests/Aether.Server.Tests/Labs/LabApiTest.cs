@@ -34,6 +34,13 @@ public abstract class LabApiTest : SandboxTest
     /// <summary>Whether the daemon runs the labs' runtimes (set before <see cref="SetUpAsync"/>).</summary>
     protected virtual bool Runtimes => true;
 
+    /// <summary>The loopback TCP address the daemon also listens on, with <see cref="Token"/> in its token file, or
+    /// null for the socket only (set before <see cref="SetUpAsync"/>).</summary>
+    protected Uri? Listen { get; set; }
+
+    /// <summary>The token of the TCP listener.</summary>
+    protected string Token { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
     /// <summary>The namespace of node <paramref name="node"/>.</summary>
     protected string Ns(string node) => $"{Lab}-{node}";
 
@@ -82,8 +89,18 @@ public abstract class LabApiTest : SandboxTest
     protected async Task StartDaemonAsync()
     {
         var hub = new FakeHub();
+        string? tokenFile = null;
+        if (Listen is not null)
+        {
+            tokenFile = Path.Combine(Dir, "token");
+            File.WriteAllText(tokenFile, Token);
+            File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         _app = AetherServer.BuildApp(new ServerOptions
         {
+            Listen = Listen,
+            TokenFile = tokenFile,
             SocketPath = Path.Combine(Dir, "aether.sock"),
             DatabasePath = Path.Combine(Dir, "aether.db"),
             LabStateDirectory = State,

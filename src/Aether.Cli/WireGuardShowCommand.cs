@@ -63,6 +63,11 @@ internal static class WireGuardShowCommand
             {
                 devices.AddRange(await ReadAsync(name, cancellationToken).ConfigureAwait(false));
             }
+            catch (NetlinkException ex) when (name is not null && ex.Errno is Errno.EINVAL or Errno.ENOENT)
+            {
+                // An entry that is not a namespace yet (`ip netns add` makes the file, then mounts it) or is gone
+                // meanwhile: there is nothing to read in it, and nothing of Aether's.
+            }
             catch (Exception ex) when (ex is NetlinkException or WireGuardException or IOException)
             {
                 errors.Add($"{(name is null ? "the host" : "namespace " + name)}: {ex.Message}");

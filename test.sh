@@ -52,6 +52,9 @@ command -v fish >/dev/null 2>&1 || need+=(fish)
 # is the browser its end-to-end test drives headless through Playwright (by its path: Playwright never downloads one).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# tcpdump: the capture on the simulated underlay that shows a lab link over transport: wireguard as WireGuard's UDP,
+# never its inner ICMP.
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

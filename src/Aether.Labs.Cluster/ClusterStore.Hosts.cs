@@ -8,7 +8,7 @@ public sealed partial class ClusterStore
     /// <summary>The longest agent version text.</summary>
     public const int MaxVersionLength = 64;
 
-    private const string HostColumns = "id, underlay, agent_pid, version, registered_at, last_seen, now() - last_seen <= $1, now() - last_seen";
+    private const string HostColumns = "id, underlay, agent_pid, version, registered_at, last_seen, now() - last_seen <= $1, now() - last_seen, wireguard_key";
 
     /// <summary>
     /// Registers <paramref name="registration"/>'s host, or updates it (underlay, agent pid, version); either way
@@ -34,10 +34,11 @@ public sealed partial class ClusterStore
         return RunAsync($"register host '{registration.Id}'", async (connection, transaction) =>
         {
             await ExecuteAsync(connection, transaction, """
-                INSERT INTO cluster_hosts (id, underlay, agent_pid, version) VALUES ($1, $2, $3, $4)
+                INSERT INTO cluster_hosts (id, underlay, agent_pid, version, wireguard_key) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (id) DO UPDATE SET underlay = excluded.underlay, agent_pid = excluded.agent_pid,
-                    version = excluded.version, last_seen = now()
-                """, cancellationToken, registration.Id.Value, registration.Underlay, registration.AgentPid, registration.Version).ConfigureAwait(false);
+                    version = excluded.version, last_seen = now(),
+                    wireguard_key = COALESCE(excluded.wireguard_key, cluster_hosts.wireguard_key)
+                """, cancellationToken, registration.Id.Value, registration.Underlay, registration.AgentPid, registration.Version, registration.WireGuardKey?.ToString()).ConfigureAwait(false);
             await NotifyAsync(connection, transaction, new ClusterHint(null, registration.Id), cancellationToken).ConfigureAwait(false);
             var rows = await QueryAsync(connection, transaction, $"SELECT {HostColumns} FROM cluster_hosts WHERE id = $2", ReadHost, cancellationToken, TimeSpan.FromDays(36_500), registration.Id.Value).ConfigureAwait(false);
             return rows[0];
@@ -78,5 +79,9 @@ public sealed partial class ClusterStore
         reader.GetFieldValue<DateTimeOffset>(4),
         reader.GetFieldValue<DateTimeOffset>(5),
         reader.GetBoolean(6),
-        reader.GetTimeSpan(7));
+        reader.GetTimeSpan(7))
+    {
+        // A key that does not read (written by hand) is as none: the tunnels to that host wait for its agent.
+        WireGuardKey = !reader.IsDBNull(8) && Aether.WireGuard.WireGuardKey.TryParse(reader.GetString(8), out var key) ? key : null,
+    };
 }

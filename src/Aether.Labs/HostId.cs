@@ -87,3 +87,15 @@ public enum CrossHostMtu
     /// checks).</summary>
     Underlay,
 }
+
+/// <summary>What carries a cross-host link between its hosts (<c>transport:</c> on the link, or
+/// <c>cross_host: { transport: ... }</c> for the lab's default).</summary>
+public enum CrossHostTransport
+{
+    /// <summary>A VXLAN at each end straight over the underlay (the default): fast, not encrypted.</summary>
+    Vxlan,
+
+    /// <summary>The link's VXLAN inside a WireGuard tunnel between the two hosts (one WireGuard device per pair of
+    /// hosts and lab, carrying every such link between them): encrypted and authenticated on the underlay.</summary>
+    WireGuard,
+}

@@ -39,13 +39,16 @@ public static class LabLoader
     internal static readonly IReadOnlyList<string> NodeKeys = ["kind", "namespace", "exec", "host"];
 
     /// <summary>Keys allowed in <c>cross_host</c>.</summary>
-    internal static readonly IReadOnlyList<string> CrossHostKeys = ["mtu"];
+    internal static readonly IReadOnlyList<string> CrossHostKeys = ["mtu", "transport"];
 
     /// <summary>The values of <c>cross_host.mtu</c>, in the order of <see cref="CrossHostMtu"/>.</summary>
     internal static readonly IReadOnlyList<string> CrossHostMtus = ["lower", "underlay"];
 
     /// <summary>Keys allowed in a <c>links</c> item.</summary>
-    internal static readonly IReadOnlyList<string> LinkKeys = ["endpoints", "mtu"];
+    internal static readonly IReadOnlyList<string> LinkKeys = ["endpoints", "mtu", "transport"];
+
+    /// <summary>The values of <c>transport</c>, in the order of <see cref="CrossHostTransport"/>.</summary>
+    internal static readonly IReadOnlyList<string> Transports = ["vxlan", "wireguard"];
 
     /// <summary>The values of <c>fabric</c>, in the order of <see cref="LabFabric"/>.</summary>
     internal static readonly IReadOnlyList<string> Fabrics = ["veth", "ovs"];

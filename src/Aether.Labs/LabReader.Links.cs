@@ -22,6 +22,8 @@ internal sealed partial class LabReader
         var draft = new LinkDraft(path);
         _links.Add(draft);
         draft.Mtu = (int?)fields.Integer("mtu", LabLoader.MinMtu, LabLoader.MaxMtu);
+        draft.TransportGiven = fields.Has("transport");
+        draft.Transport = TransportOf(fields);
         if (!fields.Require("endpoints", $"the two interfaces the link joins, {EndpointsShape}"))
         {
             return;

@@ -8,7 +8,9 @@ namespace Aether.Labs;
 /// nodes placed or none, MTUs that leave room for VXLAN).</summary>
 internal sealed partial class LabReader
 {
-    private const string CrossHostShape = "a mapping { mtu: lower } or { mtu: underlay }";
+    /// <summary><c>cross_host</c> as read: how cross-host links make room for their overhead, and what carries them
+    /// by default.</summary>
+    private sealed record CrossHostDraft(CrossHostMtu Mtu, CrossHostTransport Transport);
 
     private void ReadHost(Fields fields, NodeDraft draft)
     {
@@ -39,8 +41,9 @@ internal sealed partial class LabReader
         _problems.Add(fields.PathOf("host"), $"invalid host id {NameText.Quote(text)}: {why}; allowed: {HostId.Allowed}, or auto (the controller places it)");
     }
 
-    /// <summary><c>cross_host: { mtu: lower | underlay }</c>; null when absent (or reported).</summary>
-    private CrossHostMtu? ReadCrossHost(Fields root)
+    /// <summary><c>cross_host: { mtu: lower | underlay, transport: vxlan | wireguard }</c>; null when absent (or
+    /// reported).</summary>
+    private CrossHostDraft? ReadCrossHost(Fields root)
     {
         if (root.Value("cross_host") is not { } node)
         {
@@ -54,14 +57,22 @@ internal sealed partial class LabReader
         }
 
         var mtu = fields.OneOf("mtu", LabLoader.CrossHostMtus);
-        return mtu is null ? CrossHostMtu.Lower : (CrossHostMtu)IndexOf(LabLoader.CrossHostMtus, mtu);
+        return new CrossHostDraft(
+            mtu is null ? CrossHostMtu.Lower : (CrossHostMtu)IndexOf(LabLoader.CrossHostMtus, mtu),
+            TransportOf(fields) ?? CrossHostTransport.Vxlan);
     }
+
+    /// <summary>The <c>transport</c> of a link or of <c>cross_host</c>: <c>vxlan</c> or <c>wireguard</c>; null when
+    /// absent (or reported).</summary>
+    private static CrossHostTransport? TransportOf(Fields fields) =>
+        fields.OneOf("transport", LabLoader.Transports) is { } text ? (CrossHostTransport)IndexOf(LabLoader.Transports, text) : null;
 
     /// <summary>
     /// The lab's placement as a whole: every node placed or none; <c>cross_host</c> only in a placed lab; the MTU of
-    /// each cross-host link leaves room for VXLAN's overhead under the chosen setting (either fabric).
+    /// each cross-host link leaves room for its transport's overhead under the chosen setting (either fabric);
+    /// <c>transport: wireguard</c> only on the veth fabric.
     /// </summary>
-    private void CheckPlacement(Fields root, CrossHostMtu? crossHost)
+    private void CheckPlacement(Fields root, CrossHostDraft? crossHost, LabFabric fabric)
     {
         var placed = _nodes.Where(n => n.HostGiven).ToList();
         if (placed.Count == 0)
@@ -71,7 +82,27 @@ internal sealed partial class LabReader
                 _problems.Add(root.PathOf("cross_host"), "applies to a lab whose nodes are placed on hosts (host: ID on every node); no node here has a host");
             }
 
+            foreach (var link in _links.Where(l => l.TransportGiven))
+            {
+                _problems.Add(link.Path + ".transport", "applies to a link between hosts (a lab whose nodes are placed with host: ID); no node here has a host");
+            }
+
             return;
+        }
+
+        if (fabric == LabFabric.Ovs)
+        {
+            // The ovs fabric carries every link between two hosts through one VTEP of the lab's switch.
+            var wireguard = "the ovs fabric carries links between hosts through its VTEPs (VXLAN); transport: wireguard is for the veth fabric";
+            if (crossHost?.Transport == CrossHostTransport.WireGuard)
+            {
+                _problems.Add(root.PathOf("cross_host") + ".transport", wireguard);
+            }
+
+            foreach (var link in _links.Where(l => l.Transport == CrossHostTransport.WireGuard))
+            {
+                _problems.Add(link.Path + ".transport", wireguard);
+            }
         }
 
         var first = placed[0];
@@ -83,15 +114,14 @@ internal sealed partial class LabReader
                 $"has no host while {first.Path} has one ({_problems.LineOf(first.Path + ".host")}): a lab places every node (host: ID, or host: auto to let the controller choose) or none; unplaced: {string.Join(", ", unplaced.Select(n => n.Name))}"));
         }
 
-        CheckCrossHostMtus(crossHost ?? CrossHostMtu.Lower);
+        CheckCrossHostMtus(crossHost?.Mtu ?? CrossHostMtu.Lower, crossHost?.Transport ?? CrossHostTransport.Vxlan);
     }
 
     /// <summary>A cross-host link's MTU under <c>lower</c> must leave at least <see cref="LabLoader.MinMtu"/> after
     /// the overhead; under <c>underlay</c> the underlay must be able to carry it plus the overhead. The IPv4 overhead
     /// is the one checked here (the underlay's family is known only to the hosts).</summary>
-    private void CheckCrossHostMtus(CrossHostMtu setting)
+    private void CheckCrossHostMtus(CrossHostMtu setting, CrossHostTransport transport)
     {
-        const int Overhead = CrossHost.Ipv4Overhead;
         foreach (var link in _links)
         {
             // A link with an end the controller places may cross: it must fit either way.
@@ -101,15 +131,17 @@ internal sealed partial class LabReader
                 continue;
             }
 
-            var (min, max) = setting == CrossHostMtu.Lower ? (LabLoader.MinMtu + Overhead, LabLoader.MaxMtu) : (LabLoader.MinMtu, LabLoader.MaxMtu - Overhead);
+            var over = link.Transport ?? transport;
+            var overhead = CrossHost.Overhead(System.Net.Sockets.AddressFamily.InterNetwork, over);
+            var (min, max) = setting == CrossHostMtu.Lower ? (LabLoader.MinMtu + overhead, LabLoader.MaxMtu) : (LabLoader.MinMtu, LabLoader.MaxMtu - overhead);
             if (mtu >= min && mtu <= max)
             {
                 continue;
             }
 
             var why = setting == CrossHostMtu.Lower
-                ? $"cross_host.mtu lower takes VXLAN's {Overhead} bytes off it, leaving {mtu - Overhead}, below {LabLoader.MinMtu}"
-                : $"cross_host.mtu underlay needs the underlay to carry {mtu + Overhead}, above {LabLoader.MaxMtu}";
+                ? $"cross_host.mtu lower takes {(over == CrossHostTransport.WireGuard ? "VXLAN in WireGuard" : "VXLAN")}'s {overhead} bytes off it, leaving {mtu - overhead}, below {LabLoader.MinMtu}"
+                : $"cross_host.mtu underlay needs the underlay to carry {mtu + overhead}, above {LabLoader.MaxMtu}";
             _problems.Add(link.Path + ".mtu", string.Create(CultureInfo.InvariantCulture,
                 $"{mtu} does not fit a cross-host link ({a.Endpoint.Node} on {ha}, {b.Endpoint.Node} on {hb}): {why}; allowed here: {min}..{max}"));
         }

@@ -66,7 +66,7 @@ internal sealed partial class LabReader
 
         CheckNamespaces();
         CheckLinks();
-        CheckPlacement(fields, crossHost);
+        CheckPlacement(fields, crossHost, fabric);
 
         if (_problems.Count > 0 || name is null)
         {
@@ -76,9 +76,10 @@ internal sealed partial class LabReader
         return new LabSpec(name)
         {
             Fabric = fabric,
-            CrossHostMtu = crossHost ?? CrossHostMtu.Lower,
+            CrossHostMtu = crossHost?.Mtu ?? CrossHostMtu.Lower,
+            CrossHostTransport = crossHost?.Transport ?? CrossHostTransport.Vxlan,
             Nodes = [.. _nodes.Select(n => new LabNode(n.Name, n.Kind!, n.Namespace ?? LabNames.DefaultNamespace(name, n.Name)) { Exec = n.Exec, Host = n.Host, AutoHost = n.AutoHost })],
-            Links = [.. _links.Select(l => new LabLink(l.A!.Endpoint, l.B!.Endpoint) { Mtu = l.Mtu })],
+            Links = [.. _links.Select(l => new LabLink(l.A!.Endpoint, l.B!.Endpoint) { Mtu = l.Mtu, Transport = l.Transport })],
         };
     }
 
@@ -130,6 +131,11 @@ internal sealed partial class LabReader
         public EndpointDraft? B { get; set; }
 
         public int? Mtu { get; set; }
+
+        /// <summary>Whether the link says <c>transport:</c> (even a wrong one).</summary>
+        public bool TransportGiven { get; set; }
+
+        public CrossHostTransport? Transport { get; set; }
     }
 
     /// <summary>An endpoint resolved through its node's profile, with where and how it was written.</summary>

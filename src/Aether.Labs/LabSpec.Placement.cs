@@ -56,6 +56,13 @@ public sealed partial record LabSpec
         return Node(end.Node).Host;
     }
 
+    /// <summary>What carries <paramref name="link"/> between hosts: its own <c>transport</c>, or the lab's.</summary>
+    public CrossHostTransport TransportOf(LabLink link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        return link.Transport ?? CrossHostTransport;
+    }
+
     /// <summary>Whether <paramref name="link"/>'s ends are on two different hosts (it is carried over VXLAN).</summary>
     public bool IsCrossHost(LabLink link)
     {
@@ -64,18 +71,19 @@ public sealed partial record LabSpec
     }
 
     /// <summary>The MTU of a cross-host link's interfaces when its tunnel runs over <paramref name="family"/>: the
-    /// link's MTU (<see cref="CrossHost.DefaultLinkMtu"/> when it gives none), less the overhead under
+    /// link's MTU (<see cref="CrossHost.DefaultLinkMtu"/> when it gives none), less its transport's overhead under
     /// <see cref="CrossHostMtu.Lower"/>.</summary>
     public int InterfaceMtu(LabLink link, AddressFamily family)
     {
         ArgumentNullException.ThrowIfNull(link);
         var mtu = link.Mtu ?? CrossHost.DefaultLinkMtu;
-        return CrossHostMtu == CrossHostMtu.Lower ? mtu - CrossHost.Overhead(family) : mtu;
+        return CrossHostMtu == CrossHostMtu.Lower ? mtu - CrossHost.Overhead(family, TransportOf(link)) : mtu;
     }
 
     /// <summary>The MTU the underlay must carry for a cross-host link's tunnel over <paramref name="family"/>: the
-    /// interface's MTU plus the overhead (what the agent checks under <see cref="CrossHostMtu.Underlay"/>).</summary>
-    public int UnderlayMtu(LabLink link, AddressFamily family) => InterfaceMtu(link, family) + CrossHost.Overhead(family);
+    /// interface's MTU plus its transport's overhead (what the agent checks under
+    /// <see cref="CrossHostMtu.Underlay"/>).</summary>
+    public int UnderlayMtu(LabLink link, AddressFamily family) => InterfaceMtu(link, family) + CrossHost.Overhead(family, TransportOf(link));
 }
 
 /// <summary>The constants of cross-host links.</summary>
@@ -95,6 +103,32 @@ public static class CrossHost
 
     /// <summary>The largest VNI (24 bits); VNIs of cross-host links are 1 to this.</summary>
     public const uint MaxVni = 0xFFFFFF;
+
+    /// <summary>WireGuard over IPv4 adds 60 bytes to the packet it carries: outer IPv4 20, UDP 8, its header 16
+    /// (type, receiver, counter) and the authentication tag 16.</summary>
+    public const int WireGuardIpv4Overhead = 60;
+
+    /// <summary>WireGuard over IPv6 adds 80 bytes (the IPv6 header is 40).</summary>
+    public const int WireGuardIpv6Overhead = 80;
+
+    /// <summary>The overhead of a link carried by <paramref name="transport"/> over an underlay of
+    /// <paramref name="family"/>: VXLAN's; or, inside WireGuard, VXLAN over the tunnel's IPv4 inner addresses (50)
+    /// plus WireGuard's over the underlay.</summary>
+    /// <exception cref="ArgumentException">Neither IPv4 nor IPv6.</exception>
+    public static int Overhead(AddressFamily family, CrossHostTransport transport) => transport switch
+    {
+        CrossHostTransport.WireGuard => Ipv4Overhead + WireGuardOverhead(family),
+        _ => Overhead(family),
+    };
+
+    /// <summary>What WireGuard adds over an underlay of <paramref name="family"/>.</summary>
+    /// <exception cref="ArgumentException">Neither IPv4 nor IPv6.</exception>
+    public static int WireGuardOverhead(AddressFamily family) => family switch
+    {
+        AddressFamily.InterNetwork => WireGuardIpv4Overhead,
+        AddressFamily.InterNetworkV6 => WireGuardIpv6Overhead,
+        _ => throw new ArgumentException($"an underlay is IPv4 or IPv6, not {family}", nameof(family)),
+    };
 
     /// <summary>The overhead of a tunnel over <paramref name="family"/>.</summary>
     /// <exception cref="ArgumentException">Neither IPv4 nor IPv6.</exception>

@@ -29,6 +29,10 @@ public sealed partial record LabSpec(string Name)
     /// hosts).</summary>
     public CrossHostMtu CrossHostMtu { get; init; } = CrossHostMtu.Lower;
 
+    /// <summary>What carries a cross-host link that names no <see cref="LabLink.Transport"/>
+    /// (<c>cross_host: { transport: ... }</c>).</summary>
+    public CrossHostTransport CrossHostTransport { get; init; } = CrossHostTransport.Vxlan;
+
     /// <summary>The file it was read from, or null.</summary>
     public string? SourcePath { get; init; }
 }
@@ -101,6 +105,10 @@ public sealed record LabLink(LabEndpoint A, LabEndpoint B)
 {
     /// <summary>The MTU of both ends, or null for the kernel's default.</summary>
     public int? Mtu { get; init; }
+
+    /// <summary>What carries the link when its ends are on two hosts (<c>transport:</c>), or null for the lab's
+    /// <see cref="LabSpec.CrossHostTransport"/>.</summary>
+    public CrossHostTransport? Transport { get; init; }
 
     /// <summary>The direction-independent identity.</summary>
     public LinkId Id => LinkId.Of(A, B);

@@ -21,7 +21,10 @@ public static partial class LabTopology
     /// VNI from <paramref name="vnis"/>, Local this host's underlay address and Remote the other host's (from
     /// <paramref name="underlays"/>), port <see cref="CrossHost.Port"/>, its tunnel carried by
     /// <paramref name="hostNamespace"/> (null: the host namespace), and the MTU the lab's
-    /// <see cref="LabSpec.CrossHostMtu"/> gives. Links in <paramref name="excluded"/> are left out, those in
+    /// <see cref="LabSpec.CrossHostMtu"/> gives. A link whose transport is WireGuard has its VXLAN between the inner
+    /// addresses of the pair's WireGuard tunnel instead (<see cref="CrossHostWireGuard"/>, from
+    /// <paramref name="wireguard"/>), and each remote host such links lead to gets that tunnel's device in
+    /// <paramref name="hostNamespace"/>. Links in <paramref name="excluded"/> are left out, those in
     /// <paramref name="down"/> kept down, as in <see cref="Compile"/>. A host with no node of the lab gets an empty
     /// topology (applying it removes what was there).
     /// </summary>
@@ -29,7 +32,7 @@ public static partial class LabTopology
     /// <see cref="CompileOvsForHost"/>'s); an underlay address or a
     /// VNI that a cross-host link of <paramref name="host"/> needs is missing or invalid; two of those links share a
     /// VNI; the two ends of one tunnel are of different address families; an MTU leaves no room for the
-    /// overhead.</exception>
+    /// overhead; a WireGuard link's keys or slot are missing.</exception>
     public static TopologySpec CompileForHost(
         LabSpec lab,
         HostId host,
@@ -37,7 +40,8 @@ public static partial class LabTopology
         IReadOnlyDictionary<LinkId, uint> vnis,
         string? hostNamespace,
         IReadOnlySet<LinkId>? excluded = null,
-        IReadOnlySet<LinkId>? down = null)
+        IReadOnlySet<LinkId>? down = null,
+        HostWireGuard? wireguard = null)
     {
         ArgumentNullException.ThrowIfNull(underlays);
         ArgumentNullException.ThrowIfNull(vnis);
@@ -47,6 +51,7 @@ public static partial class LabTopology
         var nodes = lab.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var links = new List<TopologyLink>();
         var usedVnis = new Dictionary<uint, LinkId>();
+        var tunnels = new Dictionary<HostId, int>();
         foreach (var link in lab.Links)
         {
             var id = link.Id;
@@ -85,10 +90,18 @@ public static partial class LabTopology
                 throw new ArgumentException($"link {id}: host {host}'s underlay {localAddress} and host {remoteNode.Host}'s {remoteAddress} are of different address families", nameof(underlays));
             }
 
+            var transport = lab.TransportOf(link);
             var mtu = lab.InterfaceMtu(link, localAddress.AddressFamily);
             if (mtu < LabLoader.MinMtu)
             {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"link {id}: MTU {link.Mtu} less VXLAN's {CrossHost.Overhead(localAddress)} bytes is {mtu}, below {LabLoader.MinMtu}"), nameof(lab));
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"link {id}: MTU {link.Mtu} less the {CrossHost.Overhead(localAddress.AddressFamily, transport)} bytes of its tunnel is {mtu}, below {LabLoader.MinMtu}"), nameof(lab));
+            }
+
+            var remoteHost = remoteNode.Host!.Value;
+            if (transport == CrossHostTransport.WireGuard)
+            {
+                (localAddress, remoteAddress) = WireGuardEnds(lab, id, host, remoteHost, wireguard);
+                tunnels[remoteHost] = Math.Max(tunnels.GetValueOrDefault(remoteHost), mtu);
             }
 
             links.Add(new TopologyLink(local.Linux, TopologyLinkKind.Vxlan)
@@ -102,6 +115,11 @@ public static partial class LabTopology
                 Port = CrossHost.Port,
                 Underlay = new VxlanUnderlay(hostNamespace),
             });
+        }
+
+        if (tunnels.Count > 0)
+        {
+            links.AddRange(WireGuardDevices(lab, host, underlays, tunnels, wireguard!, hostNamespace));
         }
 
         return new TopologySpec(NameOf(lab.Name, host))

@@ -17,7 +17,7 @@ public static class LabWriter
         text.Append(CultureInfo.InvariantCulture, $"fabric: {(lab.Fabric == LabFabric.Ovs ? "ovs" : "veth")}\n");
         if (lab.IsPlaced)
         {
-            text.Append(CultureInfo.InvariantCulture, $"cross_host: {{ mtu: {(lab.CrossHostMtu == CrossHostMtu.Underlay ? "underlay" : "lower")} }}\n");
+            text.Append(CultureInfo.InvariantCulture, $"cross_host: {{ mtu: {(lab.CrossHostMtu == CrossHostMtu.Underlay ? "underlay" : "lower")}, transport: {TransportText(lab.CrossHostTransport)} }}\n");
         }
 
         text.Append("nodes:\n");
@@ -54,10 +54,17 @@ public static class LabWriter
             {
                 text.Append(CultureInfo.InvariantCulture, $"    mtu: {mtu}\n");
             }
+
+            if (link.Transport is { } transport)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"    transport: {TransportText(transport)}\n");
+            }
         }
 
         return text.ToString();
     }
+
+    private static string TransportText(CrossHostTransport transport) => transport == CrossHostTransport.WireGuard ? "wireguard" : "vxlan";
 
     private static string Quote(string value) => JsonSerializer.Serialize(value, LabJsonContext.Default.String);
 }

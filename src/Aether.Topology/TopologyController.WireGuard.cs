@@ -62,25 +62,11 @@ public sealed partial class TopologyController
             throw new PlatformNotSupportedException("WireGuard keys are kept on Linux only");
         }
 
-        var path = GeneratedKeyPath(link);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
-        if ((File.GetUnixFileMode(path) & others) != UnixFileMode.None)
-        {
-            throw new InvalidOperationException($"{path}: the generated private key of {link.Name} is readable by others than its owner (mode {Convert.ToString((int)File.GetUnixFileMode(path), 8)}); chmod 600 it, or delete it to have a new key made");
-        }
-
-        return WireGuardSecretKey.TryParse(File.ReadAllText(path).Trim(), out var key) && !key.IsZero
-            ? key
-            : throw new InvalidOperationException($"{path}: not a WireGuard private key (delete it to have a new key made)");
+        return WireGuardKeyFile.Read(GeneratedKeyPath(link), $"the generated private key of {link.Name}");
     }
 
-    /// <summary>Writes a new key: a temporary file created 0600, synced, then renamed into place, in directories of
-    /// mode 0700.</summary>
+    /// <summary>Writes a new key (<see cref="WireGuardKeyFile.Write"/>: 0600, synced, renamed into place), in
+    /// directories of mode 0700.</summary>
     private void WriteGeneratedKey(TopologyLink link, WireGuardSecretKey key)
     {
         if (!OperatingSystem.IsLinux())
@@ -88,26 +74,11 @@ public sealed partial class TopologyController
             throw new PlatformNotSupportedException("WireGuard keys are kept on Linux only");
         }
 
-        var path = GeneratedKeyPath(link);
         const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         Directory.CreateDirectory(StatePath, owner);
         Directory.CreateDirectory(KeyDirectory, owner);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!, owner);
         File.SetUnixFileMode(KeyDirectory, owner);
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite); // also when it existed
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(key.ToBase64() + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        WireGuardKeyFile.Write(GeneratedKeyPath(link), key);
         MarkWireGuardUsed();
     }
 

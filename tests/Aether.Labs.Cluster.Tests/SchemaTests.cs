@@ -10,16 +10,16 @@ public sealed class SchemaTests(PostgresServer fixture) : IClassFixture<Postgres
     {
         await using var db = await ClusterDb.CreateAsync(fixture.Server, migrate: false);
         var applied = await db.Store.MigrateAsync();
-        Assert.Equal(["Initial", "VlanTags", "FrameProbes"], applied);
+        Assert.Equal(["Initial", "VlanTags", "FrameProbes", "WireGuardTunnels"], applied);
 
         var tables = (await db.QueryAsync("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")).Select(r => r[0]).ToList();
-        Assert.Equal(["__aether_cluster_migrations", "cluster_hosts", "cluster_link_ends", "cluster_placements", "cluster_probes", "cluster_vlan_tags", "cluster_vnis", "cluster_vtep_links", "cluster_vteps"], tables);
-        Assert.Equal("20261206103016_Initial,20261206130121_VlanTags,20261206141102_FrameProbes", await db.ScalarAsync("SELECT string_agg(\"MigrationId\", ',' ORDER BY \"MigrationId\") FROM __aether_cluster_migrations"));
+        Assert.Equal(["__aether_cluster_migrations", "cluster_hosts", "cluster_link_ends", "cluster_placements", "cluster_probes", "cluster_vlan_tags", "cluster_vnis", "cluster_vtep_links", "cluster_vteps", "cluster_wireguard_tunnels"], tables);
+        Assert.Equal("20261206103016_Initial,20261206130121_VlanTags,20261206141102_FrameProbes,20261207035832_WireGuardTunnels", await db.ScalarAsync("SELECT string_agg(\"MigrationId\", ',' ORDER BY \"MigrationId\") FROM __aether_cluster_migrations"));
         Assert.Equal("4096|4096|16777215|true", await db.ScalarAsync("SELECT start_value || '|' || min_value || '|' || max_value || '|' || cycle FROM pg_sequences WHERE sequencename = 'cluster_vni_seq'"));
 
         // Again: nothing to do, nothing changed.
         Assert.Empty(await db.Store.MigrateAsync());
-        Assert.Equal("3", await db.ScalarAsync("SELECT count(*) FROM __aether_cluster_migrations"));
+        Assert.Equal("4", await db.ScalarAsync("SELECT count(*) FROM __aether_cluster_migrations"));
     }
 
     [Fact]
@@ -30,8 +30,8 @@ public sealed class SchemaTests(PostgresServer fixture) : IClassFixture<Postgres
             .Select(r => r[0] + " " + r[1]).ToList();
         Assert.Equal(
         [
-            "ck_cluster_link_ends_end c", "ck_cluster_link_ends_state c", "ck_cluster_probes_nonce c", "ck_cluster_probes_state c", "ck_cluster_probes_timeout c", "ck_cluster_vlan_tags_tag c", "ck_cluster_vnis_scope c", "ck_cluster_vteps_remote c",
-            "fk_cluster_link_ends_host f", "fk_cluster_placements_host f", "fk_cluster_probes_receiver f", "fk_cluster_probes_sender f", "fk_cluster_vtep_links_vtep f", "fk_cluster_vteps_host f", "fk_cluster_vteps_remote_host f",
+            "ck_cluster_link_ends_end c", "ck_cluster_link_ends_state c", "ck_cluster_probes_nonce c", "ck_cluster_probes_state c", "ck_cluster_probes_timeout c", "ck_cluster_vlan_tags_tag c", "ck_cluster_vnis_scope c", "ck_cluster_vteps_remote c", "ck_cluster_wireguard_tunnels_hosts c", "ck_cluster_wireguard_tunnels_slot c",
+            "fk_cluster_link_ends_host f", "fk_cluster_placements_host f", "fk_cluster_probes_receiver f", "fk_cluster_probes_sender f", "fk_cluster_vtep_links_vtep f", "fk_cluster_vteps_host f", "fk_cluster_vteps_remote_host f", "fk_cluster_wireguard_tunnels_host_a f", "fk_cluster_wireguard_tunnels_host_b f",
         ], keys);
 
         // The database itself refuses a link row without its VTEP and a VTEP to itself.
@@ -50,7 +50,7 @@ public sealed class SchemaTests(PostgresServer fixture) : IClassFixture<Postgres
             CREATE TABLE "__EFMigrationsHistory" ("MigrationId" text PRIMARY KEY, "ProductVersion" text);
             INSERT INTO "__EFMigrationsHistory" VALUES ('20261206021229_UniqueLinkKey', '10.0.14')
             """);
-        Assert.Equal(["Initial", "VlanTags", "FrameProbes"], await db.Store.MigrateAsync());
+        Assert.Equal(["Initial", "VlanTags", "FrameProbes", "WireGuardTunnels"], await db.Store.MigrateAsync());
         Assert.Equal("1 aetlab", await db.ScalarAsync("SELECT string_agg(id || ' ' || name, ',') FROM labs"));
         Assert.Equal("20261206021229_UniqueLinkKey", await db.ScalarAsync("SELECT string_agg(\"MigrationId\", ',') FROM \"__EFMigrationsHistory\""));
     }

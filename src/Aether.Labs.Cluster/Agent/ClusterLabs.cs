@@ -66,6 +66,13 @@ public sealed class ClusterLabs
             throw new ArgumentException($"no agent registered host {string.Join(", ", unknown)} (start `aether agent --host-id ID` there first)", nameof(lab));
         }
 
+        var tunnels = WireGuardPairs(lab);
+        var keyless = tunnels.SelectMany(p => new[] { p.Item1, p.Item2 }).Distinct().Where(h => registered.First(r => r.Id == h).WireGuardKey is null).ToList();
+        if (keyless.Count > 0)
+        {
+            throw new ArgumentException($"links with transport: wireguard need the WireGuard public key of host {string.Join(", ", keyless)}, which its agent has not registered (an agent registers its key when it starts: restart it with this version)", nameof(lab));
+        }
+
         var started = DateTimeOffset.UtcNow;
         await _labs.SaveLabAsync(lab, definition, cancellationToken).ConfigureAwait(false);
         var crossing = lab.CrossHostLinks.Select(l => l.Id.Value).ToHashSet(StringComparer.Ordinal);
@@ -78,6 +85,7 @@ public sealed class ClusterLabs
 
         _ = await _cluster.AssignVnisAsync(lab.Name, crossing, cancellationToken).ConfigureAwait(false);
         await AssignTagsAsync(lab, cancellationToken).ConfigureAwait(false);
+        await AssignTunnelsAsync(lab.Name, tunnels, cancellationToken).ConfigureAwait(false);
         await _cluster.ForgetLinkEndsExceptAsync(lab.Name, lab.Links.Select(l => l.Id.Value).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
         await _cluster.SetPlacementsAsync(lab.Name, lab.Nodes.ToDictionary(n => n.Name, n => n.Host!.Value, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false); // the NOTIFY
         return await WaitAsync(lab, s => s.AllUp && s.Links.All(l => l.A!.CheckedAt >= started && l.B!.CheckedAt >= started), wait, cancellationToken).ConfigureAwait(false);
@@ -133,6 +141,7 @@ public sealed class ClusterLabs
 
         _ = await _cluster.ReleaseVnisAsync(lab, (await _cluster.ListVnisAsync(lab, cancellationToken).ConfigureAwait(false)).Keys, cancellationToken).ConfigureAwait(false);
         _ = await _cluster.ReleaseTagsAsync(lab, (await _cluster.ListTagsAsync(lab, cancellationToken).ConfigureAwait(false)).Keys, cancellationToken).ConfigureAwait(false);
+        _ = await _cluster.ReleaseWireGuardTunnelsAsync(lab, cancellationToken: cancellationToken).ConfigureAwait(false);
         _ = await _labs.DeleteLabAsync(lab, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -153,6 +162,33 @@ public sealed class ClusterLabs
         if (links.Count > 0)
         {
             _ = await _cluster.AssignTagsAsync(lab.Name, links, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The pairs of hosts that <c>transport: wireguard</c> links cross between, each once.</summary>
+    public static IReadOnlyList<(HostId, HostId)> WireGuardPairs(LabSpec lab)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        return [.. lab.CrossHostLinks.Where(l => lab.TransportOf(l) == CrossHostTransport.WireGuard)
+            .Select(l => (lab.HostOf(l.A)!.Value, lab.HostOf(l.B)!.Value))
+            .Select(p => string.CompareOrdinal(p.Item1.Value, p.Item2.Value) < 0 ? p : (p.Item2, p.Item1))
+            .Distinct()];
+    }
+
+    /// <summary>The lab's WireGuard tunnels: those of pairs no link crosses between any more given back (their
+    /// devices go with the agents' next pass), the others kept, new pairs given a slot.</summary>
+    private async Task AssignTunnelsAsync(string lab, IReadOnlyList<(HostId, HostId)> pairs, CancellationToken cancellationToken)
+    {
+        var gone = (await _cluster.ListWireGuardTunnelsAsync(lab, cancellationToken).ConfigureAwait(false))
+            .Select(t => (t.HostA, t.HostB)).Where(p => !pairs.Contains(p)).ToList();
+        if (gone.Count > 0)
+        {
+            _ = await _cluster.ReleaseWireGuardTunnelsAsync(lab, gone, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (pairs.Count > 0)
+        {
+            _ = await _cluster.AssignWireGuardTunnelsAsync(lab, pairs, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed partial class LabAgent
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var version = typeof(LabAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-        await _cluster.RegisterHostAsync(new HostRegistration(_options.Host, _options.Underlay, Environment.ProcessId, version), cancellationToken).ConfigureAwait(false);
+        await _cluster.RegisterHostAsync(new HostRegistration(_options.Host, _options.Underlay, Environment.ProcessId, version) { WireGuardKey = HostKey().GetPublicKey() }, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var wake = new SemaphoreSlim(0, 1);
         await using var listener = new ClusterListener(_cluster.ConnectionString);
@@ -123,11 +123,11 @@ public sealed partial class LabAgent
         var placements = await _cluster.ListPlacementsOnHostAsync(_options.Host, cancellationToken).ConfigureAwait(false);
         var labs = placements.Select(p => p.Lab).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var results = new List<AgentLabResult>();
-        IReadOnlyDictionary<HostId, System.Net.IPAddress>? underlays = null;
+        IReadOnlyList<HostStatus>? hosts = null;
         foreach (var lab in labs)
         {
-            underlays ??= (await _cluster.ListHostsAsync(_options.HostTimeout, cancellationToken).ConfigureAwait(false)).ToDictionary(h => h.Id, h => h.Underlay);
-            results.Add(await LabPassAsync(lab, underlays, cancellationToken).ConfigureAwait(false));
+            hosts ??= await _cluster.ListHostsAsync(_options.HostTimeout, cancellationToken).ConfigureAwait(false);
+            results.Add(await LabPassAsync(lab, hosts, cancellationToken).ConfigureAwait(false));
         }
 
         foreach (var (lab, topology) in AppliedHere().Where(a => !labs.Contains(a.Lab, StringComparer.Ordinal)))
@@ -138,8 +138,9 @@ public sealed partial class LabAgent
         return results;
     }
 
-    private async Task<AgentLabResult> LabPassAsync(string name, IReadOnlyDictionary<HostId, System.Net.IPAddress> underlays, CancellationToken cancellationToken)
+    private async Task<AgentLabResult> LabPassAsync(string name, IReadOnlyList<HostStatus> hosts, CancellationToken cancellationToken)
     {
+        var underlays = hosts.ToDictionary(h => h.Id, h => h.Underlay);
         var stored = await _labs.GetLabAsync(name, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
@@ -170,9 +171,10 @@ public sealed partial class LabAgent
         TopologySpec spec;
         try
         {
-            spec = LabTopology.CompileForHost(lab, _options.Host, underlays, vnis, _options.HostNamespace);
+            var wireguard = await WireGuardOfAsync(lab, hosts, cancellationToken).ConfigureAwait(false);
+            spec = LabTopology.CompileForHost(lab, _options.Host, underlays, vnis, _options.HostNamespace, wireguard: wireguard);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
             await ReportAsync(name, ends, _ => ex.Message, cancellationToken).ConfigureAwait(false);
             return new AgentLabResult(name, false, 0, ends.Count, 0, ex.Message);
@@ -180,7 +182,7 @@ public sealed partial class LabAgent
 
         var controller = new TopologyController(spec, new ControllerOptions { StateDirectory = _options.StateDirectory });
         var applied = await controller.ApplyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var problems = await LocalEnds.VerifyAsync(lab, _options.Host, spec, vnis, underlays, cancellationToken).ConfigureAwait(false);
+        var problems = await LocalEnds.VerifyAsync(lab, _options.Host, spec, vnis, underlays, _options.HostNamespace, cancellationToken).ConfigureAwait(false);
         await ReportAsync(name, ends, e => problems[e] ?? (applied.Error is { } error ? "apply: " + error : null), cancellationToken).ConfigureAwait(false);
         var changes = applied.Created + applied.Changed + applied.Deleted;
         if (changes > 0 || applied.Error is not null)

@@ -23,22 +23,26 @@ internal static partial class LocalEnds
 
     /// <summary>Each local end's problem as the kernel shows it, or null when it verifies: present, this lab part's,
     /// the right kind (a veth whose peer is the other end; a VXLAN with the link's VNI, towards the other host's
-    /// underlay, its tunnel in another namespace), the MTU compiled, and up with a carrier.</summary>
-    public static async Task<Dictionary<LocalEnd, string?>> VerifyAsync(LabSpec lab, HostId host, TopologySpec spec, IReadOnlyDictionary<LinkId, uint> vnis, IReadOnlyDictionary<HostId, IPAddress> underlays, CancellationToken cancellationToken)
+    /// underlay, its tunnel in another namespace), the MTU compiled, and up with a carrier. An end carried by
+    /// WireGuard tunnels to the remote host's inner address, and its tunnel (the WireGuard device in
+    /// <paramref name="hostNamespace"/>) verifies too.</summary>
+    public static async Task<Dictionary<LocalEnd, string?>> VerifyAsync(LabSpec lab, HostId host, TopologySpec spec, IReadOnlyDictionary<LinkId, uint> vnis, IReadOnlyDictionary<HostId, IPAddress> underlays, string? hostNamespace, CancellationToken cancellationToken)
     {
         var ends = Of(lab, host);
         var mark = LabTopology.MarkOf(lab.Name, host);
-        var compiled = new Dictionary<(string?, string), int?>();
+        var compiled = new Dictionary<(string?, string), TopologyLink>();
         foreach (var link in spec.Links)
         {
-            compiled[(link.Namespace, link.Name)] = link.Mtu;
+            compiled[(link.Namespace, link.Name)] = link;
             if (link.Peer is { } peer)
             {
-                compiled[(peer.Namespace, peer.Name)] = link.Mtu;
+                compiled[(peer.Namespace, peer.Name)] = link;
             }
         }
 
-        using var observed = await LabObservation.ReadAsync(lab.NodesOn(host).Select(n => n.Namespace), cancellationToken).ConfigureAwait(false);
+        var tunnelled = spec.Links.Any(l => l.Kind == TopologyLinkKind.WireGuard);
+        using var observed = await LabObservation.ReadAsync(lab.NodesOn(host).Select(n => n.Namespace).Concat(tunnelled ? [TunnelNamespace(hostNamespace)] : []), cancellationToken).ConfigureAwait(false);
+        var tunnels = await TunnelProblemsAsync(lab, host, spec, hostNamespace, observed, cancellationToken).ConfigureAwait(false);
         var problems = new Dictionary<LocalEnd, string?>();
         foreach (var end in ends)
         {
@@ -79,7 +83,20 @@ internal static partial class LocalEnds
                     return string.Create(CultureInfo.InvariantCulture, $"{e} carries VNI {vxlan.Id}, want {(vnis.TryGetValue(end.Link.Id, out var v) ? v.ToString(CultureInfo.InvariantCulture) : "none")}");
                 }
 
-                if (!underlays.TryGetValue(remote, out var address) || !Equals(vxlan.Remote, address))
+                if (lab.TransportOf(end.Link) == CrossHostTransport.WireGuard)
+                {
+                    var inner = compiled.TryGetValue((ns, e.Linux), out var want) ? want.Remote : null;
+                    if (!Equals(vxlan.Remote, inner))
+                    {
+                        return $"{e} tunnels to {vxlan.Remote?.ToString() ?? "nowhere"}, want host {remote}'s WireGuard tunnel address {inner?.ToString() ?? "(none compiled)"}";
+                    }
+
+                    if (tunnels.GetValueOrDefault(remote, $"no WireGuard tunnel towards host {remote} was compiled") is { } tunnel)
+                    {
+                        return tunnel;
+                    }
+                }
+                else if (!underlays.TryGetValue(remote, out var address) || !Equals(vxlan.Remote, address))
                 {
                     return $"{e} tunnels to {vxlan.Remote?.ToString() ?? "nowhere"}, want host {remote} at {address?.ToString() ?? "(no underlay)"}";
                 }
@@ -105,9 +122,9 @@ internal static partial class LocalEnds
                 }
             }
 
-            if (compiled.TryGetValue((ns, e.Linux), out var mtu) && mtu is { } want && found.Mtu != want)
+            if (compiled.TryGetValue((ns, e.Linux), out var link) && link.Mtu is { } mtu && found.Mtu != mtu)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"{e} has MTU {found.Mtu}, want {want}");
+                return string.Create(CultureInfo.InvariantCulture, $"{e} has MTU {found.Mtu}, want {mtu}");
             }
 
             return !found.IsUp ? $"{e} is down" : !found.IsLowerUp ? $"{e} has no carrier" : null;

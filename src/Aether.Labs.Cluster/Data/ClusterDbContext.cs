@@ -4,7 +4,7 @@ namespace Aether.Labs.Cluster.Data;
 
 /// <summary>
 /// The cluster's tables (<c>cluster_hosts</c>, <c>cluster_placements</c>, <c>cluster_vnis</c>,
-/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>, <c>cluster_vlan_tags</c>, <c>cluster_probes</c>) and the VNI sequence
+/// <c>cluster_link_ends</c>, <c>cluster_vteps</c>, <c>cluster_vtep_links</c>, <c>cluster_vlan_tags</c>, <c>cluster_probes</c>, <c>cluster_wireguard_tunnels</c>) and the VNI sequence
 /// <c>cluster_vni_seq</c>, PostgreSQL only. Labs are named, not referenced by key, so the lab store's tables stay as
 /// they are; the migrations history is <see cref="HistoryTable"/>, apart from the lab store's.
 /// </summary>
@@ -31,6 +31,10 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
     public const int VersionLength = 64;
     public const int PortNameLength = 15;
     public const int NamespaceLength = 255;
+    public const int WireGuardKeyLength = 44;
+
+    /// <summary>How many WireGuard tunnels the cluster holds at once (slots 0 to this less one).</summary>
+    public const int WireGuardSlots = CrossHostWireGuard.Slots;
 
     public DbSet<HostRow> Hosts => Set<HostRow>();
 
@@ -48,6 +52,8 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
 
     public DbSet<ProbeRow> Probes => Set<ProbeRow>();
 
+    public DbSet<WireGuardTunnelRow> WireGuardTunnels => Set<WireGuardTunnelRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasSequence<int>("cluster_vni_seq").StartsAt(FirstVni).HasMin(FirstVni).HasMax(LastVni).IsCyclic();
@@ -61,6 +67,25 @@ internal sealed class ClusterDbContext(DbContextOptions<ClusterDbContext> option
         host.Property(h => h.Version).HasColumnName("version").HasMaxLength(VersionLength);
         host.Property(h => h.RegisteredAt).HasColumnName("registered_at").HasDefaultValueSql("now()");
         host.Property(h => h.LastSeen).HasColumnName("last_seen").HasDefaultValueSql("now()");
+        host.Property(h => h.WireGuardKey).HasColumnName("wireguard_key").HasMaxLength(WireGuardKeyLength);
+
+        var tunnel = modelBuilder.Entity<WireGuardTunnelRow>();
+        tunnel.ToTable("cluster_wireguard_tunnels", t =>
+        {
+            t.HasCheckConstraint("ck_cluster_wireguard_tunnels_hosts", "host_a COLLATE \"C\" < host_b COLLATE \"C\"");
+            t.HasCheckConstraint("ck_cluster_wireguard_tunnels_slot", $"slot BETWEEN 0 AND {WireGuardSlots - 1}");
+        });
+        tunnel.HasKey(t => new { t.Lab, t.HostA, t.HostB }).HasName("pk_cluster_wireguard_tunnels");
+        tunnel.Property(t => t.Lab).HasColumnName("lab").HasMaxLength(LabLength);
+        tunnel.Property(t => t.HostA).HasColumnName("host_a").HasMaxLength(HostId.MaxLength);
+        tunnel.Property(t => t.HostB).HasColumnName("host_b").HasMaxLength(HostId.MaxLength);
+        tunnel.Property(t => t.Slot).HasColumnName("slot");
+        tunnel.Property(t => t.AllocatedAt).HasColumnName("allocated_at").HasDefaultValueSql("now()");
+        tunnel.HasIndex(t => t.Slot).IsUnique().HasDatabaseName("ux_cluster_wireguard_tunnels_slot");
+        tunnel.HasOne<HostRow>().WithMany().HasForeignKey(t => t.HostA).OnDelete(DeleteBehavior.Restrict).HasConstraintName("fk_cluster_wireguard_tunnels_host_a");
+        tunnel.HasOne<HostRow>().WithMany().HasForeignKey(t => t.HostB).OnDelete(DeleteBehavior.Restrict).HasConstraintName("fk_cluster_wireguard_tunnels_host_b");
+        tunnel.HasIndex(t => t.HostA).HasDatabaseName("ix_cluster_wireguard_tunnels_host_a");
+        tunnel.HasIndex(t => t.HostB).HasDatabaseName("ix_cluster_wireguard_tunnels_host_b");
 
         var placement = modelBuilder.Entity<PlacementRow>();
         placement.ToTable("cluster_placements");

@@ -16,6 +16,24 @@ internal sealed class HostRow
     public DateTimeOffset RegisteredAt { get; set; }
 
     public DateTimeOffset LastSeen { get; set; }
+
+    /// <summary>The host's WireGuard public key (base64), or null before an agent that has one registered it.</summary>
+    public string? WireGuardKey { get; set; }
+}
+
+/// <summary>A row of <c>cluster_wireguard_tunnels</c>: the WireGuard tunnel of a lab between two hosts (host_a sorts
+/// before host_b), with its slot, unique in the cluster (its port and inner addresses follow from it).</summary>
+internal sealed class WireGuardTunnelRow
+{
+    public required string Lab { get; set; }
+
+    public required string HostA { get; set; }
+
+    public required string HostB { get; set; }
+
+    public int Slot { get; set; }
+
+    public DateTimeOffset AllocatedAt { get; set; }
 }
 
 /// <summary>A row of <c>cluster_placements</c>.</summary>

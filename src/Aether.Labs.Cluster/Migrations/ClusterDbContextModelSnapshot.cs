@@ -62,6 +62,11 @@ namespace Aether.Labs.Cluster.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("version");
 
+                    b.Property<string>("WireGuardKey")
+                        .HasMaxLength(44)
+                        .HasColumnType("character varying(44)")
+                        .HasColumnName("wireguard_key");
+
                     b.HasKey("Id")
                         .HasName("pk_cluster_hosts");
 
@@ -433,6 +438,54 @@ namespace Aether.Labs.Cluster.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Aether.Labs.Cluster.Data.WireGuardTunnelRow", b =>
+                {
+                    b.Property<string>("Lab")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("lab");
+
+                    b.Property<string>("HostA")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("host_a");
+
+                    b.Property<string>("HostB")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("host_b");
+
+                    b.Property<DateTimeOffset>("AllocatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("allocated_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<int>("Slot")
+                        .HasColumnType("integer")
+                        .HasColumnName("slot");
+
+                    b.HasKey("Lab", "HostA", "HostB")
+                        .HasName("pk_cluster_wireguard_tunnels");
+
+                    b.HasIndex("HostA")
+                        .HasDatabaseName("ix_cluster_wireguard_tunnels_host_a");
+
+                    b.HasIndex("HostB")
+                        .HasDatabaseName("ix_cluster_wireguard_tunnels_host_b");
+
+                    b.HasIndex("Slot")
+                        .IsUnique()
+                        .HasDatabaseName("ux_cluster_wireguard_tunnels_slot");
+
+                    b.ToTable("cluster_wireguard_tunnels", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cluster_wireguard_tunnels_hosts", "host_a COLLATE \"C\" < host_b COLLATE \"C\"");
+
+                            t.HasCheckConstraint("ck_cluster_wireguard_tunnels_slot", "slot BETWEEN 0 AND 4095");
+                        });
+                });
+
             modelBuilder.Entity("Aether.Labs.Cluster.Data.LinkEndRow", b =>
                 {
                     b.HasOne("Aether.Labs.Cluster.Data.HostRow", null)
@@ -495,6 +548,23 @@ namespace Aether.Labs.Cluster.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_cluster_vteps_remote_host");
+                });
+
+            modelBuilder.Entity("Aether.Labs.Cluster.Data.WireGuardTunnelRow", b =>
+                {
+                    b.HasOne("Aether.Labs.Cluster.Data.HostRow", null)
+                        .WithMany()
+                        .HasForeignKey("HostA")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_wireguard_tunnels_host_a");
+
+                    b.HasOne("Aether.Labs.Cluster.Data.HostRow", null)
+                        .WithMany()
+                        .HasForeignKey("HostB")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_cluster_wireguard_tunnels_host_b");
                 });
 #pragma warning restore 612, 618
         }

@@ -70,6 +70,7 @@ public sealed class LabSchemaTests
         "name: x\nfabric: ovs\nnodes:\n  r1: &ceos { kind: arista_ceos }\n  r2: *ceos\nlinks:\n  - endpoints: [r1:Et1, r2:Ethernet1]\n    mtu: 9000\n",
         "name: x\nnodes:\n  a: { kind: linux, host: h1 }\n  b: { kind: linux, host: auto }\nlinks:\n  - { endpoints: [a:eth1, b:eth1], mtu: 1500 }\ncross_host: { mtu: underlay }\n",
         "name: x\nnodes:\n  a: { kind: linux, host: h1 }\ncross_host: {}\n",
+        "name: x\nnodes:\n  a: { kind: linux, host: h1 }\n  b: { kind: linux, host: h2 }\nlinks:\n  - { endpoints: [a:eth1, b:eth1], transport: vxlan }\ncross_host: { transport: wireguard }\n",
     ];
 
     [Theory]
@@ -113,6 +114,8 @@ public sealed class LabSchemaTests
         { "some nodes placed, not all", "/nodes/b", "name: x\nnodes:\n  a: { kind: linux, host: h1 }\n  b: { kind: linux }\n" },
         { "cross_host in a lab not placed", "/cross_host", "name: x\nnodes:\n  a: { kind: linux }\ncross_host: { mtu: lower }\n" },
         { "an unknown cross_host.mtu", "/cross_host/mtu", "name: x\nnodes:\n  a: { kind: linux, host: h1 }\ncross_host: { mtu: higher }\n" },
+        { "an unknown transport", "/links/0/transport", "name: x\nnodes:\n  a: { kind: linux, host: h1 }\n  b: { kind: linux, host: h2 }\nlinks:\n  - { endpoints: [a:eth1, b:eth1], transport: ipsec }\n" },
+        { "a transport in a lab not placed", "/links", "name: x\nnodes:\n  a: { kind: linux }\n  b: { kind: linux }\nlinks:\n  - { endpoints: [a:eth1, b:eth1], transport: wireguard }\n" },
         { "a list at the top", "", "- name: x\n" },
     };
 

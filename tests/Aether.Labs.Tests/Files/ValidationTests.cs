@@ -55,7 +55,7 @@ public sealed class ValidationTests
 
     [Fact]
     public void Unknown_link_key() =>
-        LabFile.Error(WithLinks("  - endpoints: ['r1:eth1', 'r2:eth1']\n    mut: 1500\n"), 8, 5, "links[0].mut", "unknown key; did you mean 'mtu'? allowed here: endpoints, mtu");
+        LabFile.Error(WithLinks("  - endpoints: ['r1:eth1', 'r2:eth1']\n    mut: 1500\n"), 8, 5, "links[0].mut", "unknown key; did you mean 'mtu'? allowed here: endpoints, mtu, transport");
 
     [Fact]
     public void A_duplicate_node_key_is_reported_and_the_rest_still_checked() =>
@@ -308,7 +308,7 @@ public sealed class ValidationTests
             "lab.yaml:13:28: links[3].endpoints[1]: node h1: 'lo' is the namespace's loopback, not a link end",
             "lab.yaml:14:10: links[3].mtu: 10 is outside 68..65535",
             "lab.yaml:15:16: links[4].endpoints: a link has exactly two endpoints, [\"r1:Ethernet1\", \"r2:ge-0/0/0\"]; got 1",
-            "lab.yaml:16:5: links[5].endpoint: unknown key; did you mean 'endpoints'? allowed here: endpoints, mtu",
+            "lab.yaml:16:5: links[5].endpoint: unknown key; did you mean 'endpoints'? allowed here: endpoints, mtu, transport",
             "lab.yaml:16:5: links[5].endpoints: required (the two interfaces the link joins, [\"r1:Ethernet1\", \"r2:ge-0/0/0\"])",
         ], errors);
     }

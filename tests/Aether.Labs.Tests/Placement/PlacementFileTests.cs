@@ -153,8 +153,8 @@ public sealed class PlacementFileTests
     [InlineData("{ mtu: 1450 }", 6, 20, "cross_host.mtu", "'1450' is not one of lower, underlay")]
     [InlineData("{ mtu: [lower] }", 6, 20, "cross_host.mtu", "expected a single value; got a list")]
     [InlineData("{ mut: lower }", 6, 15, "cross_host.mut", "unknown key; did you mean 'mtu'? allowed here: mtu")]
-    [InlineData("lower", 6, 13, "cross_host", "expected a mapping with keys mtu; got 'lower'")]
-    [InlineData("[lower]", 6, 13, "cross_host", "expected a mapping with keys mtu; got a list")]
+    [InlineData("lower", 6, 13, "cross_host", "expected a mapping with keys mtu, transport; got 'lower'")]
+    [InlineData("[lower]", 6, 13, "cross_host", "expected a mapping with keys mtu, transport; got a list")]
     public void A_bad_cross_host_setting(string written, int line, int column, string field, string text) =>
         LabFile.Error(Placed + "cross_host: " + written + "\n", line, column, field, text);
 

@@ -33,13 +33,14 @@ internal static class LabGraph
             }
 
             var crosses = lab.IsCrossHost(link);
+            var tunnel = lab.TransportOf(link) == CrossHostTransport.WireGuard ? "VXLAN in WireGuard" : "VXLAN";
             if (crosses)
             {
-                label.Add("VXLAN between hosts");
+                label.Add(tunnel + " between hosts");
             }
             else if (lab.Node(a.Node).AutoHost || lab.Node(b.Node).AutoHost)
             {
-                label.Add("VXLAN if placed apart");
+                label.Add(tunnel + " if placed apart");
             }
             else if (lab.Fabric == LabFabric.Ovs)
             {

@@ -69,6 +69,7 @@ public sealed class GraphCommandTests : IDisposable
             mtu: 1400
           - endpoints: ["a-b:eth2", "o1:eth1"]
           - endpoints: ["a1:eth1", "o1:eth2"]
+            transport: wireguard
         """;
 
     private static readonly string[] OddLabNodes =
@@ -81,7 +82,7 @@ public sealed class GraphCommandTests : IDisposable
 
     private static readonly string[] OddLabEdges =
     [
-        "node_a1 -- node_o1: eth1 ↔ eth2 / VXLAN if placed apart",
+        "node_a1 -- node_o1: eth1 ↔ eth2 / VXLAN in WireGuard if placed apart",
         "node_a_2db -- node_end: eth1 ↔ P\"#<&>|;\\[]`'1 (p1) / mtu 1400 / VXLAN between hosts",
         "node_a_2db -- node_o1: eth2 ↔ eth1",
     ];

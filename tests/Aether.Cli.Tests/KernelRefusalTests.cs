@@ -115,4 +115,32 @@ public sealed class KernelRefusalTests : CliTest
         Assert.Equal(before, await SnapshotAsync());
         Assert.NotNull(await Ip.LinkAsync(Ns, Peer));
     }
+
+    [Fact]
+    public async Task A_failed_update_removes_the_wireguard_device_it_created()
+    {
+        var first = await AetherAsync("apply");
+        Assert.True(first.Code == 0, first.ToString());
+        var before = await SnapshotAsync();
+
+        var wg = Box.Name("w");
+        var update = Yaml("10.213.0.2/30",
+            links: $"  - {{ name: {wg}, kind: wireguard, namespace: {Ns}, listenPort: 51999, addresses: [10.214.0.1/24] }}",
+            tail: $"routes:\n  - {{ namespace: {Ns}, to: 10.50.0.0/24, via: 10.99.0.1 }}");
+        var result = await AetherAsync("apply", Write("update.yaml", update));
+        Assert.True(result.Code == 1, result.ToString());
+        Assert.Contains("ENETUNREACH (Network is unreachable)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"rolled back what this apply created (wireguard {wg})", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"- wireguard {wg} (rolled back)", result.Stdout, StringComparison.Ordinal);
+        Assert.Null(await Ip.LinkAsync(Ns, wg));
+        Assert.Equal(before, await SnapshotAsync());
+        // Its wireguard-go ended with the device (the kernel here has no WireGuard: the userspace one served it).
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (System.IO.File.Exists($"/var/run/wireguard/{wg}.sock") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(System.IO.File.Exists($"/var/run/wireguard/{wg}.sock"), "wireguard-go still serves the rolled-back device");
+    }
 }

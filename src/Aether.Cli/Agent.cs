@@ -35,6 +35,16 @@ internal static class Agent
             await using var labs = LabStore.Open(database, state);
             await MigrateAsync(cluster, labs, signals.Token).ConfigureAwait(false);
             var agent = new LabAgent(cluster, labs, new LabAgentOptions(host, underlay) { HostNamespace = hostNamespace, Ovsdb = ovsdb, StateDirectory = state, Resync = resync }, loggers.CreateLogger("aether.agent"));
+            try
+            {
+                _ = agent.HostPublicKey(); // made on the first start; a key file others can read is refused here
+            }
+            catch (InvalidOperationException ex)
+            {
+                Output.Fail("agent: " + ex.Message);
+                return ExitCodes.InvalidInput;
+            }
+
             Output.Line($"agent {host} ({underlay}) on {cluster.Location}");
             Output.Flush();
             await agent.RunAsync(signals.Token).ConfigureAwait(false);

@@ -82,6 +82,31 @@ public sealed class WireGuardTunnelTests(PostgresServer fixture) : IClassFixture
         Assert.Equal("0", await db.ScalarAsync("SELECT count(*) FROM cluster_placements"));
     }
 
+    [Fact]
+    public async Task An_agents_host_key_is_made_0600_kept_and_refused_when_others_may_read_it()
+    {
+        await using var db = await ClusterDb.CreateAsync(fixture.Server);
+        await using var labs = Aether.Labs.Store.LabStore.Open(db.Server.Url(db.Name), Path.GetTempPath());
+        var state = Directory.CreateTempSubdirectory("aetwgkey");
+        try
+        {
+            var options = new Aether.Labs.Cluster.Agent.LabAgentOptions(HostId.Parse("h1"), IPAddress.Parse("10.200.0.1")) { StateDirectory = state.FullName };
+            var agent = new Aether.Labs.Cluster.Agent.LabAgent(db.Store, labs, options);
+            var made = agent.HostPublicKey();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(agent.HostKeyFile));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(agent.HostKeyFile)!));
+            Assert.Equal(made, new Aether.Labs.Cluster.Agent.LabAgent(db.Store, labs, options).HostPublicKey()); // another agent (a restart): the same key
+
+            File.SetUnixFileMode(agent.HostKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+            var refused = Assert.Throws<InvalidOperationException>(() => new Aether.Labs.Cluster.Agent.LabAgent(db.Store, labs, options).HostPublicKey());
+            Assert.Contains("readable by others than its owner (mode 604); chmod 600 it", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
     private static string[] Show(IEnumerable<WireGuardTunnel> tunnels) =>
         [.. tunnels.Select(t => $"{t.HostA}-{t.HostB}={t.Slot}").Order(StringComparer.Ordinal)];
 }

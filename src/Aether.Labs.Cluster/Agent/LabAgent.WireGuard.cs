@@ -12,6 +12,12 @@ public sealed partial class LabAgent
     /// restarts.</summary>
     public string HostKeyFile => Path.Combine(_options.StateDirectory, "wireguard", "host.key");
 
+    /// <summary>This host's WireGuard public key (what <see cref="RunAsync"/> registers), its private key read from
+    /// <see cref="HostKeyFile"/> or made there.</summary>
+    /// <exception cref="InvalidOperationException">The key file is readable by others (the message says
+    /// <c>chmod 600</c>), or is no key.</exception>
+    public WireGuardKey HostPublicKey() => HostKey().GetPublicKey();
+
     /// <summary>This host's private key, read (or made) once.</summary>
     /// <exception cref="InvalidOperationException">The key file is readable by others, or is no key.</exception>
     private WireGuardSecretKey HostKey()

@@ -62,7 +62,7 @@ public sealed partial class LabAgent
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var version = typeof(LabAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-        await _cluster.RegisterHostAsync(new HostRegistration(_options.Host, _options.Underlay, Environment.ProcessId, version) { WireGuardKey = HostKey().GetPublicKey() }, cancellationToken).ConfigureAwait(false);
+        await _cluster.RegisterHostAsync(new HostRegistration(_options.Host, _options.Underlay, Environment.ProcessId, version) { WireGuardKey = HostPublicKey() }, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var wake = new SemaphoreSlim(0, 1);
         await using var listener = new ClusterListener(_cluster.ConnectionString);

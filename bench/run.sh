@@ -4,6 +4,7 @@
 #   bench/run.sh writer
 #   bench/run.sh run-footprint [--n 1000] [--seconds 60] [--heal 100] [--trials 30] [--cli PATH]   (needs ./aether built)
 #   bench/run.sh lab-hosts [--per-host 30] [--trials 20] [--repairs 20] [--fabric veth|ovs]   (needs ./aether built: .build/aether/aether)
+#   bench/run.sh lab-transport [--links 4]   (needs ./aether built, wireguard-go, and iperf3: apt-get install -y --no-install-recommends iperf3)
 # The peers need: apt-get install golang-go golang-github-vishvananda-netlink-dev python3-pyroute2 time
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -169,7 +169,7 @@ internal static class LabHostsBench
     }
 
     /// <summary>The last lines of every agent's log, for a failure's message.</summary>
-    private static string AgentLogs(string work)
+    internal static string AgentLogs(string work)
     {
         var text = new StringBuilder();
         foreach (var log in Directory.EnumerateFiles(work, "agent-*.log").Order(StringComparer.Ordinal))
@@ -190,7 +190,7 @@ internal static class LabHostsBench
         return text.ToString();
     }
 
-    private static void Require(bool condition, string what)
+    internal static void Require(bool condition, string what)
     {
         if (!condition)
         {
@@ -221,7 +221,7 @@ internal static class LabHostsBench
     /// <summary>Every end of <paramref name="links"/> read with <c>ip -j -d link</c> in its node: present, UP and
     /// LOWER_UP, a VXLAN when the link crosses hosts and a veth when not (on the ovs fabric a veth always: the VXLANs
     /// are the hosts'). Throws on the first that is not.</summary>
-    private static async Task<string> IpOracleAsync(string token, IReadOnlyList<LabShape.Link> links, bool ovs)
+    internal static async Task<string> IpOracleAsync(string token, IReadOnlyList<LabShape.Link> links, bool ovs)
     {
         var byNode = links.SelectMany(l => new[] { (End: l.A, l.Cross), (End: l.B, l.Cross) }).GroupBy(e => e.End.Node);
         var checkedEnds = 0;
@@ -244,13 +244,13 @@ internal static class LabHostsBench
         return string.Create(CultureInfo.InvariantCulture, $"{checkedEnds} ends present, UP and LOWER_UP, {(ovs ? "veths (ports of the hosts' bridges)" : "VXLAN across hosts and veth inside")}");
     }
 
-    private static async Task HostsAsync(string token)
+    internal static async Task HostsAsync(string token, int hosts = HostCount)
     {
         var underlay = token + "u";
         await CheckedAsync("ip", ["netns", "add", underlay]);
         await CheckedAsync("ip", ["-n", underlay, "link", "add", "br0", "type", "bridge"]);
         await CheckedAsync("ip", ["-n", underlay, "link", "set", "br0", "up"]);
-        for (var h = 1; h <= HostCount; h++)
+        for (var h = 1; h <= hosts; h++)
         {
             var ns = HostNamespace(token, h);
             var port = "p" + h.ToString(CultureInfo.InvariantCulture);
@@ -263,15 +263,15 @@ internal static class LabHostsBench
         }
     }
 
-    private static string HostNamespace(string token, int h) => token + "h" + h.ToString(CultureInfo.InvariantCulture);
+    internal static string HostNamespace(string token, int h) => token + "h" + h.ToString(CultureInfo.InvariantCulture);
 
-    private static string Underlay(int h) => "192.168.252." + h.ToString(CultureInfo.InvariantCulture);
+    internal static string Underlay(int h) => "192.168.252." + h.ToString(CultureInfo.InvariantCulture);
 
-    private static List<string> Namespaces(string prefix) => Directory.Exists(NetworkNamespace.RunDirectory)
+    internal static List<string> Namespaces(string prefix) => Directory.Exists(NetworkNamespace.RunDirectory)
         ? [.. Directory.EnumerateFileSystemEntries(NetworkNamespace.RunDirectory, prefix + "*").Select(Path.GetFileName).OfType<string>()]
         : [];
 
-    private static Process StartAgent(string cli, string url, string token, int h, string work, string resync, string? ovsdb)
+    internal static Process StartAgent(string cli, string url, string token, int h, string work, string resync, string? ovsdb)
     {
         var host = "h" + h.ToString(CultureInfo.InvariantCulture);
         var psi = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -312,7 +312,7 @@ internal static class LabHostsBench
     }
 
     /// <summary>SIGTERM (the agent stops, leaving the namespaces), SIGKILL after 10 s.</summary>
-    private static async Task StopAsync(Process? agent)
+    internal static async Task StopAsync(Process? agent)
     {
         if (agent is null || agent.HasExited)
         {
@@ -337,7 +337,7 @@ internal static class LabHostsBench
 
     /// <summary>Waits until the agents <paramref name="agents"/> registered their hosts (their pids in
     /// <c>cluster_hosts</c>).</summary>
-    private static async Task RegisteredAsync(PrivatePostgres postgres, string database, Process?[] agents)
+    internal static async Task RegisteredAsync(PrivatePostgres postgres, string database, Process?[] agents)
     {
         var clock = Stopwatch.StartNew();
         var pids = string.Join(',', agents.Select(a => a!.Id.ToString(CultureInfo.InvariantCulture)));
@@ -354,7 +354,7 @@ internal static class LabHostsBench
         }
     }
 
-    private static async Task<(TimeSpan Took, string Output)> RunAsync(string program, string[] args)
+    internal static async Task<(TimeSpan Took, string Output)> RunAsync(string program, string[] args)
     {
         var started = Stopwatch.GetTimestamp();
         var (code, output) = await TryRunAsync(program, args);
@@ -363,14 +363,14 @@ internal static class LabHostsBench
         return (took, output);
     }
 
-    private static async Task<string> CheckedAsync(string program, string[] args)
+    internal static async Task<string> CheckedAsync(string program, string[] args)
     {
         var (code, output) = await TryRunAsync(program, args);
         Require(code == 0, $"{program} {string.Join(' ', args)}: exit {code}: {output}");
         return output;
     }
 
-    private static async Task<(int Code, string Output)> TryRunAsync(string program, string[] args)
+    internal static async Task<(int Code, string Output)> TryRunAsync(string program, string[] args)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -479,7 +479,7 @@ internal static class LabHostsBench
 
     /// <summary>This process's own netlink sockets in the lab's node namespaces, opened as the namespaces appear: when
     /// every end of some links is present, UP and LOWER_UP.</summary>
-    private sealed class KernelView(string token) : IDisposable
+    internal sealed class KernelView(string token) : IDisposable
     {
         private readonly Dictionary<string, NetlinkHandle> _handles = new(StringComparer.Ordinal);
 

@@ -18,6 +18,7 @@ return args switch
     ["run-footprint", .. var rest] => await RunFootprintBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--seconds", "60"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--heal", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "30"), CultureInfo.InvariantCulture)),
     ["lab", .. var rest] => await LabBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--nodes", "100"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "100"), CultureInfo.InvariantCulture)),
     ["lab-hosts", .. var rest] => await LabHostsBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--per-host", "30"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--trials", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--repairs", "20"), CultureInfo.InvariantCulture), int.Parse(Option(rest, "--slow-repairs", "3"), CultureInfo.InvariantCulture), Option(rest, "--fabric", "veth")),
+    ["lab-transport", .. var rest] => await LabTransportBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--links", "4"), CultureInfo.InvariantCulture)),
     ["chaos-fuzz", .. var rest] => await FuzzCommand.RunAsync(rest),
     ["chaos-soak", .. var rest] => await SoakCommand.RunAsync(rest),
     ["chaos", .. var rest] => await ChaosBench.RunAsync(ChaosOptions.Parse(rest)),
@@ -50,6 +51,9 @@ static int Usage()
                aether-bench lab-hosts [--per-host 30] [--trials 20] [--repairs 20] [--slow-repairs 3] [--fabric veth|ovs] [--cli .build/aether/aether]
                                                       (labs across hosts: 3 simulated hosts, agent processes, a private PostgreSQL; deploy of 3N nodes / 5N links,
                                                        a third across hosts; a cross-host link added; a deleted VXLAN end repaired at --resync 30s and 1s; destroy)
+               aether-bench lab-transport [--links 4] [--cli .build/aether/aether]
+                                                      (cross-host links by transport, vxlan beside wireguard: 2 simulated hosts, agent processes; time to up,
+                                                       a 10 s iperf3 TCP stream over link 1 (Mbit/s, retransmits, CPU), RSS, destroy; needs iperf3 and wireguard-go)
                aether-bench chaos-fuzz [--inputs 100000] [--seed 16] [--target all|readers|http] [--timeout 2] [--cli .build/aether/aether]  (readers and the HTTP API under mutated input)
                aether-bench chaos-soak [--minutes 60] [--reference 10] [--cli .build/aether/aether]  (churn; RSS and descriptors of the daemon and aether run)
                aether-bench chaos [--short] [--kills 100] [--hub-kills N] [--namespaces 200] [--drift 1000] [--drift-namespaces 20] [--wg-drift 1000] [--events 50000] [--buffer 4096] [--only apply,run,hub,drift,wgdrift,overflow] [--cli .build/aether/aether]

@@ -16,6 +16,9 @@ namespace Aether.Labs.Cluster.Agent;
 /// namespace deleted and made again under its name is a new namespace (another <see cref="NamespaceIdentity"/>) and
 /// gets a new monitor. A node namespace deleted whole takes its links with it without an event in any namespace
 /// watched here (its veth peers' deletions do wake a pass; a lone VXLAN end does not): the timer repairs that.
+/// Where labs here have WireGuard tunnels (<c>transport: wireguard</c>), the host's namespace is watched too, but
+/// only the tunnel devices' own events wake a pass: a real host's other links (containers coming and going) do not.
+/// A peer changed with <c>wg</c> raises no kernel event at all: the timer repairs that.
 /// </summary>
 public sealed partial class LabAgent
 {
@@ -28,6 +31,7 @@ public sealed partial class LabAgent
         {
             var placements = await _cluster.ListPlacementsOnHostAsync(_options.Host, cancellationToken).ConfigureAwait(false);
             var namespaces = new HashSet<string>(StringComparer.Ordinal);
+            var tunnels = new HashSet<string>(StringComparer.Ordinal);
             foreach (var group in placements.GroupBy(p => p.Lab, StringComparer.Ordinal))
             {
                 var stored = await _labs.GetLabAsync(group.Key, cancellationToken).ConfigureAwait(false);
@@ -37,9 +41,14 @@ public sealed partial class LabAgent
                     namespaces.Add(lab?.Nodes.FirstOrDefault(n => string.Equals(n.Name, placement.Node, StringComparison.Ordinal))?.Namespace
                         ?? LabNames.DefaultNamespace(placement.Lab, placement.Node));
                 }
+
+                if (lab is not null)
+                {
+                    tunnels.UnionWith(TunnelDevices(await ClusterLabs.WithStoredPlacementsAsync(_cluster, lab, cancellationToken).ConfigureAwait(false)));
+                }
             }
 
-            watch.Follow(namespaces);
+            watch.Follow(namespaces, _options.HostNamespace ?? LabObservation.Host, tunnels);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -67,6 +76,8 @@ public sealed partial class LabAgent
         private readonly NamespaceWatcher? _names;
         private readonly Task _namesReader = Task.CompletedTask;
         private volatile HashSet<string> _followed = new(StringComparer.Ordinal);
+        private volatile HashSet<string> _tunnels = new(StringComparer.Ordinal);
+        private volatile string? _tunnelNamespace;
 
         public KernelWatch(Action wake, TimeSpan debounce, ILogger logger)
         {
@@ -96,10 +107,19 @@ public sealed partial class LabAgent
             Volatile.Write(ref _currentTicks, failed ? Math.Min(Volatile.Read(ref _currentTicks) * 2, Math.Max(MaxDebounce.Ticks, _debounce.Ticks)) : _debounce.Ticks);
 
         /// <summary>Watches exactly <paramref name="names"/>: new ones (or ones made again) get a monitor, gone ones lose
-        /// theirs. A name that does not exist (yet) is skipped: the pass that makes it is followed by another call.</summary>
-        public void Follow(HashSet<string> names)
+        /// theirs. A name that does not exist (yet) is skipped: the pass that makes it is followed by another call.
+        /// While <paramref name="tunnels"/> names devices, <paramref name="tunnelNamespace"/> (<c>""</c>: this
+        /// process's) is watched too, for those devices' events only.</summary>
+        public void Follow(HashSet<string> names, string tunnelNamespace, HashSet<string> tunnels)
         {
             _followed = new HashSet<string>(names, StringComparer.Ordinal);
+            _tunnels = tunnels;
+            _tunnelNamespace = tunnelNamespace;
+            if (tunnels.Count > 0)
+            {
+                names = new HashSet<string>(names, StringComparer.Ordinal) { tunnelNamespace };
+            }
+
             foreach (var name in _watched.Keys.Where(n => !names.Contains(n)).ToList())
             {
                 Stop(name);
@@ -110,7 +130,7 @@ public sealed partial class LabAgent
                 NetworkNamespace ns;
                 try
                 {
-                    ns = NetworkNamespace.Open(name);
+                    ns = name.Length == 0 ? NetworkNamespace.OpenCurrent() : NetworkNamespace.Open(name);
                 }
                 catch (Exception ex) when (ex is NetlinkException or ArgumentException or IOException or UnauthorizedAccessException)
                 {
@@ -196,7 +216,10 @@ public sealed partial class LabAgent
                 {
                     await foreach (var e in handle.MonitorAsync(MonitorGroups.Links, cancellationToken: cancellationToken).ConfigureAwait(false))
                     {
-                        if (e is LinkEvent or OverrunEvent)
+                        // In the tunnels' namespace (the host's), only the tunnel devices' own events count.
+                        var relevant = e is OverrunEvent || (e is LinkEvent link
+                            && (!string.Equals(name, _tunnelNamespace, StringComparison.Ordinal) || _tunnels.Contains(link.Link.Name)));
+                        if (relevant)
                         {
                             _events.Writer.TryWrite(true);
                         }

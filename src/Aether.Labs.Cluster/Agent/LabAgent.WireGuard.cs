@@ -30,6 +30,20 @@ public sealed partial class LabAgent
         return _hostKey ??= WireGuardKeyFile.ReadOrCreate(HostKeyFile, "this host's WireGuard private key");
     }
 
+    /// <summary>The names of <paramref name="lab"/>'s tunnel devices on this host (one per remote host a
+    /// <c>transport: wireguard</c> link leads to).</summary>
+    private IEnumerable<string> TunnelDevices(LabSpec lab)
+    {
+        var here = _options.Host;
+        foreach (var (a, b) in ClusterLabs.WireGuardPairs(lab))
+        {
+            if (a == here || b == here)
+            {
+                yield return CrossHostWireGuard.DeviceName(lab.Name, here, a == here ? b : a);
+            }
+        }
+    }
+
     /// <summary>What the compile needs for <paramref name="lab"/>'s links carried by WireGuard from this host: the
     /// host's key, the hosts' public keys and the slots of this host's tunnels; null when no such link ends
     /// here.</summary>

@@ -30,19 +30,15 @@ public sealed partial class LabAgent
         return _hostKey ??= WireGuardKeyFile.ReadOrCreate(HostKeyFile, "this host's WireGuard private key");
     }
 
-    /// <summary>The names of <paramref name="lab"/>'s tunnel devices on this host (one per remote host a
-    /// <c>transport: wireguard</c> link leads to).</summary>
-    private IEnumerable<string> TunnelDevices(LabSpec lab)
-    {
-        var here = _options.Host;
-        foreach (var (a, b) in ClusterLabs.WireGuardPairs(lab))
-        {
-            if (a == here || b == here)
-            {
-                yield return CrossHostWireGuard.DeviceName(lab.Name, here, a == here ? b : a);
-            }
-        }
-    }
+    /// <summary>The hosts a <c>transport: wireguard</c> link of <paramref name="lab"/> leads to from this one: one
+    /// tunnel each.</summary>
+    private IEnumerable<HostId> TunnelRemotes(LabSpec lab) =>
+        ClusterLabs.WireGuardPairs(lab).Where(p => p.Item1 == _options.Host || p.Item2 == _options.Host)
+            .Select(p => p.Item1 == _options.Host ? p.Item2 : p.Item1);
+
+    /// <summary>The names of <paramref name="lab"/>'s tunnel devices on this host.</summary>
+    private IEnumerable<string> TunnelDevices(LabSpec lab) =>
+        TunnelRemotes(lab).Select(remote => CrossHostWireGuard.DeviceName(lab.Name, _options.Host, remote));
 
     /// <summary>What the compile needs for <paramref name="lab"/>'s links carried by WireGuard from this host: the
     /// host's key, the hosts' public keys and the slots of this host's tunnels; null when no such link ends
@@ -50,7 +46,7 @@ public sealed partial class LabAgent
     private async Task<HostWireGuard?> WireGuardOfAsync(LabSpec lab, IReadOnlyList<HostStatus> hosts, CancellationToken cancellationToken)
     {
         var here = _options.Host;
-        if (!ClusterLabs.WireGuardPairs(lab).Any(p => p.Item1 == here || p.Item2 == here))
+        if (!TunnelRemotes(lab).Any())
         {
             return null;
         }

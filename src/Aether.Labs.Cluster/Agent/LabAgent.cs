@@ -182,7 +182,7 @@ public sealed partial class LabAgent
 
         var controller = new TopologyController(spec, new ControllerOptions { StateDirectory = _options.StateDirectory });
         var applied = await controller.ApplyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var problems = await LocalEnds.VerifyAsync(lab, _options.Host, spec, vnis, underlays, _options.HostNamespace, cancellationToken).ConfigureAwait(false);
+        var problems = await LocalEnds.VerifyAsync(lab, _options.Host, spec, vnis, _options.HostNamespace, cancellationToken).ConfigureAwait(false);
         await ReportAsync(name, ends, e => problems[e] ?? (applied.Error is { } error ? "apply: " + error : null), cancellationToken).ConfigureAwait(false);
         var changes = applied.Created + applied.Changed + applied.Deleted;
         if (changes > 0 || applied.Error is not null)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Aether.Netlink.Rtnl;
 using Aether.Topology;
 
@@ -23,10 +22,10 @@ internal static partial class LocalEnds
 
     /// <summary>Each local end's problem as the kernel shows it, or null when it verifies: present, this lab part's,
     /// the right kind (a veth whose peer is the other end; a VXLAN with the link's VNI, towards the other host's
-    /// underlay, its tunnel in another namespace), the MTU compiled, and up with a carrier. An end carried by
+    /// underlay as compiled, its tunnel in another namespace), the MTU compiled, and up with a carrier. An end carried by
     /// WireGuard tunnels to the remote host's inner address, and its tunnel (the WireGuard device in
     /// <paramref name="hostNamespace"/>) verifies too.</summary>
-    public static async Task<Dictionary<LocalEnd, string?>> VerifyAsync(LabSpec lab, HostId host, TopologySpec spec, IReadOnlyDictionary<LinkId, uint> vnis, IReadOnlyDictionary<HostId, IPAddress> underlays, string? hostNamespace, CancellationToken cancellationToken)
+    public static async Task<Dictionary<LocalEnd, string?>> VerifyAsync(LabSpec lab, HostId host, TopologySpec spec, IReadOnlyDictionary<LinkId, uint> vnis, string? hostNamespace, CancellationToken cancellationToken)
     {
         var ends = Of(lab, host);
         var mark = LabTopology.MarkOf(lab.Name, host);
@@ -83,22 +82,18 @@ internal static partial class LocalEnds
                     return string.Create(CultureInfo.InvariantCulture, $"{e} carries VNI {vxlan.Id}, want {(vnis.TryGetValue(end.Link.Id, out var v) ? v.ToString(CultureInfo.InvariantCulture) : "none")}");
                 }
 
-                if (lab.TransportOf(end.Link) == CrossHostTransport.WireGuard)
+                // The compile says where the tunnel goes: the other host's underlay address, or its WireGuard tunnel
+                // address for a link carried by WireGuard.
+                var wireguard = lab.TransportOf(end.Link) == CrossHostTransport.WireGuard;
+                var want = compiled.TryGetValue((ns, e.Linux), out var link) ? link.Remote : null;
+                if (!Equals(vxlan.Remote, want))
                 {
-                    var inner = compiled.TryGetValue((ns, e.Linux), out var want) ? want.Remote : null;
-                    if (!Equals(vxlan.Remote, inner))
-                    {
-                        return $"{e} tunnels to {vxlan.Remote?.ToString() ?? "nowhere"}, want host {remote}'s WireGuard tunnel address {inner?.ToString() ?? "(none compiled)"}";
-                    }
-
-                    if (tunnels.GetValueOrDefault(remote, $"no WireGuard tunnel towards host {remote} was compiled") is { } tunnel)
-                    {
-                        return tunnel;
-                    }
+                    return $"{e} tunnels to {vxlan.Remote?.ToString() ?? "nowhere"}, want host {remote}{(wireguard ? "'s WireGuard tunnel address " : " at ")}{want?.ToString() ?? "(none compiled)"}";
                 }
-                else if (!underlays.TryGetValue(remote, out var address) || !Equals(vxlan.Remote, address))
+
+                if (wireguard && tunnels.GetValueOrDefault(remote, $"no WireGuard tunnel towards host {remote} was compiled") is { } tunnel)
                 {
-                    return $"{e} tunnels to {vxlan.Remote?.ToString() ?? "nowhere"}, want host {remote} at {address?.ToString() ?? "(no underlay)"}";
+                    return tunnel;
                 }
 
                 if (found.LinkNetNsId is null)
@@ -122,7 +117,7 @@ internal static partial class LocalEnds
                 }
             }
 
-            if (compiled.TryGetValue((ns, e.Linux), out var link) && link.Mtu is { } mtu && found.Mtu != mtu)
+            if (compiled.TryGetValue((ns, e.Linux), out var compiledLink) && compiledLink.Mtu is { } mtu && found.Mtu != mtu)
             {
                 return string.Create(CultureInfo.InvariantCulture, $"{e} has MTU {found.Mtu}, want {mtu}");
             }

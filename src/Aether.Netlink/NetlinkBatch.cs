@@ -82,7 +82,7 @@ public class NetlinkBatch : IDisposable
     /// <summary>Sends every queued request and waits for all acknowledgements. The batch is empty afterwards.</summary>
     public async Task<NetlinkBatchResult> ExecuteAsync(CancellationToken cancellationToken = default)
     {
-        await Socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Socket.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return Execute();

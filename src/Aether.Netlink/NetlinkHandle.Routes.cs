@@ -74,6 +74,11 @@ public sealed partial class NetlinkHandle
         return _socket.RequestManyAsync(others, static (ref w, ns, seq, pid) => RtnlRequests.GetNsId(ref w, ns.Fd, seq, pid), RtnlRequests.ParseNsId, "get nsid", static ns => ns.ToString(), cancellationToken);
     }
 
+    /// <summary>Gives <paramref name="other"/> an nsid in this namespace, the kernel's choice (<c>ip netns set NAME
+    /// auto</c>); <c>EEXIST</c> when it has one.</summary>
+    internal Task AssignNsIdAsync(NetworkNamespace other, CancellationToken cancellationToken = default) =>
+        ExecuteAsync((other.Fd, NsId.NotAssigned), RtnlRequests.SetNsId, "set nsid", other.ToString(), cancellationToken);
+
     /// <summary>Assigns <paramref name="nsid"/> to <paramref name="other"/> in this namespace.</summary>
     public Task SetNsIdAsync(NetworkNamespace other, int nsid, CancellationToken cancellationToken = default)
     {

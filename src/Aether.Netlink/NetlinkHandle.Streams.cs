@@ -31,7 +31,7 @@ public sealed partial class NetlinkHandle
     private async IAsyncEnumerable<T> StreamAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _socket.EnterAsync(cancellationToken).ConfigureAwait(false);
         var buffer = NetlinkSocket.RentReceiveBuffer();
         var done = false;
         try

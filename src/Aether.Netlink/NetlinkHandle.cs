@@ -53,15 +53,25 @@ public sealed partial class NetlinkHandle : IDisposable
         return new NetlinkHandle(socket, target.Duplicate(), options);
     }
 
-    /// <summary>Opens a handle bound to <paramref name="target"/> without a duplicate of it: the caller keeps
-    /// <paramref name="target"/> open until the handle is disposed (one descriptor per namespace less, for a session
-    /// that holds thousands).</summary>
-    internal static NetlinkHandle OpenBorrowing(NetworkNamespace target, NetlinkSocketOptions? options = null)
+    /// <summary>Opens a handle bound to <paramref name="target"/> without a duplicate of it, on a socket the process's
+    /// <see cref="SocketBudget"/> may close while it is idle (opened again by the next request): the caller keeps
+    /// <paramref name="target"/> open until the handle is disposed. A session over thousands of namespaces holds
+    /// about one descriptor per namespace, not three.</summary>
+    internal static NetlinkHandle OpenBorrowing(NetworkNamespace target, NetlinkSocketOptions? options = null, SocketBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ObjectDisposedException.ThrowIf(target.IsClosed, target);
         options ??= NetlinkSocketOptions.Default;
-        return new NetlinkHandle(NetlinkSocket.Open(NetlinkProtocol.Route, target, options), target, options, ownsNamespace: false);
+        return new NetlinkHandle(NetlinkSocket.OpenReclaimable(NetlinkProtocol.Route, target, options, budget ?? SocketBudget.Shared), target, options, ownsNamespace: false);
+    }
+
+    /// <summary>Creates the named namespace as <see cref="CreateNamespace"/> does, with a handle that borrows it (as
+    /// <see cref="OpenBorrowing"/>'s does): the caller disposes the handle, then the namespace.</summary>
+    internal static (NetworkNamespace Namespace, NetlinkHandle Handle) CreateNamespaceBorrowing(string name, NamespaceBatch? batch, string? mark)
+    {
+        var options = NetlinkSocketOptions.Default;
+        var ns = NetworkNamespace.Create(name, static s => OpenMarked(s.options, s.mark), (options, mark), out var socket, batch);
+        return (ns, new NetlinkHandle(socket.Reclaimable(ns, options, SocketBudget.Shared), ns, options, ownsNamespace: false));
     }
 
     /// <summary>Creates the named namespace as <see cref="NetworkNamespace.Create(string)"/> does, and opens a handle
@@ -161,7 +171,7 @@ public sealed partial class NetlinkHandle : IDisposable
     private async Task<IReadOnlyList<T>> DumpAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T> parse, string operation, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        await _socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _socket.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             for (var attempt = 1; ; attempt++)

@@ -20,7 +20,7 @@ public sealed partial class NetlinkSocket
             return results;
         }
 
-        await Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             for (var start = 0; start < states.Count; start += MaxGetsPerSend)

@@ -25,7 +25,7 @@ public sealed partial class NetlinkSocket
     internal async Task<T> ExchangeAsync<TState, T>(TState state, WriteRequest<TState> write, MessageParser<T>? parse, string operation, string? target, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
-        await Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var writer = new NetlinkWriter(512);

@@ -16,8 +16,10 @@ public sealed partial class NetlinkSocket : IDisposable
     /// <summary>The receive buffer size: the kernel never builds a dump part larger than 32 KiB for a reader offering more.</summary>
     internal const int ReceiveBufferLength = 64 * 1024;
 
-    private readonly SafeFdHandle _fd;
+    // Null while a reclaimable socket is released (see NetlinkSocket.Budget.cs): it is opened again on the next use.
+    private SafeFdHandle? _fd;
     private uint _sequence;
+    private volatile bool _disposed;
 
     private NetlinkSocket(SafeFdHandle fd, NetlinkProtocol protocol, uint portId)
     {
@@ -30,14 +32,14 @@ public sealed partial class NetlinkSocket : IDisposable
     /// <summary>The protocol family.</summary>
     public NetlinkProtocol Protocol { get; }
 
-    /// <summary>The port id the kernel gave this socket (<c>nl_pid</c>).</summary>
-    public uint PortId { get; }
+    /// <summary>The port id the kernel gave this socket (<c>nl_pid</c>); a reclaimable socket opened again gets a new one.</summary>
+    public uint PortId { get; private set; }
 
     /// <summary>Serialises requests on this socket.</summary>
     internal SemaphoreSlim Gate { get; } = new(1, 1);
 
     /// <summary>Whether <see cref="Dispose"/> was called.</summary>
-    public bool IsClosed => _fd.IsClosed;
+    public bool IsClosed => _disposed;
 
     /// <summary>Opens a socket in <paramref name="target"/> (or the process's namespace when null).
     /// Opening in another namespace happens on a dedicated short-lived thread.</summary>
@@ -62,7 +64,14 @@ public sealed partial class NetlinkSocket : IDisposable
     }
 
     /// <summary>Opens a socket in the namespace of the calling thread. Callers outside a namespace thread use <see cref="Open"/>.</summary>
-    internal static unsafe NetlinkSocket OpenHere(NetlinkProtocol protocol, NetlinkSocketOptions options, uint groups)
+    internal static NetlinkSocket OpenHere(NetlinkProtocol protocol, NetlinkSocketOptions options, uint groups)
+    {
+        var (handle, portId) = OpenDescriptorHere(protocol, options, groups);
+        return new NetlinkSocket(handle, protocol, portId);
+    }
+
+    /// <summary>Opens, tunes and binds a socket in the calling thread's namespace: its descriptor and port id.</summary>
+    private static unsafe (SafeFdHandle Handle, uint PortId) OpenDescriptorHere(NetlinkProtocol protocol, NetlinkSocketOptions options, uint groups)
     {
         if (options.ReplyTimeout is { } wait && wait < TimeSpan.FromMilliseconds(1))
         {
@@ -121,7 +130,7 @@ public sealed partial class NetlinkSocket : IDisposable
                 throw NetlinkException.FromLastError("getsockname", protocol.ToString());
             }
 
-            return new NetlinkSocket(handle, protocol, addr.Pid);
+            return (handle, addr.Pid);
         }
         catch
         {
@@ -223,17 +232,25 @@ public sealed partial class NetlinkSocket : IDisposable
     /// <summary>Closes the socket.</summary>
     public void Dispose()
     {
-        _fd.Dispose();
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _budget?.Forget(this); // no longer a candidate for release: its gate goes next
+        _fd?.Dispose();
         Gate.Dispose();
     }
 
-    /// <summary>The raw descriptor (for poll).</summary>
+    /// <summary>The raw descriptor (for poll). A released reclaimable socket is opened again first: the request paths
+    /// do that under <see cref="Gate"/> (<see cref="EnterAsync"/>), so nothing releases it while they use it.</summary>
     internal int Fd
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
-            return (int)_fd.DangerousGetHandle();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return (int)(_fd ?? ReopenOutsideGate()).DangerousGetHandle();
         }
     }
 
@@ -263,7 +280,7 @@ public sealed partial class NetlinkSocket : IDisposable
         }
     }
 
-    private sealed class SafeFdHandle : SafeHandle
+    internal sealed class SafeFdHandle : SafeHandle
     {
         public SafeFdHandle(int fd)
             : base(-1, ownsHandle: true) => SetHandle(fd);

@@ -264,7 +264,7 @@ public sealed partial class TopologyController
             var mark = NamespaceClaim.MarkOf(_owner.Owner);
             try
             {
-                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespace(free[i], leftovers.Contains(free[i]) ? null : batch, mark: mark));
+                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespaceBorrowing(free[i], leftovers.Contains(free[i]) ? null : batch, mark));
             }
             catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
             {

@@ -36,6 +36,7 @@ public sealed partial class TopologyController
             var session = new Session(owner, owner.OpenStore(), createMissing: true) { FollowPeers = options.Resync / 2, WritesKeys = true };
             try
             {
+                await session.ShareMonitorAsync(CancellationToken.None).ConfigureAwait(false);
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
                 owner._awaited.RemoveWhere(name => session.Exists(Scope.Namespace(name))); // came back before anyone looked: nothing left to await
                 var loops = scopes

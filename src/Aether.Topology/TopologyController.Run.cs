@@ -36,8 +36,9 @@ public sealed partial class TopologyController
         ArgumentNullException.ThrowIfNull(loopOptions);
         var names = _topology.Namespaces.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
 
-        // Three descriptors per namespace (its own, the handle's socket, the monitor's), and a generation being
-        // replaced holds its own while the next opens: room for both, and some.
+        // One descriptor per namespace (its own: the handles' sockets are within the socket budget, the monitor is
+        // shared), up to three where the shared monitor cannot be used, and a generation being replaced holds its own
+        // while the next opens: room for all of it.
         DescriptorLimit.EnsureAtLeast((ulong)(names.Count * 8) + 1024);
         using var watcher = NamespaceWatcher.ListAndWatch(new NamespaceWatcherOptions { RescanInterval = loopOptions.Resync });
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ReconcileLoop>();

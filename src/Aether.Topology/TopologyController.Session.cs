@@ -80,6 +80,7 @@ public sealed partial class TopologyController
             }
 
             DisposeBackends();
+            DisposeSharedMonitor();
             foreach (var handle in _handles.Values.Where(l => l.IsValueCreated))
             {
                 handle.Value.Dispose();
@@ -96,8 +97,9 @@ public sealed partial class TopologyController
             }
         }
 
-        /// <summary>One rtnetlink monitor per namespace for the hints of links, addresses and routes (sysctls have
-        /// none), and the nf_tables monitor of the nftables source where there is one.</summary>
+        /// <summary>The hints of links, addresses and routes (sysctls have none): the shared monitor's announcements of
+        /// the namespace in <c>run</c>, a monitor of its own otherwise; and the nf_tables monitor of the nftables source
+        /// where there is one.</summary>
         public IAsyncEnumerable<object> HintsAsync(Scope scope, CancellationToken cancellationToken) =>
             SourceFor(Stage.Nftables, scope)?.Subscribe(cancellationToken) is { } nftables
                 ? SourceGroup.MergeAsync([RtnetlinkHintsAsync(scope, cancellationToken), nftables], cancellationToken)
@@ -105,7 +107,7 @@ public sealed partial class TopologyController
 
         private async IAsyncEnumerable<object> RtnetlinkHintsAsync(Scope scope, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var e in HandleOf(scope).MonitorAsync(Netlink.Monitoring.MonitorGroups.Links | Netlink.Monitoring.MonitorGroups.Addresses | Netlink.Monitoring.MonitorGroups.Routes, _owner._monitorOptions, cancellationToken).ConfigureAwait(false))
+            await foreach (var e in AnnouncementsAsync(scope, cancellationToken).ConfigureAwait(false))
             {
                 if (FollowPeers is not null)
                 {

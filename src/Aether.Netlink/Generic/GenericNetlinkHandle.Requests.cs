@@ -24,7 +24,7 @@ public sealed partial class GenericNetlinkHandle
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(parse);
         ObjectDisposedException.ThrowIf(Socket.IsClosed, this);
-        await Socket.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Socket.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var writer = new NetlinkWriter(256);

@@ -70,7 +70,7 @@ internal sealed class NetlinkMonitor : IDisposable, IReactorClient
 
     public ChannelReader<NetlinkEvent> Events => _events.Reader;
 
-    private static (MonitorGroups Flag, uint Group)[] GroupTable { get; } =
+    internal static (MonitorGroups Flag, uint Group)[] GroupTable { get; } =
     [
         (MonitorGroups.Links, RtnlGroup.Link),
         (MonitorGroups.IPv4Addresses, RtnlGroup.IPv4Address),

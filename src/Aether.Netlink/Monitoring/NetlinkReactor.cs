@@ -17,6 +17,15 @@ internal interface IReactorClient
     void OnFailure(Exception error);
 }
 
+/// <summary>A client of a <c>NETLINK_LISTEN_ALL_NSID</c> socket: each datagram comes with the nsid of the namespace
+/// that announced it (<see cref="Rtnl.NsId.NotAssigned"/> for the socket's own), and
+/// <see cref="IReactorClient.OnDatagram"/> is not called.</summary>
+internal interface IAllNamespacesReactorClient : IReactorClient
+{
+    /// <summary>One received datagram and its namespace's nsid, valid only during the call.</summary>
+    void OnDatagram(ReadOnlySpan<byte> datagram, int nsid);
+}
+
 /// <summary>
 /// One epoll loop on one thread that reads every monitor socket of the process (rtnetlink monitors, nf_tables
 /// and other multicast readers), instead of a thread and a wake eventfd per socket. The sockets are opened wherever
@@ -194,9 +203,11 @@ internal sealed class NetlinkReactor : IDisposable
             while (!registration.Closed && !registration.Stopping)
             {
                 int n;
+                var nsid = Rtnl.NsId.NotAssigned;
+                var all = registration.Client as IAllNamespacesReactorClient;
                 try
                 {
-                    n = registration.Socket.Receive(_buffer, nonBlocking: true);
+                    n = all is null ? registration.Socket.Receive(_buffer, nonBlocking: true) : registration.Socket.ReceiveWithNsid(_buffer, nonBlocking: true, out nsid);
                 }
                 catch (NetlinkException ex) when (ex.Errno == Errno.ENOBUFS)
                 {
@@ -215,7 +226,14 @@ internal sealed class NetlinkReactor : IDisposable
                     return;
                 }
 
-                registration.Client.OnDatagram(_buffer.AsSpan(0, n));
+                if (all is null)
+                {
+                    registration.Client.OnDatagram(_buffer.AsSpan(0, n));
+                }
+                else
+                {
+                    all.OnDatagram(_buffer.AsSpan(0, n), nsid);
+                }
             }
         }
     }

@@ -80,4 +80,5 @@ internal static class NetlinkSockOpt
     public const int CapAck = 10;         // NETLINK_CAP_ACK
     public const int ExtAck = 11;         // NETLINK_EXT_ACK
     public const int GetStrictChk = 12;   // NETLINK_GET_STRICT_CHK
+    public const int ListenAllNsid = 8;   // NETLINK_LISTEN_ALL_NSID (also the type of the control message that carries the nsid)
 }

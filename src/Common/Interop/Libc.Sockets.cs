@@ -58,6 +58,42 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "sendto", SetLastError = true)]
     public static partial nint SendTo(int fd, byte* buf, nint len, int flags, SockaddrNl* addr, int addrLen);
 
+    // struct iovec.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nint Length;
+    }
+
+    // struct msghdr (LP64: the int fields are padded to 8 by the pointer after them).
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public int NameLength;
+        public IoVec* Iov;
+        public nint IovLength;
+        public void* Control;
+        public nint ControlLength;
+        public int Flags;
+    }
+
+    // struct cmsghdr: the data follows at CmsgDataOffset.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CmsgHdr
+    {
+        public nint Length;
+        public int Level;
+        public int Type;
+    }
+
+    /// <summary>CMSG_DATA's offset from the header (CMSG_ALIGN(sizeof(struct cmsghdr))).</summary>
+    public static readonly int CmsgDataOffset = (sizeof(CmsgHdr) + 7) & ~7;
+
+    [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
     [LibraryImport(Lib, EntryPoint = "recvfrom", SetLastError = true)]
     public static partial nint RecvFrom(int fd, byte* buf, nint len, int flags, SockaddrNl* addr, int* addrLen);
 }

@@ -170,7 +170,7 @@ internal static class TopologyCommands
     private static TopologySpec? Load(string path, string? command = null, bool json = false)
     {
         PhaseTimings.End("start");
-        DescriptorLimit.EnsureAtLeast(1 << 19); // an apply holds about 5 descriptors per namespace while it works: room for 100,000
+        DescriptorLimit.EnsureAtLeast(1 << 19); // an apply holds each namespace's descriptor and sockets up to a third of the limit
         var loaded = TopologyInput.Load(path);
         PhaseTimings.End("load file");
         if (loaded.IsValid)

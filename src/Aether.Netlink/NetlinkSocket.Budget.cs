@@ -14,8 +14,9 @@ public sealed partial class NetlinkSocket
     private NetworkNamespace? _home;
     private NetlinkSocketOptions? _homeOptions;
 
-    /// <summary>The socket's place in its budget's list of open sockets (the budget's, under its lock).</summary>
-    internal LinkedListNode<NetlinkSocket>? BudgetNode { get; set; }
+    /// <summary>The socket's index in its budget's list of open sockets, -1 when not there (the budget's, under its
+    /// lock).</summary>
+    internal int BudgetIndex { get; set; } = -1;
 
     /// <summary>Whether a reclaimable socket's descriptor is closed until its next use.</summary>
     internal bool IsReleased => _fd is null;

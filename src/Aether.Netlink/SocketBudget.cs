@@ -5,14 +5,16 @@ namespace Aether.Netlink;
 /// <summary>
 /// How many reclaimable request sockets (<see cref="NetlinkSocket.OpenReclaimable"/>) stay open at once. A session
 /// over 10,000 namespaces would otherwise hold a socket in each besides the namespace's own descriptor, twice what a
-/// process may hold under a 20,000 descriptor limit. Past the limit, the least recently used sockets that no request
-/// is using are closed; each is opened again by its next request (a trip into its namespace, tens of microseconds).
-/// Below the limit (a third of the process's soft <c>RLIMIT_NOFILE</c> unless set), nothing is ever closed.
+/// process may hold under a 20,000 descriptor limit. Past the limit, idle sockets from a random place in the list are
+/// closed; each is opened again by its next request (a trip into its namespace). Random, not least recently used: a plan reads every
+/// namespace in turn, stage after stage, and under LRU a cycle longer than the limit misses every time, where a random
+/// pick keeps about limit/N of it open. Below the limit (a third of the process's soft <c>RLIMIT_NOFILE</c> unless
+/// set), nothing is ever closed.
 /// </summary>
 internal sealed class SocketBudget
 {
     private readonly Lock _lock = new();
-    private readonly LinkedList<NetlinkSocket> _open = new(); // most recently used first
+    private readonly List<NetlinkSocket> _open = []; // each socket knows its index (BudgetIndex): O(1) removal
     private readonly int? _fixedLimit;
     private int _limit;
     private long _released;
@@ -46,8 +48,8 @@ internal sealed class SocketBudget
     /// <summary>How many times a released socket was opened again.</summary>
     public long Reopened => Interlocked.Read(ref _reopened);
 
-    /// <summary>Marks <paramref name="socket"/> (whose gate the caller holds, or which nobody else has yet) as used
-    /// now: opened again when it was released, and the least recently used idle sockets past the limit released.</summary>
+    /// <summary>Marks <paramref name="socket"/> (whose gate the caller holds, or which nobody else has yet) as in use:
+    /// opened again when it was released, and idle sockets past the limit released.</summary>
     public void Use(NetlinkSocket socket)
     {
         if (socket.IsReleased)
@@ -59,30 +61,32 @@ internal sealed class SocketBudget
         List<NetlinkSocket>? victims = null;
         lock (_lock)
         {
-            var node = socket.BudgetNode ??= new LinkedListNode<NetlinkSocket>(socket);
-            if (node.List is not null)
+            if (socket.BudgetIndex < 0)
             {
-                _open.Remove(node);
+                socket.BudgetIndex = _open.Count;
+                _open.Add(socket);
             }
 
-            _open.AddFirst(node);
             if (_open.Count > _limit && _fixedLimit is null)
             {
                 _limit = FromDescriptorLimit(); // raised since (DescriptorLimit.EnsureAtLeast)
             }
 
-            var over = _open.Count - _limit;
-            for (var n = _open.Last; over > 0 && n is not null;)
+            // From a random place on: one in use is skipped, and released by a later use. A removal moves the last
+            // socket into the place, which is looked at next.
+            var start = _open.Count > _limit ? Random.Shared.Next(_open.Count) : 0;
+            for (var looked = 0; _open.Count > _limit && looked < _open.Count;)
             {
-                var previous = n.Previous;
-                if (!ReferenceEquals(n.Value, socket) && n.Value.Gate.Wait(0))
+                var pick = _open[(start + looked) % _open.Count];
+                if (!ReferenceEquals(pick, socket) && pick.Gate.Wait(0))
                 {
-                    _open.Remove(n); // in use: skipped, released by a later use
-                    (victims ??= []).Add(n.Value);
-                    over--;
+                    Remove(pick);
+                    (victims ??= []).Add(pick);
                 }
-
-                n = previous;
+                else
+                {
+                    looked++;
+                }
             }
         }
 
@@ -111,11 +115,21 @@ internal sealed class SocketBudget
     {
         lock (_lock)
         {
-            if (socket.BudgetNode is { List: not null } node)
+            if (socket.BudgetIndex >= 0)
             {
-                _open.Remove(node);
+                Remove(socket);
             }
         }
+    }
+
+    /// <summary>Swaps <paramref name="socket"/> with the last and drops it (under the lock).</summary>
+    private void Remove(NetlinkSocket socket)
+    {
+        var last = _open[^1];
+        _open[socket.BudgetIndex] = last;
+        last.BudgetIndex = socket.BudgetIndex;
+        _open.RemoveAt(_open.Count - 1);
+        socket.BudgetIndex = -1;
     }
 
     private static unsafe int FromDescriptorLimit()

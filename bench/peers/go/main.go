@@ -224,7 +224,7 @@ func teardown() error {
 // awaitHostEndsGone polls the host's links until none named {P}h* is left:
 // the kernel removes them as it tears the deleted namespaces down.
 func awaitHostEndsGone(prefix string) error {
-	deadline := time.Now().Add(120 * time.Second)
+	deadline := time.Now().Add(600 * time.Second) // 10,000 namespaces take the kernel minutes
 	for {
 		links, err := netlink.LinkList()
 		left := err != nil // a dump the teardown disturbed: look again
@@ -238,7 +238,7 @@ func awaitHostEndsGone(prefix string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("host ends still there 120 s after the teardown (last dump error: %v)", err)
+			return fmt.Errorf("host ends still there 600 s after the teardown (last dump error: %v)", err)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -2,9 +2,10 @@ using Aether.Interop;
 
 namespace Aether.Netlink.Namespaces;
 
-/// <summary>The process's descriptor limit (<c>RLIMIT_NOFILE</c>), raised for work that holds a few descriptors per
-/// namespace: <c>aether run</c> about 3 (10,000 namespaces: about 30,000), an apply about 5 while it works (50,000).
-/// A common default is 1024 soft; the benchmark machine's hard limit is 20,000.</summary>
+/// <summary>The process's descriptor limit (<c>RLIMIT_NOFILE</c>), raised for work that holds a descriptor per
+/// namespace: <c>aether run</c> and an apply hold each namespace's own, and request sockets up to a third of the limit
+/// (the internal socket budget); 10,000 namespaces need about 16,700. A common default is 1024 soft; the benchmark
+/// machine's hard limit is 20,000.</summary>
 public static class DescriptorLimit
 {
     /// <summary>Raises the soft limit to at least <paramref name="wanted"/>, and the hard limit too when it is lower

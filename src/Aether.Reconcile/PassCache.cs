@@ -46,8 +46,26 @@ public static class PassCache
         return true;
     }
 
+    // Dumps under way in this pass, by handle: a second reader of the same namespace's links waits for the first
+    // dump instead of sending its own (the host's link source reads each veth's far end while that namespace's own
+    // link source dumps it). Keyed by the pass's cache, so no public state changes shape.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, IReadOnlyList<Link>>, System.Collections.Concurrent.ConcurrentDictionary<NetlinkHandle, Lazy<Task<IReadOnlyList<Link>>>>> Pending = [];
+
+    /// <summary>Whether a pass's cache is active in this async flow.</summary>
+    internal static bool Active => Current.Value is not null;
+
     /// <summary>Forgets what was cached (a source changed something).</summary>
-    public static void Invalidate() => Current.Value?.Clear();
+    public static void Invalidate()
+    {
+        if (Current.Value is { } cache)
+        {
+            cache.Clear();
+            if (Pending.TryGetValue(cache, out var pending))
+            {
+                pending.Clear();
+            }
+        }
+    }
 
     /// <summary>Whether the named namespace <paramref name="name"/> exists: within a pass, a namespace found once is
     /// not looked up again; outside one, always looked up.</summary>
@@ -81,10 +99,27 @@ public static class PassCache
             return links;
         }
 
-        links = Providers.Value is { } providers && providers.TryGetValue(handle, out var read)
-            ? await read(cancellationToken).ConfigureAwait(false)
-            : await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false); // an interrupted dump is read again by the handle
-        cache?.TryAdd(handle, links);
+        var providers = Providers.Value;
+        Task<IReadOnlyList<Link>> Read() => providers is not null && providers.TryGetValue(handle, out var read)
+            ? read(cancellationToken)
+            : handle.ListLinksAsync(cancellationToken); // an interrupted dump is read again by the handle
+        if (cache is null)
+        {
+            return await Read().ConfigureAwait(false);
+        }
+
+        var pending = Pending.GetValue(cache, static _ => new());
+        var reading = pending.GetOrAdd(handle, _ => new Lazy<Task<IReadOnlyList<Link>>>(Read));
+        try
+        {
+            links = await reading.Value.ConfigureAwait(false);
+            cache.TryAdd(handle, links); // before the dump stops being pending: a reader finds one or the other
+        }
+        finally
+        {
+            pending.TryRemove(KeyValuePair.Create(handle, reading)); // failed: the next reader tries again
+        }
+
         return links;
     }
 

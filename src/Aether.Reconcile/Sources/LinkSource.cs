@@ -239,10 +239,14 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
                 return;
             }
 
+            // Within a plan's pass (nothing followed), the far end comes from its namespace's dump, which that
+            // namespace's own link source reads in the same pass: shared, not a request more per veth.
             var handle = PeerHandle(veth.PeerNamespace!);
             var peer = PassCache.TryGet(handle) is { } cached
                 ? cached.FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
-                : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
+                : PassCache.Active && PeerReadsEvery is null
+                    ? (await PassCache.ListLinksAsync(handle, ct).ConfigureAwait(false)).FirstOrDefault(l => string.Equals(l.Name, veth.PeerName, StringComparison.Ordinal))
+                    : await handle.FindLinkAsync(veth.PeerName!, ct).ConfigureAwait(false);
             found[i] = (peer, nsIdsHere.GetValueOrDefault(veth.PeerNamespace!, NsId.NotAssigned));
         });
         RememberPeers(remote, links, read, found);

@@ -4,7 +4,8 @@ using Aether.Reconcile.Sources;
 
 namespace Aether.Netlink.IntegrationTests.Reconcile;
 
-/// <summary>A namespace's /run/netns entry is looked up once per pass, and always outside one.</summary>
+/// <summary>A namespace's /run/netns entry is looked up once per pass, and always outside one; two readers of one
+/// namespace's links in a pass share one dump.</summary>
 public sealed class PassCacheNamespaceTests : SandboxTest
 {
     [Fact]
@@ -36,5 +37,38 @@ public sealed class PassCacheNamespaceTests : SandboxTest
         Assert.Null((await source.RunPassAsync(CancellationToken.None)).Error);
         await Ip.RunAsync("netns", "del", ns.Name!);
         await Assert.ThrowsAsync<NamespaceGoneException>(() => source.ObserveAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Two_readers_of_one_namespaces_links_in_a_pass_share_one_dump_and_a_failed_one_is_tried_again()
+    {
+        using var ns = Box.CreateNamespace("c");
+        var handle = Box.OpenAt(ns);
+        var reads = 0;
+        var gate = new TaskCompletionSource<IReadOnlyList<Aether.Netlink.Rtnl.Link>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (PassCache.Begin())
+        {
+            Assert.True(PassCache.Provide(handle, _ =>
+            {
+                Interlocked.Increment(ref reads);
+                return gate.Task; // the first read is still under way when the second reader asks
+            }));
+            var first = PassCache.ListLinksAsync(handle, CancellationToken.None);
+            var second = PassCache.ListLinksAsync(handle, CancellationToken.None);
+            gate.SetResult(await handle.ListLinksAsync());
+            Assert.Same(await first, await second);
+            Assert.Equal(1, reads);
+
+            PassCache.Invalidate();
+            gate = new TaskCompletionSource<IReadOnlyList<Aether.Netlink.Rtnl.Link>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var failing = PassCache.ListLinksAsync(handle, CancellationToken.None);
+            gate.SetException(new InvalidOperationException("read failed"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+            gate = new TaskCompletionSource<IReadOnlyList<Aether.Netlink.Rtnl.Link>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var again = PassCache.ListLinksAsync(handle, CancellationToken.None);
+            gate.SetResult([]);
+            Assert.Empty(await again);
+            Assert.Equal(3, reads);
+        }
     }
 }

@@ -96,7 +96,7 @@ internal static class ChaosDrift
             await world.AddForeignInsideAsync();
             var baseline = await world.SnapshotForeignAsync();
             var ns = world.Ns(1);
-            var dropsBefore = await DropsAsync(ns);
+            var dropsBefore = await DropsAsync(ns, run.Id);
             var batch = new StringBuilder();
             for (var k = 0; k < events / 2; k++)
             {
@@ -129,7 +129,7 @@ internal static class ChaosDrift
                 failures.Add($"the flood: {flooded}; the drift: {down}");
             }
 
-            var drops = await DropsAsync(ns) - dropsBefore;
+            var drops = await DropsAsync(ns, run.Id) - dropsBefore;
             if (drops == 0)
             {
                 failures.Add("the kernel dropped no announcement: no overflow happened");
@@ -215,13 +215,32 @@ internal static class ChaosDrift
         return doc.RootElement[0].GetProperty("flags").EnumerateArray().Any(f => f.GetString() == "UP");
     }
 
-    /// <summary>The sum of the <c>Drops</c> column of <c>/proc/net/netlink</c> inside <paramref name="ns"/> (the
-    /// run's monitor sockets are the only subscribed ones there).</summary>
-    private static async Task<long> DropsAsync(string ns)
+    /// <summary>The sum of the <c>Drops</c> column of <c>/proc/net/netlink</c> over the run's own sockets
+    /// (<paramref name="pid"/>'s), in <paramref name="ns"/> and in the host's namespace: the run hears a namespace on
+    /// one socket in the host's namespace (<c>NETLINK_LISTEN_ALL_NSID</c>), or on a monitor socket inside it.</summary>
+    private static async Task<long> DropsAsync(string ns, int pid)
     {
-        var table = await ChaosShell.RunAsync("ip", ["netns", "exec", ns, "cat", "/proc/net/netlink"]);
-        var rows = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var column = Array.IndexOf(rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), "Drops");
-        return rows.Skip(1).Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Sum(c => long.Parse(c[column], CultureInfo.InvariantCulture));
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+            {
+                inodes.Add(target["socket:[".Length..^1]);
+            }
+        }
+
+        var inside = await ChaosShell.RunAsync("ip", ["netns", "exec", ns, "cat", "/proc/net/netlink"]);
+        return Sum(inside.Stdout) + Sum(await File.ReadAllTextAsync($"/proc/{pid}/net/netlink"));
+
+        long Sum(string table)
+        {
+            var rows = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var header = rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var drops = Array.IndexOf(header, "Drops");
+            var inode = Array.IndexOf(header, "Inode");
+            return rows.Skip(1).Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(c => inodes.Contains(c[inode]))
+                .Sum(c => long.Parse(c[drops], CultureInfo.InvariantCulture));
+        }
     }
 }

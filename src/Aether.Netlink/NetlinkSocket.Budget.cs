@@ -4,8 +4,8 @@ namespace Aether.Netlink;
 
 /// <summary>
 /// Reclaimable sockets: a session holding a handle in each of thousands of namespaces keeps one descriptor per
-/// namespace (its nsfs descriptor) and lets the <see cref="SocketBudget"/> close the request sockets it has not used
-/// lately. A released socket is opened again in its namespace, on a namespace thread, by the next request (under
+/// namespace (its nsfs descriptor) and lets the <see cref="SocketBudget"/> close request sockets that no request is
+/// using, once more are open than it allows. A released socket is opened again in its namespace, on a namespace thread, by the next request (under
 /// <see cref="Gate"/>, so nothing is released while a request uses it); it gets a new port id.
 /// </summary>
 public sealed partial class NetlinkSocket

@@ -41,11 +41,12 @@ internal sealed partial class TopologyReader
 
     private List<(IPPrefix Prefix, string Path)> Prefixes(Fields fields, string key)
     {
-        var result = new List<(IPPrefix, string)>();
         var items = fields.List(key);
+        var result = new List<(IPPrefix, string)>(items.Count);
+        var listPath = items.Count == 0 ? "" : fields.PathOf(key);
         for (var i = 0; i < items.Count; i++)
         {
-            var path = TopologyErrors.Index(fields.PathOf(key), i);
+            var path = TopologyErrors.Index(listPath, i);
             var item = items[i];
             _errors.Remember(path, item);
             if (item is not YamlScalarNode { Value: { } text } || TopologyErrors.IsNull(item))

@@ -119,12 +119,31 @@ internal sealed partial class TopologyReader
             return null;
         }
 
-        return new TopologySpec(name)
+        return Build(name);
+    }
+
+    /// <summary>The spec, from drafts that are all valid.</summary>
+    private TopologySpec Build(string name)
+    {
+        var namespaces = new TopologyNamespace[_namespaces.Count];
+        for (var i = 0; i < namespaces.Length; i++)
         {
-            Namespaces = [.. _namespaces.Select(n => new TopologyNamespace(n.Name!) { Sysctls = n.Sysctls, Nat = n.Nat })],
-            Links = [.. _links.Select(l => l.Build())],
-            Routes = [.. _routes.Select(r => r.Build())],
-        };
+            namespaces[i] = new TopologyNamespace(_namespaces[i].Name!) { Sysctls = _namespaces[i].Sysctls, Nat = _namespaces[i].Nat };
+        }
+
+        var links = new TopologyLink[_links.Count];
+        for (var i = 0; i < links.Length; i++)
+        {
+            links[i] = _links[i].Build();
+        }
+
+        var routes = new TopologyRoute[_routes.Count];
+        for (var i = 0; i < routes.Length; i++)
+        {
+            routes[i] = _routes[i].Build();
+        }
+
+        return new TopologySpec(name) { Namespaces = namespaces, Links = links, Routes = routes };
     }
 
     private void CheckOwnerName(Fields fields, string? name)

@@ -106,7 +106,7 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                 var name = alias.Value.Value;
                 if (!_anchors.TryGetValue(name, out var anchored))
                 {
-                    if (_open.Any(o => string.Equals(o.Anchor, name, StringComparison.Ordinal)))
+                    if (IsOpen(name))
                     {
                         throw Over(current, $"alias *{name} is inside the node it names (&{name}): a structure without end");
                     }
@@ -126,6 +126,20 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                 Child(anchored.Height);
                 break;
         }
+    }
+
+    /// <summary>Whether a mapping or list anchored <paramref name="anchor"/> is not yet ended.</summary>
+    private bool IsOpen(string anchor)
+    {
+        foreach (var open in _open)
+        {
+            if (string.Equals(open.Anchor, anchor, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Count(ParsingEvent current, long nodes)

@@ -1,11 +1,14 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>The known keys of one mapping, with typed readers that report what is wrong with a value.</summary>
-internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string path, Dictionary<string, (YamlScalarNode Key, YamlNode Value)> values)
+/// <remarks>The values are held by the key's place in the allowed keys (a mapping's keys are a dozen at most): no
+/// dictionary per mapping.</remarks>
+internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string path, IReadOnlyList<string> keys, Fields.Entry[] values)
 {
     /// <summary>The mapping.</summary>
     public YamlMappingNode Node => node;
@@ -20,17 +23,17 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     public bool Has(string key) => Value(key) is not null;
 
     /// <summary>The node of <paramref name="key"/>'s name, when present.</summary>
-    public YamlScalarNode? KeyNode(string key) => values.TryGetValue(key, out var entry) ? entry.Key : null;
+    public YamlScalarNode? KeyNode(string key) => TryGet(key, out var entry) ? entry.Key : null;
 
     /// <summary>The value of <paramref name="key"/>; null when absent or YAML null. Its position is remembered.</summary>
     public YamlNode? Value(string key)
     {
-        if (!values.TryGetValue(key, out var entry) || YamlProblems.IsNull(entry.Value))
+        if (!TryGet(key, out var entry) || YamlProblems.IsNull(entry.Value))
         {
             return null;
         }
 
-        problems.Remember(PathOf(key), entry.Value);
+        problems.Remember(path, key, entry.Value);
         return entry.Value;
     }
 
@@ -43,7 +46,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             return true;
         }
 
-        problems.Add(values.TryGetValue(key, out var entry) ? entry.Value.Start : node.Start, $"{PathOf(key)}: required{(what is null ? "" : $" ({what})")}");
+        problems.Add(TryGet(key, out var entry) ? entry.Value.Start : node.Start, $"{PathOf(key)}: required{(what is null ? "" : $" ({what})")}");
         return false;
     }
 
@@ -119,7 +122,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     public string? OneOf(string key, IReadOnlyList<string> allowed)
     {
         var text = String(key);
-        if (text is null || allowed.Contains(text, StringComparer.Ordinal))
+        if (text is null || YamlProblems.IndexOf(allowed, text) >= 0)
         {
             return text;
         }
@@ -152,10 +155,22 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             case null:
                 return [];
             case YamlSequenceNode sequence:
-                return [.. sequence.Children];
+                return sequence.Children as IReadOnlyList<YamlNode> ?? [.. sequence.Children];
             case var other:
                 problems.Add(other, PathOf(key), $"expected a list; got {YamlProblems.Describe(other)}");
                 return [];
         }
     }
+
+    /// <summary>The entry of <paramref name="key"/>, when the mapping gives it.</summary>
+    private bool TryGet(string key, out Entry entry)
+    {
+        var index = YamlProblems.IndexOf(keys, key);
+        entry = index < 0 ? default : values[index];
+        return entry.Key is not null;
+    }
+
+    /// <summary>A key given in the mapping and its value (both null when not given).</summary>
+    [StructLayout(LayoutKind.Auto)]
+    internal readonly record struct Entry(YamlScalarNode Key, YamlNode Value);
 }

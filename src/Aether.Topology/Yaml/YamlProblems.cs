@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -15,8 +16,16 @@ internal sealed record YamlProblem(string File, int Line, int Column, string Mes
 /// </summary>
 internal class YamlProblems(string file)
 {
+    /// <summary>Remembered positions per chunk: small enough to stay off the large object heap.</summary>
+    private const int ChunkLength = 1024;
+
     private readonly List<(int Order, YamlProblem Error)> _errors = [];
-    private readonly Dictionary<string, Mark> _positions = new(StringComparer.Ordinal);
+
+    /// <summary>Every position remembered, in order, until one is first looked up; then <see cref="_positions"/>.
+    /// A file without problems is read without building a path string or hashing one for each of its fields.</summary>
+    private readonly List<Remembered[]> _log = [];
+    private int _logged = ChunkLength;
+    private Dictionary<string, Mark>? _positions;
 
     /// <summary>How many problems so far.</summary>
     public int Count => _errors.Count;
@@ -39,13 +48,60 @@ internal class YamlProblems(string file)
     private static string Prefix(string path, string message) => path.Length == 0 ? message : $"{path}: {message}";
 
     /// <summary>Where the value at <paramref name="path"/> was read.</summary>
-    public Mark Where(string path) => _positions.TryGetValue(path, out var mark) ? mark : Mark.Empty;
+    public Mark Where(string path) => Positions().TryGetValue(path, out var mark) ? mark : Mark.Empty;
 
     /// <summary>The position of <paramref name="path"/> as <c>line N</c>, for messages pointing at a first occurrence.</summary>
     public string LineOf(string path) => string.Create(CultureInfo.InvariantCulture, $"line {Where(path).Line}");
 
     /// <summary>Remembers that the value at <paramref name="path"/> is at <paramref name="node"/>.</summary>
-    public void Remember(string path, YamlNode node) => _positions[path] = node.Start;
+    public void Remember(string path, YamlNode node) => Remember(path, null, node.Start);
+
+    /// <summary>Remembers that the value at <c>PARENT.KEY</c> (<see cref="Join"/>) is at <paramref name="node"/>,
+    /// without joining the two until a position is looked up.</summary>
+    public void Remember(string parent, string key, YamlNode node) => Remember(parent, (string?)key, node.Start);
+
+    private void Remember(string pathOrParent, string? key, Mark at)
+    {
+        if (_positions is { } positions)
+        {
+            positions[key is null ? pathOrParent : Join(pathOrParent, key)] = at;
+            return;
+        }
+
+        if (_logged == ChunkLength)
+        {
+            _log.Add(new Remembered[ChunkLength]);
+            _logged = 0;
+        }
+
+        _log[^1][_logged++] = new Remembered(pathOrParent, key, at);
+    }
+
+    /// <summary>The positions by path, built from the log at the first look-up (the last remembered for a path wins, as
+    /// when each was stored at once).</summary>
+    private Dictionary<string, Mark> Positions()
+    {
+        if (_positions is { } positions)
+        {
+            return positions;
+        }
+
+        positions = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        for (var chunk = 0; chunk < _log.Count; chunk++)
+        {
+            var entries = _log[chunk];
+            var count = chunk == _log.Count - 1 ? _logged : ChunkLength;
+            for (var i = 0; i < count; i++)
+            {
+                var (pathOrParent, key, at) = entries[i];
+                positions[key is null ? pathOrParent : Join(pathOrParent, key)] = at;
+            }
+        }
+
+        _log.Clear();
+        _positions = positions;
+        return positions;
+    }
 
     /// <summary><c>PARENT.KEY</c>, or <c>KEY</c> at the top.</summary>
     public static string Join(string parent, string key) => parent.Length == 0 ? key : parent + "." + key;
@@ -82,7 +138,7 @@ internal class YamlProblems(string file)
             return null;
         }
 
-        var values = new Dictionary<string, (YamlScalarNode Key, YamlNode Value)>(StringComparer.Ordinal);
+        var values = new Fields.Entry[allowed.Count];
         foreach (var (keyNode, value) in mapping.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key } scalarKey)
@@ -91,7 +147,8 @@ internal class YamlProblems(string file)
                 continue;
             }
 
-            if (!allowed.Contains(key, StringComparer.Ordinal))
+            var index = IndexOf(allowed, key);
+            if (index < 0)
             {
                 var near = Spelling.Nearest(key, allowed);
                 var hint = near is null ? "" : $"did you mean '{near}'? ";
@@ -99,10 +156,24 @@ internal class YamlProblems(string file)
                 continue;
             }
 
-            values[key] = (scalarKey, value);
+            values[index] = new Fields.Entry(scalarKey, value);
         }
 
-        return new Fields(this, mapping, path, values);
+        return new Fields(this, mapping, path, allowed, values);
+    }
+
+    /// <summary>Where <paramref name="value"/> is in <paramref name="list"/> (ordinal), or -1.</summary>
+    public static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], value, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The pairs of a mapping whose keys are names chosen by the user (node names, kinds), each key as text
@@ -130,4 +201,8 @@ internal class YamlProblems(string file)
 
         return items;
     }
+
+    /// <summary>One remembered position: a path, or a parent and key still to be joined.</summary>
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Remembered(string PathOrParent, string? Key, Mark At);
 }

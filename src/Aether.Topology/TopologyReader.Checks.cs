@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 

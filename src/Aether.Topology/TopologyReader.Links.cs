@@ -4,7 +4,6 @@ using Aether.Netlink;
 using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -27,7 +26,7 @@ internal sealed partial class TopologyReader
     /// <summary>The kinds of link, as the messages list them.</summary>
     private static readonly string KindsText = $"one of {string.Join(", ", TopologyLoader.LinkKinds)}";
 
-    private void ReadLink(YamlNode node, string path)
+    private void ReadLink(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.LinkKeys);
         if (fields is null)
@@ -133,7 +132,7 @@ internal sealed partial class TopologyReader
     /// <summary>Whether <paramref name="key"/> was reported as not for this kind of link (and is not read).</summary>
     private static bool Skips(HashSet<string>? skip, string key) => skip?.Contains(key) == true;
 
-    private PeerDraft? ReadPeer(YamlNode node, string path)
+    private PeerDraft? ReadPeer(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.PeerKeys);
         if (fields is null)

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Names;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -43,13 +42,12 @@ internal sealed partial class TopologyReader
     {
         var items = fields.List(key);
         var result = new List<(IPPrefix, string)>(items.Count);
-        var listPath = items.Count == 0 ? "" : fields.PathOf(key);
         for (var i = 0; i < items.Count; i++)
         {
-            var path = TopologyErrors.Index(listPath, i);
+            var path = fields.PathOf(key, i);
             var item = items[i];
             _errors.Remember(path, item);
-            if (item is not YamlScalarNode { Value: { } text } || TopologyErrors.IsNull(item))
+            if (item is not DefinitionScalar { Value: { } text } || TopologyErrors.IsNull(item))
             {
                 _errors.Add(item, path, $"expected an address with its prefix length (10.0.0.1/24); got {TopologyErrors.Describe(item)}");
                 continue;

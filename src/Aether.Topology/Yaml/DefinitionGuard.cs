@@ -27,7 +27,7 @@ internal sealed class DefinitionLimitException : YamlException
 internal sealed class DefinitionGuard(IParser inner) : IParser
 {
     private readonly Dictionary<string, Anchored> _anchors = new(StringComparer.Ordinal);
-    private readonly Stack<Open> _open = new();
+    private readonly List<Open> _open = [];
     private long _nodes;
 
     /// <inheritdoc/>
@@ -91,10 +91,11 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                 }
 
                 Count(current, 1);
-                _open.Push(open);
+                _open.Add(open);
                 break;
             case MappingEnd or SequenceEnd:
-                var done = _open.Pop();
+                var done = _open[^1];
+                _open.RemoveAt(_open.Count - 1);
                 if (done.Anchor is not null)
                 {
                     _anchors[done.Anchor] = new Anchored(_nodes - done.NodesBefore, done.Height);
@@ -154,8 +155,9 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
     /// <summary>A node of <paramref name="height"/> levels ended inside the innermost open one.</summary>
     private void Child(int height)
     {
-        if (_open.TryPeek(out var parent))
+        if (_open.Count > 0)
         {
+            ref var parent = ref CollectionsMarshal.AsSpan(_open)[^1];
             parent.Height = Math.Max(parent.Height, height + 1);
         }
     }
@@ -168,11 +170,12 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
     private readonly record struct Anchored(long Nodes, int Height);
 
     /// <summary>A mapping or list not yet ended.</summary>
-    private sealed class Open(string? anchor, long nodesBefore)
+    [StructLayout(LayoutKind.Auto)]
+    private struct Open(string? anchor, long nodesBefore)
     {
-        public string? Anchor { get; } = anchor;
+        public readonly string? Anchor { get; } = anchor;
 
-        public long NodesBefore { get; } = nodesBefore;
+        public readonly long NodesBefore { get; } = nodesBefore;
 
         public int Height { get; set; } = 1;
     }

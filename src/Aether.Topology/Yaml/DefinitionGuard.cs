@@ -18,8 +18,8 @@ internal sealed class DefinitionLimitException : YamlException
 
 /// <summary>
 /// Hands on a parser's events and refuses, by throwing <see cref="DefinitionLimitException"/>, the first one beyond
-/// a limit: before YamlDotNet's representation model (which builds nodes by recursion, and a stack overflow cannot be
-/// caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
+/// a limit: before <see cref="DefinitionTree"/> or YamlDotNet's representation model (which build nodes by recursion,
+/// and a stack overflow cannot be caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
 /// and an alias counts the nodes of what it names each time it is used (and its depth adds to where it is used), so a
 /// file whose anchors multiply is refused at <see cref="DefinitionFile.MaxNodes"/> instead of being walked. An alias
 /// inside the node it names (a structure without end) is refused, and so is an alias to an anchor not seen before it.

@@ -29,8 +29,9 @@ internal static class DefinitionTree
         return new Builder(open()).Stream() ?? FromModel(open());
     }
 
-    /// <summary>YamlDotNet's representation model of the stream, copied.</summary>
-    private static List<DefinitionNode> FromModel(IParser parser)
+    /// <summary>YamlDotNet's representation model of the stream, copied: what a stream that is not plain is read
+    /// with, and what the tests compare the one pass with.</summary>
+    internal static List<DefinitionNode> FromModel(IParser parser)
     {
         var stream = new YamlStream();
         stream.Load(parser);

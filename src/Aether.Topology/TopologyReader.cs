@@ -31,7 +31,7 @@ internal sealed partial class TopologyReader
         IReadOnlyList<DefinitionNode> documents;
         try
         {
-            documents = DefinitionTree.Load(() => DefinitionFile.Guard(new Parser(new StringReader(yaml))));
+            documents = DefinitionTree.Load(yaml, () => DefinitionFile.Guard(new Parser(new StringReader(yaml))));
         }
         catch (DefinitionLimitException e)
         {

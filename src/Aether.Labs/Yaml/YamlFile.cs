@@ -15,6 +15,11 @@ internal static class YamlFile
     /// ...</c>).</summary>
     public static DefinitionMapping? Load(string text, YamlProblems problems, string what)
     {
+        if (PlainYaml.Read(text) is { } plain)
+        {
+            return plain; // one document, a mapping, no key twice: what the events below would give
+        }
+
         List<ParsingEvent> events;
         try
         {
@@ -78,7 +83,7 @@ internal static class YamlFile
         return message.StartsWith("(Line:", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
     }
 
-    /// <summary>Hands recorded events to <see cref="DefinitionTree.Load"/>.</summary>
+    /// <summary>Hands recorded events to <see cref="DefinitionTree.Load(Func{IParser})"/>.</summary>
     private sealed class EventReplay(List<ParsingEvent> events) : IParser
     {
         private int _next;

@@ -20,6 +20,12 @@ internal static class DefinitionTree
     /// <summary>Mappings with more keys than this check a new key against a set instead of each earlier key.</summary>
     private const int LinearKeys = 16;
 
+    /// <summary>The root node of each document of <paramref name="text"/>: read by <see cref="PlainYaml"/> when it
+    /// has that shape, else from the events of the parser <paramref name="open"/> makes for it (see
+    /// <see cref="Load(Func{IParser})"/>).</summary>
+    public static IReadOnlyList<DefinitionNode> Load(string text, Func<IParser> open) =>
+        PlainYaml.Read(text) is { } root ? [root] : Load(open);
+
     /// <summary>The root node of each document of the YAML that <paramref name="open"/> parses (called once, or a
     /// second time to read a document that is not plain through YamlDotNet's model). Throws what the parser or the
     /// model throws (<see cref="YamlException"/> and others) where the text is not YAML.</summary>

@@ -10,8 +10,13 @@ namespace Aether.Topology;
 /// <param name="start">Where the node starts.</param>
 internal abstract class DefinitionNode(Mark start)
 {
+    // The mark's three numbers as ints (a definition is at most 4 MiB): a third of a scalar node's size.
+    private readonly int _index = checked((int)start.Index);
+    private readonly int _line = checked((int)start.Line);
+    private readonly int _column = checked((int)start.Column);
+
     /// <summary>Where the node starts.</summary>
-    public Mark Start { get; } = start;
+    public Mark Start => _line == 0 ? default : new Mark(_index, _line, _column);
 }
 
 /// <summary>A scalar: its text as written (<c>~</c> and <c>null</c> included) and how it was written.</summary>

@@ -12,6 +12,10 @@ namespace Aether.Topology;
 /// lists and mappings (<c>[a, b]</c>, <c>{ k: v }</c>); keys and values plain words of letters, digits and
 /// <c>_ . / - ~ +</c> (no quotes, spaces, colons, anchors, aliases or tags); no key twice in a mapping; within
 /// <see cref="DefinitionFile"/>'s limits of depth, nodes and length.
+/// Written by hand because no library reads YAML fast enough for a no-op apply: measured warm on a generated file of
+/// 1000 namespaces, YamlDotNet's parser alone takes 9–14 ms to produce the events (SharpYaml 3.17's, 5–7 ms), while
+/// this reader and the whole load after it take 7 ms. It reads only this narrow shape and hands everything else to
+/// YamlDotNet, so YAML's rules stay the library's.
 /// </summary>
 internal sealed class PlainYaml
 {

@@ -23,6 +23,9 @@ return args switch
     ["chaos-soak", .. var rest] => await SoakCommand.RunAsync(rest),
     ["chaos", .. var rest] => await ChaosBench.RunAsync(ChaosOptions.Parse(rest)),
     ["docker-attach", .. var rest] => await DockerAttachBench.RunAsync(Option(rest, "--cli", ".build/aether/aether"), int.Parse(Option(rest, "--trials", "50"), CultureInfo.InvariantCulture)),
+    ["load", .. var rest] => await LoadBench.RunAsync(
+        Option(rest, "--n", "250,1000,4000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+        double.Parse(Option(rest, "--seconds", "4"), CultureInfo.InvariantCulture)),
     ["noop-pass", .. var rest] => await ReconcileBench.NoOpPassAsync(int.Parse(Option(rest, "--n", "1000"), CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -43,6 +46,7 @@ static int Usage()
                aether-bench run-footprint [--n 1000] [--seconds 60] [--heal 100] [--trials 30] [--cli .build/aether/aether]
                                                       (aether run over N namespaces: idle threads, RSS, fds, CPU; heal of --heal host ends deleted at once; single-deletion heal p50/p99)
                aether-bench docker-attach [--trials 50] [--cli .build/aether/aether]   (docker network connect to ethN up: the Aether driver beside docker's bridge)
+               aether-bench load [--n 250,1000,4000] [--seconds 4]   (topology files loaded in process, warm: ms and bytes per load, by stage; no kernel)
                aether-bench noop-pass [--n 1000]         (reconcile: a pass with nothing to do over N namespaces)
                aether-bench idle [--n 1000] [--seconds 60] [--resync 30] [--all-sources](reconcile: CPU of N converged loops at the default resync)
                aether-bench watch-latency [--trials 200] [--idle 10]  (namespace discovery: NamespaceWatcher vs inotifywait vs a 1 s poll)

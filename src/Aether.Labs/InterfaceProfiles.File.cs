@@ -1,7 +1,6 @@
 using System.Globalization;
 using Aether.Labs.Yaml;
 using Aether.Topology;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;
 
@@ -101,7 +100,7 @@ public sealed partial class InterfaceProfiles
         return profiles;
     }
 
-    private static InterfaceProfile? ReadKind(string kind, YamlNode node, string path, YamlProblems problems)
+    private static InterfaceProfile? ReadKind(string kind, DefinitionNode node, string path, YamlProblems problems)
     {
         if (YamlProblems.IsNull(node))
         {
@@ -147,7 +146,7 @@ public sealed partial class InterfaceProfiles
         return new InterfaceProfile(kind, rules.Select(r => r.Rule), any);
     }
 
-    private static InterfaceRule? ReadRule(YamlNode node, string path, YamlProblems problems)
+    private static InterfaceRule? ReadRule(DefinitionNode node, string path, YamlProblems problems)
     {
         var fields = problems.Mapping(node, path, RuleKeys);
         if (fields is null)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Aether.Netlink.Names;
 using Aether.Topology;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;
 
@@ -11,7 +10,7 @@ internal sealed partial class LabReader
 {
     private const string EndpointsShape = "[\"r1:Ethernet1\", \"r2:ge-0/0/0\"]";
 
-    private void ReadLink(YamlNode node, string path)
+    private void ReadLink(DefinitionNode node, string path)
     {
         var fields = _problems.Mapping(node, path, LabLoader.LinkKeys);
         if (fields is null)
@@ -31,7 +30,7 @@ internal sealed partial class LabReader
 
         var value = fields.Value("endpoints")!;
         var endpointsPath = fields.PathOf("endpoints");
-        if (value is not YamlSequenceNode { Children: var items })
+        if (value is not DefinitionList { Children: var items })
         {
             _problems.Add(value, endpointsPath, $"expected a list of two endpoints, {EndpointsShape}; got {YamlProblems.Describe(value)}");
             return;
@@ -50,10 +49,10 @@ internal sealed partial class LabReader
 
     /// <summary>Reads <c>node:interface</c>, with the interface mapped through the node's profile; null (reported)
     /// when it cannot be.</summary>
-    private EndpointDraft? Endpoint(YamlNode node, string path)
+    private EndpointDraft? Endpoint(DefinitionNode node, string path)
     {
         _problems.Remember(path, node);
-        if (node is not YamlScalarNode { Value: { } text } || YamlProblems.IsNull(node))
+        if (node is not DefinitionScalar { Value: { } text } || YamlProblems.IsNull(node))
         {
             _problems.Add(node, path, $"expected a string node:interface (r1:Ethernet1); got {YamlProblems.Describe(node)}");
             return null;

@@ -1,16 +1,15 @@
 using Aether.Netlink.Names;
 using Aether.Topology;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;
 
 /// <summary>Nodes: names, kinds, namespaces and the process each runs.</summary>
 internal sealed partial class LabReader
 {
-    private void ReadNodes(YamlNode node)
+    private void ReadNodes(DefinitionNode node)
     {
         const string Expected = "a mapping of node names to nodes, r1: { kind: linux }";
-        if (node is not YamlMappingNode)
+        if (node is not DefinitionMapping)
         {
             _problems.Add(node, "nodes", $"expected {Expected}; got {YamlProblems.Describe(node)}");
             return;
@@ -44,7 +43,7 @@ internal sealed partial class LabReader
         }
     }
 
-    private void ReadNode(YamlNode node, NodeDraft draft)
+    private void ReadNode(DefinitionNode node, NodeDraft draft)
     {
         var fields = _problems.Mapping(node, draft.Path, LabLoader.NodeKeys);
         if (fields is null)
@@ -89,15 +88,15 @@ internal sealed partial class LabReader
         {
             case null:
                 return args;
-            case YamlScalarNode scalar:
+            case DefinitionScalar scalar:
                 _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {NameText.Quote(scalar.Value)} (a single string is not split into words)");
                 return args;
-            case not YamlSequenceNode:
+            case not DefinitionList:
                 _problems.Add(value, path, $"expected a list of strings, [\"sleep\", \"infinity\"]; got {YamlProblems.Describe(value)}");
                 return args;
         }
 
-        var items = ((YamlSequenceNode)value).Children;
+        var items = ((DefinitionList)value).Children;
         if (items.Count == 0)
         {
             _problems.Add(value, path, "an empty list runs nothing; leave exec out for a node without a process");
@@ -108,7 +107,7 @@ internal sealed partial class LabReader
         {
             var item = items[i];
             var itemPath = YamlProblems.Index(path, i);
-            if (item is not YamlScalarNode { Value: { } text } || YamlProblems.IsNull(item))
+            if (item is not DefinitionScalar { Value: { } text } || YamlProblems.IsNull(item))
             {
                 _problems.Add(item, itemPath, $"expected a string; got {YamlProblems.Describe(item)}");
                 continue;

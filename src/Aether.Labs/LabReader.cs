@@ -1,7 +1,6 @@
 using Aether.Labs.Yaml;
 using Aether.Netlink.Names;
 using Aether.Topology;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs;
 
@@ -32,7 +31,7 @@ internal sealed partial class LabReader
         return root is null ? null : new LabReader(problems, profiles).ReadRoot(root);
     }
 
-    private LabSpec? ReadRoot(YamlMappingNode root)
+    private LabSpec? ReadRoot(DefinitionMapping root)
     {
         var fields = _problems.Mapping(root, "", LabLoader.RootKeys)!;
         string? name = null;

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -12,7 +11,8 @@ internal sealed partial class TopologyReader
 {
     private void CheckNamespaces()
     {
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, NamespaceDraft>(_namespaces.Count, StringComparer.Ordinal);
+        _declaredNamespaces.EnsureCapacity(_namespaces.Count);
         foreach (var ns in _namespaces)
         {
             if (ns.Name is null)
@@ -20,51 +20,53 @@ internal sealed partial class TopologyReader
                 continue;
             }
 
-            var path = ns.Path + ".name";
             _declaredNamespaces.Add(ns.Name);
-            if (!seen.TryAdd(ns.Name, path))
+            if (!seen.TryAdd(ns.Name, ns))
             {
-                _errors.Add(path, $"namespace '{ns.Name}' is already declared at {seen[ns.Name]} ({_errors.LineOf(seen[ns.Name])})");
+                var first = seen[ns.Name].Path + ".name";
+                _errors.Add(ns.Path + ".name", $"namespace '{ns.Name}' is already declared at {first} ({_errors.LineOf(first)})");
             }
         }
     }
 
-    private void CheckNamespaceReference(string path, string? ns)
+    /// <summary>Reports <paramref name="ns"/>, read at <c>OWNER.KEY</c>, when the file does not declare it.</summary>
+    private void CheckNamespaceReference(string owner, string key, string? ns)
     {
         if (ns is not null && !_declaredNamespaces.Contains(ns))
         {
-            _errors.Add(path, $"namespace '{ns}' is not declared under namespaces");
+            _errors.Add(TopologyErrors.Join(owner, key), $"namespace '{ns}' is not declared under namespaces");
         }
     }
 
     private void CheckLinks()
     {
-        // Every interface the file declares, per namespace (null key: the host), a veth's peer in its own.
-        var declared = new Dictionary<string, (string Path, TopologyLinkKind? Kind)>(StringComparer.Ordinal);
-        static string Key(string? ns, string name) => (ns ?? "") + "/" + name;
+        // Every interface the file declares, per namespace ("": the host), a veth's peer in its own; by the path of the
+        // item that declares it (its name is at OWNER.name).
+        var declared = new Dictionary<(string Namespace, string Name), (string Owner, TopologyLinkKind? Kind)>(_links.Count * 2);
+        static (string, string) Key(string? ns, string name) => (ns ?? "", name);
 
-        void Declare(string? ns, string? name, string path, TopologyLinkKind? kind)
+        void Declare(string? ns, string? name, string owner, TopologyLinkKind? kind)
         {
             if (name is null)
             {
                 return;
             }
 
-            if (!declared.TryAdd(Key(ns, name), (path, kind)))
+            if (!declared.TryAdd(Key(ns, name), (owner, kind)))
             {
-                var first = declared[Key(ns, name)].Path;
-                _errors.Add(path, $"'{name}' is already declared in {Where(ns)} at {first} ({_errors.LineOf(first)})");
+                var first = declared[Key(ns, name)].Owner + ".name";
+                _errors.Add(owner + ".name", $"'{name}' is already declared in {Where(ns)} at {first} ({_errors.LineOf(first)})");
             }
         }
 
         foreach (var link in _links)
         {
-            CheckNamespaceReference(link.Path + ".namespace", link.Namespace);
-            Declare(link.Namespace, link.Name, link.Path + ".name", link.Kind);
+            CheckNamespaceReference(link.Path, "namespace", link.Namespace);
+            Declare(link.Namespace, link.Name, link.Path, link.Kind);
             if (link.Peer is { } peer)
             {
-                CheckNamespaceReference(peer.Path + ".namespace", peer.Namespace);
-                Declare(peer.Namespace ?? link.Namespace, peer.Name, peer.Path + ".name", TopologyLinkKind.Veth);
+                CheckNamespaceReference(peer.Path, "namespace", peer.Namespace);
+                Declare(peer.Namespace ?? link.Namespace, peer.Name, peer.Path, TopologyLinkKind.Veth);
             }
         }
 
@@ -83,7 +85,7 @@ internal sealed partial class TopologyReader
                 }
                 else if (target.Kind != TopologyLinkKind.Bridge)
                 {
-                    _errors.Add(path, $"'{master}' ({target.Path}) is a {(target.Kind is { } k ? KindName(k) : "link")}, not a bridge");
+                    _errors.Add(path, $"'{master}' ({target.Owner}.name) is a {(target.Kind is { } k ? KindName(k) : "link")}, not a bridge");
                 }
                 else if (link.Kind == TopologyLinkKind.Bridge)
                 {
@@ -102,13 +104,14 @@ internal sealed partial class TopologyReader
             }
         }
 
-        // One IP once per namespace: on two links, or twice on one.
-        var addresses = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Claim(string? ns, IReadOnlyList<(IPPrefix Prefix, string Path)> list)
+        // One IP once per namespace: on two links, or twice on one. (An interface address has no scope id: addresses
+        // equal as IPAddress are equal as text.)
+        var addresses = new Dictionary<(string Namespace, IPAddress Address), string>(_links.Count * 2);
+        void Claim(string? ns, List<(IPPrefix Prefix, string Path)> list)
         {
             foreach (var (prefix, path) in list)
             {
-                var key = Key(ns, prefix.Address.ToString());
+                var key = (ns ?? "", prefix.Address);
                 if (!addresses.TryAdd(key, path))
                 {
                     var first = addresses[key];
@@ -138,7 +141,7 @@ internal sealed partial class TopologyReader
             return;
         }
 
-        CheckNamespaceReference(path, underlay.Namespace);
+        CheckNamespaceReference(link.Path, "underlay", underlay.Namespace);
         if (string.Equals(underlay.Namespace, link.Namespace, StringComparison.Ordinal))
         {
             _errors.Add(path, $"{(underlay.Namespace is null ? $"'{TopologyLoader.HostUnderlay}'" : $"'{underlay.Namespace}'")} is the link's own namespace ({Where(link.Namespace)}); leave underlay out for a tunnel in the link's own namespace, or name the namespace that carries it");
@@ -149,7 +152,7 @@ internal sealed partial class TopologyReader
     {
         foreach (var route in _routes)
         {
-            CheckNamespaceReference(route.Path + ".namespace", route.Namespace);
+            CheckNamespaceReference(route.Path, "namespace", route.Namespace);
         }
     }
 }

@@ -1,13 +1,29 @@
 using System.Net;
 using Aether.Netlink;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>Drafts: what was read, field by field, before the whole file is known to be valid.</summary>
 internal sealed partial class TopologyReader
 {
+    /// <summary>The prefixes of <paramref name="addresses"/>, in order.</summary>
+    private static IPPrefix[] PrefixesOf(List<(IPPrefix Prefix, string Path)> addresses)
+    {
+        if (addresses.Count == 0)
+        {
+            return [];
+        }
+
+        var prefixes = new IPPrefix[addresses.Count];
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            prefixes[i] = addresses[i].Prefix;
+        }
+
+        return prefixes;
+    }
+
     private sealed class NamespaceDraft(string path)
     {
         public string Path => path;
@@ -67,7 +83,7 @@ internal sealed partial class TopologyReader
             Up = Up,
             Mtu = Mtu,
             Master = Master,
-            Addresses = [.. Addresses.Select(a => a.Prefix)],
+            Addresses = PrefixesOf(Addresses),
             Peer = Peer?.Build(),
             Vni = Vni,
             Remote = Remote,
@@ -90,7 +106,7 @@ internal sealed partial class TopologyReader
 
         public List<(IPPrefix Prefix, string Path)> Addresses { get; set; } = [];
 
-        public TopologyPeer Build() => new(Name!) { Namespace = Namespace, Addresses = [.. Addresses.Select(a => a.Prefix)] };
+        public TopologyPeer Build() => new(Name!) { Namespace = Namespace, Addresses = PrefixesOf(Addresses) };
     }
 
     private sealed class RouteDraft(string path)

@@ -41,6 +41,7 @@ internal sealed partial class TopologyReader
 
     private void CheckKernelLimits()
     {
+        Dictionary<(string Namespace, string Name), LinkDraft>? mtuHolders = null; // made for the first macvlan with an MTU
         foreach (var link in _links)
         {
             // IPv6 needs 1280: the kernel disables it on a smaller MTU (both ends of a veth get the MTU).
@@ -58,7 +59,7 @@ internal sealed partial class TopologyReader
             }
 
             if (link.Kind == TopologyLinkKind.Macvlan && link.Parent is { } parent && link.Mtu is { } own
-                && _links.FirstOrDefault(l => MtuHolder(l, link.Namespace, parent)) is { } lower && own > (lower.Mtu ?? DefaultMtu))
+                && (mtuHolders ??= MtuHolders()).TryGetValue((link.Namespace ?? "", parent), out var lower) && own > (lower.Mtu ?? DefaultMtu))
             {
                 _errors.Add(link.Path + ".mtu", string.Create(CultureInfo.InvariantCulture, $"{own} is larger than its parent {parent}'s MTU {lower.Mtu ?? DefaultMtu} ({lower.Path}, {_errors.LineOf(lower.Path + ".name")}); a macvlan's MTU is at most its parent's"));
             }
@@ -79,11 +80,26 @@ internal sealed partial class TopologyReader
         }
     }
 
-    /// <summary>Whether <paramref name="link"/> (or its veth peer) is the device <paramref name="name"/> in
-    /// namespace <paramref name="ns"/>, whose MTU is then the link's.</summary>
-    private static bool MtuHolder(LinkDraft link, string? ns, string name) =>
-        (string.Equals(link.Name, name, StringComparison.Ordinal) && string.Equals(link.Namespace, ns, StringComparison.Ordinal))
-        || (link.Peer is { } peer && string.Equals(peer.Name, name, StringComparison.Ordinal) && string.Equals(peer.Namespace ?? link.Namespace, ns, StringComparison.Ordinal));
+    /// <summary>For each device the file names, in namespace ("": the host) and by name, the first link that is it
+    /// or whose veth peer is it: its MTU is that link's.</summary>
+    private Dictionary<(string Namespace, string Name), LinkDraft> MtuHolders()
+    {
+        var holders = new Dictionary<(string Namespace, string Name), LinkDraft>(_links.Count * 2);
+        foreach (var link in _links)
+        {
+            if (link.Name is { } name)
+            {
+                holders.TryAdd((link.Namespace ?? "", name), link);
+            }
+
+            if (link.Peer is { Name: { } peerName } peer)
+            {
+                holders.TryAdd((peer.Namespace ?? link.Namespace ?? "", peerName), link);
+            }
+        }
+
+        return holders;
+    }
 
     private static bool IsMulticast(IPAddress ip) =>
         ip.IsIPv6Multicast || (ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes()[0] is >= 224 and <= 239);

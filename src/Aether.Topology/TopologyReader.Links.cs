@@ -4,14 +4,29 @@ using Aether.Netlink;
 using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>Links: each one's kind, peer and kind-specific fields.</summary>
 internal sealed partial class TopologyReader
 {
-    private void ReadLink(YamlNode node, string path)
+    /// <summary>Keys that belong to some kinds of link only.</summary>
+    private static readonly (string Key, TopologyLinkKind[] Kinds)[] KindOnly =
+    [
+        ("peer", [TopologyLinkKind.Veth]),
+        ("vni", [TopologyLinkKind.Vxlan]),
+        ("remote", [TopologyLinkKind.Vxlan]),
+        ("local", [TopologyLinkKind.Vxlan]),
+        ("port", [TopologyLinkKind.Vxlan]),
+        ("underlay", [TopologyLinkKind.Vxlan]),
+        ("parent", [TopologyLinkKind.Macvlan, TopologyLinkKind.Vxlan]),
+        ("mode", [TopologyLinkKind.Macvlan]),
+    ];
+
+    /// <summary>The kinds of link, as the messages list them.</summary>
+    private static readonly string KindsText = $"one of {string.Join(", ", TopologyLoader.LinkKinds)}";
+
+    private void ReadLink(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.LinkKeys);
         if (fields is null)
@@ -25,7 +40,7 @@ internal sealed partial class TopologyReader
             draft.Name = InterfaceNameField(fields, "name");
         }
 
-        if (fields.Require("kind", $"one of {string.Join(", ", TopologyLoader.LinkKinds)}"))
+        if (fields.Require("kind", KindsText))
         {
             draft.Kind = Kind(fields);
         }
@@ -37,29 +52,18 @@ internal sealed partial class TopologyReader
         draft.Addresses = Prefixes(fields, "addresses");
 
         // Keys that belong to some kinds only: reported on the others, and then not read.
-        var kindOnly = new (string Key, TopologyLinkKind[] Kinds)[]
+        HashSet<string>? skip = null; // made at the first key reported
+        foreach (var (key, kinds) in KindOnly)
         {
-            ("peer", [TopologyLinkKind.Veth]),
-            ("vni", [TopologyLinkKind.Vxlan]),
-            ("remote", [TopologyLinkKind.Vxlan]),
-            ("local", [TopologyLinkKind.Vxlan]),
-            ("port", [TopologyLinkKind.Vxlan]),
-            ("underlay", [TopologyLinkKind.Vxlan]),
-            ("parent", [TopologyLinkKind.Macvlan, TopologyLinkKind.Vxlan]),
-            ("mode", [TopologyLinkKind.Macvlan]),
-        };
-        var skip = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, kinds) in kindOnly)
-        {
-            if (draft.Kind is { } kind && !kinds.Contains(kind) && fields.KeyNode(key) is { } keyNode)
+            if (draft.Kind is { } kind && Array.IndexOf(kinds, kind) < 0 && fields.KeyNode(key) is { } keyNode)
             {
                 var owners = string.Join(" and ", kinds.Select(k => KindName(k)));
                 _errors.Add(keyNode, fields.PathOf(key), $"only for {owners} links, and this one is a {KindName(kind)}");
-                skip.Add(key);
+                (skip ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
             }
         }
 
-        if (!skip.Contains("peer"))
+        if (!Skips(skip, "peer"))
         {
             var peer = fields.Value("peer");
             if (peer is not null)
@@ -72,7 +76,7 @@ internal sealed partial class TopologyReader
             }
         }
 
-        if (!skip.Contains("vni"))
+        if (!Skips(skip, "vni"))
         {
             draft.Vni = (uint?)fields.Integer("vni", 0, 16_777_215);
             if (draft.Kind == TopologyLinkKind.Vxlan)
@@ -81,12 +85,12 @@ internal sealed partial class TopologyReader
             }
         }
 
-        if (!skip.Contains("remote"))
+        if (!Skips(skip, "remote"))
         {
             draft.Remote = Address(fields, "remote");
         }
 
-        if (!skip.Contains("local"))
+        if (!Skips(skip, "local"))
         {
             draft.Local = Address(fields, "local");
         }
@@ -96,17 +100,17 @@ internal sealed partial class TopologyReader
             _errors.Add(fields.PathOf("local"), $"{local} is {Family(local)} but remote {remote} is {Family(remote)}");
         }
 
-        if (!skip.Contains("port"))
+        if (!Skips(skip, "port"))
         {
             draft.Port = (ushort?)fields.Integer("port", 1, 65535);
         }
 
-        if (!skip.Contains("underlay"))
+        if (!Skips(skip, "underlay"))
         {
             draft.Underlay = Underlay(fields);
         }
 
-        if (!skip.Contains("parent"))
+        if (!Skips(skip, "parent"))
         {
             draft.Parent = InterfaceNameField(fields, "parent");
             if (draft.Kind == TopologyLinkKind.Macvlan)
@@ -115,7 +119,7 @@ internal sealed partial class TopologyReader
             }
         }
 
-        if (!skip.Contains("mode"))
+        if (!Skips(skip, "mode"))
         {
             draft.Mode = Mode(fields);
         }
@@ -125,7 +129,10 @@ internal sealed partial class TopologyReader
         _links.Add(draft);
     }
 
-    private PeerDraft? ReadPeer(YamlNode node, string path)
+    /// <summary>Whether <paramref name="key"/> was reported as not for this kind of link (and is not read).</summary>
+    private static bool Skips(HashSet<string>? skip, string key) => skip?.Contains(key) == true;
+
+    private PeerDraft? ReadPeer(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.PeerKeys);
         if (fields is null)
@@ -170,7 +177,7 @@ internal sealed partial class TopologyReader
     private TopologyLinkKind? Kind(Fields fields)
     {
         var text = fields.String("kind");
-        var index = text is null ? -1 : IndexOf(TopologyLoader.LinkKinds, text);
+        var index = text is null ? -1 : YamlProblems.IndexOf(TopologyLoader.LinkKinds, text);
         if (text is not null && index < 0)
         {
             _errors.Add(fields.PathOf("kind"), $"unknown kind '{text}'; one of {string.Join(", ", TopologyLoader.LinkKinds)}");
@@ -202,19 +209,6 @@ internal sealed partial class TopologyReader
         }
 
         return mode;
-    }
-
-    private static int IndexOf(IReadOnlyList<string> list, string value)
-    {
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (string.Equals(list[i], value, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private static string KindName(TopologyLinkKind kind) => TopologyLoader.LinkKinds[(int)kind];

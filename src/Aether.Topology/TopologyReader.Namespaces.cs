@@ -3,14 +3,13 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Namespaces;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>Namespaces: each one's name, NAT and sysctls.</summary>
 internal sealed partial class TopologyReader
 {
-    private void ReadNamespace(YamlNode node, string path)
+    private void ReadNamespace(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.NamespaceKeys);
         if (fields is null)
@@ -25,7 +24,7 @@ internal sealed partial class TopologyReader
         }
 
         var sysctls = fields.Value("sysctls");
-        if (sysctls is YamlMappingNode map)
+        if (sysctls is DefinitionMapping map)
         {
             ReadSysctls(map, fields.PathOf("sysctls"), draft);
         }
@@ -43,7 +42,7 @@ internal sealed partial class TopologyReader
         _namespaces.Add(draft);
     }
 
-    private void ReadNat(YamlNode node, string path, NamespaceDraft draft)
+    private void ReadNat(DefinitionNode node, string path, NamespaceDraft draft)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.NatKeys);
         if (fields is null || !fields.Require("masquerade", "{ source: 10.0.0.0/24, out: eth0 }"))
@@ -89,12 +88,12 @@ internal sealed partial class TopologyReader
         draft.NatPaths.Add(path);
     }
 
-    private void ReadSysctls(YamlMappingNode map, string path, NamespaceDraft draft)
+    private void ReadSysctls(DefinitionMapping map, string path, NamespaceDraft draft)
     {
         var seen = new Dictionary<string, (string Key, Mark At)>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in map.Children)
         {
-            if (keyNode is not YamlScalarNode { Value: { } key })
+            if (keyNode is not DefinitionScalar { Value: { } key })
             {
                 _errors.Add(keyNode, path, "sysctl keys must be plain names (net.ipv4.ip_forward)");
                 continue;
@@ -116,13 +115,13 @@ internal sealed partial class TopologyReader
             seen[normalized] = (key, keyNode.Start);
             switch (valueNode)
             {
-                case YamlScalarNode scalar when TopologyErrors.IsNull(scalar):
+                case DefinitionScalar scalar when TopologyErrors.IsNull(scalar):
                     _errors.Add(valueNode, keyPath, "needs a value");
                     break;
-                case YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: "true" or "false" or "True" or "False" or "TRUE" or "FALSE" }:
+                case DefinitionScalar { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: "true" or "false" or "True" or "False" or "TRUE" or "FALSE" }:
                     _errors.Add(valueNode, keyPath, $"{TopologyErrors.Describe(valueNode)} is a boolean; sysctls take numbers or text (write 1 or 0)");
                     break;
-                case YamlScalarNode scalar:
+                case DefinitionScalar scalar:
                     draft.Sysctls.Add(new KeyValuePair<string, string>(key, scalar.Value ?? ""));
                     break;
                 default:

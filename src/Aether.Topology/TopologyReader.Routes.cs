@@ -4,14 +4,13 @@ using Aether.Netlink;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>Routes: each one's destination, gateway, device and table.</summary>
 internal sealed partial class TopologyReader
 {
-    private void ReadRoute(YamlNode node, string path)
+    private void ReadRoute(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.RouteKeys);
         if (fields is null)

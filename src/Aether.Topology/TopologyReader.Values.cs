@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.Netlink.Names;
 using Aether.Netlink.Rtnl;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -41,14 +40,14 @@ internal sealed partial class TopologyReader
 
     private List<(IPPrefix Prefix, string Path)> Prefixes(Fields fields, string key)
     {
-        var result = new List<(IPPrefix, string)>();
         var items = fields.List(key);
+        var result = new List<(IPPrefix, string)>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
-            var path = TopologyErrors.Index(fields.PathOf(key), i);
+            var path = fields.PathOf(key, i);
             var item = items[i];
             _errors.Remember(path, item);
-            if (item is not YamlScalarNode { Value: { } text } || TopologyErrors.IsNull(item))
+            if (item is not DefinitionScalar { Value: { } text } || TopologyErrors.IsNull(item))
             {
                 _errors.Add(item, path, $"expected an address with its prefix length (10.0.0.1/24); got {TopologyErrors.Describe(item)}");
                 continue;

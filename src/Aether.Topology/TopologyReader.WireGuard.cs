@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Aether.Netlink;
 using Aether.WireGuard;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -79,7 +78,7 @@ internal sealed partial class TopologyReader
         draft.WireGuard = wg;
     }
 
-    private WireGuardPeerDraft? ReadWireGuardPeer(YamlNode node, string path)
+    private WireGuardPeerDraft? ReadWireGuardPeer(DefinitionNode node, string path)
     {
         var fields = _errors.Mapping(node, path, TopologyLoader.WireGuardPeerKeys);
         if (fields is null)
@@ -110,7 +109,7 @@ internal sealed partial class TopologyReader
         {
             var itemPath = TopologyErrors.Index(fields.PathOf("allowedIPs"), i);
             _errors.Remember(itemPath, allowed[i]);
-            if (allowed[i] is not YamlScalarNode { Value: { } prefixText } || TopologyErrors.IsNull(allowed[i]))
+            if (allowed[i] is not DefinitionScalar { Value: { } prefixText } || TopologyErrors.IsNull(allowed[i]))
             {
                 _errors.Add(allowed[i], itemPath, $"expected a prefix (10.0.0.2/32, 0.0.0.0/0); got {TopologyErrors.Describe(allowed[i])}");
             }

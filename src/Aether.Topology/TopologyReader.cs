@@ -5,7 +5,6 @@ using Aether.Netlink.Names;
 using Aether.Netlink.Namespaces;
 using Aether.Netlink.Rtnl;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
@@ -29,10 +28,10 @@ internal sealed partial class TopologyReader
     /// <summary>Reads <paramref name="yaml"/>; null when anything was reported.</summary>
     public static TopologySpec? Read(string yaml, TopologyErrors errors, string? baseDirectory = null)
     {
-        var stream = new YamlStream();
+        IReadOnlyList<DefinitionNode> documents;
         try
         {
-            stream.Load(DefinitionFile.Guard(new Parser(new StringReader(yaml))));
+            documents = DefinitionTree.Load(yaml, () => DefinitionFile.Guard(new Parser(new StringReader(yaml))));
         }
         catch (DefinitionLimitException e)
         {
@@ -52,19 +51,19 @@ internal sealed partial class TopologyReader
             return null;
         }
 
-        if (stream.Documents.Count == 0 || TopologyErrors.IsNull(stream.Documents[0].RootNode))
+        if (documents.Count == 0 || TopologyErrors.IsNull(documents[0]))
         {
             errors.Add(Mark.Empty, $"the file is empty; a topology is a mapping with keys {string.Join(", ", TopologyLoader.RootKeys)} (name is required)");
             return null;
         }
 
-        for (var i = 1; i < stream.Documents.Count; i++)
+        for (var i = 1; i < documents.Count; i++)
         {
-            errors.Add(stream.Documents[i].RootNode.Start, "only one YAML document is allowed per file (remove the extra '---')");
+            errors.Add(documents[i].Start, "only one YAML document is allowed per file (remove the extra '---')");
         }
 
-        var root = stream.Documents[0].RootNode;
-        if (root is not YamlMappingNode)
+        var root = documents[0];
+        if (root is not DefinitionMapping)
         {
             errors.Add(root.Start, $"the top level must be a mapping with keys {string.Join(", ", TopologyLoader.RootKeys)}; got {TopologyErrors.Describe(root)}");
             return null;
@@ -81,7 +80,7 @@ internal sealed partial class TopologyReader
         return message.StartsWith("(Line:", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
     }
 
-    private TopologySpec? ReadRoot(YamlNode root)
+    private TopologySpec? ReadRoot(DefinitionNode root)
     {
         var fields = _errors.Mapping(root, "", TopologyLoader.RootKeys)!;
         var name = fields.String("name");
@@ -119,12 +118,31 @@ internal sealed partial class TopologyReader
             return null;
         }
 
-        return new TopologySpec(name)
+        return Build(name);
+    }
+
+    /// <summary>The spec, from drafts that are all valid.</summary>
+    private TopologySpec Build(string name)
+    {
+        var namespaces = new TopologyNamespace[_namespaces.Count];
+        for (var i = 0; i < namespaces.Length; i++)
         {
-            Namespaces = [.. _namespaces.Select(n => new TopologyNamespace(n.Name!) { Sysctls = n.Sysctls, Nat = n.Nat })],
-            Links = [.. _links.Select(l => l.Build())],
-            Routes = [.. _routes.Select(r => r.Build())],
-        };
+            namespaces[i] = new TopologyNamespace(_namespaces[i].Name!) { Sysctls = _namespaces[i].Sysctls, Nat = _namespaces[i].Nat };
+        }
+
+        var links = new TopologyLink[_links.Count];
+        for (var i = 0; i < links.Length; i++)
+        {
+            links[i] = _links[i].Build();
+        }
+
+        var routes = new TopologyRoute[_routes.Count];
+        for (var i = 0; i < routes.Length; i++)
+        {
+            routes[i] = _routes[i].Build();
+        }
+
+        return new TopologySpec(name) { Namespaces = namespaces, Links = links, Routes = routes };
     }
 
     private void CheckOwnerName(Fields fields, string? name)

@@ -6,8 +6,8 @@ namespace Aether.Labs.Yaml;
 
 /// <summary>
 /// Reads a parser's events, dropping every mapping pair whose key was already given in the same mapping (reported at
-/// the second key with the path and the line of the first), so that the representation model can be built from the
-/// rest and every other problem still found.
+/// the second key with the path and the line of the first), so that the nodes (<see cref="DefinitionTree"/>) can be
+/// built from the rest and every other problem still found.
 /// </summary>
 internal static class DuplicateKeyFilter
 {

@@ -1,13 +1,11 @@
 using Aether.Topology;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Labs.Yaml;
 
 /// <summary>
-/// Reads the one YAML document of a file into YamlDotNet's representation model (every node keeps its line and
-/// column). A key given twice in a mapping is reported at the second and that pair is dropped, so that the rest of
+/// Reads the one YAML document of a file into <see cref="DefinitionNode"/>s (every node keeps its line and column). A key given twice in a mapping is reported at the second and that pair is dropped, so that the rest of
 /// the file is still read and checked; YamlDotNet alone stops at the first duplicate.
 /// </summary>
 internal static class YamlFile
@@ -15,8 +13,13 @@ internal static class YamlFile
     /// <summary>The root node of <paramref name="text"/>, or null after reporting why there is none (not YAML, empty,
     /// not a mapping). <paramref name="what"/> describes the expected top level (<c>a lab is a mapping with keys
     /// ...</c>).</summary>
-    public static YamlMappingNode? Load(string text, YamlProblems problems, string what)
+    public static DefinitionMapping? Load(string text, YamlProblems problems, string what)
     {
+        if (PlainYaml.Read(text) is { } plain)
+        {
+            return plain; // one document, a mapping, no key twice: what the events below would give
+        }
+
         List<ParsingEvent> events;
         try
         {
@@ -33,10 +36,10 @@ internal static class YamlFile
             return null;
         }
 
-        var stream = new YamlStream();
+        IReadOnlyList<DefinitionNode> documents;
         try
         {
-            stream.Load(new EventReplay(events));
+            documents = DefinitionTree.Load(() => new EventReplay(events));
         }
         catch (YamlException e)
         {
@@ -51,19 +54,19 @@ internal static class YamlFile
             return null;
         }
 
-        if (stream.Documents.Count == 0 || YamlProblems.IsNull(stream.Documents[0].RootNode))
+        if (documents.Count == 0 || YamlProblems.IsNull(documents[0]))
         {
             problems.Add(Mark.Empty, $"the file is empty; {what}");
             return null;
         }
 
-        for (var i = 1; i < stream.Documents.Count; i++)
+        for (var i = 1; i < documents.Count; i++)
         {
-            problems.Add(stream.Documents[i].RootNode.Start, "only one YAML document is allowed per file (remove the extra '---')");
+            problems.Add(documents[i].Start, "only one YAML document is allowed per file (remove the extra '---')");
         }
 
-        var root = stream.Documents[0].RootNode;
-        if (root is not YamlMappingNode mapping)
+        var root = documents[0];
+        if (root is not DefinitionMapping mapping)
         {
             problems.Add(root.Start, $"the top level must be a mapping: {what}; got {YamlProblems.Describe(root)}");
             return null;
@@ -80,7 +83,7 @@ internal static class YamlFile
         return message.StartsWith("(Line:", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
     }
 
-    /// <summary>Hands recorded events to <see cref="YamlStream.Load(IParser)"/>.</summary>
+    /// <summary>Hands recorded events to <see cref="DefinitionTree.Load(Func{IParser})"/>.</summary>
     private sealed class EventReplay(List<ParsingEvent> events) : IParser
     {
         private int _next;

@@ -18,8 +18,8 @@ internal sealed class DefinitionLimitException : YamlException
 
 /// <summary>
 /// Hands on a parser's events and refuses, by throwing <see cref="DefinitionLimitException"/>, the first one beyond
-/// a limit: before YamlDotNet's representation model (which builds nodes by recursion, and a stack overflow cannot be
-/// caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
+/// a limit: before <see cref="DefinitionTree"/> or YamlDotNet's representation model (which build nodes by recursion,
+/// and a stack overflow cannot be caught) or a reader ever sees it. Depth counts open mappings and lists; nodes count every scalar, mapping and list,
 /// and an alias counts the nodes of what it names each time it is used (and its depth adds to where it is used), so a
 /// file whose anchors multiply is refused at <see cref="DefinitionFile.MaxNodes"/> instead of being walked. An alias
 /// inside the node it names (a structure without end) is refused, and so is an alias to an anchor not seen before it.
@@ -27,7 +27,7 @@ internal sealed class DefinitionLimitException : YamlException
 internal sealed class DefinitionGuard(IParser inner) : IParser
 {
     private readonly Dictionary<string, Anchored> _anchors = new(StringComparer.Ordinal);
-    private readonly Stack<Open> _open = new();
+    private readonly List<Open> _open = [];
     private long _nodes;
 
     /// <inheritdoc/>
@@ -91,10 +91,11 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                 }
 
                 Count(current, 1);
-                _open.Push(open);
+                _open.Add(open);
                 break;
             case MappingEnd or SequenceEnd:
-                var done = _open.Pop();
+                var done = _open[^1];
+                _open.RemoveAt(_open.Count - 1);
                 if (done.Anchor is not null)
                 {
                     _anchors[done.Anchor] = new Anchored(_nodes - done.NodesBefore, done.Height);
@@ -106,7 +107,7 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
                 var name = alias.Value.Value;
                 if (!_anchors.TryGetValue(name, out var anchored))
                 {
-                    if (_open.Any(o => string.Equals(o.Anchor, name, StringComparison.Ordinal)))
+                    if (IsOpen(name))
                     {
                         throw Over(current, $"alias *{name} is inside the node it names (&{name}): a structure without end");
                     }
@@ -128,6 +129,20 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
         }
     }
 
+    /// <summary>Whether a mapping or list anchored <paramref name="anchor"/> is not yet ended.</summary>
+    private bool IsOpen(string anchor)
+    {
+        foreach (var open in _open)
+        {
+            if (string.Equals(open.Anchor, anchor, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void Count(ParsingEvent current, long nodes)
     {
         _nodes += nodes;
@@ -140,8 +155,9 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
     /// <summary>A node of <paramref name="height"/> levels ended inside the innermost open one.</summary>
     private void Child(int height)
     {
-        if (_open.TryPeek(out var parent))
+        if (_open.Count > 0)
         {
+            ref var parent = ref CollectionsMarshal.AsSpan(_open)[^1];
             parent.Height = Math.Max(parent.Height, height + 1);
         }
     }
@@ -154,11 +170,12 @@ internal sealed class DefinitionGuard(IParser inner) : IParser
     private readonly record struct Anchored(long Nodes, int Height);
 
     /// <summary>A mapping or list not yet ended.</summary>
-    private sealed class Open(string? anchor, long nodesBefore)
+    [StructLayout(LayoutKind.Auto)]
+    private struct Open(string? anchor, long nodesBefore)
     {
-        public string? Anchor { get; } = anchor;
+        public readonly string? Anchor { get; } = anchor;
 
-        public long NodesBefore { get; } = nodesBefore;
+        public readonly long NodesBefore { get; } = nodesBefore;
 
         public int Height { get; set; } = 1;
     }

@@ -1,14 +1,15 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Aether.Topology;
 
 /// <summary>The known keys of one mapping, with typed readers that report what is wrong with a value.</summary>
-internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string path, Dictionary<string, (YamlScalarNode Key, YamlNode Value)> values)
+/// <remarks>The keys given are looked up one by one (a mapping holds a few): no dictionary per mapping.</remarks>
+internal sealed class Fields(YamlProblems problems, DefinitionMapping node, string path, Fields.Entry[] values, int count)
 {
     /// <summary>The mapping.</summary>
-    public YamlMappingNode Node => node;
+    public DefinitionMapping Node => node;
 
     /// <summary>Its path (<c>links[2]</c>).</summary>
     public string Path => path;
@@ -16,21 +17,26 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     /// <summary>The path of one of its keys (<c>links[2].mtu</c>).</summary>
     public string PathOf(string key) => YamlProblems.Join(path, key);
 
+    /// <summary>The path of an item of one of its lists (<c>links[2].addresses[0]</c>), made at once.</summary>
+    public string PathOf(string key, int index) => path.Length == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{key}[{index}]")
+        : string.Create(CultureInfo.InvariantCulture, $"{path}.{key}[{index}]");
+
     /// <summary>Whether <paramref name="key"/> is given a value (YAML null counts as absent).</summary>
     public bool Has(string key) => Value(key) is not null;
 
     /// <summary>The node of <paramref name="key"/>'s name, when present.</summary>
-    public YamlScalarNode? KeyNode(string key) => values.TryGetValue(key, out var entry) ? entry.Key : null;
+    public DefinitionScalar? KeyNode(string key) => TryGet(key, out var entry) ? entry.Key : null;
 
     /// <summary>The value of <paramref name="key"/>; null when absent or YAML null. Its position is remembered.</summary>
-    public YamlNode? Value(string key)
+    public DefinitionNode? Value(string key)
     {
-        if (!values.TryGetValue(key, out var entry) || YamlProblems.IsNull(entry.Value))
+        if (!TryGet(key, out var entry) || YamlProblems.IsNull(entry.Value))
         {
             return null;
         }
 
-        problems.Remember(PathOf(key), entry.Value);
+        problems.Remember(path, key, entry.Value);
         return entry.Value;
     }
 
@@ -43,7 +49,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             return true;
         }
 
-        problems.Add(values.TryGetValue(key, out var entry) ? entry.Value.Start : node.Start, $"{PathOf(key)}: required{(what is null ? "" : $" ({what})")}");
+        problems.Add(TryGet(key, out var entry) ? entry.Value.Start : node.Start, $"{PathOf(key)}: required{(what is null ? "" : $" ({what})")}");
         return false;
     }
 
@@ -54,7 +60,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
         {
             case null:
                 return null;
-            case YamlScalarNode scalar:
+            case DefinitionScalar scalar:
                 return scalar.Value ?? "";
             case var other:
                 problems.Add(other, PathOf(key), $"expected a single value; got {YamlProblems.Describe(other)}");
@@ -71,7 +77,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             return null;
         }
 
-        if (value is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text })
+        if (value is DefinitionScalar { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text })
         {
             if (text is "true" or "True" or "TRUE")
             {
@@ -98,7 +104,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
             return null;
         }
 
-        if (value is not YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text }
+        if (value is not DefinitionScalar { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text }
             || !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
         {
             problems.Add(value, PathOf(key), string.Create(CultureInfo.InvariantCulture, $"expected an integer in {min}..{max}; got {YamlProblems.Describe(value)}"));
@@ -119,7 +125,7 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     public string? OneOf(string key, IReadOnlyList<string> allowed)
     {
         var text = String(key);
-        if (text is null || allowed.Contains(text, StringComparer.Ordinal))
+        if (text is null || YamlProblems.IndexOf(allowed, text) >= 0)
         {
             return text;
         }
@@ -130,13 +136,13 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     }
 
     /// <summary>The items of a list; null when absent or (reported) not a list.</summary>
-    public YamlSequenceNode? List(string key, string expected)
+    public DefinitionList? List(string key, string expected)
     {
         switch (Value(key))
         {
             case null:
                 return null;
-            case YamlSequenceNode sequence:
+            case DefinitionList sequence:
                 return sequence;
             case var other:
                 problems.Add(other, PathOf(key), $"expected {expected}; got {YamlProblems.Describe(other)}");
@@ -145,17 +151,37 @@ internal sealed class Fields(YamlProblems problems, YamlMappingNode node, string
     }
 
     /// <summary>The items of a list; empty when absent or (reported) not a list.</summary>
-    public IReadOnlyList<YamlNode> List(string key)
+    public IReadOnlyList<DefinitionNode> List(string key)
     {
         switch (Value(key))
         {
             case null:
                 return [];
-            case YamlSequenceNode sequence:
-                return [.. sequence.Children];
+            case DefinitionList sequence:
+                return sequence.Children;
             case var other:
                 problems.Add(other, PathOf(key), $"expected a list; got {YamlProblems.Describe(other)}");
                 return [];
         }
     }
+
+    /// <summary>The entry of <paramref name="key"/>, when the mapping gives it.</summary>
+    private bool TryGet(string key, out Entry entry)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (string.Equals(values[i].Name, key, StringComparison.Ordinal))
+            {
+                entry = values[i];
+                return true;
+            }
+        }
+
+        entry = default;
+        return false;
+    }
+
+    /// <summary>An allowed key given in the mapping, its node and its value.</summary>
+    [StructLayout(LayoutKind.Auto)]
+    internal readonly record struct Entry(string Name, DefinitionScalar Key, DefinitionNode Value);
 }

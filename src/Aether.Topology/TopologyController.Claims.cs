@@ -207,7 +207,7 @@ public sealed partial class TopologyController
 
         /// <summary>Opens the host and the topology's namespaces; with <paramref name="createMissing"/>, creates the
         /// missing ones and records every claim, under the state directory's <see cref="OwnershipLock"/>.</summary>
-        private void OpenNamespaces(bool createMissing)
+        private void OpenNamespaces(bool createMissing, IReadOnlySet<string>? skip)
         {
             // Creating: under the lock from the first look, so no other topology of the state directory is halfway
             // through making or deleting one of these namespaces while they are looked at.
@@ -216,6 +216,11 @@ public sealed partial class TopologyController
             var missing = new List<string>();
             foreach (var ns in _owner._topology.Namespaces)
             {
+                if (skip?.Contains(ns.Name) == true)
+                {
+                    continue;
+                }
+
                 if (TryOpen(ns.Name) is { } opened)
                 {
                     Add(Scope.Namespace(ns.Name), opened);

@@ -23,19 +23,25 @@ public sealed partial class TopologyController
         private readonly bool _empty;
         private readonly AppliedRecordStore _store;
 
-        public Session(TopologyController owner, AppliedRecordStore store, bool createMissing, bool empty = false)
+        /// <summary>Opens the topology's namespaces (creating the missing ones when <paramref name="createMissing"/>).</summary>
+        /// <param name="owner">The controller.</param>
+        /// <param name="store">Its record.</param>
+        /// <param name="createMissing">Whether missing namespaces are created.</param>
+        /// <param name="empty">Whether nothing is desired (a destroy).</param>
+        /// <param name="skip">Namespaces not to open (a destroy's, about to be deleted).</param>
+        public Session(TopologyController owner, AppliedRecordStore store, bool createMissing, bool empty = false, IReadOnlySet<string>? skip = null)
         {
             _owner = owner;
             _store = store;
             _empty = empty;
-            OpenNamespaces(createMissing);
+            OpenNamespaces(createMissing, skip);
         }
 
         public List<string> Created { get; } = [];
 
-        /// <summary>Host links on their way out with a deleted namespace (destroy): the host's link source leaves them
-        /// to the kernel.</summary>
-        public IReadOnlySet<string> Departing { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+        /// <summary>Links, scope by scope, on their way out with a namespace being deleted (destroy): their scope's
+        /// link source leaves them to the kernel.</summary>
+        public IReadOnlyDictionary<Scope, HashSet<string>> Departing { get; init; } = new Dictionary<Scope, HashSet<string>>();
 
         // The nsfs inodes of the namespaces this session created, until their first links stage has been planned:
         // nothing but lo is in them yet, so nothing is read there (see LinkSource.Fresh).
@@ -162,7 +168,7 @@ public sealed partial class TopologyController
                         Scope = scope,
                         PeerHandles = HandleAt,
                         Fresh = IsFresh,
-                        Claimed = claimed.Concat(pending).Concat(Departing).ToHashSet(StringComparer.Ordinal),
+                        Claimed = claimed.Concat(pending).Concat(Departing.GetValueOrDefault(scope) ?? []).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stage.Devices:
                     return BuildWireGuard(scope);

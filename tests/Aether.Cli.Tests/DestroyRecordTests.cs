@@ -74,4 +74,48 @@ public sealed class DestroyRecordTests : CliTest
         Assert.DoesNotContain(names, n => n.StartsWith(Box.Token, StringComparison.Ordinal));
         Assert.DoesNotContain(await Ip.NetnsNamesAsync(), n => n.StartsWith(Box.Token, StringComparison.Ordinal));
     }
+
+    /// <summary>The objects outside the deleted namespaces are removed before those are deleted: a link whose veth peer
+    /// is in one of them is left to the kernel and reported as going with it, wherever it is (here in a namespace the
+    /// topology uses but did not make), its address is not deleted one by one, and an owned host bridge is deleted.</summary>
+    [Fact]
+    public async Task Destroy_leaves_links_to_the_deleted_namespaces_to_the_kernel_and_removes_the_rest()
+    {
+        var used = await Box.CreateNamespaceWithIpAsync("u");
+        var made = Box.Name("m");
+        Box.TrackNamespace(made);
+        var bridge = Box.TrackHostLink(Box.Name("br"));
+        var file = Write("used.yaml", $$"""
+            name: {{Box.Token}}
+            namespaces:
+              - name: {{used}}
+              - name: {{made}}
+            links:
+              - { name: {{bridge}}, kind: bridge, up: true }
+              - { name: a0, namespace: {{used}}, kind: veth, up: true, addresses: [10.216.0.1/30], peer: { name: b0, namespace: {{made}}, addresses: [10.216.0.2/30] } }
+            """);
+        var applied = await AetherAsync("apply", file);
+        Assert.True(applied.Code == 0, applied.ToString());
+        Assert.Contains("10.216.0.1/30", await Ip.RunAsync("-n", used, "-o", "-4", "address", "show", "dev", "a0"), StringComparison.Ordinal);
+
+        var destroyed = await AetherAsync("destroy", file);
+        Assert.True(destroyed.Code == 0, destroyed.ToString());
+        Assert.Contains($"- namespace {made}", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"- link {used}/a0", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.Contains("with its peer's namespace", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("address 10.216.0.1", destroyed.Stdout, StringComparison.Ordinal); // went with its link
+        Assert.Contains($"- link {bridge}", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.Null(await Ip.LinkAsync(null, bridge));
+        var namespaces = await Ip.NetnsNamesAsync();
+        Assert.Contains(used, namespaces);
+        Assert.DoesNotContain(made, namespaces);
+        // The kernel removes a0 as it tears the made namespace down, in the background.
+        for (var i = 0; i < 200 && await Ip.LinkAsync(used, "a0") is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(["lo"], await Ip.LinkNamesAsync(used));
+        Assert.False(Directory.Exists(Path.Combine(Dir, "state", Box.Token)));
+    }
 }

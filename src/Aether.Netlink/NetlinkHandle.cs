@@ -65,6 +65,27 @@ public sealed partial class NetlinkHandle : IDisposable
         return new NetlinkHandle(NetlinkSocket.OpenReclaimable(NetlinkProtocol.Route, target, options, budget ?? SocketBudget.Shared), target, options, ownsNamespace: false);
     }
 
+    /// <summary>Opens a handle in each of <paramref name="targets"/> as <see cref="OpenBorrowing"/> does, the sockets
+    /// opened by the namespace threads in a few jobs (a session reading a thousand namespaces: a few hand-offs between
+    /// threads instead of a thousand). Each slot holds the handle, or the error opening it gave.</summary>
+    internal static (NetlinkHandle? Handle, Exception? Error)[] OpenManyBorrowing(IReadOnlyList<NetworkNamespace> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var options = NetlinkSocketOptions.Default;
+        var sockets = NamespaceThread.RunEach(targets, static o => OpenHere(o), options);
+        var handles = new (NetlinkHandle? Handle, Exception? Error)[targets.Count];
+        for (var i = 0; i < targets.Count; i++)
+        {
+            handles[i] = sockets[i] is ({ } socket, null)
+                ? (new NetlinkHandle(socket.Reclaimable(targets[i], options, SocketBudget.Shared), targets[i], options, ownsNamespace: false), null)
+                : (null, sockets[i].Error);
+        }
+
+        return handles;
+
+        static NetlinkSocket OpenHere(NetlinkSocketOptions options) => NetlinkSocket.OpenHere(NetlinkProtocol.Route, options, groups: 0);
+    }
+
     /// <summary>Creates the named namespace as <see cref="CreateNamespace"/> does, with a handle that borrows it (as
     /// <see cref="OpenBorrowing"/>'s does): the caller disposes the handle, then the namespace.</summary>
     internal static (NetworkNamespace Namespace, NetlinkHandle Handle) CreateNamespaceBorrowing(string name, NamespaceBatch? batch, string? mark)

@@ -42,6 +42,18 @@ internal sealed class SocketBudget
         }
     }
 
+    /// <summary>How many sockets may be open before idle ones are released.</summary>
+    public int Limit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _limit;
+            }
+        }
+    }
+
     /// <summary>How many times a socket was closed to stay within the limit.</summary>
     public long Released => Interlocked.Read(ref _released);
 

@@ -15,6 +15,7 @@ public sealed partial class TopologyController
         var store = OpenStore();
         PhaseTimings.End("plan: read records");
         using var session = new Session(this, store, createMissing: false);
+        session.OpenHandles();
         PhaseTimings.End("plan: open namespaces");
         using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
         var lines = new List<ChangeLine>();

@@ -136,6 +136,28 @@ public sealed partial class TopologyController
         /// <summary>The session's handle in <paramref name="scope"/>.</summary>
         public NetlinkHandle HandleFor(Scope scope) => HandleOf(scope);
 
+        /// <summary>Opens the handles of every namespace the session has at once, before a pass that reads them all
+        /// (a plan): opened one by one as each is first read, a thousand sockets were a thousand hand-offs to a
+        /// namespace thread, each blocking a pool thread meanwhile. Not past the socket budget (it would close them
+        /// again); a handle that cannot be opened here is opened (and fails) where it is used.</summary>
+        public void OpenHandles()
+        {
+            var scopes = _namespaces.Keys.Where(s => !_handles.ContainsKey(s)).ToArray();
+            if (scopes.Length < 2 || scopes.Length > Netlink.SocketBudget.Shared.Limit)
+            {
+                return;
+            }
+
+            var opened = NetlinkHandle.OpenManyBorrowing([.. scopes.Select(s => _namespaces[s])]);
+            for (var i = 0; i < scopes.Length; i++)
+            {
+                if (opened[i].Handle is { } handle && !_handles.TryAdd(scopes[i], new Lazy<NetlinkHandle>(handle)))
+                {
+                    handle.Dispose();
+                }
+            }
+        }
+
         private NetlinkHandle HandleOf(Scope scope) =>
             _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenBorrowing(_namespaces[key]))).Value; // closed before the namespaces (Dispose)
 

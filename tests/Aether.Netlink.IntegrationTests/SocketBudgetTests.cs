@@ -84,4 +84,35 @@ public sealed class SocketBudgetTests : SandboxTest
             handles.ForEach(h => h.Dispose());
         }
     }
+
+    /// <summary>Sockets opened together, by the namespace threads entering their share of the namespaces one after the
+    /// other, are each bound to their own namespace; one that cannot be entered (here a mount namespace, refused by
+    /// <c>setns</c>) gets its error in its slot, and the namespaces after it on the same thread are still entered.</summary>
+    [Fact]
+    public async Task Handles_opened_together_are_each_in_their_own_namespace()
+    {
+        using var wrong = NetworkNamespace.OpenPath("/proc/self/ns/mnt");
+        var opened = NetlinkHandle.OpenManyBorrowing([wrong, .. _spaces]);
+        try
+        {
+            var error = Assert.IsType<NetlinkException>(opened[0].Error);
+            Assert.Equal(Errno.EINVAL, error.Errno);
+            Assert.Null(opened[0].Handle);
+            for (var i = 0; i < Namespaces; i++)
+            {
+                var (handle, failure) = opened[i + 1];
+                Assert.Null(failure);
+                var names = (await handle!.ListLinksAsync()).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+                Assert.Contains(_bridges[i], names);
+                Assert.DoesNotContain(_bridges[(i + 1) % Namespaces], names);
+            }
+        }
+        finally
+        {
+            foreach (var (handle, _) in opened)
+            {
+                handle?.Dispose();
+            }
+        }
+    }
 }

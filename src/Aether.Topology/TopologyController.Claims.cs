@@ -20,11 +20,6 @@ public sealed partial class TopologyController
     /// creation under way in another process).</summary>
     private static NetworkNamespace? TryOpen(string name)
     {
-        if (!NetworkNamespace.Exists(name))
-        {
-            return null;
-        }
-
         NetworkNamespace ns;
         try
         {

@@ -17,8 +17,14 @@ public sealed partial class TopologyController
     /// remove a device taken out of the file), also when the file has no WireGuard link any more.</summary>
     private string WireGuardMarker => Path.Combine(KeyDirectory, "used");
 
-    /// <summary>Whether the Devices stage has anything to do here: the file wants WireGuard somewhere, or it did.</summary>
-    private bool UsesWireGuard => _topology.Links.Any(l => l.Kind == TopologyLinkKind.WireGuard) || File.Exists(WireGuardMarker);
+    /// <summary>Whether the Devices stage has anything to do here: the file wants WireGuard somewhere, or it did.
+    /// Asked once per scope, so both are looked up once: the marker is made only where the file wants WireGuard.</summary>
+    private bool UsesWireGuard => WantsWireGuard || (_wireGuardMarked ??= File.Exists(WireGuardMarker));
+
+    private bool WantsWireGuard => _wantsWireGuard ??= _topology.Links.Any(l => l.Kind == TopologyLinkKind.WireGuard);
+
+    private bool? _wantsWireGuard;
+    private bool? _wireGuardMarked;
 
     /// <summary>The file of a generated key: <c>wireguard/host/wg0.key</c>, <c>wireguard/netns-blue/wg0.key</c>.</summary>
     internal string GeneratedKeyPath(TopologyLink link) =>

@@ -179,8 +179,32 @@ internal static class NamespaceThread
 
     private abstract class Job
     {
+        private bool _done;
+
         /// <summary>Enters the namespace and runs; false when entering failed.</summary>
         public abstract bool Execute();
+
+        /// <summary>Blocks until <see cref="End"/>.</summary>
+        public void WaitForEnd()
+        {
+            lock (this)
+            {
+                while (!_done)
+                {
+                    Monitor.Wait(this);
+                }
+            }
+        }
+
+        /// <summary>Wakes whoever waits for this job (the namespace thread, once the job has run).</summary>
+        protected void End()
+        {
+            lock (this)
+            {
+                _done = true;
+                Monitor.Pulse(this);
+            }
+        }
     }
 
     /// <summary>Every <c>shares</c>-th target from <c>first</c> on: each entered in turn (a failed <c>setns</c> leaves
@@ -188,8 +212,6 @@ internal static class NamespaceThread
     /// thread whose <c>setns</c> failed does).</summary>
     private sealed class EachJob<TState, TResult>(IReadOnlyList<NetworkNamespace> targets, int first, int shares, Func<TState, TResult> work, TState state, (TResult? Result, Exception? Error)[] results) : Job
     {
-        private bool _done;
-
         public override bool Execute()
         {
             var entered = true;
@@ -225,31 +247,15 @@ internal static class NamespaceThread
             }
             finally
             {
-                lock (this)
-                {
-                    _done = true;
-                    Monitor.Pulse(this);
-                }
+                End();
             }
 
             return entered;
-        }
-
-        public void WaitForEnd()
-        {
-            lock (this)
-            {
-                while (!_done)
-                {
-                    Monitor.Wait(this);
-                }
-            }
         }
     }
 
     private sealed class Job<TState, TResult>(NetworkNamespace? target, Func<TState, TResult> work, TState state) : Job
     {
-        private bool _done;
         private TResult? _result;
         private ExceptionDispatchInfo? _error;
 
@@ -287,11 +293,7 @@ internal static class NamespaceThread
                     target!.DangerousRelease();
                 }
 
-                lock (this)
-                {
-                    _done = true;
-                    Monitor.Pulse(this);
-                }
+                End();
             }
 
             return entered;
@@ -299,14 +301,7 @@ internal static class NamespaceThread
 
         public TResult WaitForResult()
         {
-            lock (this)
-            {
-                while (!_done)
-                {
-                    Monitor.Wait(this);
-                }
-            }
-
+            WaitForEnd();
             _error?.Throw();
             return _result!;
         }

@@ -75,22 +75,33 @@ public sealed partial class TopologyController
         return new TopologyResult(lines, clock.Elapsed, null);
     }
 
-    /// <summary>The links, scope by scope, that go when the kernel tears <paramref name="leaving"/> down: those in a
-    /// namespace that stays (the host's veth ends, most often) whose veth peer is in one that goes.</summary>
+    /// <summary>The links, scope by scope, that go when the kernel tears <paramref name="leaving"/> down: the ends in
+    /// a namespace that stays (the host's veth ends, most often) of veths whose other end is in one that goes, whichever
+    /// end the file declares the veth from.</summary>
     private Dictionary<Scope, HashSet<string>> GoingWith(HashSet<string> leaving)
     {
         var going = new Dictionary<Scope, HashSet<string>>();
-        foreach (var link in _topology.Links)
+        bool Leaves(Scope scope) => scope.Name is { } name && leaving.Contains(name);
+        void Add(Scope scope, string name)
         {
-            if (link.Peer is not null && !(link.Namespace is { } own && leaving.Contains(own)) && PeerScope(link).Name is { } peer && leaving.Contains(peer))
+            if (!going.TryGetValue(scope, out var names))
             {
-                var scope = ScopeOf(link.Namespace);
-                if (!going.TryGetValue(scope, out var names))
-                {
-                    going[scope] = names = new HashSet<string>(StringComparer.Ordinal);
-                }
+                going[scope] = names = new HashSet<string>(StringComparer.Ordinal);
+            }
 
-                names.Add(link.Name);
+            names.Add(name);
+        }
+
+        foreach (var link in _topology.Links.Where(l => l.Peer is not null))
+        {
+            var (own, peer) = (ScopeOf(link.Namespace), PeerScope(link));
+            if (Leaves(peer) && !Leaves(own))
+            {
+                Add(own, link.Name);
+            }
+            else if (Leaves(own) && !Leaves(peer))
+            {
+                Add(peer, link.Peer!.Name);
             }
         }
 

@@ -93,6 +93,7 @@ public sealed class DestroyRecordTests : CliTest
             links:
               - { name: {{bridge}}, kind: bridge, up: true }
               - { name: a0, namespace: {{used}}, kind: veth, up: true, addresses: [10.216.0.1/30], peer: { name: b0, namespace: {{made}}, addresses: [10.216.0.2/30] } }
+              - { name: b1, namespace: {{made}}, kind: veth, up: true, addresses: [10.216.0.6/30], peer: { name: a1, namespace: {{used}}, addresses: [10.216.0.5/30] } }
             """);
         var applied = await AetherAsync("apply", file);
         Assert.True(applied.Code == 0, applied.ToString());
@@ -102,15 +103,18 @@ public sealed class DestroyRecordTests : CliTest
         Assert.True(destroyed.Code == 0, destroyed.ToString());
         Assert.Contains($"- namespace {made}", destroyed.Stdout, StringComparison.Ordinal);
         Assert.Contains($"- link {used}/a0", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"- link {used}/a1", destroyed.Stdout, StringComparison.Ordinal); // declared from the other end
         Assert.Contains("with its peer's namespace", destroyed.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("address 10.216.0.1", destroyed.Stdout, StringComparison.Ordinal); // went with its link
+        Assert.DoesNotContain("address 10.216.0.5", destroyed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, destroyed.Stdout.Split('\n').Count(l => l.Contains("with its peer's namespace", StringComparison.Ordinal)));
         Assert.Contains($"- link {bridge}", destroyed.Stdout, StringComparison.Ordinal);
         Assert.Null(await Ip.LinkAsync(null, bridge));
         var namespaces = await Ip.NetnsNamesAsync();
         Assert.Contains(used, namespaces);
         Assert.DoesNotContain(made, namespaces);
         // The kernel removes a0 as it tears the made namespace down, in the background.
-        for (var i = 0; i < 200 && await Ip.LinkAsync(used, "a0") is not null; i++)
+        for (var i = 0; i < 200 && (await Ip.LinkNamesAsync(used)).Count > 1; i++)
         {
             await Task.Delay(50);
         }

@@ -86,13 +86,23 @@ public sealed partial class NetlinkHandle : IDisposable
         static NetlinkSocket OpenHere(NetlinkSocketOptions options) => NetlinkSocket.OpenHere(NetlinkProtocol.Route, options, groups: 0);
     }
 
-    /// <summary>Creates the named namespace as <see cref="CreateNamespace"/> does, with a handle that borrows it (as
-    /// <see cref="OpenBorrowing"/>'s does): the caller disposes the handle, then the namespace.</summary>
-    internal static (NetworkNamespace Namespace, NetlinkHandle Handle) CreateNamespaceBorrowing(string name, NamespaceBatch? batch, string? mark)
+    /// <summary>Creates each named namespace as <see cref="CreateNamespace"/> does, several at once (see
+    /// <see cref="NetworkNamespace.CreateEach"/>), each with a handle that borrows it (as <see cref="OpenBorrowing"/>'s
+    /// does): the caller disposes the handle, then the namespace. After the first failure no name is started; a name
+    /// not started has neither a namespace nor an error.</summary>
+    internal static ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[] CreateNamespacesBorrowing(IReadOnlyList<(string Name, NamespaceBatch? Batch)> names, string? mark)
     {
         var options = NetlinkSocketOptions.Default;
-        var ns = NetworkNamespace.Create(name, static s => OpenMarked(s.options, s.mark), (options, mark), out var socket, batch);
-        return (ns, new NetlinkHandle(socket.Reclaimable(ns, options, SocketBudget.Shared), ns, options, ownsNamespace: false));
+        var made = NetworkNamespace.CreateEach(names, static s => OpenMarked(s.options, s.mark), (options, mark));
+        var results = new ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[made.Length];
+        for (var i = 0; i < made.Length; i++)
+        {
+            results[i] = made[i] is (NetworkNamespace ns, NetlinkSocket socket, null)
+                ? ((ns, new NetlinkHandle(socket.Reclaimable(ns, options, SocketBudget.Shared), ns, options, ownsNamespace: false)), null)
+                : (null, made[i].Error);
+        }
+
+        return results;
     }
 
     /// <summary>Creates the named namespace as <see cref="NetworkNamespace.Create(string)"/> does, and opens a handle

@@ -49,6 +49,10 @@ public sealed class StagedApply
     /// reported like any other, instead of ending the apply by propagating (the default).</summary>
     public bool ContainExceptions { get; init; }
 
+    /// <summary>Called as each stage's planning (with <c>true</c>) and then its applying (<c>false</c>) ends, on the
+    /// thread that runs the stages: for timing a whole apply phase by phase.</summary>
+    public Action<Stage, bool>? PhaseEnded { get; init; }
+
     /// <summary>How many scopes of a stage are planned or applied at once.</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount * 4;
 
@@ -137,6 +141,8 @@ public sealed class StagedApply
             }
         }
 
+        PhaseEnded?.Invoke(stage, true);
+
         // What applying changes in the records is written once more, at the end of the stage.
         var results = new StageResult?[_scopes.Length];
         using (_records?.Defer())
@@ -167,6 +173,7 @@ public sealed class StagedApply
             }, cancellationToken).ConfigureAwait(false);
         }
 
+        PhaseEnded?.Invoke(stage, false);
         return results;
     }
 

@@ -264,11 +264,16 @@ public sealed partial class TopologyController
             var mark = NamespaceClaim.MarkOf(_owner.Owner);
             try
             {
-                Parallel.For(0, free.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => made[i] = NetlinkHandle.CreateNamespaceBorrowing(free[i], leftovers.Contains(free[i]) ? null : batch, mark));
-            }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]); // the kernel's error, as one creation would give it
+                var results = NetlinkHandle.CreateNamespacesBorrowing([.. free.Select(n => (n, leftovers.Contains(n) ? null : batch))], mark);
+                for (var i = 0; i < free.Length; i++)
+                {
+                    made[i] = results[i].Made;
+                }
+
+                if (results.FirstOrDefault(r => r.Error is not null).Error is { } error)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error); // the kernel's error, as one creation would give it
+                }
             }
             finally
             {

@@ -96,6 +96,84 @@ public sealed class NamespaceBatchTests : SandboxTest
     }
 
     [Fact]
+    public async Task Namespaces_created_together_each_get_their_mark_and_a_handle_bound_inside()
+    {
+        var names = Enumerable.Range(0, 7).Select(i => Box.Name("e" + i)).ToArray();
+        foreach (var name in names)
+        {
+            Box.TrackNamespace(name);
+        }
+
+        // All but the last on the batch's files; the last on a file of its own, made by its creation.
+        using var batch = NamespaceBatch.Prepare(names[..^1]);
+        var made = NetlinkHandle.CreateNamespacesBorrowing([.. names.Select((n, i) => (n, i < names.Length - 1 ? batch : null))], "aether-test:together");
+        foreach (var (result, error) in made)
+        {
+            Assert.Null(error);
+            Box.Own(result!.Value.Namespace);
+            Box.Own(result.Value.Handle);
+        }
+
+        Assert.Equal(0, batch.Pending);
+        Assert.Equal(names.Length, made.Select(m => m.Made!.Value.Namespace.Inode).Distinct().Count());
+        for (var i = 0; i < names.Length; i++)
+        {
+            var (ns, handle) = made[i].Made!.Value;
+            Assert.Equal(ns.Inode, await Ip.InodeInsideAsync(names[i]));
+            Assert.Equal("aether-test:together", Ip.Str(await Ip.RequireLinkAsync(names[i], "lo"), "ifalias"));
+
+            // The handle is inside its own namespace: a bridge ip makes there is the one it sees, and no other.
+            var bridge = Box.Name("br" + i);
+            await Ip.RunAsync("-n", names[i], "link", "add", bridge, "type", "bridge");
+            Assert.Equal("bridge", (await handle.GetLinkAsync(bridge)).Kind);
+            Assert.Null(await made[(i + 1) % names.Length].Made!.Value.Handle.FindLinkAsync(bridge));
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_creation_stops_its_thread_share_and_the_others_are_whole_or_not_started()
+    {
+        // The first name's file is taken (by a namespace ip made): its creation fails with EEXIST, and the names
+        // after it on the same creating thread (every other one, from the first) are not started.
+        var taken = await Box.CreateNamespaceWithIpAsync("x");
+        var before = await Ip.InodeInsideAsync(taken);
+        var names = Enumerable.Range(1, 8).Select(i => Box.Name("x" + i)).ToArray();
+        foreach (var name in names)
+        {
+            Box.TrackNamespace(name);
+        }
+
+        var made = NetlinkHandle.CreateNamespacesBorrowing([(taken, null), .. names.Select(n => (n, (NamespaceBatch?)null))], mark: null);
+        foreach (var (result, _) in made)
+        {
+            if (result is var (ns, handle))
+            {
+                Box.Own(ns);
+                Box.Own(handle);
+            }
+        }
+
+        Assert.Equal(Errno.EEXIST, Assert.IsType<NetlinkException>(made[0].Error).Errno);
+        Assert.Null(made[0].Made);
+        Assert.Equal(before, await Ip.InodeInsideAsync(taken));
+        var shares = Math.Min(made.Length, Environment.ProcessorCount);
+        var listed = await Ip.NetnsNamesAsync();
+        for (var i = 1; i < made.Length; i++)
+        {
+            Assert.Null(made[i].Error);
+            if (i % shares == 0)
+            {
+                Assert.Null(made[i].Made); // after the failure on its thread
+            }
+
+            // Whole (its namespace mounted on its name) or not started (no file at all).
+            var name = names[i - 1];
+            Assert.Equal(made[i].Made is not null, listed.Contains(name));
+            Assert.Equal(made[i].Made is not null, File.Exists(NetworkNamespace.RunDirectory + "/" + name));
+        }
+    }
+
+    [Fact]
     public void Invalid_or_repeated_names_are_rejected_before_any_file_is_made()
     {
         var good = Box.Name("v1");

@@ -118,8 +118,68 @@ public sealed partial class NetworkNamespace : SafeHandle
     /// on is the one the batch made.</summary>
     internal static NetworkNamespace Create<TState, TInside>(string name, Func<TState, TInside> inside, TState state, out TInside result, NamespaceBatch? batch)
     {
+        var path = Prepare(name, batch);
+        try
+        {
+            var (nsfd, made) = NamespaceThread.RunInNew(static s => MountHere(s.path, s.inside, s.state), (path, inside, state));
+            result = made;
+            return new NetworkNamespace(nsfd, name, path);
+        }
+        catch
+        {
+            Libc.Umount2(path, Libc.MNT_DETACH);
+            Libc.Unlink(path);
+            throw;
+        }
+    }
+
+    /// <summary>Creates each of <paramref name="names"/> as <see cref="Create{TState, TInside}"/> does, several at once,
+    /// each creating thread making its share one after the other without going home in between (see
+    /// <see cref="NamespaceThread.RunInNewEach"/>). Each name is made on its batch's file, or on a file of its own when
+    /// its batch is null. After the first failure no name is started: a name not started has neither a namespace nor
+    /// an error (and its batch's file stays unclaimed).</summary>
+    internal static (NetworkNamespace? Namespace, TInside? Inside, Exception? Error)[] CreateEach<TState, TInside>(IReadOnlyList<(string Name, NamespaceBatch? Batch)> names, Func<TState, TInside> inside, TState state)
+    {
+        foreach (var (name, _) in names)
+        {
+            ValidateName(name);
+        }
+
+        var made = NamespaceThread.RunInNewEach(
+            names.Count,
+            static (s, i) =>
+            {
+                var (name, batch) = s.names[i];
+                var path = Prepare(name, batch);
+                try
+                {
+                    return MountHere(path, s.inside, s.state);
+                }
+                catch
+                {
+                    Libc.Umount2(path, Libc.MNT_DETACH);
+                    Libc.Unlink(path);
+                    throw;
+                }
+            },
+            (names, inside, state));
+        var results = new (NetworkNamespace? Namespace, TInside? Inside, Exception? Error)[names.Count];
+        for (var i = 0; i < made.Length; i++)
+        {
+            results[i] = made[i] switch
+            {
+                (var (fd, result), null, true) => (new NetworkNamespace(fd, names[i].Name, PathOf(names[i].Name)), result, null),
+                (_, var error, _) => (null, default, error),
+            };
+        }
+
+        return results;
+    }
+
+    /// <summary>The path <paramref name="name"/> is mounted on: its batch's file, or one made now.</summary>
+    private static string Prepare(string name, NamespaceBatch? batch)
+    {
         ValidateName(name);
-        var path = PathOf(name);
         if (batch is null)
         {
             EnsureRunDirectory();
@@ -130,36 +190,28 @@ public sealed partial class NetworkNamespace : SafeHandle
             batch.Claim(name);
         }
 
+        return PathOf(name);
+    }
+
+    /// <summary>On a thread just moved into a new namespace: runs <paramref name="inside"/>, then bind-mounts the
+    /// thread's namespace on <paramref name="path"/> and opens it. What <paramref name="inside"/> made is disposed
+    /// when the mount or the open fails.</summary>
+    private static (int Fd, TInside Made) MountHere<TState, TInside>(string path, Func<TState, TInside> inside, TState state)
+    {
+        var made = inside(state);
         try
         {
-            var (nsfd, made) = NamespaceThread.RunInNew(
-                static s =>
-                {
-                    var made = s.inside(s.state);
-                    try
-                    {
-                        if (Libc.Mount("/proc/thread-self/ns/net", s.path, "none", Libc.MS_BIND, 0) != 0)
-                        {
-                            throw NetlinkException.FromLastError("bind-mount namespace", s.path);
-                        }
+            if (Libc.Mount("/proc/thread-self/ns/net", path, "none", Libc.MS_BIND, 0) != 0)
+            {
+                throw NetlinkException.FromLastError("bind-mount namespace", path);
+            }
 
-                        var opened = Libc.Open(s.path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-                        return opened >= 0 ? (opened, made) : throw NetlinkException.FromLastError("open namespace", s.path);
-                    }
-                    catch
-                    {
-                        (made as IDisposable)?.Dispose();
-                        throw;
-                    }
-                },
-                (path, inside, state));
-            result = made;
-            return new NetworkNamespace(nsfd, name, path);
+            var opened = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+            return opened >= 0 ? (opened, made) : throw NetlinkException.FromLastError("open namespace", path);
         }
         catch
         {
-            Libc.Umount2(path, Libc.MNT_DETACH);
-            Libc.Unlink(path);
+            (made as IDisposable)?.Dispose();
             throw;
         }
     }

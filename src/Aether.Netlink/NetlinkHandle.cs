@@ -13,7 +13,7 @@ namespace Aether.Netlink;
 public sealed partial class NetlinkHandle : IDisposable
 {
     /// <summary>The loopback's ifindex, the same in every network namespace.</summary>
-    private const int LoopbackIndex = 1;
+    internal const int LoopbackIndex = 1;
 
     private readonly NetlinkSocket _socket;
     private readonly NetlinkSocketOptions _options;

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using Aether.Netlink;
 using Aether.Netlink.Monitoring;
+using Aether.Netlink.Rtnl;
 using Aether.Reconcile;
 using Aether.Reconcile.Sources;
 using Scope = Aether.Reconcile.Scope;
@@ -55,6 +58,45 @@ public sealed partial class TopologyController
                 }
             }
         }
+
+        /// <summary>An apply's addresses stage in a namespace this session made and put nothing in but the peers of veths
+        /// declared in other scopes: its links are known without a dump of its own. They are its loopback and those
+        /// peers, each with the ifindex its other end gives (<c>IFLA_LINK</c>) in that end's scope, whose links the
+        /// stage reads once for all (a thousand new namespaces: one dump of the host, not a thousand dumps). A peer not
+        /// found that way (its other end gone, or not a veth there), or a namespace with links of its own, is
+        /// dumped as before.</summary>
+        private void ProvideFreshLinks(Scope scope, NetlinkHandle handle)
+        {
+            if (handle.Namespace is not { } ns || !IsFreshForAddresses(ns) || _owner._linksByScope[scope].Any())
+            {
+                return;
+            }
+
+            var peers = _owner._peersByScope[scope].ToArray();
+            PassCache.Provide(handle, async cancellationToken =>
+            {
+                var links = new List<Link>(peers.Length + 1) { new() { Index = NetlinkHandle.LoopbackIndex, Name = "lo" } };
+                foreach (var link in peers)
+                {
+                    var owner = ScopeOf(link.Namespace);
+                    var there = Exists(owner) ? ByName(await PassCache.ListLinksAsync(HandleOf(owner), cancellationToken).ConfigureAwait(false)) : null;
+                    if (there?.GetValueOrDefault(link.Name) is not { LinkIndex: int index, LinkNetNsId: not null })
+                    {
+                        return await handle.ListLinksAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    links.Add(new Link { Index = index, Name = link.Peer!.Name });
+                }
+
+                return links;
+            });
+        }
+
+        // A scope's links by name, made once per list read (a thousand namespaces look up their peers in one list).
+        private static readonly ConditionalWeakTable<IReadOnlyList<Link>, Dictionary<string, Link>> LinksByName = [];
+
+        private static Dictionary<string, Link> ByName(IReadOnlyList<Link> links) =>
+            LinksByName.GetValue(links, static l => l.ToDictionary(x => x.Name, StringComparer.Ordinal));
 
         private ILookup<string, TopologyLink> PeersByName(Scope scope)
         {

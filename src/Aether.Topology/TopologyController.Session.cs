@@ -195,6 +195,7 @@ public sealed partial class TopologyController
                 case Stage.Devices:
                     return BuildWireGuard(scope);
                 case Stage.Addresses:
+                    ProvideFreshLinks(scope, handle);
                     return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope, Fresh = IsFreshForAddresses };
                 case Stage.Routes:
                     return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };

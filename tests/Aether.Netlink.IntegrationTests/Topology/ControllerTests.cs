@@ -216,6 +216,38 @@ public sealed class ControllerTests : SandboxTest
         Assert.True((await Controller(spec).ApplyAsync()).InSync);
     }
 
+    [Fact]
+    public async Task Addresses_in_a_new_namespace_land_on_the_peer_each_names()
+    {
+        // A new namespace holding only peers (of two veths from the host and one from another new namespace): its
+        // addresses stage takes their ifindexes from the other ends, not from a dump of its own. Each address must be
+        // on the peer it names, whatever order the kernel numbered them in.
+        var other = Box.Name("o");
+        Box.TrackNamespace(other);
+        var second = Box.TrackHostLink(Box.Name("s"));
+        var spec = new TopologySpec(Box.Token)
+        {
+            Namespaces = [new TopologyNamespace(_ns), new TopologyNamespace(other)],
+            Links =
+            [
+                new TopologyLink(second, TopologyLinkKind.Veth) { Peer = new TopologyPeer("b1") { Namespace = _ns, Addresses = [IPPrefix.Parse("10.202.0.6/30")] } },
+                new TopologyLink(_host, TopologyLinkKind.Veth) { Peer = new TopologyPeer("a1") { Namespace = _ns, Addresses = [IPPrefix.Parse("10.202.0.2/30")] } },
+                new TopologyLink("x0", TopologyLinkKind.Veth) { Namespace = other, Addresses = [IPPrefix.Parse("10.202.0.9/30")], Peer = new TopologyPeer("c1") { Namespace = _ns, Addresses = [IPPrefix.Parse("10.202.0.10/30"), IPPrefix.Parse("fd00:202::a/64")] } },
+            ],
+        };
+
+        var applied = await Controller(spec).ApplyAsync();
+        Assert.True(applied.Error is null, Show(applied));
+        foreach (var (device, want) in new[] { ("a1", new[] { "10.202.0.2" }), ("b1", ["10.202.0.6"]), ("c1", ["10.202.0.10", "fd00:202::a"]) })
+        {
+            var shown = await Ip.JsonAsync(_ns, "addr", "show", "dev", device, "scope", "global");
+            var got = Assert.Single(shown).GetProperty("addr_info").EnumerateArray().Where(a => a.TryGetProperty("local", out _)).Select(a => a.GetProperty("local").GetString()).ToArray();
+            Assert.Equal(want.Order(StringComparer.Ordinal), got.Order(StringComparer.Ordinal));
+        }
+
+        Assert.True((await Controller(spec).ApplyAsync()).InSync);
+    }
+
     private async Task AssertPairedAsync()
     {
         var host = await Ip.RequireLinkAsync(null, _host);

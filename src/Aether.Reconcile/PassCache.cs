@@ -18,7 +18,7 @@ public static class PassCache
     {
         var previous = (Current.Value, Present.Value, Providers.Value);
         Current.Value = new();
-        Present.Value = new(StringComparer.Ordinal);
+        Present.Value = KeptPresent.Value ?? new(StringComparer.Ordinal);
         Providers.Value = new();
         return new Lifetime(previous.Item1, previous.Item2, previous.Item3);
     }
@@ -27,6 +27,25 @@ public static class PassCache
     // once per source (a plan of 1000 namespaces did 5000 lstat calls for it). Not dropped by Invalidate: applying
     // links does not remove namespaces.
     private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<string, bool>?> Present = new();
+
+    // Namespaces found present by any pass begun within KeepPresence: shared by those passes.
+    private static readonly AsyncLocal<System.Collections.Concurrent.ConcurrentDictionary<string, bool>?> KeptPresent = new();
+
+    /// <summary>Until disposed, the passes begun in this async flow share what they found of named namespaces: one
+    /// found present by one pass is not looked up again by the next (the stages of one apply, each a pass of its own,
+    /// look a thousand namespaces up once, not once per stage). For work short enough that a namespace deleted during
+    /// it may be noticed by its next run instead.</summary>
+    public static IDisposable KeepPresence()
+    {
+        var previous = KeptPresent.Value;
+        KeptPresent.Value = new(StringComparer.Ordinal);
+        return new Restore(() => KeptPresent.Value = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
 
     // Within a pass, how a namespace's links are read when they are not cached (or no longer: a source changed
     // something): a link source that follows its namespace's events reads only what changed.

@@ -66,6 +66,7 @@ public sealed class StagedApply
         var results = new List<StageResult>();
         var failures = new List<StagedApplyFailure>();
         var pending = new List<Operation>();
+        using var presence = PassCache.KeepPresence(); // each stage is a pass: a namespace is looked up once for all
         using var activity = AetherDiagnostics.ActivitySource.StartActivity("aether.apply");
         activity?.SetTag("aether.apply.scopes", _scopes.Length);
         for (var s = 0; s < Stages.Count; s++)

@@ -40,6 +40,32 @@ public sealed class PassCacheNamespaceTests : SandboxTest
     }
 
     [Fact]
+    public async Task Passes_begun_while_presence_is_kept_look_a_namespace_up_once_and_later_ones_again()
+    {
+        var name = await Box.CreateNamespaceWithIpAsync("k");
+        var other = Box.Name("none");
+        using (PassCache.KeepPresence())
+        {
+            using (PassCache.Begin())
+            {
+                Assert.True(PassCache.NamespaceExists(name));
+            }
+
+            await Ip.RunAsync("netns", "del", name);
+            using (PassCache.Begin())
+            {
+                Assert.True(PassCache.NamespaceExists(name)); // found by the pass before, in the same keeping
+                Assert.False(PassCache.NamespaceExists(other)); // absence is still looked up each time
+            }
+        }
+
+        using (PassCache.Begin())
+        {
+            Assert.False(PassCache.NamespaceExists(name)); // a pass after the keeping looks again
+        }
+    }
+
+    [Fact]
     public async Task Two_readers_of_one_namespaces_links_in_a_pass_share_one_dump_and_a_failed_one_is_tried_again()
     {
         using var ns = Box.CreateNamespace("c");

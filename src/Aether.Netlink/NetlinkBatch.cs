@@ -146,35 +146,45 @@ public class NetlinkBatch : IDisposable
     {
         var pending = last - first + 1;
         var failed = 0;
+        Span<int> lengths = stackalloc int[receive.Length / NetlinkSocket.ReceiveSlotLength];
         while (pending > 0)
         {
-            var n = Socket.Receive(receive);
-            foreach (var message in new NetlinkMessageEnumerator(receive.AsSpan(0, n)))
+            var received = Socket.ReceiveMany(receive, lengths);
+            for (var slot = 0; slot < received; slot++)
             {
-                if (message.Header.Type != NlmsgType.Error || message.Header.PortId != Socket.PortId)
-                {
-                    continue;
-                }
-
-                var index = IndexOf(first, last, message.Header.Sequence);
-                if (index < 0)
-                {
-                    continue;
-                }
-
-                var error = NetlinkError.Parse(message);
-                if (error.Errno != 0)
-                {
-                    var entry = _entries[index];
-                    errors[index] = error.ToException(entry.Operation, Describe(entry.Target, entry.TargetIndex));
-                    failed++;
-                }
-
-                pending--;
+                ReadAcks(receive.AsSpan(slot * NetlinkSocket.ReceiveSlotLength, lengths[slot]), first, last, errors, ref pending, ref failed);
             }
         }
 
         return failed;
+    }
+
+    /// <summary>The acknowledgements in one datagram: each error recorded against its entry.</summary>
+    private void ReadAcks(ReadOnlySpan<byte> datagram, int first, int last, NetlinkException?[] errors, ref int pending, ref int failed)
+    {
+        foreach (var message in new NetlinkMessageEnumerator(datagram))
+        {
+            if (message.Header.Type != NlmsgType.Error || message.Header.PortId != Socket.PortId)
+            {
+                continue;
+            }
+
+            var index = IndexOf(first, last, message.Header.Sequence);
+            if (index < 0)
+            {
+                continue;
+            }
+
+            var error = NetlinkError.Parse(message);
+            if (error.Errno != 0)
+            {
+                var entry = _entries[index];
+                errors[index] = error.ToException(entry.Operation, Describe(entry.Target, entry.TargetIndex));
+                failed++;
+            }
+
+            pending--;
+        }
     }
 
     /// <summary>The entry in [first, last] with <paramref name="sequence"/>, or -1. Sequence numbers grow along the

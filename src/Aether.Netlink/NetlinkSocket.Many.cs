@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Aether.Interop;
 using Aether.Netlink.Protocol;
 
 namespace Aether.Netlink;
@@ -128,6 +130,59 @@ public sealed partial class NetlinkSocket
         finally
         {
             ReturnReceiveBuffer(buffer);
+        }
+    }
+
+    /// <summary>The length of each slot <see cref="ReceiveMany"/> splits its buffer into: a datagram of one
+    /// acknowledgement (capped, with the extended-ack text) is a few hundred bytes.</summary>
+    internal const int ReceiveSlotLength = 2048;
+
+    /// <summary>
+    /// Receives as many datagrams as are queued, up to one per <see cref="ReceiveSlotLength"/> of
+    /// <paramref name="buffer"/>, in one <c>recvmmsg</c> (waiting for the first only), and gives each one's length in
+    /// <paramref name="lengths"/>, slot by slot; a datagram not sent by the kernel gets length 0. For replies known to
+    /// be small (a batch's acknowledgements: a thousand of them were a thousand <c>recvfrom</c> calls). Throws as
+    /// <see cref="Receive"/> does, and <c>EMSGSIZE</c> for a datagram larger than its slot.
+    /// </summary>
+    internal unsafe int ReceiveMany(Span<byte> buffer, Span<int> lengths)
+    {
+        var slots = Math.Min(lengths.Length, buffer.Length / ReceiveSlotLength);
+        var headers = stackalloc Libc.MMsgHdr[slots];
+        var vectors = stackalloc Libc.IoVec[slots];
+        var addresses = stackalloc Libc.SockaddrNl[slots];
+        fixed (byte* p = buffer)
+        {
+            for (var i = 0; i < slots; i++)
+            {
+                vectors[i] = new Libc.IoVec { Base = p + (i * ReceiveSlotLength), Length = ReceiveSlotLength };
+                headers[i] = new Libc.MMsgHdr { Header = new Libc.MsgHdr { Name = addresses + i, NameLength = sizeof(Libc.SockaddrNl), Iov = vectors + i, IovLength = 1 } };
+            }
+
+            int received;
+            while ((received = Libc.RecvMMsg(Fd, headers, (uint)slots, Libc.MSG_WAITFORONE, null)) < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw errno == Errno.EAGAIN
+                    ? new NetlinkException(Errno.ETIMEDOUT, "receive netlink reply", Protocol.ToString(), "no answer within the reply timeout")
+                    : new NetlinkException(errno, "receive netlink message", Protocol.ToString());
+            }
+
+            for (var i = 0; i < received; i++)
+            {
+                if ((headers[i].Header.Flags & Libc.MSG_TRUNC) != 0)
+                {
+                    throw new NetlinkException(Errno.EMSGSIZE, "receive netlink message", Protocol.ToString(), $"a message did not fit the {ReceiveSlotLength}-byte slot");
+                }
+
+                lengths[i] = addresses[i].Pid == 0 ? (int)headers[i].Length : 0; // not from the kernel: never trusted
+            }
+
+            return received;
         }
     }
 }

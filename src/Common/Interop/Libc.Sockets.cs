@@ -21,6 +21,7 @@ internal static unsafe partial class Libc
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_PEEK = 0x02;
+    public const int MSG_WAITFORONE = 0x10000;
 
     // struct sockaddr_nl.
     [StructLayout(LayoutKind.Sequential)]
@@ -93,6 +94,17 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
+    // struct mmsghdr (LP64: padded to 64 bytes).
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "recvmmsg", SetLastError = true)]
+    public static partial int RecvMMsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
 
     [LibraryImport(Lib, EntryPoint = "recvfrom", SetLastError = true)]
     public static partial nint RecvFrom(int fd, byte* buf, nint len, int flags, SockaddrNl* addr, int* addrLen);

@@ -63,29 +63,19 @@ public sealed class AppliedRecord
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
-        var entries = new Dictionary<string, AppliedEntry>(StringComparer.Ordinal);
-        if (File.Exists(full))
+        if (!File.Exists(full))
         {
-            try
-            {
-                var stored = JsonSerializer.Deserialize(File.ReadAllBytes(full), AppliedRecordJson.Default.DictionaryStringAppliedEntry);
-                foreach (var (key, entry) in stored ?? [])
-                {
-                    if (entry?.Value is null)
-                    {
-                        throw new InvalidDataException($"{full}: entry '{key}' has no value");
-                    }
-
-                    entries[key] = entry;
-                }
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"{full}: not a last-applied record: {ex.Message}", ex);
-            }
+            return new AppliedRecord(full, new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
         }
 
-        return new AppliedRecord(full, entries);
+        try
+        {
+            return new AppliedRecord(full, AppliedRecordReader.ReadEntries(File.ReadAllBytes(full), full));
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{full}: not a last-applied record: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Whether <paramref name="key"/> is in the record, and its entry.</summary>

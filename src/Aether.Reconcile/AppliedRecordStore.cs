@@ -32,30 +32,19 @@ public sealed class AppliedRecordStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
-        var sections = new Dictionary<string, Dictionary<string, AppliedEntry>>(StringComparer.Ordinal);
-        if (File.Exists(full))
+        if (!File.Exists(full))
         {
-            try
-            {
-                var stored = JsonSerializer.Deserialize(File.ReadAllBytes(full), AppliedRecordJson.Default.DictionaryStringDictionaryStringAppliedEntry);
-                foreach (var (name, entries) in stored ?? [])
-                {
-                    var section = new Dictionary<string, AppliedEntry>(StringComparer.Ordinal);
-                    foreach (var (key, entry) in entries ?? [])
-                    {
-                        section[key] = entry?.Value is null ? throw new InvalidDataException($"{full}: {name}: entry '{key}' has no value") : entry;
-                    }
-
-                    sections[name] = section;
-                }
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"{full}: not a store of last-applied records: {ex.Message}", ex);
-            }
+            return new AppliedRecordStore(full, new Dictionary<string, Dictionary<string, AppliedEntry>>(StringComparer.Ordinal));
         }
 
-        return new AppliedRecordStore(full, sections);
+        try
+        {
+            return new AppliedRecordStore(full, AppliedRecordReader.ReadSections(File.ReadAllBytes(full), full));
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{full}: not a store of last-applied records: {ex.Message}", ex);
+        }
     }
 
     /// <summary>The record kept in section <paramref name="name"/> (the same instance for the same name).</summary>

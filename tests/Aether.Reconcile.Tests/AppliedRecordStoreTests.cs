@@ -113,4 +113,31 @@ public sealed class AppliedRecordStoreTests : IDisposable
         ex = Assert.Throws<InvalidDataException>(() => AppliedRecordStore.Open(path));
         Assert.Contains("'k' has no value", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_null_section_is_empty_and_fields_this_version_does_not_know_are_skipped()
+    {
+        var path = PathOf("records.json");
+        File.WriteAllText(path, """{"a": null, "b": {"k": {"Later": [1, {"x": 2}], "Value": "v", "Original": null}, "j": {"Value": "w", "Original": "o"}}}""");
+        var store = AppliedRecordStore.Open(path);
+        Assert.Equal(0, store.Section("a").Count);
+        Assert.True(store.Section("b").TryGet("k", out var k));
+        Assert.Equal(new AppliedEntry("v"), k);
+        Assert.True(store.Section("b").TryGet("j", out var j));
+        Assert.Equal(new AppliedEntry("w", "o"), j);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"a\": {\"k\": {\"Value\": \"v\"}}")]
+    [InlineData("{} {}")]
+    [InlineData("{\"a\": {\"k\": {\"Value\": 5}}}")]
+    [InlineData("{\"a\": [1]}")]
+    public void A_cut_or_misshapen_store_file_is_refused_with_its_path(string content)
+    {
+        var path = PathOf("records.json");
+        File.WriteAllText(path, content);
+        var ex = Assert.Throws<InvalidDataException>(() => AppliedRecordStore.Open(path));
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -19,6 +19,10 @@ public static class PhaseTimings
     /// <summary>Whether timings are printed.</summary>
     public static bool Enabled { get; } = string.Equals(Environment.GetEnvironmentVariable("AETHER_TIMINGS"), "1", StringComparison.Ordinal);
 
+    /// <summary>A phase name for each stage, <paramref name="prefix"/> and the stage in lower case
+    /// (<c>apply: plan links</c>), indexed by the stage's number: made once by each command that times its stages.</summary>
+    internal static string[] StageNames(string prefix) => [.. Enum.GetValues<Stage>().Select(s => prefix + s.ToString().ToLowerInvariant())];
+
     /// <summary>Prints the time since the previous phase ended (or since this class was first used) and since the
     /// process started, under <paramref name="phase"/>.</summary>
     public static void End(string phase)

@@ -61,7 +61,7 @@ public sealed partial class TopologyController
         var scopes = Scopes.ToArray();
         var parts = new List<ChangeLine>[StageOrder.Length, scopes.Length];
         var progressLock = new Lock();
-        var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder, ContainExceptions = true, PhaseEnded = (stage, planned) => PhaseTimings.End(ApplyTimings[(int)stage, planned ? 0 : 1]) };
+        var engine = new StagedApply(scopes, (stage, scope) => session.SourceFor(stage, scope) as ISplitPassSource, store) { Stages = StageOrder, ContainExceptions = true, PhaseEnded = (stage, planned) => PhaseTimings.End((planned ? PlanTimings : ApplyTimings)[(int)stage]) };
         var applied = await engine.RunAsync(done =>
         {
             session.EndFresh(); // the links stage was planned everywhere before anything of it was applied
@@ -99,19 +99,5 @@ public sealed partial class TopologyController
     }
 
     /// <summary>Each stage's planning and applying phase names in <see cref="PhaseTimings"/>, made once.</summary>
-    private static readonly string[,] ApplyTimings = PhaseNames();
-
-    private static string[,] PhaseNames()
-    {
-        var stages = Enum.GetValues<Stage>();
-        var names = new string[stages.Length, 2];
-        foreach (var stage in stages)
-        {
-            var name = stage.ToString().ToLowerInvariant();
-            names[(int)stage, 0] = "apply: plan " + name;
-            names[(int)stage, 1] = "apply: " + name;
-        }
-
-        return names;
-    }
+    private static readonly string[] PlanTimings = PhaseTimings.StageNames("apply: plan "), ApplyTimings = PhaseTimings.StageNames("apply: ");
 }

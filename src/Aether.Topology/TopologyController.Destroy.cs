@@ -158,7 +158,7 @@ public sealed partial class TopologyController
     }
 
     /// <summary>Each stage's phase name in <see cref="PhaseTimings"/>, made once.</summary>
-    private static readonly string[] StageTimings = [.. Enum.GetValues<Stage>().Select(s => "destroy: " + s.ToString().ToLowerInvariant())];
+    private static readonly string[] StageTimings = PhaseTimings.StageNames("destroy: ");
 
     /// <summary>What becomes of the namespaces this topology claims: those to delete (with why, each held open until
     /// all are unmounted), the scopes whose records are about another namespace (not to be touched), and every name

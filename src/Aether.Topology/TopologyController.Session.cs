@@ -197,10 +197,18 @@ public sealed partial class TopologyController
                 case Stage.Addresses:
                     ProvideFreshLinks(scope, handle);
                     return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope, Fresh = IsFreshForAddresses };
+                // Routes and sysctls have a source only where some are declared or recorded: a thousand namespaces
+                // without any cost a thousand sources that plan nothing on every pass otherwise.
                 case Stage.Routes:
-                    return new RouteSource(handle, _empty ? [] : [.. _owner.RoutesIn(scope)], new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
+                    DesiredRoute[] routes = _empty ? [] : [.. _owner.RoutesIn(scope)];
+                    var routeRecord = RecordFor(scope, "routes");
+                    return routes.Length == 0 && routeRecord.Count == 0 ? null
+                        : new RouteSource(handle, routes, new RouteSourceOptions { Record = routeRecord, OwnsProtocol = false }) { Scope = scope };
                 case Stage.Sysctls when !scope.IsHost:
-                    return new SysctlSource(_namespaces[scope], RecordFor(scope, "sysctls"), _empty ? [] : [.. _owner.SysctlsIn(scope)], new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
+                    DesiredSysctl[] sysctls = _empty ? [] : [.. _owner.SysctlsIn(scope)];
+                    var sysctlRecord = RecordFor(scope, "sysctls");
+                    return sysctls.Length == 0 && sysctlRecord.Count == 0 ? null
+                        : new SysctlSource(_namespaces[scope], sysctlRecord, sysctls, new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
                 case Stage.Nftables when !scope.IsHost:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);

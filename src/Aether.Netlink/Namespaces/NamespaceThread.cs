@@ -53,19 +53,7 @@ internal static class NamespaceThread
     {
         ArgumentNullException.ThrowIfNull(targets);
         var results = new (TResult? Result, Exception? Error)[targets.Count];
-        var shares = Math.Min(targets.Count, Pool.MaxThreads);
-        var jobs = new EachJob<TState, TResult>[shares];
-        for (var i = 0; i < shares; i++)
-        {
-            jobs[i] = new EachJob<TState, TResult>(targets, i, shares, work, state, results);
-            Enter.Submit(jobs[i]);
-        }
-
-        foreach (var job in jobs)
-        {
-            job.WaitForEnd();
-        }
-
+        RunShares(Enter, targets.Count, (first, shares) => new EachJob<TState, TResult>(targets, first, shares, work, state, results));
         return results;
     }
 
@@ -86,21 +74,28 @@ internal static class NamespaceThread
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var results = new (TResult? Result, Exception? Error, bool Ran)[count];
-        var shares = Math.Min(count, Pool.MaxThreads);
-        var jobs = new NewEachJob<TState, TResult>[shares];
         var stop = new StrongBox<bool>();
+        RunShares(Create, count, (first, shares) => new NewEachJob<TState, TResult>(count, first, shares, work, state, results, stop));
+        return results;
+    }
+
+    /// <summary>Splits <paramref name="count"/> items into one share per thread of <paramref name="pool"/> (share
+    /// <c>first</c> takes items <c>first</c>, <c>first + shares</c>, …), submits the job <paramref name="job"/> makes
+    /// for each, and waits until every one has ended.</summary>
+    private static void RunShares(Pool pool, int count, Func<int, int, Job> job)
+    {
+        var shares = Math.Min(count, Pool.MaxThreads);
+        var jobs = new Job[shares];
         for (var i = 0; i < shares; i++)
         {
-            jobs[i] = new NewEachJob<TState, TResult>(count, i, shares, work, state, results, stop);
-            Create.Submit(jobs[i]);
+            jobs[i] = job(i, shares);
+            pool.Submit(jobs[i]);
         }
 
-        foreach (var job in jobs)
+        foreach (var submitted in jobs)
         {
-            job.WaitForEnd();
+            submitted.WaitForEnd();
         }
-
-        return results;
     }
 
     /// <summary>Dedicated threads, at most one per core, that serve a queue of jobs and end after a short idle time.</summary>

@@ -5,10 +5,12 @@
 // front as names of one inode, as Aether does), a veth {P}h{i} <-> {P}n{i} from the host into each with the host end
 // created up (one batch of requests on one socket), 10.200.x.y/30 on the host ends (one batch), then per namespace:
 // a socket opened inside it, the peer's address, the peer up. No lo up, no ownership marks (Aether sets both ends'
-// alias), no reading back.
+// alias). Then, timed apart as observe_s, the floor of a no-op apply's reading: the host's links dumped, then per
+// namespace its file opened, a socket opened inside it, its links and addresses dumped (statistics skipped, as Aether
+// asks), both closed: the read-back the Go peer's observe phase does, one namespace after the other.
 //
 // Usage (root): floor --n N --prefix P [--keep]
-//   prints {"peer":"c-floor","n":N,"converge_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
+//   prints {"peer":"c-floor","n":N,"converge_s":F,"observe_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
 //   unlink of every namespace (the kernel then tears them down in the background), hostgone_s the time from the
 //   teardown's start until the last host end is gone with its namespace (polled by name); --keep leaves the
 //   namespaces for inspection (both are then 0; remove them with ip netns del).
@@ -113,6 +115,28 @@ static void exchange(int s, int *off, int requests) {
     }
 }
 
+// One dump: the request, then every part until NLMSG_DONE; returns the number of objects.
+static int dump(int s, int type, size_t fixed) {
+    int off = 0;
+    struct nlmsghdr *h = begin(&off, type, 0, fixed);
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    if (type == RTM_GETLINK) {
+        unsigned mask = RTEXT_FILTER_SKIP_STATS;
+        put(h, IFLA_EXT_MASK, &mask, sizeof mask);
+    }
+    if (send(s, buf, h->nlmsg_len, 0) < 0) die("send", NULL);
+    static char in[65536];
+    for (int objects = 0;;) {
+        int r = recv(s, in, sizeof in, 0);
+        if (r < 0) die("recv", NULL);
+        for (struct nlmsghdr *m = (struct nlmsghdr *)in; NLMSG_OK(m, r); m = NLMSG_NEXT(m, r)) {
+            if (m->nlmsg_type == NLMSG_DONE) return objects;
+            if (m->nlmsg_type == NLMSG_ERROR) { errno = -((struct nlmsgerr *)NLMSG_DATA(m))->error; die("dump", NULL); }
+            objects++;
+        }
+    }
+}
+
 static int rtnl_socket(void) {
     int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (s < 0) die("socket", NULL);
@@ -208,6 +232,21 @@ int main(int argc, char **argv) {
     }
     double converged = now();
 
+    int seen = dump(s, RTM_GETLINK, sizeof(struct ifinfomsg));
+    for (int i = 0; i < n; i++) {
+        path_of(path, sizeof path, i);
+        int ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || setns(ns, CLONE_NEWNET)) die("enter", path);
+        int inner = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (inner < 0) die("socket", NULL);
+        if (setns(origin, CLONE_NEWNET)) die("setns", "origin");
+        seen += dump(inner, RTM_GETLINK, sizeof(struct ifinfomsg)) + dump(inner, RTM_GETADDR, sizeof(struct ifaddrmsg));
+        close(inner);
+        close(ns);
+    }
+    double observed = now();
+    if (seen < 4 * n) { errno = ENOENT; die("read back", "fewer objects than made"); }
+
     for (int i = 0; i < n && !keep; i++) {
         close(nsfd[i]);
         path_of(path, sizeof path, i);
@@ -219,7 +258,7 @@ int main(int argc, char **argv) {
         snprintf(name, sizeof name, "%sh%d", prefix, i);
         while (if_nametoindex(name) != 0) usleep(1000);
     }
-    printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n, converged - start,
-           keep ? 0 : unmounted - converged, keep ? 0 : now() - converged);
+    printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"observe_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n,
+           converged - start, observed - converged, keep ? 0 : unmounted - observed, keep ? 0 : now() - observed);
     return 0;
 }

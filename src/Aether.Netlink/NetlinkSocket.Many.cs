@@ -12,7 +12,8 @@ public sealed partial class NetlinkSocket
 
     /// <summary>Sends one get per item of <paramref name="states"/>, up to 128 in one <c>sendto</c>, and decodes each
     /// one's reply (matched by sequence number): a thousand gets cost a few sends instead of a thousand round trips.
-    /// The first refused request is thrown (errno and extended-ack text), naming its item by <paramref name="target"/>.</summary>
+    /// The first refused request is thrown (errno and extended-ack text), naming its item by <paramref name="target"/>.
+    /// For gets whose replies are small (up to <see cref="ReceiveSlotLength"/> a datagram): an nsid.</summary>
     internal async Task<T[]> RequestManyAsync<TState, T>(IReadOnlyList<TState> states, WriteRequest<TState> write, MessageParser<T> parse, string operation, Func<TState, string?> target, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
@@ -69,40 +70,58 @@ public sealed partial class NetlinkSocket
         }
     }
 
+    // The replies are read with recvmmsg, up to a slot each (a thousand nsids were a thousand recvfrom calls): the gets
+    // sent this way have small replies (an nsid is 28 bytes), and one larger than its slot is EMSGSIZE, not lost.
     private void Collect<TState, T>(Dictionary<uint, int> pending, int start, MessageParser<T> parse, string operation, IReadOnlyList<TState> states, Func<TState, string?> target, T[] results)
     {
         var buffer = RentReceiveBuffer();
+        Span<int> lengths = stackalloc int[ReceiveBufferLength / ReceiveSlotLength];
+        NetlinkException? refused = null;
         try
         {
             while (pending.Count > 0)
             {
-                var n = Receive(buffer);
-                foreach (var message in new NetlinkMessageEnumerator(buffer.AsSpan(0, n)))
+                var received = ReceiveMany(buffer, lengths);
+                for (var d = 0; d < received; d++)
                 {
-                    if ((message.Header.PortId != PortId && message.Header.PortId != 0) || !pending.TryGetValue(message.Header.Sequence, out var i))
+                    foreach (var message in new NetlinkMessageEnumerator(buffer.AsSpan(d * ReceiveSlotLength, lengths[d])))
                     {
-                        continue;
-                    }
-
-                    if (message.Header.Type is NlmsgType.Error)
-                    {
-                        var error = NetlinkError.Parse(message);
-                        if (error.Errno != 0)
+                        if ((message.Header.PortId != PortId && message.Header.PortId != 0) || !pending.TryGetValue(message.Header.Sequence, out var i))
                         {
-                            // The other replies of this send are still queued: drain them so the socket stays usable.
-                            pending.Remove(message.Header.Sequence);
-                            Drain(pending);
-                            throw error.ToException(operation, target(states[start + i]));
+                            continue;
                         }
 
-                        continue;
-                    }
+                        if (refused is not null)
+                        {
+                            pending.Remove(message.Header.Sequence); // read with the refusal: dropped, not waited for
+                            continue;
+                        }
 
-                    if (parse(message, out var value))
-                    {
-                        results[start + i] = value;
-                        pending.Remove(message.Header.Sequence);
+                        if (message.Header.Type is NlmsgType.Error)
+                        {
+                            var error = NetlinkError.Parse(message);
+                            if (error.Errno != 0)
+                            {
+                                pending.Remove(message.Header.Sequence);
+                                refused = error.ToException(operation, target(states[start + i]));
+                            }
+
+                            continue;
+                        }
+
+                        if (parse(message, out var value))
+                        {
+                            results[start + i] = value;
+                            pending.Remove(message.Header.Sequence);
+                        }
                     }
+                }
+
+                if (refused is not null)
+                {
+                    // The other replies of this send are still queued: drain them so the socket stays usable.
+                    Drain(pending);
+                    throw refused;
                 }
             }
         }

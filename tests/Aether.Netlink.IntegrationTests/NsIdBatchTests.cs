@@ -55,4 +55,28 @@ public sealed class NsIdBatchTests : SandboxTest
         var twice = await h.GetNsIdsAsync([b, b]);
         Assert.Equal(new[] { 5, 5 }, twice);
     }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(200)]
+    public async Task A_refused_get_inside_a_batch_is_thrown_with_its_errno_and_the_socket_stays_in_step(int refusedAt)
+    {
+        using var a = Box.CreateNamespace("a");
+        using var b = Box.CreateNamespace("b");
+        await Ip.RunAsync("-n", a.Name!, "netns", "set", b.Name!, "9");
+        var h = Box.OpenAt(a);
+        using var notANamespace = System.IO.File.OpenHandle("/proc/self/stat");
+        var notFd = (int)notANamespace.DangerousGetHandle();
+
+        // 256 gets (two sends), one of them for a descriptor that is not a namespace: the kernel refuses that one,
+        // and the replies after it arrive in the same reads as the refusal.
+        var fds = Enumerable.Range(0, 256).Select(i => i == refusedAt ? notFd : b.Fd).ToArray();
+        var ex = await Assert.ThrowsAsync<NetlinkException>(() => h.Socket.RequestManyAsync(fds, static (ref w, fd, seq, pid) => RtnlRequests.GetNsId(ref w, fd, seq, pid), RtnlRequests.ParseNsId, "get nsid", static fd => "fd " + fd, CancellationToken.None));
+        Assert.Equal(Errno.EINVAL, ex.Errno);
+        Assert.Contains("fd " + notFd, ex.Message, StringComparison.Ordinal);
+
+        // Every reply owed was read: the next requests get their own answers at once.
+        Assert.Equal(9, await h.GetNsIdAsync(b));
+        Assert.Equal(new[] { 9, 9, 9 }, await h.GetNsIdsAsync([b, b, b]));
+    }
 }

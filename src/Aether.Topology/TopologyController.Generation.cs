@@ -29,6 +29,9 @@ public sealed partial class TopologyController
         /// <summary>The namespaces this generation's session had to create (they were missing when it looked).</summary>
         public List<string> Created => _session.Created;
 
+        /// <summary>Awaited namespaces (gone, not ours) this generation found there again when it started.</summary>
+        public List<string> CameBack { get; private init; } = [];
+
         /// <summary>Opens (and creates what is missing and not awaited) the topology's namespaces and starts a loop in
         /// each. Pass reports go to <paramref name="onReport"/>, but a loop's "namespace gone": the runtime says that.</summary>
         public static async Task<Generation> StartAsync(TopologyController owner, ReconcileLoopOptions options, Action<PassReport>? onReport, ILogger<ReconcileLoop> logger)
@@ -38,7 +41,10 @@ public sealed partial class TopologyController
             {
                 await session.ShareMonitorAsync(CancellationToken.None).ConfigureAwait(false);
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
-                owner._awaited.RemoveWhere(name => session.Exists(Scope.Namespace(name))); // came back before anyone looked: nothing left to await
+                // Came back before its creation was seen (during a repair, say): the watcher's event for it is then one
+                // this generation ignores (it holds that namespace already), so the runtime says it from this list.
+                var back = owner._awaited.Where(name => session.Exists(Scope.Namespace(name))).ToList();
+                owner._awaited.ExceptWith(back);
                 var loops = scopes
                     .Select(scope => new ReconcileLoop(
                         new SourceGroup(
@@ -72,7 +78,7 @@ public sealed partial class TopologyController
                 }
 
                 var inodes = scopes.Where(s => !s.IsHost).ToDictionary(s => s.Name!, session.InodeOf, StringComparer.Ordinal);
-                return new Generation(session, loops, readers, inodes);
+                return new Generation(session, loops, readers, inodes) { CameBack = back };
             }
             catch
             {

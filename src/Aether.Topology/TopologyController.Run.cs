@@ -66,6 +66,11 @@ public sealed partial class TopologyController
             }
 
             retry = TimeSpan.FromMilliseconds(100);
+            foreach (var name in generation.CameBack)
+            {
+                onChange?.Invoke(AppearedAgain(name));
+            }
+
             if (generation.Created.Count > 0)
             {
                 // Gone between the last look and this generation's (before the watcher saw it, or during the last
@@ -140,7 +145,7 @@ public sealed partial class TopologyController
             {
                 if (_awaited.Remove(name))
                 {
-                    onChange?.Invoke(new ChangeLine(ChangeKind.Change, "namespace " + name, name, "appeared again: converging it"));
+                    onChange?.Invoke(AppearedAgain(name));
                 }
 
                 continue;
@@ -157,6 +162,8 @@ public sealed partial class TopologyController
             }
         }
     }
+
+    private static ChangeLine AppearedAgain(string name) => new(ChangeKind.Change, "namespace " + name, name, "appeared again: converging it");
 
     /// <summary>Forwards an apply's lines, but those in sync (a repair reports what it changed).</summary>
     private sealed class ChangeProgress(Action<ChangeLine> onChange) : IProgress<ChangeLine>

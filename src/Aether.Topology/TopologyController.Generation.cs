@@ -42,9 +42,9 @@ public sealed partial class TopologyController
                 await session.ShareMonitorAsync(CancellationToken.None).ConfigureAwait(false);
                 var scopes = owner.Scopes.Where(session.Exists).ToList();
                 // Came back before its creation was seen (during a repair, say): the watcher's event for it is then one
-                // this generation ignores (it holds that namespace already), so the runtime says it from this list.
+                // this generation ignores (it holds that namespace already), so the runtime says it from this list, and
+                // stops awaiting it, once this generation has started.
                 var back = owner._awaited.Where(name => session.Exists(Scope.Namespace(name))).ToList();
-                owner._awaited.ExceptWith(back);
                 var loops = scopes
                     .Select(scope => new ReconcileLoop(
                         new SourceGroup(

@@ -68,7 +68,10 @@ public sealed partial class TopologyController
             retry = TimeSpan.FromMilliseconds(100);
             foreach (var name in generation.CameBack)
             {
-                onChange?.Invoke(AppearedAgain(name));
+                if (_awaited.Remove(name))
+                {
+                    onChange?.Invoke(AppearedAgain(name));
+                }
             }
 
             if (generation.Created.Count > 0)

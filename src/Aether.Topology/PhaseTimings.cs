@@ -6,7 +6,7 @@ namespace Aether.Topology;
 
 /// <summary>Where a command's time goes, phase by phase, on stderr when the environment variable
 /// <c>AETHER_TIMINGS</c> is <c>1</c> (for profiling a whole process: process start, file read, record read, namespace
-/// opens, reads, changes; each with its CPU time and the bytes it allocated); silent otherwise. Each phase is also a
+/// opens, reads, changes; each with its CPU time, the bytes it allocated and the time the collector paused it); silent otherwise. Each phase is also a
 /// child activity of the current <c>Aether</c> activity when something listens to them
 /// (<see cref="AetherDiagnostics.Phase"/>), with or without the variable.</summary>
 public static class PhaseTimings
@@ -15,6 +15,7 @@ public static class PhaseTimings
     private static TimeSpan _last;
     private static long _allocated;
     private static TimeSpan _cpu;
+    private static TimeSpan _paused;
 
     /// <summary>Whether timings are printed.</summary>
     public static bool Enabled { get; } = string.Equals(Environment.GetEnvironmentVariable("AETHER_TIMINGS"), "1", StringComparison.Ordinal);
@@ -34,12 +35,15 @@ public static class PhaseTimings
         }
 
         var now = Clock.Elapsed;
-        var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
+        using var process = Process.GetCurrentProcess();
+        var sinceStart = DateTime.Now - process.StartTime;
         var allocated = GC.GetTotalAllocatedBytes();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"timing: {phase,-28} {(now - _last).TotalMilliseconds,8:F1} ms  cpu {(cpu - _cpu).TotalMilliseconds,6:F1} ms  {(allocated - _allocated) / 1e6,6:F1} MB  (process {sinceStart.TotalMilliseconds:F0} ms, {GC.CollectionCount(0)} collections)"));
+        var cpu = process.TotalProcessorTime;
+        var paused = GC.GetTotalPauseDuration();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"timing: {phase,-28} {(now - _last).TotalMilliseconds,8:F1} ms  cpu {(cpu - _cpu).TotalMilliseconds,6:F1} ms  {(allocated - _allocated) / 1e6,6:F1} MB  gc {(paused - _paused).TotalMilliseconds,5:F1} ms  (process {sinceStart.TotalMilliseconds:F0} ms, {GC.CollectionCount(0)} collections, heap {GC.GetTotalMemory(forceFullCollection: false) / 1e6:F1} MB)"));
         _last = now;
         _allocated = allocated;
         _cpu = cpu;
+        _paused = paused;
     }
 }

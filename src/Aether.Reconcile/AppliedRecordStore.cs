@@ -47,6 +47,17 @@ public sealed class AppliedRecordStore
         }
     }
 
+    /// <summary>Whether section <paramref name="name"/> holds any entry, without making the section (a caller that
+    /// only needs a source where something is recorded asks this first).</summary>
+    public bool Holds(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        lock (_lock)
+        {
+            return _sections.TryGetValue(name, out var entries) && entries.Count > 0;
+        }
+    }
+
     /// <summary>The record kept in section <paramref name="name"/> (the same instance for the same name).</summary>
     public AppliedRecord Section(string name)
     {

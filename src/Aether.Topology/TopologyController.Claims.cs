@@ -343,5 +343,11 @@ public sealed partial class TopologyController
         /// memory, so nothing in that namespace is taken for ours.</summary>
         private AppliedRecord RecordFor(Scope scope, string what) =>
             _stale.Contains(scope) ? AppliedRecord.InMemory() : RecordOf(_store, scope, what);
+
+        /// <summary>Whether a stage whose objects are ours only by the record needs a source in
+        /// <paramref name="scope"/>: some are declared there, or some are recorded (to be removed). Asked without
+        /// making the record's section, so a thousand namespaces with none make no empty sections.</summary>
+        private bool Needs(Scope scope, int declared, string what) =>
+            declared > 0 || (!_stale.Contains(scope) && _store.Holds(SectionOf(scope, what)));
     }
 }

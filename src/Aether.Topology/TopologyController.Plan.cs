@@ -25,41 +25,65 @@ public sealed partial class TopologyController
             lines.Add(new ChangeLine(session.Exists(Reconcile.Scope.Namespace(ns.Name)) ? ChangeKind.InSync : ChangeKind.Create, "namespace " + ns.Name, ns.Name, session.NoteOf(Reconcile.Scope.Namespace(ns.Name))));
         }
 
-        // Nothing is applied while planning, so every stage of every namespace is observed at once (the host's links,
-        // with a peer to look up in every namespace, overlap the rest); lines keep stage order, then file order.
+        // Nothing is applied while planning, so every namespace is observed at once, one job per scope going through
+        // its stages (a scope with no source for a stage costs nothing there). The host first: its links and addresses,
+        // a thousand of each and the kernel's slowest dumps, then overlap the namespaces' reads instead of trailing
+        // them (a peer's namespace it reaches before that namespace's own job is read then, once, for both). Lines
+        // keep stage order, then file order.
         var scopes = Scopes.ToArray();
-        var units = StageOrder.SelectMany(stage => scopes.Select(scope => (Stage: stage, Scope: scope))).ToArray();
-        var parts = await ForEachAsync(units, async unit =>
+        var parts = await ForEachAsync(scopes, async scope =>
         {
-            var (stage, scope) = unit;
-            if (!session.Exists(scope))
+            if (scope.IsHost)
             {
-                return Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, scope.Name, null)).ToList();
+                // The host's stages each hold a thousand objects or so: read side by side, not one after the other.
+                return await Task.WhenAll(StageOrder.Select(stage => Task.Run(() => PlanLinesAsync(stage, scope, session, cancellationToken), cancellationToken))).ConfigureAwait(false);
             }
 
-            if (session.SourceFor(stage, scope) is not { } source)
+            var found = new IReadOnlyList<ChangeLine>[StageOrder.Length];
+            for (var i = 0; i < StageOrder.Length; i++)
             {
-                return [];
-            }
-
-            var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
-            var found = LinesOf(stage, scope, plan, plan, session).ToList();
-            if (stage == Stage.Links)
-            {
-                // Veths whose peer's namespace is still to be created: apply creates them once it exists.
-                found.AddRange(_linksByScope[scope]
-                    .Where(l => session.Planned(stage, scope, ObjectKey.Link(scope, l.Name)))
-                    .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), scope.Name, null)));
+                // A stage without a source here has no lines: no task made for it.
+                found[i] = session.Exists(scope) && session.SourceFor(StageOrder[i], scope) is null ? []
+                    : await PlanLinesAsync(StageOrder[i], scope, session, cancellationToken).ConfigureAwait(false);
             }
 
             return found;
-        }, unit => unit.Scope.IsHost, cancellationToken).ConfigureAwait(false);
+        }, scope => !scope.IsHost, cancellationToken).ConfigureAwait(false);
         PhaseTimings.End("plan: read every stage");
-        foreach (var part in parts)
+        for (var i = 0; i < StageOrder.Length; i++)
         {
-            lines.AddRange(part);
+            foreach (var part in parts)
+            {
+                lines.AddRange(part[i]);
+            }
         }
 
         return new TopologyResult(lines, clock.Elapsed, null);
+    }
+
+    /// <summary>The plan's lines of one stage in one scope; none where the stage has no source there.</summary>
+    private async Task<IReadOnlyList<ChangeLine>> PlanLinesAsync(Stage stage, Scope scope, Session session, CancellationToken cancellationToken)
+    {
+        if (!session.Exists(scope))
+        {
+            return [.. Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, scope.Name, null))];
+        }
+
+        if (session.SourceFor(stage, scope) is not { } source)
+        {
+            return [];
+        }
+
+        var plan = await DiffAsync(source, cancellationToken).ConfigureAwait(false);
+        var found = LinesOf(stage, scope, plan, plan, session).ToList();
+        if (stage == Stage.Links)
+        {
+            // Veths whose peer's namespace is still to be created: apply creates them once it exists.
+            found.AddRange(_linksByScope[scope]
+                .Where(l => session.Planned(stage, scope, ObjectKey.Link(scope, l.Name)))
+                .Select(l => new ChangeLine(ChangeKind.Create, Describe(l, scope), scope.Name, null)));
+        }
+
+        return found;
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class TopologyController
         private readonly Dictionary<NetworkNamespace, Scope> _scopes = new(ReferenceEqualityComparer.Instance);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NetlinkHandle>> _handles = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NftContext>> _nftables = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), Lazy<IReconcileSource?>> _sources = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), SourceCell> _sources = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, HashSet<string>> _pendingPeers = new();
         private readonly bool _empty;
         private readonly AppliedRecordStore _store;
@@ -75,8 +75,9 @@ public sealed partial class TopologyController
 
         /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
         /// have (one <c>run</c> awaits).</summary>
-        public IReconcileSource? SourceFor(Stage stage, Scope scope) => !Exists(scope) ? null :
-            _sources.GetOrAdd((stage, scope), key => new Lazy<IReconcileSource?>(() => Build(key.Item1, key.Item2))).Value;
+        public IReconcileSource? SourceFor(Stage stage, Scope scope) => !Exists(scope) ? null
+            : _sources.TryGetValue((stage, scope), out var known) ? known.Value // no closure per lookup: a plan asks thousands of times
+            : _sources.GetOrAdd((stage, scope), static (key, session) => new SourceCell(session, key.Item1, key.Item2), this).Value;
 
         public void Dispose()
         {
@@ -158,8 +159,8 @@ public sealed partial class TopologyController
             }
         }
 
-        private NetlinkHandle HandleOf(Scope scope) =>
-            _handles.GetOrAdd(scope, key => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenBorrowing(_namespaces[key]))).Value; // closed before the namespaces (Dispose)
+        private NetlinkHandle HandleOf(Scope scope) => _handles.TryGetValue(scope, out var known) ? known.Value
+            : _handles.GetOrAdd(scope, static (key, session) => new Lazy<NetlinkHandle>(() => NetlinkHandle.OpenBorrowing(session._namespaces[key])), this).Value; // closed before the namespaces (Dispose)
 
         private IReconcileSource? Build(Stage stage, Scope scope)
         {
@@ -168,21 +169,25 @@ public sealed partial class TopologyController
             {
                 case Stage.Links:
                     var desired = new List<DesiredLink>();
-                    var pending = new HashSet<string>(StringComparer.Ordinal);
+                    HashSet<string>? pending = null;
                     foreach (var link in _empty ? [] : _owner._linksByScope[scope].Where(l => l.Kind != TopologyLinkKind.WireGuard))
                     {
                         var peerScope = PeerScope(link);
                         var underlay = UnderlayScope(link);
                         if ((link.Kind == TopologyLinkKind.Veth && peerScope != scope && !Exists(peerScope)) || (underlay is { } u && !Exists(u)))
                         {
-                            pending.Add(link.Name);
+                            (pending ??= new(StringComparer.Ordinal)).Add(link.Name);
                             continue;
                         }
 
                         desired.Add(ToDesired(link, scope, peerScope));
                     }
 
-                    _pendingPeers[scope] = pending;
+                    if (pending is not null)
+                    {
+                        _pendingPeers[scope] = pending; // only where some are: a thousand namespaces mostly have none
+                    }
+
                     var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
@@ -190,37 +195,34 @@ public sealed partial class TopologyController
                         Scope = scope,
                         PeerHandles = HandleAt,
                         Fresh = IsFresh,
-                        Claimed = claimed.Concat(pending).Concat(Departing.GetValueOrDefault(scope) ?? []).ToHashSet(StringComparer.Ordinal),
+                        Claimed = claimed.Concat(pending ?? []).Concat(Departing.GetValueOrDefault(scope) ?? []).ToHashSet(StringComparer.Ordinal),
                     };
                 case Stage.Devices:
                     return BuildWireGuard(scope);
                 case Stage.Addresses:
                     ProvideFreshLinks(scope, handle);
                     return new AddressSource(handle, RecordFor(scope, "addresses"), _empty ? [] : [.. _owner.AddressesIn(scope).Select(a => new DesiredAddress(a.Link, a.Address))]) { Scope = scope, Fresh = IsFreshForAddresses };
-                // Routes and sysctls have a source only where some are declared or recorded: a thousand namespaces
-                // without any cost a thousand sources that plan nothing on every pass otherwise.
+                // Routes, sysctls and NAT have a source only where some are declared or recorded (Needs): a thousand
+                // namespaces without any cost a thousand sources that plan nothing on every pass otherwise.
                 case Stage.Routes:
                     DesiredRoute[] routes = _empty ? [] : [.. _owner.RoutesIn(scope)];
-                    var routeRecord = RecordFor(scope, "routes");
-                    return routes.Length == 0 && routeRecord.Count == 0 ? null
-                        : new RouteSource(handle, routes, new RouteSourceOptions { Record = routeRecord, OwnsProtocol = false }) { Scope = scope };
+                    return !Needs(scope, routes.Length, "routes") ? null
+                        : new RouteSource(handle, routes, new RouteSourceOptions { Record = RecordFor(scope, "routes"), OwnsProtocol = false }) { Scope = scope };
                 case Stage.Sysctls when !scope.IsHost:
                     DesiredSysctl[] sysctls = _empty ? [] : [.. _owner.SysctlsIn(scope)];
-                    var sysctlRecord = RecordFor(scope, "sysctls");
-                    return sysctls.Length == 0 && sysctlRecord.Count == 0 ? null
-                        : new SysctlSource(_namespaces[scope], sysctlRecord, sysctls, new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
+                    return !Needs(scope, sysctls.Length, "sysctls") ? null
+                        : new SysctlSource(_namespaces[scope], RecordFor(scope, "sysctls"), sysctls, new SysctlSourceOptions { RestoreOnRelease = true }) { Scope = scope };
                 case Stage.Nftables when !scope.IsHost:
                     // Only where NAT is wanted, or was applied (its table is to be removed): no libnftables otherwise.
                     var nat = _empty ? [] : _owner.NatIn(scope);
-                    var record = RecordFor(scope, "nftables");
-                    if (nat.Count == 0 && record.Count == 0)
+                    if (!Needs(scope, nat.Count, "nftables"))
                     {
                         return null;
                     }
 
                     NftChain[] chains = nat.Count == 0 ? [] : [NftChain.NatPostrouting([.. nat.Select(m => NftRule.Masquerade(m.Source, m.Out))])];
                     var context = _nftables.GetOrAdd(scope, s => new Lazy<NftContext>(() => NftContext.OpenAt(_namespaces[s]))).Value;
-                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = record }) { Scope = scope };
+                    return new NftablesSource(context, _owner.Owner, chains, new NftablesSourceOptions { Record = RecordFor(scope, "nftables") }) { Scope = scope };
                 default:
                     return null;
             }

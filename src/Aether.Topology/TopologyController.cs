@@ -115,8 +115,10 @@ public sealed partial class TopologyController
 
     private static AppliedRecord NamespaceRecord(AppliedRecordStore store) => store.Section("namespaces");
 
-    private static AppliedRecord RecordOf(AppliedRecordStore store, Scope scope, string what) =>
-        store.Section((scope.IsHost ? "host" : "netns " + scope.Name) + " " + what);
+    private static AppliedRecord RecordOf(AppliedRecordStore store, Scope scope, string what) => store.Section(SectionOf(scope, what));
+
+    /// <summary>The name of a scope's section of the record: <c>netns NAME addresses</c>, <c>host routes</c>.</summary>
+    private static string SectionOf(Scope scope, string what) => scope.IsHost ? "host " + what : "netns " + scope.Name + " " + what;
 
     private static async Task<Plan> DiffAsync(IReconcileSource source, CancellationToken cancellationToken) => source switch
     {

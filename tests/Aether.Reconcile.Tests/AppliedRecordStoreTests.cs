@@ -102,6 +102,25 @@ public sealed class AppliedRecordStoreTests : IDisposable
     }
 
     [Fact]
+    public void Holds_says_whether_a_section_has_entries()
+    {
+        var path = PathOf("records.json");
+        var store = AppliedRecordStore.Open(path);
+        Assert.False(store.Holds("netns a routes"));
+        var routes = store.Section("netns a routes");
+        Assert.False(store.Holds("netns a routes")); // made, but empty
+        routes.Set("route 254 10.0.0.0/8 metric 0", new AppliedEntry("via 10.1.1.1"));
+        Assert.True(store.Holds("netns a routes"));
+        Assert.False(store.Holds("netns a sysctls"));
+
+        var reread = AppliedRecordStore.Open(path);
+        Assert.True(reread.Holds("netns a routes"));
+        Assert.True(reread.Section("netns a routes").Remove("route 254 10.0.0.0/8 metric 0"));
+        Assert.False(reread.Holds("netns a routes"));
+        Assert.False(AppliedRecordStore.Open(path).Holds("netns a routes"));
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_store_is_refused_with_its_path()
     {
         var path = PathOf("records.json");

@@ -156,6 +156,8 @@ public sealed class NameTests
         Assert.Equal("'x\\u202Ey\\u200Bz'", NameText.Quote("x\u202ey\u200bz"));
         Assert.Equal("'\\uD800'", NameText.Quote("\ud800"));
         Assert.Equal("'été'", NameText.Quote("été"));
+        Assert.Equal("'a\U0001D518b'", NameText.Quote("a\U0001D518b")); // printable beyond the BMP: its surrogate pair, as it is
+        Assert.Equal("\u2713 \U0001D518 \u00B7 ok", NameText.Printable("\u2713 \U0001D518 \u00B7 ok"));
         Assert.Equal("(none)", NameText.Quote(null));
         // Whole lines keep line breaks, tabs and backslashes (JSON stays JSON) and escape the rest as JSON does.
         Assert.Equal("{\"a\":\"x\\u001B\\n\"}\n\tb", NameText.Printable("{\"a\":\"x\u001b\\n\"}\n\tb"));

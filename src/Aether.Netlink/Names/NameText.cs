@@ -60,7 +60,7 @@ public static class NameText
                 ('\n', true) => builder.Append(@"\n"),
                 ('\n' or '\t', false) => builder.Append((char)rune.Value),
                 ('\t', true) => builder.Append(@"\t"),
-                _ when IsPrintable(rune) => builder.Append(rune.ToString()),
+                _ when IsPrintable(rune) => builder.Append(text.AsSpan(i - used, used)), // as it is: no string per character
                 _ => AppendUtf16Escape(builder, text.AsSpan(i - used, used)),
             };
         }

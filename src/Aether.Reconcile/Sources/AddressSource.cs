@@ -136,7 +136,7 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         var links = await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<Address> addresses = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
             ? []
-            : await _handle.ListAddressesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            : await ReadAddressesAsync(cancellationToken).ConfigureAwait(false);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new Dictionary<int, string>();
         foreach (var link in links)
@@ -146,6 +146,17 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         }
 
         return new AddressObservation(indexes, names, addresses, _record.Snapshot());
+    }
+
+    /// <summary>Every IPv4 and IPv6 address here, one family after the other: the kernel dumps each family's
+    /// addresses without the RTNL lock (since Linux 6.9), where a dump of all families at once holds it, so
+    /// namespaces read side by side do not wait for one another (nor spin on the lock while the host's links are
+    /// dumped).</summary>
+    private async Task<IReadOnlyList<Address>> ReadAddressesAsync(CancellationToken cancellationToken)
+    {
+        var v4 = await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetwork, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var v6 = await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetworkV6, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return v6.Count == 0 ? v4 : v4.Count == 0 ? v6 : [.. v4, .. v6];
     }
 
     /// <inheritdoc/>
@@ -261,22 +272,26 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         // Last, so that a link not there yet, or a conflict, does not hold up the addresses that can be applied.
         var waiting = new List<Operation>();
         var conflicts = new List<Operation>();
-        var desiredKeys = new HashSet<string>(StringComparer.Ordinal);
-        var desiredByIp = new Dictionary<IPAddress, DesiredAddress>();
-        foreach (var want in desired)
+        var keys = new string[desired.Count];
+        var desiredKeys = new HashSet<string>(desired.Count, StringComparer.Ordinal);
+        var desiredByIp = new Dictionary<IPAddress, DesiredAddress>(desired.Count);
+        for (var i = 0; i < desired.Count; i++)
         {
-            desiredKeys.Add(KeyOf(want.Link, want.Address));
+            var want = desired[i];
+            keys[i] = KeyOf(want.Link, want.Address);
+            desiredKeys.Add(keys[i]);
             desiredByIp[want.Address.Address] = want;
         }
 
-        var holders = observed.Addresses.ToLookup(a => a.Prefix.Address);
-        foreach (var want in desired)
+        // Only the holders of desired addresses are looked up (a host's IPv6 link-local ones, say, never are).
+        var holders = observed.Addresses.Where(a => desiredByIp.ContainsKey(a.Prefix.Address)).ToLookup(a => a.Prefix.Address);
+        for (var i = 0; i < desired.Count; i++)
         {
-            var key = KeyOf(want.Link, want.Address);
-            var target = TargetOf(scope, want.Link, want.Address);
+            var want = desired[i];
+            var key = keys[i];
             var linkThere = observed.LinkIndexes.TryGetValue(want.Link, out var index);
             var present = false;
-            var foreign = new List<Address>();
+            List<Address>? foreign = null; // made only for a desired address that someone else holds
             foreach (var have in holders[want.Address.Address])
             {
                 if (linkThere && have.Index == index && have.Prefix.PrefixLength == want.Address.PrefixLength)
@@ -285,26 +300,29 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
                 }
                 else if (!observed.Record.ContainsKey(KeyOf(NameOf(observed, have.Index), have.Prefix)))
                 {
-                    foreign.Add(have); // an owned clash is no longer desired: the record pass below deletes it
+                    (foreign ??= []).Add(have); // an owned clash is no longer desired: the record pass below deletes it
                 }
             }
 
-            if (!linkThere && (foreign.Count == 0 || policy != ConflictPolicy.Report))
+            // Its key as a target, made only for an operation (a no-op plan of a thousand makes none).
+            ObjectKey Target() => TargetOf(scope, want.Link, want.Address);
+
+            if (!linkThere && (foreign is null || policy != ConflictPolicy.Report))
             {
                 // Judged once the link exists; but an address someone else holds already is a conflict right away,
                 // so that a plan refuses before anything is created.
-                waiting.Add(new AddressOperation(OperationKind.Create, target, $"link {want.Link} missing", want.Link, want.Address, 0));
+                waiting.Add(new AddressOperation(OperationKind.Create, Target(), $"link {want.Link} missing", want.Link, want.Address, 0));
                 continue;
             }
 
-            if (foreign.Count > 0 && policy == ConflictPolicy.Report)
+            if (foreign is not null && policy == ConflictPolicy.Report)
             {
                 var clashes = string.Join(", ", foreign.Select(f => $"{f.Prefix} on {NameOf(observed, f.Index)}"));
-                conflicts.Add(new AddressOperation(present ? OperationKind.Update : OperationKind.Create, target, $"conflicts with {clashes}, which is not ours", want.Link, want.Address, index) { Conflict = true });
+                conflicts.Add(new AddressOperation(present ? OperationKind.Update : OperationKind.Create, Target(), $"conflicts with {clashes}, which is not ours", want.Link, want.Address, index) { Conflict = true });
                 continue;
             }
 
-            foreach (var f in foreign)
+            foreach (var f in foreign ?? Enumerable.Empty<Address>())
             {
                 var name = NameOf(observed, f.Index);
                 ops.Add(new AddressOperation(OperationKind.Delete, TargetOf(scope, name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
@@ -312,17 +330,18 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
 
             if (!present)
             {
-                ops.Add(new AddressOperation(OperationKind.Create, target, "missing", want.Link, want.Address, index));
+                ops.Add(new AddressOperation(OperationKind.Create, Target(), "missing", want.Link, want.Address, index));
             }
             else if (!observed.Record.ContainsKey(key) && policy == ConflictPolicy.Adopt)
             {
-                ops.Add(new AddressOperation(OperationKind.Update, target, "present but not ours: adopted (conflict policy Adopt)", want.Link, want.Address, index) { RecordOnly = true });
+                ops.Add(new AddressOperation(OperationKind.Update, Target(), "present but not ours: adopted (conflict policy Adopt)", want.Link, want.Address, index) { RecordOnly = true });
             }
         }
 
-        foreach (var key in observed.Record.Keys.Order(StringComparer.Ordinal))
+        // Only the keys no longer desired are put in order (a host's thousand desired ones need none).
+        foreach (var key in observed.Record.Keys.Where(k => !desiredKeys.Contains(k)).Order(StringComparer.Ordinal))
         {
-            if (desiredKeys.Contains(key) || !TryParseKey(key, out var link, out var address))
+            if (!TryParseKey(key, out var link, out var address))
             {
                 continue;
             }

@@ -79,7 +79,11 @@ public sealed partial class LinkSource
             }
 
             var stale = _stalePeers;
-            _stalePeers = new(StringComparer.Ordinal);
+            if (stale.Count > 0)
+            {
+                _stalePeers = new(StringComparer.Ordinal);
+            }
+
             for (var i = 0; i < remote.Count; i++)
             {
                 var name = remote[i].Link.Name;

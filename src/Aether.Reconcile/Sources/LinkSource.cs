@@ -56,15 +56,15 @@ public sealed record LinkObservation(IReadOnlyDictionary<string, Link> Links, IR
 {
     /// <summary>For each desired link that is missing and has an <see cref="DesiredLink.Origin"/>, the link found
     /// there (or null).</summary>
-    public IReadOnlyDictionary<string, Link?> Origins { get; init; } = new Dictionary<string, Link?>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, Link?> Origins { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, Link?>.Empty;
 
     /// <summary>For each desired VXLAN with an <see cref="DesiredLink.Underlay"/> that exists here, the nsid of the
     /// underlay namespace as seen from the source's namespace (negative: none assigned).</summary>
-    public IReadOnlyDictionary<string, int> UnderlayNsIds { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> UnderlayNsIds { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, int>.Empty;
 
     /// <summary>For each desired VXLAN with an <see cref="DesiredLink.Underlay"/> and a <see cref="DesiredLink.Parent"/>
     /// that exists here, the parent's ifindex in the underlay namespace (null: no such link there).</summary>
-    public IReadOnlyDictionary<string, int?> UnderlayParents { get; init; } = new Dictionary<string, int?>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int?> UnderlayParents { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, int?>.Empty;
 }
 
 /// <summary>An operation on a link, with what it needs to run.</summary>
@@ -103,6 +103,9 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     private readonly Dictionary<ulong, NetlinkHandle> _peerHandles = [];
     private readonly Dictionary<NetworkNamespace, int> _nsIds = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _lock = new();
+
+    /// <summary>The nsids of a source without veths into other namespaces: none to ask for.</summary>
+    private static readonly Dictionary<NetworkNamespace, int> NoNsIds = new(ReferenceEqualityComparer.Instance);
     private NetworkNamespace? _current;
 
     /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
@@ -139,8 +142,21 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         Scope = Scope.Of(handle.Namespace);
 
         // Masters and parents first, so that one pass can create a bridge and its ports, or a device and its macvlan.
-        var referenced = desired.SelectMany(l => new[] { l.Master, l.Parent }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        _desired = [.. desired.Where(l => referenced.Contains(l.Name)), .. desired.Where(l => !referenced.Contains(l.Name))];
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var link in desired)
+        {
+            if (link.Master is { } master)
+            {
+                referenced.Add(master);
+            }
+
+            if (link.Parent is { } parent)
+            {
+                referenced.Add(parent);
+            }
+        }
+
+        _desired = referenced.Count == 0 ? [.. desired] : [.. desired.Where(l => referenced.Contains(l.Name)), .. desired.Where(l => !referenced.Contains(l.Name))];
         Mark = "aether:" + owner;
     }
 
@@ -207,7 +223,8 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         // group or a controller's plan, a namespace whose links were read already is not asked again.
         // The nsid only matters to judge an end that exists here (is its peer in that namespace?): the ids of every
         // such peer's namespace are asked in one batch on this namespace's handle, not one round trip each.
-        var nsIdsHere = await NsIdsOfAsync(remote.Where(r => links.ContainsKey(r.Link.Name)).Select(r => r.Veth.PeerNamespace!), cancellationToken).ConfigureAwait(false);
+        var nsIdsHere = remote.Count == 0 ? NoNsIds
+            : await NsIdsOfAsync(remote.Where(r => links.ContainsKey(r.Link.Name)).Select(r => r.Veth.PeerNamespace!), cancellationToken).ConfigureAwait(false);
         // A caller that follows the peers' namespaces lets a pass read only the peers that may have changed.
         var found = new (Link? Peer, int NsId)[remote.Count];
         var read = PeersToRead(remote, links, found);
@@ -230,7 +247,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             throw;
         }
 
-        Task ReadPeersAsync() => Parallel.ForEachAsync(Enumerable.Range(0, remote.Count).Where(i => read[i]), options, async (i, ct) =>
+        Task ReadPeersAsync() => Array.IndexOf(read, true) < 0 ? Task.CompletedTask : Parallel.ForEachAsync(Enumerable.Range(0, remote.Count).Where(i => read[i]), options, async (i, ct) =>
         {
             var (link, veth) = remote[i];
             if (Fresh?.Invoke(veth.PeerNamespace!) == true)
@@ -257,10 +274,17 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         }
 
         // VXLANs whose tunnel runs in another namespace: that namespace's nsid here, and their parent there.
-        var underlayNsIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var underlayParents = new Dictionary<string, int?>(StringComparer.Ordinal);
-        foreach (var link in _desired.Where(l => l.Underlay is not null && links.ContainsKey(l.Name)))
+        Dictionary<string, int>? underlayNsIds = null;
+        Dictionary<string, int?>? underlayParents = null;
+        foreach (var link in _desired)
         {
+            if (link.Underlay is null || !links.ContainsKey(link.Name))
+            {
+                continue;
+            }
+
+            underlayNsIds ??= new(StringComparer.Ordinal);
+            underlayParents ??= new(StringComparer.Ordinal);
             underlayNsIds[link.Name] = await NsIdOfAsync(link.Underlay!, cancellationToken).ConfigureAwait(false);
             if (link.Parent is { } parent)
             {
@@ -268,7 +292,9 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             }
         }
 
-        return new LinkObservation(links, peers, nsids) { Origins = origins, UnderlayNsIds = underlayNsIds, UnderlayParents = underlayParents };
+        var observed = new LinkObservation(links, peers, nsids);
+        return underlayNsIds is null && origins.Count == 0 ? observed
+            : observed with { Origins = origins, UnderlayNsIds = underlayNsIds ?? observed.UnderlayNsIds, UnderlayParents = underlayParents ?? observed.UnderlayParents };
     }
 
     /// <inheritdoc/>

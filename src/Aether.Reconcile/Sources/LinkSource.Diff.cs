@@ -11,7 +11,7 @@ public sealed partial class LinkSource
         ArgumentNullException.ThrowIfNull(observed);
         var ops = new List<Operation>();
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        var byIndex = observed.Links.Values.ToDictionary(l => l.Index);
+        Dictionary<int, Link>? byIndex = null; // made by the first link with a master: most namespaces have none
         foreach (var want in _desired)
         {
             claimed.Add(want.Name);
@@ -96,7 +96,7 @@ public sealed partial class LinkSource
                 continue;
             }
 
-            var changes = Changes(want, have, observed, byIndex);
+            var changes = Changes(want, have, observed, ref byIndex);
             if (adopt)
             {
                 changes.Insert(0, $"adopted (alias was '{have.Alias}')");
@@ -130,7 +130,7 @@ public sealed partial class LinkSource
     private static string UpDown(bool up) => up ? "up" : "down";
 
     /// <summary>What can be changed in place: up/down, MTU, master.</summary>
-    private static List<string> Changes(DesiredLink want, Link have, LinkObservation observed, Dictionary<int, Link> byIndex)
+    private static List<string> Changes(DesiredLink want, Link have, LinkObservation observed, ref Dictionary<int, Link>? byIndex)
     {
         var changes = new List<string>();
         if (want.Up != have.IsUp)
@@ -143,7 +143,7 @@ public sealed partial class LinkSource
             changes.Add($"MTU {have.Mtu}, want {mtu}");
         }
 
-        var master = have.MasterIndex is int m and > 0 ? byIndex.GetValueOrDefault(m)?.Name ?? $"ifindex {m}" : null;
+        var master = have.MasterIndex is int m and > 0 ? (byIndex ??= observed.Links.Values.ToDictionary(l => l.Index)).GetValueOrDefault(m)?.Name ?? $"ifindex {m}" : null;
         if (!string.Equals(master, want.Master, StringComparison.Ordinal))
         {
             var wantMaster = want.Master is null ? "none" : want.Master + (observed.Links.ContainsKey(want.Master) ? string.Empty : " (missing)");

@@ -5,7 +5,8 @@
 #      (bench/peers/ip_batch_peer.sh; its converge phase). The work: N named namespaces, a veth from the host into
 #      each, an address on both ends, both ends up (the peers also raise lo in each namespace).
 #   2. a no-op `aether apply` of the same topology (everything in sync), whole process, beside the peers' observe
-#      phase (their read-back of every namespace's links and addresses, the nearest they have to a no-op apply);
+#      phase (their read-back of every namespace's links and addresses, the nearest they have to a no-op apply), each
+#      NOOP_SETTLE seconds (default 3) after its creation ended;
 #   3. `aether destroy` of the same topology, whole process, and the time from its start until the last host end is
 #      gone (polled from outside with `ip -o link`: the kernel removes the host ends as it tears the deleted
 #      namespaces down, in the background), beside the peers' teardown (unmount and unlink of every namespace) and
@@ -58,6 +59,11 @@ wall() { # wall seconds of a whole process, to the millisecond
 # The kernel tears deleted namespaces down in the background, for seconds after a thousand, holding locks that every
 # namespace creation needs: each timed creation starts after a pause, so none pays for the one before it.
 settle() { sleep "${SETTLE:-10}"; }
+# And after each creation, before the read-back (the no-op apply; the peers' observe phase), the same pause for all,
+# untimed: the kernel's own work on a thousand new links (IPv6 duplicate address detection, about a second after each
+# is up, under the RTNL lock) is then over, so no reading pays for how soon after its creation it came (NOOP_SETTLE
+# seconds, default 3; 0 reads at once, as before 2026-12-07).
+noop_settle="${NOOP_SETTLE:-3}"
 
 for r in $(seq "$runs"); do
   p="bc$r$RANDOM"
@@ -65,6 +71,7 @@ for r in $(seq "$runs"); do
   settle
   wall "$bin" diff -f examples/aether-ctl.yaml --state-dir "$work/small" >>"$work/diff"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/apply"
+  sleep "$noop_settle"
   wall "$bin" apply -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/noop"
   grep -q "in sync" "$work/out" || { echo "no-op apply was not in sync:" >&2; tail -3 "$work/out" >&2; exit 1; }
   start=$EPOCHREALTIME
@@ -72,7 +79,7 @@ for r in $(seq "$runs"); do
   while ip -o link show | grep -qF " $p-h"; do sleep 0.002; done
   awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }' >>"$work/destroy-gone"
   settle
-  line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))")
+  line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" --settle "${noop_settle}s")
   field converge_s <<<"$line" >>"$work/go"
   field observe_s <<<"$line" >>"$work/go-observe"
   field teardown_s <<<"$line" >>"$work/go-teardown"
@@ -87,7 +94,7 @@ for r in $(seq "$runs"); do
   fi
   if [ -n "$floor" ]; then
     settle
-    line=$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))")
+    line=$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" --settle "$noop_settle")
     field converge_s <<<"$line" >>"$work/floor"
     field observe_s <<<"$line" >>"$work/floor-observe"
     field teardown_s <<<"$line" >>"$work/floor-teardown"

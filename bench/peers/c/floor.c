@@ -9,7 +9,7 @@
 // namespace its file opened, a socket opened inside it, its links and addresses dumped (statistics skipped, as Aether
 // asks), both closed: the read-back the Go peer's observe phase does, one namespace after the other.
 //
-// Usage (root): floor --n N --prefix P [--keep]
+// Usage (root): floor --n N --prefix P [--keep] [--settle SECONDS]
 //   prints {"peer":"c-floor","n":N,"converge_s":F,"observe_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
 //   unlink of every namespace (the kernel then tears them down in the background), hostgone_s the time from the
 //   teardown's start until the last host end is gone with its namespace (polled by name); --keep leaves the
@@ -39,6 +39,7 @@
 static int n;
 static const char *prefix;
 static int keep;
+static double settle; // seconds between converge and observe, untimed (--settle)
 static int *nsfd;
 static int origin;
 static char buf[1 << 22];
@@ -151,6 +152,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[a], "--keep")) keep = 1;
         else if (!strcmp(argv[a], "--n") && a + 1 < argc) n = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--prefix") && a + 1 < argc) prefix = argv[++a];
+        else if (!strcmp(argv[a], "--settle") && a + 1 < argc) settle = atof(argv[++a]);
     }
     if (n <= 0 || !prefix || strlen(prefix) > 6) {
         fprintf(stderr, "usage: floor --n N --prefix P   (N>0, 1<=len(P)<=6)\n");
@@ -231,6 +233,8 @@ int main(int argc, char **argv) {
         close(inner);
     }
     double converged = now();
+    if (settle > 0) usleep((useconds_t)(settle * 1e6)); // untimed: the kernel's own work on the new links is done
+    double observing = now();
 
     int seen = dump(s, RTM_GETLINK, sizeof(struct ifinfomsg));
     for (int i = 0; i < n; i++) {
@@ -259,6 +263,6 @@ int main(int argc, char **argv) {
         while (if_nametoindex(name) != 0) usleep(1000);
     }
     printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"observe_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n,
-           converged - start, observed - converged, keep ? 0 : unmounted - observed, keep ? 0 : now() - observed);
+           converged - start, observed - observing, keep ? 0 : unmounted - observed, keep ? 0 : now() - observed);
     return 0;
 }

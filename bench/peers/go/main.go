@@ -277,6 +277,7 @@ func fail(err error) {
 func main() {
 	n := flag.Int("n", 0, "number of namespaces / veth pairs")
 	prefix := flag.String("prefix", "", "unique object-name prefix (max 6 chars)")
+	settle := flag.Duration("settle", 0, "pause between converge and observe, untimed: the kernel's own work on new links (IPv6 duplicate address detection) is done by then")
 	flag.Parse()
 	if *n <= 0 || *prefix == "" || len(*prefix) > 6 {
 		fmt.Fprintln(os.Stderr, "usage: gonetlink-bench --n N --prefix P   (N>0, 1<=len(P)<=6)")
@@ -309,6 +310,7 @@ func main() {
 	}
 	res.ConvergeS = time.Since(t0).Seconds()
 
+	time.Sleep(*settle)
 	t1 := time.Now()
 	res.HostLinks, res.NsLinks, res.NsAddrs, err = observe(*n, *prefix)
 	if err != nil {

@@ -93,13 +93,28 @@ public sealed partial class NetlinkHandle : IDisposable
     internal static ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[] CreateNamespacesBorrowing(IReadOnlyList<(string Name, NamespaceBatch? Batch)> names, string? mark)
     {
         var options = NetlinkSocketOptions.Default;
-        var made = NetworkNamespace.CreateEach(names, static s => OpenMarked(s.options, s.mark), (options, mark));
-        var results = new ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[made.Length];
-        for (var i = 0; i < made.Length; i++)
+        var results = new ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[names.Count];
+        // In shares of a quarter of the socket budget: each share's sockets join the budget (which closes the ones
+        // over it) before the next share opens more. All at once, 10,000 new namespaces held 10,000 sockets besides
+        // their 10,000 descriptors, past a limit of 20,000 (EMFILE).
+        var share = Math.Max(1, SocketBudget.Shared.Limit / 4);
+        for (var start = 0; start < names.Count; start += share)
         {
-            results[i] = made[i] is (NetworkNamespace ns, NetlinkSocket socket, null)
-                ? ((ns, new NetlinkHandle(socket.Reclaimable(ns, options, SocketBudget.Shared), ns, options, ownsNamespace: false)), null)
-                : (null, made[i].Error);
+            var part = names.Skip(start).Take(share).ToArray();
+            var made = NetworkNamespace.CreateEach(part, static s => OpenMarked(s.options, s.mark), (options, mark));
+            var failed = false;
+            for (var i = 0; i < made.Length; i++)
+            {
+                results[start + i] = made[i] is (NetworkNamespace ns, NetlinkSocket socket, null)
+                    ? ((ns, new NetlinkHandle(socket.Reclaimable(ns, options, SocketBudget.Shared), ns, options, ownsNamespace: false)), null)
+                    : (null, made[i].Error);
+                failed |= made[i].Error is not null;
+            }
+
+            if (failed)
+            {
+                break; // as within a share: after the first failure no name is started
+            }
         }
 
         return results;

@@ -105,7 +105,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     private readonly Lock _lock = new();
 
     /// <summary>The nsids of a source without veths into other namespaces: none to ask for.</summary>
-    private static readonly Dictionary<NetworkNamespace, int> NoNsIds = new(ReferenceEqualityComparer.Instance);
+    private static readonly IReadOnlyDictionary<NetworkNamespace, int> NoNsIds = System.Collections.ObjectModel.ReadOnlyDictionary<NetworkNamespace, int>.Empty;
     private NetworkNamespace? _current;
 
     /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
@@ -223,7 +223,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         // group or a controller's plan, a namespace whose links were read already is not asked again.
         // The nsid only matters to judge an end that exists here (is its peer in that namespace?): the ids of every
         // such peer's namespace are asked in one batch on this namespace's handle, not one round trip each.
-        var nsIdsHere = remote.Count == 0 ? NoNsIds
+        IReadOnlyDictionary<NetworkNamespace, int> nsIdsHere = remote.Count == 0 ? NoNsIds
             : await NsIdsOfAsync(remote.Where(r => links.ContainsKey(r.Link.Name)).Select(r => r.Veth.PeerNamespace!), cancellationToken).ConfigureAwait(false);
         // A caller that follows the peers' namespaces lets a pass read only the peers that may have changed.
         var found = new (Link? Peer, int NsId)[remote.Count];

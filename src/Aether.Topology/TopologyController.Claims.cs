@@ -20,12 +20,7 @@ public sealed partial class TopologyController
     /// creation under way in another process).</summary>
     private static NetworkNamespace? TryOpen(string name)
     {
-        NetworkNamespace ns;
-        try
-        {
-            ns = NetworkNamespace.Open(name);
-        }
-        catch (NetlinkException ex) when (ex.Errno == Errno.ENOENT)
+        if (NetworkNamespace.TryOpen(name) is not { } ns)
         {
             return null;
         }

@@ -42,6 +42,10 @@ public sealed class NamespaceTests : SandboxTest
         using var ns = Box.Own(NetworkNamespace.Open(name));
         Assert.Equal(name, ns.Name);
         Assert.Equal(await Ip.InodeInsideAsync(name), ns.Inode);
+        using var tried = NetworkNamespace.TryOpen(name);
+        Assert.NotNull(tried);
+        Assert.Equal(name, tried.Name);
+        Assert.Equal(ns.Inode, tried.Inode);
 
         var bridge = Box.Name("br");
         await Ip.RunAsync("-n", name, "link", "add", bridge, "type", "bridge");
@@ -70,6 +74,8 @@ public sealed class NamespaceTests : SandboxTest
         Assert.DoesNotContain(ours, NetworkNamespace.List());
         var ex = Assert.Throws<NetlinkException>(() => NetworkNamespace.Open(ours));
         Assert.Equal(Errno.ENOENT, ex.Errno);
+        Assert.Null(NetworkNamespace.TryOpen(ours)); // no such name: null, not an exception
+        Assert.Null(NetworkNamespace.TryOpen(theirs));
     }
 
     [Fact]
@@ -116,6 +122,7 @@ public sealed class NamespaceTests : SandboxTest
         {
             Assert.Throws<ArgumentException>(() => NetworkNamespace.Create(bad));
             Assert.Throws<ArgumentException>(() => NetworkNamespace.Open(bad));
+            Assert.Throws<ArgumentException>(() => NetworkNamespace.TryOpen(bad));
             Assert.Throws<ArgumentException>(() => NetworkNamespace.Exists(bad));
             Assert.Throws<ArgumentException>(() => NetworkNamespace.Delete(bad));
             Assert.Throws<ArgumentException>(() => NetworkNamespace.ValidateName(bad));

@@ -64,6 +64,24 @@ public sealed partial class NetworkNamespace : SafeHandle
         return OpenPath(PathOf(name), name);
     }
 
+    /// <summary>Opens the named namespace <c>/run/netns/NAME</c>, or returns null when there is no such name
+    /// (<c>ENOENT</c>): an apply of a thousand new namespaces asks a thousand times, and an exception each is dear.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid namespace name.</exception>
+    /// <exception cref="NetlinkException">It exists but cannot be opened.</exception>
+    public static NetworkNamespace? TryOpen(string name)
+    {
+        ValidateName(name);
+        var path = PathOf(name);
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd >= 0)
+        {
+            return new NetworkNamespace(fd, name, path);
+        }
+
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        return errno == Errno.ENOENT ? null : throw new NetlinkException(errno, "open namespace", name);
+    }
+
     /// <summary>Opens a namespace by path (<c>/proc/PID/ns/net</c>, a bind mount).</summary>
     public static NetworkNamespace OpenPath(string path)
     {

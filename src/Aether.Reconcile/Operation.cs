@@ -103,20 +103,25 @@ public sealed class Plan : IReadOnlyList<Operation>
     public static Plan Of(IEnumerable<Operation> operations)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        var list = operations.Select((op, i) => (op, i)).ToList();
-        list.Sort(static (a, b) =>
+        Operation[] ops = [.. operations];
+        if (ops.Length < 2)
         {
-            var ad = a.op.Kind == OperationKind.Delete;
-            var bd = b.op.Kind == OperationKind.Delete;
-            if (ad != bd)
-            {
-                return ad ? -1 : 1;
-            }
+            return ops.Length == 0 ? Empty : new Plan(ops);
+        }
 
-            var byStage = ad ? b.op.Stage.CompareTo(a.op.Stage) : a.op.Stage.CompareTo(b.op.Stage);
-            return byStage != 0 ? byStage : a.i.CompareTo(b.i);
-        });
-        return list.Count == 0 ? Empty : new Plan(list.ConvertAll(x => x.op).ToArray());
+        // One sort key per operation: its group and stage above, its place below, so that the sort keeps the order
+        // the source gave within a group (Array.Sort is not stable by itself), and nothing is boxed per comparison
+        // (an enum's CompareTo takes an object: a plan of a thousand made a thousand stages a comparison).
+        var keys = new long[ops.Length];
+        for (var i = 0; i < ops.Length; i++)
+        {
+            var stage = (int)ops[i].Stage;
+            var group = ops[i].Kind == OperationKind.Delete ? byte.MaxValue - stage : (byte.MaxValue + 1) + stage;
+            keys[i] = ((long)group << 32) | (uint)i;
+        }
+
+        Array.Sort(keys, ops);
+        return new Plan(ops);
     }
 
     /// <inheritdoc/>

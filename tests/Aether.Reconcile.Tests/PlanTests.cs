@@ -21,6 +21,26 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void Within_a_group_the_order_the_source_gave_is_kept_however_many()
+    {
+        // Past the size where a sort stops inserting one by one (16): the order kept is the plan's, not the sort's.
+        var given = Enumerable.Range(0, 60).Select(i => new Operation(
+            i % 3 == 0 ? OperationKind.Delete : OperationKind.Create,
+            i % 2 == 0 ? Stage.Links : Stage.Addresses,
+            ObjectKey.Link(Scope.Host, "l" + (59 - i)),
+            "why")).ToArray();
+
+        var plan = Plan.Of(given);
+
+        var expected = given.Where(o => o.Kind == OperationKind.Delete && o.Stage == Stage.Addresses)
+            .Concat(given.Where(o => o.Kind == OperationKind.Delete && o.Stage == Stage.Links))
+            .Concat(given.Where(o => o.Kind != OperationKind.Delete && o.Stage == Stage.Links))
+            .Concat(given.Where(o => o.Kind != OperationKind.Delete && o.Stage == Stage.Addresses));
+        Assert.Equal(expected.Select(o => o.Target), plan.Select(o => o.Target));
+        Assert.Equal("link l59", given[0].Target); // the caller's array is not reordered
+    }
+
+    [Fact]
     public void Empty_is_empty() => Assert.True(Plan.Of([]).IsEmpty);
 
     [Fact]

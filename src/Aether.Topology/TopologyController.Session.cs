@@ -184,14 +184,24 @@ public sealed partial class TopologyController
                         _pendingPeers[scope] = pending; // only where some are: a thousand namespaces mostly have none
                     }
 
-                    var claimed = _empty ? [] : _owner._peersByScope[scope].Select(l => l.Peer!.Name);
+                    var claimed = new HashSet<string>(StringComparer.Ordinal);
+                    if (!_empty)
+                    {
+                        foreach (var link in _owner._peersByScope[scope])
+                        {
+                            claimed.Add(link.Peer!.Name);
+                        }
+                    }
+
+                    claimed.UnionWith(pending ?? []);
+                    claimed.UnionWith(Departing.GetValueOrDefault(scope) ?? []);
                     return new LinkSource(handle, _owner.Owner, desired)
                     {
                         PeerReadsEvery = FollowPeers,
                         Scope = scope,
                         PeerHandles = HandleAt,
                         Fresh = IsFresh,
-                        Claimed = claimed.Concat(pending ?? []).Concat(Departing.GetValueOrDefault(scope) ?? []).ToHashSet(StringComparer.Ordinal),
+                        Claimed = claimed,
                     };
                 case Stage.Devices:
                     return BuildWireGuard(scope);

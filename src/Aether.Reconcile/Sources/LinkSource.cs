@@ -100,12 +100,16 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     private readonly NetlinkHandle _handle;
     private readonly DesiredLink[] _desired;
     private readonly ConflictPolicy _conflicts;
-    private readonly Dictionary<ulong, NetlinkHandle> _peerHandles = [];
-    private readonly Dictionary<NetworkNamespace, int> _nsIds = new(ReferenceEqualityComparer.Instance);
+    // Made on first use, under _lock: most of a thousand namespaces' sources never open a peer's handle (the caller
+    // gives them) nor ask an nsid (their links are all peers of veths declared elsewhere).
+    private Dictionary<ulong, NetlinkHandle>? _peerHandles;
+    private Dictionary<NetworkNamespace, int>? _nsIds;
     private readonly Lock _lock = new();
 
     /// <summary>The nsids of a source without veths into other namespaces: none to ask for.</summary>
     private static readonly IReadOnlyDictionary<NetworkNamespace, int> NoNsIds = System.Collections.ObjectModel.ReadOnlyDictionary<NetworkNamespace, int>.Empty;
+    private static readonly IReadOnlyDictionary<string, Link?> NoPeers = System.Collections.ObjectModel.ReadOnlyDictionary<string, Link?>.Empty;
+    private static readonly IReadOnlyDictionary<string, int> NoPeerNsIds = System.Collections.ObjectModel.ReadOnlyDictionary<string, int>.Empty;
     private NetworkNamespace? _current;
 
     /// <summary>Creates the source for <paramref name="handle"/>'s namespace.</summary>
@@ -119,6 +123,16 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
         ArgumentNullException.ThrowIfNull(desired);
+        _handle = handle;
+        _conflicts = conflicts;
+        Scope = Scope.Of(handle.Namespace);
+        Mark = MarkOf(owner);
+        if (desired.Count == 0)
+        {
+            _desired = []; // a namespace that holds only the peers of veths declared elsewhere: nothing to check
+            return;
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var link in desired)
         {
@@ -137,10 +151,6 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
             }
         }
 
-        _handle = handle;
-        _conflicts = conflicts;
-        Scope = Scope.Of(handle.Namespace);
-
         // Masters and parents first, so that one pass can create a bridge and its ports, or a device and its macvlan.
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var link in desired)
@@ -157,7 +167,24 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         }
 
         _desired = referenced.Count == 0 ? [.. desired] : [.. desired.Where(l => referenced.Contains(l.Name)), .. desired.Where(l => !referenced.Contains(l.Name))];
-        Mark = "aether:" + owner;
+    }
+
+    /// <summary>The last owner's mark, kept: a controller makes a source per namespace and stage, all for one owner.</summary>
+    private static OwnerMark? _lastMark;
+
+    private sealed record OwnerMark(string Owner, string Mark);
+
+    private static string MarkOf(string owner)
+    {
+        var last = Volatile.Read(ref _lastMark);
+        if (last is not null && string.Equals(last.Owner, owner, StringComparison.Ordinal))
+        {
+            return last.Mark;
+        }
+
+        var made = new OwnerMark(owner, "aether:" + owner);
+        Volatile.Write(ref _lastMark, made);
+        return made.Mark;
     }
 
     /// <summary>The alias that marks links as owned.</summary>
@@ -180,7 +207,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
 
     /// <summary>Links in this namespace that carry the mark but are another source's: the peers of veths managed
     /// from another namespace. They are never deleted here as "no longer desired".</summary>
-    public IReadOnlySet<string> Claimed { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    public IReadOnlySet<string> Claimed { get; init; } = System.Collections.Frozen.FrozenSet<string>.Empty;
 
     /// <inheritdoc/>
     public override string Name => "links in " + SourceNamespace.Describe(_handle);
@@ -192,6 +219,11 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         var links = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
             ? new Dictionary<string, Link>(StringComparer.Ordinal)
             : (await ReadLinksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.Name, StringComparer.Ordinal);
+        if (_desired.Length == 0)
+        {
+            return new LinkObservation(links, NoPeers, NoPeerNsIds); // no peers, origins or underlays to look up
+        }
+
         var peers = new Dictionary<string, Link?>(StringComparer.Ordinal);
         var nsids = new Dictionary<string, int>(StringComparer.Ordinal);
         var origins = new Dictionary<string, Link?>(StringComparer.Ordinal);
@@ -305,12 +337,12 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     {
         lock (_lock)
         {
-            foreach (var handle in _peerHandles.Values)
+            foreach (var handle in _peerHandles?.Values ?? Enumerable.Empty<NetlinkHandle>())
             {
                 handle.Dispose();
             }
 
-            _peerHandles.Clear();
+            _peerHandles?.Clear();
             _current?.Dispose();
             _current = null;
         }
@@ -391,7 +423,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
     {
         lock (_lock)
         {
-            if (_nsIds.TryGetValue(ns, out var known))
+            if (_nsIds?.TryGetValue(ns, out var known) == true)
             {
                 return known;
             }
@@ -402,7 +434,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         {
             lock (_lock)
             {
-                _nsIds[ns] = id;
+                (_nsIds ??= new(ReferenceEqualityComparer.Instance))[ns] = id;
             }
         }
 
@@ -419,7 +451,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         {
             foreach (var ns in namespaces)
             {
-                if (_nsIds.TryGetValue(ns, out var known))
+                if (_nsIds?.TryGetValue(ns, out var known) == true)
                 {
                     result[ns] = known;
                 }
@@ -439,7 +471,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
                 result[ask[i]] = ids[i];
                 if (ids[i] >= 0)
                 {
-                    _nsIds[ask[i]] = ids[i];
+                    (_nsIds ??= new(ReferenceEqualityComparer.Instance))[ask[i]] = ids[i];
                 }
             }
         }
@@ -456,6 +488,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
 
         lock (_lock)
         {
+            _peerHandles ??= [];
             if (!_peerHandles.TryGetValue(ns.Inode, out var handle))
             {
                 handle = NetlinkHandle.OpenAt(ns);

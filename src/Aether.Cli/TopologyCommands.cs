@@ -216,7 +216,10 @@ internal static class TopologyCommands
         var planned = await controller.PlanAsync(ct).ConfigureAwait(false); // under the lock: nobody applies meanwhile
         PhaseTimings.End("plan");
         var result = await WithProgressAsync(controller, topology, Verb.Apply, json, planned.Lines.Count, (c, p) => c.ApplyAsync(planned, p, ct), ct).ConfigureAwait(false);
-        return Finish(result, Verb.Apply, json);
+        PhaseTimings.End("apply: close");
+        var code = Finish(result, Verb.Apply, json);
+        PhaseTimings.End("summary");
+        return code;
     }
 
     private static async Task<int> DiffAsync(string path, bool json, string? stateDir, CancellationToken ct)

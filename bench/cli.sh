@@ -14,7 +14,9 @@
 #   4. `aether diff` of examples/aether-ctl.yaml, whole process, from empty (exit 3, everything to create).
 # and, where gcc is installed, the kernel floor of the same work: bench/peers/c/floor.c, the fewest system calls C
 # can make it with (no ownership marks; its converge phase), and of the no-op's reading (its observe phase: every
-# namespace's links and addresses read back, as the Go peer's observe phase does).
+# namespace's links and addresses read back, as the Go peer's observe phase does); and the same floor with Aether's
+# ownership marks (floor.c --marks: an alias on each namespace's loopback, on each host end and on each peer), which
+# the plain floor leaves out, so the ratio to it says how much of the gap is the marks (FLOOR_MARKS=0 leaves it out).
 # Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
 # Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
 #   bench/cli.sh [N] [RUNS]      (defaults 1000, 3; AETHER_BIN=path measures that binary instead of this checkout's;
@@ -99,9 +101,15 @@ for r in $(seq "$runs"); do
     field observe_s <<<"$line" >>"$work/floor-observe"
     field teardown_s <<<"$line" >>"$work/floor-teardown"
     field hostgone_s <<<"$line" >>"$work/floor-gone"
+    if [ "${FLOOR_MARKS:-1}" = 1 ]; then
+      settle
+      line=$("$floor" --n "$n" --prefix "bm$r$((RANDOM % 100))" --marks)
+      field converge_s <<<"$line" >>"$work/floor-marks"
+    fi
   fi
-  printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s, no-op apply %s s (Go observe %.3f s, ip observe %.3f s, C floor observe %s s), diff %s s\n' "$r" \
-    "$(tail -1 "$work/apply")" "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" "$(tail -1 "$work/noop")" \
+  printf 'run %d: apply %s s, Go %.3f s, ip -batch %.3f s, C floor %s s (with marks %s s), no-op apply %s s (Go observe %.3f s, ip observe %.3f s, C floor observe %s s), diff %s s\n' "$r" \
+    "$(tail -1 "$work/apply")" "$(tail -1 "$work/go")" "$(tail -1 "$work/ipb")" "$([ -n "$floor" ] && tail -1 "$work/floor" || echo -)" \
+    "$(tail -1 "$work/floor-marks" 2>/dev/null || echo -)" "$(tail -1 "$work/noop")" \
     "$(tail -1 "$work/go-observe")" "$(tail -1 "$work/ipb-observe")" "$([ -n "$floor" ] && tail -1 "$work/floor-observe" || echo -)" "$(tail -1 "$work/diff")"
   printf '       destroy %s s (host ends gone %s s), Go teardown %.3f s (gone %.3f s), C floor teardown %s s (gone %s s)\n' "$(tail -1 "$work/destroy")" "$(tail -1 "$work/destroy-gone")" \
     "$(tail -1 "$work/go-teardown")" "$(tail -1 "$work/go-gone")" "$([ -n "$floor" ] && tail -1 "$work/floor-teardown" || echo -)" "$([ -n "$floor" ] && tail -1 "$work/floor-gone" || echo -)"
@@ -113,6 +121,7 @@ echo "  aether apply from empty (whole process)   $a"
 echo "  Go netlink peer, converge phase           $g"
 echo "  ip -batch peer, converge phase            $i"
 [ -n "$floor" ] && echo "  C kernel floor, converge phase            $(median <"$work/floor")"
+[ -s "$work/floor-marks" ] && echo "  C floor with Aether's marks, converge     $(median <"$work/floor-marks")"
 echo "  aether no-op apply (whole process)        $o"
 echo "  Go netlink peer, observe phase            $(median <"$work/go-observe")"
 echo "  ip -batch peer, observe phase             $(median <"$work/ipb-observe")"
@@ -125,8 +134,9 @@ echo "  Go netlink peer, until host ends gone     $(median <"$work/go-gone")"
 [ -n "$floor" ] && echo "  C floor, until host ends gone             $(median <"$work/floor-gone")"
 echo "  aether diff examples/aether-ctl.yaml      $d"
 awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floor" || echo 0)" -v o="$o" -v go="$(median <"$work/go-observe")" \
+  -v fm="$([ -s "$work/floor-marks" ] && median <"$work/floor-marks" || echo 0)" \
   -v fo="$([ -n "$floor" ] && median <"$work/floor-observe" || echo 0)" \
   -v x="$(median <"$work/destroy")" -v xg="$(median <"$work/destroy-gone")" -v gt="$(median <"$work/go-teardown")" -v gg="$(median <"$work/go-gone")" \
-  'BEGIN { printf "  ratios: apply/Go %.2fx", a/g; if (i > 0) printf ", apply/ip-batch %.2fx", a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; print "";
+  'BEGIN { printf "  ratios: apply/Go %.2fx", a/g; if (i > 0) printf ", apply/ip-batch %.2fx", a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; if (fm > 0) printf ", apply/C floor with marks %.2fx", a/fm; print "";
            printf "          no-op/Go observe %.2fx", o/go; if (fo > 0) printf ", no-op/C floor observe %.2fx", o/fo;
            printf ", destroy/Go teardown %.2fx, host ends gone aether/Go %.2fx\n", x/gt, xg/gg }'

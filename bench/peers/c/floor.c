@@ -9,7 +9,12 @@
 // namespace its file opened, a socket opened inside it, its links and addresses dumped (statistics skipped, as Aether
 // asks), both closed: the read-back the Go peer's observe phase does, one namespace after the other.
 //
-// Usage (root): floor --n N --prefix P [--keep] [--settle SECONDS]
+// With --marks, the floor of the same work with Aether's ownership marks, which the plain floor leaves out: each
+// namespace's loopback gets an alias as it is made (on a socket opened inside it by its creating thread, kept for the
+// per-namespace step, as Aether keeps it), each host end an alias right after its creation in the same batch, each
+// peer an alias in the request that sets it up. Everything else is the same; "peer" says "c-floor-marks".
+//
+// Usage (root): floor --n N --prefix P [--keep] [--settle SECONDS] [--marks]
 //   prints {"peer":"c-floor","n":N,"converge_s":F,"observe_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
 //   unlink of every namespace (the kernel then tears them down in the background), hostgone_s the time from the
 //   teardown's start until the last host end is gone with its namespace (polled by name); --keep leaves the
@@ -40,7 +45,10 @@ static int n;
 static const char *prefix;
 static int keep;
 static double settle; // seconds between converge and observe, untimed (--settle)
+static int marks;     // --marks: Aether's ownership marks too
 static int *nsfd;
+static int *nssock;   // with --marks, each namespace's socket, opened by its creating thread
+static char lomark[64], linkmark[64];
 static int origin;
 static char buf[1 << 22];
 
@@ -57,6 +65,8 @@ static void die(const char *what, const char *arg) {
 
 static void path_of(char *out, size_t len, int i) { snprintf(out, len, "/run/netns/%s%d", prefix, i); }
 
+static void mark_loopback(int i);
+
 static void *make_namespaces(void *arg) {
     char path[256];
     for (long i = (long)arg; i < n; i += THREADS) {
@@ -64,6 +74,7 @@ static void *make_namespaces(void *arg) {
         if (unshare(CLONE_NEWNET)) die("unshare", NULL);
         if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL)) die("mount", path);
         if ((nsfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) die("open", path);
+        if (marks) mark_loopback(i);
         if (setns(origin, CLONE_NEWNET)) die("setns", "origin");
     }
     return NULL;
@@ -147,18 +158,43 @@ static int rtnl_socket(void) {
     return s;
 }
 
+// --marks, in the creating thread, inside namespace i: a socket kept for later, and the loopback's alias. Each thread
+// builds its request in a buffer of its own (buf is the main thread's).
+static void mark_loopback(int i) {
+    int s = nssock[i] = rtnl_socket();
+    char out[256] __attribute__((aligned(4)));
+    memset(out, 0, sizeof out);
+    struct nlmsghdr *h = (struct nlmsghdr *)out;
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    h->nlmsg_type = RTM_NEWLINK;
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index = 1;
+    put(h, IFLA_IFALIAS, lomark, strlen(lomark));
+    if (send(s, out, h->nlmsg_len, 0) < 0) die("send", NULL);
+    char in[1024];
+    int r = recv(s, in, sizeof in, 0);
+    struct nlmsghdr *reply = (struct nlmsghdr *)in;
+    if (r < 0 || reply->nlmsg_type != NLMSG_ERROR) die("recv", NULL);
+    int error = ((struct nlmsgerr *)NLMSG_DATA(reply))->error;
+    if (error) { errno = -error; die("mark", "lo"); }
+}
+
 int main(int argc, char **argv) {
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--keep")) keep = 1;
         else if (!strcmp(argv[a], "--n") && a + 1 < argc) n = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--prefix") && a + 1 < argc) prefix = argv[++a];
         else if (!strcmp(argv[a], "--settle") && a + 1 < argc) settle = atof(argv[++a]);
+        else if (!strcmp(argv[a], "--marks")) marks = 1;
     }
     if (n <= 0 || !prefix || strlen(prefix) > 6) {
         fprintf(stderr, "usage: floor --n N --prefix P   (N>0, 1<=len(P)<=6)\n");
         return 2;
     }
     nsfd = calloc(n, sizeof *nsfd);
+    nssock = calloc(n, sizeof *nssock);
+    snprintf(lomark, sizeof lomark, "aether-netns:%s-topology", prefix);
+    snprintf(linkmark, sizeof linkmark, "aether:%s-topology", prefix);
     if ((origin = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) die("open", "/proc/self/ns/net");
     mkdir("/run/netns", 0755);
 
@@ -196,6 +232,14 @@ int main(int argc, char **argv) {
         end_nest(h, info);
         off += NLMSG_ALIGN(h->nlmsg_len);
         pending++;
+        if (marks) { // the kernel takes no alias in a creation: the host end's, right after it
+            snprintf(name, sizeof name, "%sh%d", prefix, i);
+            h = begin(&off, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+            put(h, IFLA_IFNAME, name, strlen(name) + 1);
+            put(h, IFLA_IFALIAS, linkmark, strlen(linkmark));
+            off += NLMSG_ALIGN(h->nlmsg_len);
+            pending++;
+        }
         if (off > (int)sizeof buf - 4096) { exchange(s, &off, pending); pending = 0; }
     }
     exchange(s, &off, pending);
@@ -208,9 +252,12 @@ int main(int argc, char **argv) {
     }
     exchange(s, &off, pending);
     for (int i = 0; i < n; i++) {
-        if (setns(nsfd[i], CLONE_NEWNET)) die("setns", NULL);
-        int inner = rtnl_socket();
-        if (setns(origin, CLONE_NEWNET)) die("setns", "origin");
+        int inner = nssock[i];
+        if (!marks) {
+            if (setns(nsfd[i], CLONE_NEWNET)) die("setns", NULL);
+            inner = rtnl_socket();
+            if (setns(origin, CLONE_NEWNET)) die("setns", "origin");
+        }
         snprintf(name, sizeof name, "%sn%d", prefix, i);
         struct nlmsghdr *h = begin(&off, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
         h->nlmsg_flags = NLM_F_REQUEST;
@@ -228,6 +275,7 @@ int main(int argc, char **argv) {
         struct ifinfomsg *up = NLMSG_DATA(h);
         up->ifi_index = index;
         up->ifi_flags = up->ifi_change = IFF_UP;
+        if (marks) put(h, IFLA_IFALIAS, linkmark, strlen(linkmark));
         off += NLMSG_ALIGN(h->nlmsg_len);
         exchange(inner, &off, 2);
         close(inner);
@@ -262,7 +310,8 @@ int main(int argc, char **argv) {
         snprintf(name, sizeof name, "%sh%d", prefix, i);
         while (if_nametoindex(name) != 0) usleep(1000);
     }
-    printf("{\"peer\":\"c-floor\",\"n\":%d,\"converge_s\":%.6f,\"observe_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n,
+    printf("{\"peer\":\"%s\",", marks ? "c-floor-marks" : "c-floor");
+    printf("\"n\":%d,\"converge_s\":%.6f,\"observe_s\":%.6f,\"teardown_s\":%.6f,\"hostgone_s\":%.6f}\n", n,
            converged - start, observed - observing, keep ? 0 : unmounted - observed, keep ? 0 : now() - observed);
     return 0;
 }

@@ -43,6 +43,7 @@ public sealed partial class TopologyController
         }
 
         var store = OpenStore();
+        using var presence = PassCache.KeepPresence(); // the namespaces the session opens or makes: not looked up again by the stages
         using var session = new Session(this, store, createMissing: true) { FreshAddresses = true, WritesKeys = true };
         PhaseTimings.End("apply: open/create namespaces");
         foreach (var created in session.Created)

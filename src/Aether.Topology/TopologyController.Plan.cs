@@ -14,10 +14,12 @@ public sealed partial class TopologyController
         activity?.SetTag("aether.topology.name", Owner);
         var store = OpenStore();
         PhaseTimings.End("plan: read records");
+        // Nothing is applied while planning: each namespace's links are read once, and each namespace the session
+        // opens by name is known present for the whole plan.
+        using var cache = PassCache.Begin();
         using var session = new Session(this, store, createMissing: false);
         session.OpenHandles();
         PhaseTimings.End("plan: open namespaces");
-        using var cache = PassCache.Begin(); // nothing is applied while planning: each namespace's links are read once
         var lines = new List<ChangeLine>();
         foreach (var ns in _topology.Namespaces)
         {

@@ -128,6 +128,10 @@ public sealed partial class TopologyController
         {
             _namespaces[scope] = ns;
             _scopes[ns] = scope;
+            if (ns.Name is { } name)
+            {
+                PassCache.NotePresent(name); // opened by name or made a moment ago: the pass need not look it up
+            }
         }
 
         /// <summary>The session's handle in <paramref name="scope"/>.</summary>

@@ -66,6 +66,43 @@ public sealed class PassCacheNamespaceTests : SandboxTest
     }
 
     [Fact]
+    public async Task A_namespace_noted_present_is_not_looked_up_by_the_pass_or_the_kept_passes_and_outside_them_noting_does_nothing()
+    {
+        var name = await Box.CreateNamespaceWithIpAsync("n");
+        var kept = await Box.CreateNamespaceWithIpAsync("m");
+        PassCache.NotePresent(name); // outside any pass or keeping: forgotten at once
+        await Ip.RunAsync("netns", "del", name);
+        Assert.False(PassCache.NamespaceExists(name));
+
+        name = await Box.CreateNamespaceWithIpAsync("o");
+        using (PassCache.Begin())
+        {
+            PassCache.NotePresent(name); // as a plan's session says of what it opened by name
+            await Ip.RunAsync("netns", "del", name);
+            Assert.True(PassCache.NamespaceExists(name)); // noted: not looked up in this pass
+        }
+
+        Assert.False(PassCache.NamespaceExists(name));
+
+        // An apply: noted within an outer keeping, before the stages' own keeping and passes.
+        using (PassCache.KeepPresence())
+        {
+            PassCache.NotePresent(kept);
+            await Ip.RunAsync("netns", "del", kept);
+            using (PassCache.KeepPresence())
+            using (PassCache.Begin())
+            {
+                Assert.True(PassCache.NamespaceExists(kept)); // the inner keeping keeps the outer's findings
+            }
+        }
+
+        using (PassCache.Begin())
+        {
+            Assert.False(PassCache.NamespaceExists(kept));
+        }
+    }
+
+    [Fact]
     public async Task Two_readers_of_one_namespaces_links_in_a_pass_share_one_dump_and_a_failed_one_is_tried_again()
     {
         using var ns = Box.CreateNamespace("c");

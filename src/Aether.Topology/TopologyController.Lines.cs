@@ -59,19 +59,20 @@ public sealed partial class TopologyController
 
     /// <summary>The lines for one source's pass: an operation per line, then <c>=</c> for every expected object no
     /// operation touched.</summary>
-    private IEnumerable<ChangeLine> LinesOf(Stage stage, Scope scope, IReadOnlyList<Operation> plan, IReadOnlyList<Operation> done, Session session)
+    private IEnumerable<ChangeLine> LinesOf(Stage stage, Scope scope, Plan plan, IReadOnlyList<Operation> done, Session session)
     {
         foreach (var op in done)
         {
             yield return LineOf(op);
         }
 
-        var touched = plan.Select(op => op.Key).ToHashSet();
+        // The keys the plan touches; none to collect for an empty plan (a no-op of a thousand namespaces: all of them).
+        var touched = plan.Count == 0 ? null : plan.Select(op => op.Key).ToHashSet();
         foreach (var (key, subject) in Expected(stage, scope))
         {
             // A WireGuard device that is made whole brings its peers: they are part of its line, not in sync.
-            var withDevice = key.Kind == ObjectKind.WireGuardPeer && touched.Contains(new ObjectKey(ObjectKind.WireGuardDevice, scope, key.Parent!));
-            if (!touched.Contains(key) && !withDevice && !session.Planned(stage, scope, key))
+            var withDevice = touched is not null && key.Kind == ObjectKind.WireGuardPeer && touched.Contains(new ObjectKey(ObjectKind.WireGuardDevice, scope, key.Parent!));
+            if (touched?.Contains(key) != true && !withDevice && !session.Planned(stage, scope, key))
             {
                 yield return new ChangeLine(ChangeKind.InSync, subject, scope.Name, null);
             }

@@ -268,10 +268,11 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
     {
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(observed);
-        var ops = new List<Operation>();
+        // Each made at its first operation: a no-op plan of a thousand namespaces makes none.
+        List<Operation>? ops = null;
         // Last, so that a link not there yet, or a conflict, does not hold up the addresses that can be applied.
-        var waiting = new List<Operation>();
-        var conflicts = new List<Operation>();
+        List<Operation>? waiting = null;
+        List<Operation>? conflicts = null;
         var keys = new string[desired.Count];
         var desiredKeys = new HashSet<string>(desired.Count, StringComparer.Ordinal);
         var desiredByIp = new Dictionary<IPAddress, DesiredAddress>(desired.Count);
@@ -304,42 +305,51 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
                 }
             }
 
-            // Its key as a target, made only for an operation (a no-op plan of a thousand makes none).
-            ObjectKey Target() => TargetOf(scope, want.Link, want.Address);
-
+            // Its key as a target is made only for an operation (a no-op plan of a thousand makes none), and without a
+            // closure: one per desired address was a thousand objects a plan.
             if (!linkThere && (foreign is null || policy != ConflictPolicy.Report))
             {
                 // Judged once the link exists; but an address someone else holds already is a conflict right away,
                 // so that a plan refuses before anything is created.
-                waiting.Add(new AddressOperation(OperationKind.Create, Target(), $"link {want.Link} missing", want.Link, want.Address, 0));
+                (waiting ??= []).Add(new AddressOperation(OperationKind.Create, TargetOf(scope, want.Link, want.Address), $"link {want.Link} missing", want.Link, want.Address, 0));
                 continue;
             }
 
             if (foreign is not null && policy == ConflictPolicy.Report)
             {
                 var clashes = string.Join(", ", foreign.Select(f => $"{f.Prefix} on {NameOf(observed, f.Index)}"));
-                conflicts.Add(new AddressOperation(present ? OperationKind.Update : OperationKind.Create, Target(), $"conflicts with {clashes}, which is not ours", want.Link, want.Address, index) { Conflict = true });
+                (conflicts ??= []).Add(new AddressOperation(present ? OperationKind.Update : OperationKind.Create, TargetOf(scope, want.Link, want.Address), $"conflicts with {clashes}, which is not ours", want.Link, want.Address, index) { Conflict = true });
                 continue;
             }
 
             foreach (var f in foreign ?? Enumerable.Empty<Address>())
             {
                 var name = NameOf(observed, f.Index);
-                ops.Add(new AddressOperation(OperationKind.Delete, TargetOf(scope, name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
+                (ops ??= []).Add(new AddressOperation(OperationKind.Delete, TargetOf(scope, name, f.Prefix), $"not ours, in the way of {want}: taken over (conflict policy Adopt)", name, f.Prefix, f.Index) { Peer = f.Peer });
             }
 
             if (!present)
             {
-                ops.Add(new AddressOperation(OperationKind.Create, Target(), "missing", want.Link, want.Address, index));
+                (ops ??= []).Add(new AddressOperation(OperationKind.Create, TargetOf(scope, want.Link, want.Address), "missing", want.Link, want.Address, index));
             }
             else if (!observed.Record.ContainsKey(key) && policy == ConflictPolicy.Adopt)
             {
-                ops.Add(new AddressOperation(OperationKind.Update, Target(), "present but not ours: adopted (conflict policy Adopt)", want.Link, want.Address, index) { RecordOnly = true });
+                (ops ??= []).Add(new AddressOperation(OperationKind.Update, TargetOf(scope, want.Link, want.Address), "present but not ours: adopted (conflict policy Adopt)", want.Link, want.Address, index) { RecordOnly = true });
             }
         }
 
         // Only the keys no longer desired are put in order (a host's thousand desired ones need none).
-        foreach (var key in observed.Record.Keys.Where(k => !desiredKeys.Contains(k)).Order(StringComparer.Ordinal))
+        List<string>? stale = null;
+        foreach (var key in observed.Record.Keys)
+        {
+            if (!desiredKeys.Contains(key))
+            {
+                (stale ??= []).Add(key);
+            }
+        }
+
+        stale?.Sort(StringComparer.Ordinal);
+        foreach (var key in stale ?? [])
         {
             if (!TryParseKey(key, out var link, out var address))
             {
@@ -350,12 +360,17 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
             var target = TargetOf(scope, link, address);
             var index = observed.LinkIndexes.GetValueOrDefault(link);
             var found = index == 0 ? null : observed.Addresses.FirstOrDefault(a => a.Index == index && a.Prefix == address);
-            ops.Add(found is null
+            (ops ??= []).Add(found is null
                 ? new AddressOperation(OperationKind.Delete, target, why + ", already gone: forgotten", link, address, index) { RecordOnly = true }
                 : new AddressOperation(OperationKind.Delete, target, why, link, address, index) { Peer = found.Peer });
         }
 
-        return Plan.Of(ops.Concat(waiting).Concat(conflicts));
+        if (ops is null && waiting is null && conflicts is null)
+        {
+            return Plan.Empty;
+        }
+
+        return Plan.Of([.. ops ?? [], .. waiting ?? [], .. conflicts ?? []]);
     }
 
     /// <summary>Checks the whole desired list; throws <see cref="ArgumentException"/> naming the first bad entry.</summary>

@@ -39,6 +39,20 @@ public sealed class AddressDiffTests
     private static AddressOperation Op(Operation op) => Assert.IsType<AddressOperation>(op);
 
     [Fact]
+    public void The_families_read_are_those_desired_or_recorded()
+    {
+        static Dictionary<string, AppliedEntry> Recorded(params string[] keys) =>
+            keys.ToDictionary(k => k, k => new AppliedEntry(k[(k.LastIndexOf(' ') + 1)..]), StringComparer.Ordinal);
+
+        Assert.Equal((false, false), AddressSource.FamiliesOf([], Recorded()));
+        Assert.Equal((true, false), AddressSource.FamiliesOf([Want("eth0", "10.0.0.1/24")], Recorded()));
+        Assert.Equal((false, true), AddressSource.FamiliesOf([Want("eth0", "fd00::1/64")], Recorded()));
+        // Nothing desired of IPv6, but one recorded: read, so that it can be deleted.
+        Assert.Equal((true, true), AddressSource.FamiliesOf([Want("eth0", "10.0.0.1/24")], Recorded(Key("eth0", "fd00::1/64"))));
+        Assert.Equal((true, false), AddressSource.FamiliesOf([], Recorded(Key("eth1", "10.0.0.9/24"), "not an address key")));
+    }
+
+    [Fact]
     public void Keys_have_one_format_and_read_back()
     {
         Assert.Equal("address eth0 10.0.0.1/24", AddressSource.KeyOf("eth0", P("10.0.0.1/24")));

@@ -133,10 +133,11 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
             return new AddressObservation(new Dictionary<string, int>(StringComparer.Ordinal), new Dictionary<int, string>(), [], new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
         }
 
+        var record = _record.Snapshot();
         var links = await PassCache.ListLinksAsync(_handle, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<Address> addresses = _handle.Namespace is { } own && Fresh?.Invoke(own) == true
             ? []
-            : await ReadAddressesAsync(cancellationToken).ConfigureAwait(false);
+            : await ReadAddressesAsync(FamiliesOf(_desired, record), cancellationToken).ConfigureAwait(false);
         var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new Dictionary<int, string>();
         foreach (var link in links)
@@ -145,17 +146,44 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
             names[link.Index] = link.Name;
         }
 
-        return new AddressObservation(indexes, names, addresses, _record.Snapshot());
+        return new AddressObservation(indexes, names, addresses, record);
     }
 
-    /// <summary>Every IPv4 and IPv6 address here, one family after the other: the kernel dumps each family's
+    /// <summary>The address families a diff looks at: those of the desired addresses and of the recorded ones (an
+    /// address of neither is never judged, whoever holds it). A thousand namespaces with an IPv4 address each and no
+    /// IPv6 one are not asked for their IPv6 link-local addresses: a dump each less.</summary>
+    internal static (bool V4, bool V6) FamiliesOf(IReadOnlyList<DesiredAddress> desired, IReadOnlyDictionary<string, AppliedEntry> record)
+    {
+        bool v4 = false, v6 = false;
+        foreach (var want in desired)
+        {
+            (v4, v6) = want.Address.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? (v4, true) : (true, v6);
+        }
+
+        foreach (var key in record.Keys)
+        {
+            if (v4 && v6)
+            {
+                break;
+            }
+
+            if (TryParseKey(key, out _, out var address))
+            {
+                (v4, v6) = address.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? (v4, true) : (true, v6);
+            }
+        }
+
+        return (v4, v6);
+    }
+
+    /// <summary>The IPv4 and the IPv6 addresses here, of the families asked for, one family after the other: the kernel dumps each family's
     /// addresses without the RTNL lock (since Linux 6.9), where a dump of all families at once holds it, so
     /// namespaces read side by side do not wait for one another (nor spin on the lock while the host's links are
     /// dumped).</summary>
-    private async Task<IReadOnlyList<Address>> ReadAddressesAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Address>> ReadAddressesAsync((bool V4, bool V6) families, CancellationToken cancellationToken)
     {
-        var v4 = await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetwork, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var v6 = await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetworkV6, cancellationToken: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<Address> v4 = families.V4 ? await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetwork, cancellationToken: cancellationToken).ConfigureAwait(false) : [];
+        IReadOnlyList<Address> v6 = families.V6 ? await _handle.ListAddressesAsync(System.Net.Sockets.AddressFamily.InterNetworkV6, cancellationToken: cancellationToken).ConfigureAwait(false) : [];
         return v6.Count == 0 ? v4 : v4.Count == 0 ? v6 : [.. v4, .. v6];
     }
 

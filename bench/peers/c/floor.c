@@ -11,8 +11,10 @@
 //
 // With --marks, the floor of the same work with Aether's ownership marks, which the plain floor leaves out: each
 // namespace's loopback gets an alias as it is made (on a socket opened inside it by its creating thread, kept for the
-// per-namespace step, as Aether keeps it), each host end an alias right after its creation in the same batch, each
-// peer an alias in the request that sets it up. Everything else is the same; "peer" says "c-floor-marks".
+// per-namespace step as Aether keeps it, when a descriptor and a socket each fit the descriptor limit; otherwise
+// closed and opened again there, as Aether's socket budget does), each host end an alias right after its creation in
+// the same batch, each peer an alias in the request that sets it up. Everything else is the same; "peer" says
+// "c-floor-marks".
 //
 // Usage (root): floor --n N --prefix P [--keep] [--settle SECONDS] [--marks]
 //   prints {"peer":"c-floor","n":N,"converge_s":F,"observe_s":F,"teardown_s":F,"hostgone_s":F}: teardown_s is the unmount and
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -47,7 +50,8 @@ static int keep;
 static double settle; // seconds between converge and observe, untimed (--settle)
 static int marks;     // --marks: Aether's ownership marks too
 static int *nsfd;
-static int *nssock;   // with --marks, each namespace's socket, opened by its creating thread
+static int *nssock;   // with --marks, each namespace's socket, opened by its creating thread (-1: closed again)
+static int keepsock;  // whether those sockets stay open until the per-namespace step (they fit the descriptor limit)
 static char lomark[64], linkmark[64];
 static int origin;
 static char buf[1 << 22];
@@ -177,6 +181,7 @@ static void mark_loopback(int i) {
     if (r < 0 || reply->nlmsg_type != NLMSG_ERROR) die("recv", NULL);
     int error = ((struct nlmsgerr *)NLMSG_DATA(reply))->error;
     if (error) { errno = -error; die("mark", "lo"); }
+    if (!keepsock) { close(s); nssock[i] = -1; } // over the limit, as Aether's socket budget closes them: opened again later
 }
 
 int main(int argc, char **argv) {
@@ -193,6 +198,8 @@ int main(int argc, char **argv) {
     }
     nsfd = calloc(n, sizeof *nsfd);
     nssock = calloc(n, sizeof *nssock);
+    struct rlimit files;
+    keepsock = getrlimit(RLIMIT_NOFILE, &files) == 0 && (rlim_t)2 * n + 64 <= files.rlim_cur; // a descriptor and a socket each
     snprintf(lomark, sizeof lomark, "aether-netns:%s-topology", prefix);
     snprintf(linkmark, sizeof linkmark, "aether:%s-topology", prefix);
     if ((origin = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) die("open", "/proc/self/ns/net");
@@ -253,7 +260,7 @@ int main(int argc, char **argv) {
     exchange(s, &off, pending);
     for (int i = 0; i < n; i++) {
         int inner = nssock[i];
-        if (!marks) {
+        if (!marks || inner < 0) {
             if (setns(nsfd[i], CLONE_NEWNET)) die("setns", NULL);
             inner = rtnl_socket();
             if (setns(origin, CLONE_NEWNET)) die("setns", "origin");

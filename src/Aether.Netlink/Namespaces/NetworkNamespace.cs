@@ -58,11 +58,8 @@ public sealed partial class NetworkNamespace : SafeHandle
     /// <summary>Opens the named namespace <c>/run/netns/NAME</c>.</summary>
     /// <exception cref="ArgumentException">The name is not a valid namespace name.</exception>
     /// <exception cref="NetlinkException">It does not exist (<c>ENOENT</c>) or cannot be opened.</exception>
-    public static NetworkNamespace Open(string name)
-    {
-        ValidateName(name);
-        return OpenPath(PathOf(name), name);
-    }
+    public static NetworkNamespace Open(string name) =>
+        TryOpen(name) ?? throw new NetlinkException(Errno.ENOENT, "open namespace", name);
 
     /// <summary>Opens the named namespace <c>/run/netns/NAME</c>, or returns null when there is no such name
     /// (<c>ENOENT</c>): an apply of a thousand new namespaces asks a thousand times, and an exception each is dear.</summary>

@@ -126,7 +126,7 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         _handle = handle;
         _conflicts = conflicts;
         Scope = Scope.Of(handle.Namespace);
-        Mark = MarkOf(owner);
+        Mark = "aether:" + owner;
         if (desired.Count == 0)
         {
             _desired = []; // a namespace that holds only the peers of veths declared elsewhere: nothing to check
@@ -167,24 +167,6 @@ public sealed partial class LinkSource : Source<LinkObservation, LinkOperation>,
         }
 
         _desired = referenced.Count == 0 ? [.. desired] : [.. desired.Where(l => referenced.Contains(l.Name)), .. desired.Where(l => !referenced.Contains(l.Name))];
-    }
-
-    /// <summary>The last owner's mark, kept: a controller makes a source per namespace and stage, all for one owner.</summary>
-    private static OwnerMark? _lastMark;
-
-    private sealed record OwnerMark(string Owner, string Mark);
-
-    private static string MarkOf(string owner)
-    {
-        var last = Volatile.Read(ref _lastMark);
-        if (last is not null && string.Equals(last.Owner, owner, StringComparison.Ordinal))
-        {
-            return last.Mark;
-        }
-
-        var made = new OwnerMark(owner, "aether:" + owner);
-        Volatile.Write(ref _lastMark, made);
-        return made.Mark;
     }
 
     /// <summary>The alias that marks links as owned.</summary>

@@ -123,6 +123,13 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         return space < 0 ? null : key[KeyPrefix.Length..space];
     }
 
+    /// <summary>The observation of a source with nothing wanted and nothing recorded: one for all of them (read-only).</summary>
+    private static readonly AddressObservation NothingObserved = new(
+        System.Collections.ObjectModel.ReadOnlyDictionary<string, int>.Empty,
+        System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty,
+        [],
+        System.Collections.ObjectModel.ReadOnlyDictionary<string, AppliedEntry>.Empty);
+
     /// <inheritdoc/>
     public override async Task<AddressObservation> ObserveAsync(CancellationToken cancellationToken)
     {
@@ -130,7 +137,7 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
         if (_desired.Count == 0 && _record.Count == 0)
         {
             // Addresses are ours only by the record: with nothing wanted and nothing recorded there is nothing to read.
-            return new AddressObservation(new Dictionary<string, int>(StringComparer.Ordinal), new Dictionary<int, string>(), [], new Dictionary<string, AppliedEntry>(StringComparer.Ordinal));
+            return NothingObserved;
         }
 
         var record = _record.Snapshot();

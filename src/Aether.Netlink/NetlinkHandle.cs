@@ -90,17 +90,17 @@ public sealed partial class NetlinkHandle : IDisposable
     /// <see cref="NetworkNamespace.CreateEach"/>), each with a handle that borrows it (as <see cref="OpenBorrowing"/>'s
     /// does): the caller disposes the handle, then the namespace. After the first failure no name is started; a name
     /// not started has neither a namespace nor an error.</summary>
-    internal static ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[] CreateNamespacesBorrowing(IReadOnlyList<(string Name, NamespaceBatch? Batch)> names, string? mark)
+    internal static ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[] CreateNamespacesBorrowing((string Name, NamespaceBatch? Batch)[] names, string? mark)
     {
         var options = NetlinkSocketOptions.Default;
-        var results = new ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[names.Count];
+        var results = new ((NetworkNamespace Namespace, NetlinkHandle Handle)? Made, Exception? Error)[names.Length];
         // In shares of a quarter of the socket budget: each share's sockets join the budget (which closes the ones
         // over it) before the next share opens more. All at once, 10,000 new namespaces held 10,000 sockets besides
         // their 10,000 descriptors, past a limit of 20,000 (EMFILE).
         var share = Math.Max(1, SocketBudget.Shared.Limit / 4);
-        for (var start = 0; start < names.Count; start += share)
+        for (var start = 0; start < names.Length; start += share)
         {
-            var part = names.Skip(start).Take(share).ToArray();
+            var part = share >= names.Length ? names : names[start..Math.Min(names.Length, start + share)];
             var made = NetworkNamespace.CreateEach(part, static s => OpenMarked(s.options, s.mark), (options, mark));
             var failed = false;
             for (var i = 0; i < made.Length; i++)

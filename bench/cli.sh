@@ -20,7 +20,9 @@
 # Each is run RUNS times; every run's figures are printed, then the medians and the ratios. Needs root, and for the
 # Go peer: apt-get install golang-go golang-github-vishvananda-netlink-dev.
 #   bench/cli.sh [N] [RUNS]      (defaults 1000, 3; AETHER_BIN=path measures that binary instead of this checkout's;
-#                                 IP_BATCH=0 leaves the ip -batch peer out, its figures 0: minutes at 10,000)
+#                                 IP_BATCH=0 leaves the ip -batch peer out, its figures 0: minutes at 10,000;
+#                                 GO_PEER=0 leaves the Go peer out, its figures 0: about two minutes and its teardown
+#                                 at 10,000, where the comparison that matters is with the C floor)
 # With NETNS_TMPFS=1, everything runs in a mount namespace of its own with a tmpfs on /run/netns (the machine's
 # /run/netns is not touched): the figures for a machine whose /run is tmpfs, where making the namespaces' mount point
 # files costs next to nothing, against a /run on a disk file system (ext4 here), where it does.
@@ -39,7 +41,7 @@ bin="${AETHER_BIN:-.build/aether/aether}"
 [ -n "${AETHER_BIN:-}" ] || ./aether --help >/dev/null
 mkdir -p .build/peers
 go=.build/peers/gonetlink
-[ "$go" -nt bench/peers/go/main.go ] || bench/peers/go/build.sh "$PWD/$go" >/dev/null
+[ "${GO_PEER:-1}" = 0 ] || [ "$go" -nt bench/peers/go/main.go ] || bench/peers/go/build.sh "$PWD/$go" >/dev/null
 floor=""
 if command -v gcc >/dev/null 2>&1; then
   floor=.build/peers/floor
@@ -80,12 +82,16 @@ for r in $(seq "$runs"); do
   wall "$bin" destroy --no-wait -f "$work/topo.yaml" --state-dir "$work/state" >>"$work/destroy"
   while ip -o link show | grep -qF " $p-h"; do sleep 0.002; done
   awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }' >>"$work/destroy-gone"
-  settle
-  line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" --settle "${noop_settle}s")
-  field converge_s <<<"$line" >>"$work/go"
-  field observe_s <<<"$line" >>"$work/go-observe"
-  field teardown_s <<<"$line" >>"$work/go-teardown"
-  field hostgone_s <<<"$line" >>"$work/go-gone"
+  if [ "${GO_PEER:-1}" = 1 ]; then
+    settle
+    line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" --settle "${noop_settle}s")
+    field converge_s <<<"$line" >>"$work/go"
+    field observe_s <<<"$line" >>"$work/go-observe"
+    field teardown_s <<<"$line" >>"$work/go-teardown"
+    field hostgone_s <<<"$line" >>"$work/go-gone"
+  else
+    for f in go go-observe go-teardown go-gone; do echo 0 >>"$work/$f"; done
+  fi
   if [ "${IP_BATCH:-1}" = 1 ]; then
     settle
     line=$(bench/peers/ip_batch_peer.sh --n "$n" --prefix "bi$r$((RANDOM % 100))")
@@ -137,6 +143,6 @@ awk -v a="$a" -v g="$g" -v i="$i" -v f="$([ -n "$floor" ] && median <"$work/floo
   -v fm="$([ -s "$work/floor-marks" ] && median <"$work/floor-marks" || echo 0)" \
   -v fo="$([ -n "$floor" ] && median <"$work/floor-observe" || echo 0)" \
   -v x="$(median <"$work/destroy")" -v xg="$(median <"$work/destroy-gone")" -v gt="$(median <"$work/go-teardown")" -v gg="$(median <"$work/go-gone")" \
-  'BEGIN { printf "  ratios: apply/Go %.2fx", a/g; if (i > 0) printf ", apply/ip-batch %.2fx", a/i; if (f > 0) printf ", apply/C floor %.2fx", a/f; if (fm > 0) printf ", apply/C floor with marks %.2fx", a/fm; print "";
-           printf "          no-op/Go observe %.2fx", o/go; if (fo > 0) printf ", no-op/C floor observe %.2fx", o/fo;
-           printf ", destroy/Go teardown %.2fx, host ends gone aether/Go %.2fx\n", x/gt, xg/gg }'
+  'BEGIN { printf "  ratios:"; if (g > 0) printf " apply/Go %.2fx,", a/g; if (i > 0) printf " apply/ip-batch %.2fx,", a/i; if (f > 0) printf " apply/C floor %.2fx,", a/f; if (fm > 0) printf " apply/C floor with marks %.2fx", a/fm; print "";
+           printf "         "; if (go > 0) printf " no-op/Go observe %.2fx,", o/go; if (fo > 0) printf " no-op/C floor observe %.2fx", o/fo;
+           if (gt > 0) printf ", destroy/Go teardown %.2fx, host ends gone aether/Go %.2fx", x/gt, xg/gg; print "" }'

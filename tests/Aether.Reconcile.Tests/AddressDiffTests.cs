@@ -314,6 +314,17 @@ public sealed class AddressDiffTests
         Assert.Contains("10.0.0.1 is desired twice", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(3)]  // looked through one by one
+    [InlineData(12)] // past the length where the earlier ones are kept in a set
+    public void An_ip_address_is_desired_once_however_long_the_list(int count)
+    {
+        var distinct = Enumerable.Range(1, count).Select(i => Want("eth0", $"10.0.1.{i}/24")).ToList();
+        AddressSource.Validate(distinct);
+        var ex = Assert.Throws<ArgumentException>(() => AddressSource.Validate([.. distinct, Want("eth1", "10.0.1.2/16")]));
+        Assert.Contains("10.0.1.2 is desired twice (10.0.1.2/24 on eth0 and 10.0.1.2/16 on eth1)", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_valid_list_passes()
     {

@@ -412,7 +412,8 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
     internal static void Validate(IReadOnlyList<DesiredAddress> desired)
     {
         ArgumentNullException.ThrowIfNull(desired);
-        var byIp = new Dictionary<IPAddress, DesiredAddress>();
+        // A set only for a list long enough to need one: most sources of a thousand namespaces want one address.
+        var byIp = desired.Count > 8 ? new Dictionary<IPAddress, DesiredAddress>() : null;
         for (var i = 0; i < desired.Count; i++)
         {
             var want = desired[i] ?? throw new ArgumentException($"desired address #{i} is null", nameof(desired));
@@ -432,14 +433,37 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
                 throw new ArgumentException($"address {want}: {what}", nameof(desired));
             }
 
-            if (byIp.TryGetValue(ip, out var first))
+            if (EarlierWith(desired, i, ip, byIp) is { } first)
             {
                 var detail = first == want ? "desired twice" : $"desired twice ({first} and {want}): an IP address lives in one place";
                 throw new ArgumentException($"address {ip} is {detail}", nameof(desired));
             }
 
-            byIp[ip] = want;
+            if (byIp is not null)
+            {
+                byIp[ip] = want;
+            }
         }
+    }
+
+    /// <summary>The first of <paramref name="desired"/>'s first <paramref name="count"/> with <paramref name="ip"/>:
+    /// from <paramref name="byIp"/> when there is one, by looking through them otherwise.</summary>
+    private static DesiredAddress? EarlierWith(IReadOnlyList<DesiredAddress> desired, int count, IPAddress ip, Dictionary<IPAddress, DesiredAddress>? byIp)
+    {
+        if (byIp is not null)
+        {
+            return byIp.GetValueOrDefault(ip);
+        }
+
+        for (var j = 0; j < count; j++)
+        {
+            if (desired[j].Address.Address.Equals(ip))
+            {
+                return desired[j];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Reads a key made by <see cref="KeyOf"/>; false for keys of other sources or ones that do not parse.</summary>

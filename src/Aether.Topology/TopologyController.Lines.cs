@@ -10,7 +10,24 @@ namespace Aether.Topology;
 public sealed partial class TopologyController
 {
     /// <summary>What a stage of a scope should hold, by the key of the object, and as people name it.</summary>
-    private IEnumerable<(ObjectKey Key, string Subject)> Expected(Stage stage, Scope scope)
+    private IEnumerable<(ObjectKey Key, string Subject)> Expected(Stage stage, Scope scope) =>
+        MayExpect(stage, scope) ? ExpectedOf(stage, scope) : NothingExpected;
+
+    private static readonly (ObjectKey Key, string Subject)[] NothingExpected = [];
+
+    /// <summary>Whether the file puts anything in a stage of a scope: false only when <see cref="ExpectedOf"/> would
+    /// yield nothing. Most of a thousand namespaces hold something in two stages of six, and a plan asks of each.</summary>
+    private bool MayExpect(Stage stage, Scope scope) => stage switch
+    {
+        Stage.Links or Stage.Devices => _linksByScope.Contains(scope),
+        Stage.Addresses => AddressesIn(scope).Count > 0,
+        Stage.Routes => _routesByScope.Contains(scope),
+        Stage.Sysctls => _scopeIndex.TryGetValue(scope, out var i) && i > 0 && _topology.Namespaces[i - 1].Sysctls.Count > 0,
+        Stage.Nftables => NatIn(scope).Count > 0,
+        _ => true,
+    };
+
+    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedOf(Stage stage, Scope scope)
     {
         switch (stage)
         {
@@ -66,17 +83,39 @@ public sealed partial class TopologyController
             yield return LineOf(op);
         }
 
-        // The keys the plan touches; none to collect for an empty plan (a no-op of a thousand namespaces: all of them).
-        var touched = plan.Count == 0 ? null : plan.Select(op => op.Key).ToHashSet();
+        // The keys the plan touches, in a set only for a plan long enough to need one: most of a thousand namespaces'
+        // plans hold one or two operations, or none (a no-op).
+        var touched = plan.Count > LinearKeys ? plan.Select(op => op.Key).ToHashSet() : null;
         foreach (var (key, subject) in Expected(stage, scope))
         {
             // A WireGuard device that is made whole brings its peers: they are part of its line, not in sync.
-            var withDevice = touched is not null && key.Kind == ObjectKind.WireGuardPeer && touched.Contains(new ObjectKey(ObjectKind.WireGuardDevice, scope, key.Parent!));
-            if (touched?.Contains(key) != true && !withDevice && !session.Planned(stage, scope, key))
+            var withDevice = key.Kind == ObjectKind.WireGuardPeer && Touches(plan, touched, new ObjectKey(ObjectKind.WireGuardDevice, scope, key.Parent!));
+            if (!Touches(plan, touched, key) && !withDevice && !session.Planned(stage, scope, key))
             {
                 yield return new ChangeLine(ChangeKind.InSync, subject, scope.Name, null);
             }
         }
+    }
+
+    /// <summary>Plans up to this long are searched for a key instead of put in a set.</summary>
+    private const int LinearKeys = 8;
+
+    private static bool Touches(Plan plan, HashSet<ObjectKey>? touched, ObjectKey key)
+    {
+        if (touched is not null)
+        {
+            return touched.Contains(key);
+        }
+
+        foreach (var op in plan)
+        {
+            if (op.Key.Equals(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The line for an operation, made from its key (and, for a link it creates or a route, from what it

@@ -67,10 +67,22 @@ public sealed partial class TopologyController
     {
         if (!session.Exists(scope))
         {
-            return Task.FromResult<IReadOnlyList<ChangeLine>>([.. Expected(stage, scope).Select(e => new ChangeLine(ChangeKind.Create, e.Subject, scope.Name, null))]);
+            return LinesToCreate(stage, scope);
         }
 
         return session.SourceFor(stage, scope) is { } source ? PlanLinesAsync(stage, scope, source, session, cancellationToken) : NoLines;
+    }
+
+    /// <summary>A namespace still to be made: everything the file puts in a stage of it, to be created.</summary>
+    private Task<IReadOnlyList<ChangeLine>> LinesToCreate(Stage stage, Scope scope)
+    {
+        List<ChangeLine>? lines = null;
+        foreach (var (_, subject) in Expected(stage, scope))
+        {
+            (lines ??= []).Add(new ChangeLine(ChangeKind.Create, subject, scope.Name, null));
+        }
+
+        return lines is null ? NoLines : Task.FromResult<IReadOnlyList<ChangeLine>>(lines);
     }
 
     private static readonly Task<IReadOnlyList<ChangeLine>> NoLines = Task.FromResult<IReadOnlyList<ChangeLine>>([]);

@@ -29,7 +29,7 @@ public sealed partial class TopologyController
         private void Follow(Scope scope, NetlinkEvent e)
         {
             // The scope's own link source reads again what the event names (or everything, after an overrun).
-            if (_sources.TryGetValue((Stage.Links, scope), out var own) && own.IsValueCreated && own.Value is LinkSource here)
+            if (_sources.Made(Stage.Links, scope) is { } own && own.IsValueCreated && own.Value is LinkSource here)
             {
                 if (e is LinkEvent { Link.Index: var index })
                 {
@@ -51,7 +51,7 @@ public sealed partial class TopologyController
             foreach (var link in concerned)
             {
                 var owner = TopologyController.ScopeOf(link.Namespace);
-                if (_sources.TryGetValue((Stage.Links, owner), out var lazy) && lazy.IsValueCreated && lazy.Value is LinkSource source)
+                if (_sources.Made(Stage.Links, owner) is { } cell && cell.IsValueCreated && cell.Value is LinkSource source)
                 {
                     source.PeerChanged(link.Name);
                     WakeScope?.Invoke(owner);

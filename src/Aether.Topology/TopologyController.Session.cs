@@ -18,7 +18,7 @@ public sealed partial class TopologyController
         private readonly Dictionary<NetworkNamespace, Scope> _scopes = new(ReferenceEqualityComparer.Instance);
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NetlinkHandle>> _handles = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, Lazy<NftContext>> _nftables = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), SourceCell> _sources = new();
+        private readonly SourceCells _sources;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, HashSet<string>> _pendingPeers = new();
         private readonly bool _empty;
         private readonly AppliedRecordStore _store;
@@ -34,6 +34,7 @@ public sealed partial class TopologyController
             _owner = owner;
             _store = store;
             _empty = empty;
+            _sources = new SourceCells(this, owner._scopeIndex);
             OpenNamespaces(createMissing, skip);
         }
 
@@ -75,13 +76,11 @@ public sealed partial class TopologyController
 
         /// <summary>The source of a stage in a scope; null where there is none, and in a namespace the session does not
         /// have (one <c>run</c> awaits).</summary>
-        public IReconcileSource? SourceFor(Stage stage, Scope scope) => !Exists(scope) ? null
-            : _sources.TryGetValue((stage, scope), out var known) ? known.Value // no closure per lookup: a plan asks thousands of times
-            : _sources.GetOrAdd((stage, scope), static (key, session) => new SourceCell(session, key.Item1, key.Item2), this).Value;
+        public IReconcileSource? SourceFor(Stage stage, Scope scope) => Exists(scope) ? _sources.For(stage, scope).Value : null;
 
         public void Dispose()
         {
-            foreach (var source in _sources.Values.Where(l => l.IsValueCreated).Select(l => l.Value).OfType<IDisposable>())
+            foreach (var source in _sources.All.Where(l => l.IsValueCreated).Select(l => l.Value).OfType<IDisposable>())
             {
                 source.Dispose();
             }

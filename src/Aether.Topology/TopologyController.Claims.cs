@@ -49,7 +49,13 @@ public sealed partial class TopologyController
     {
         foreach (var what in ScopeSections)
         {
-            var section = RecordOf(store, scope, what);
+            var name = SectionOf(scope, what);
+            if (!store.Holds(name))
+            {
+                continue; // nothing to forget (a namespace made anew): no empty section made to be emptied
+            }
+
+            var section = store.Section(name);
             foreach (var key in section.Snapshot().Keys)
             {
                 section.Remove(key);

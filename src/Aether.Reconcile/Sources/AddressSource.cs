@@ -108,7 +108,9 @@ public sealed class AddressSource : Source<AddressObservation, AddressOperation>
     public Func<NetworkNamespace, bool>? Fresh { get; init; }
 
     /// <summary>The record key of an address: <c>address LINK ADDR/PLEN</c>.</summary>
-    public static string KeyOf(string link, IPPrefix address) => KeyPrefix + link + " " + address;
+    public static string KeyOf(string link, IPPrefix address) => address.Address is { } ip
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{KeyPrefix}{link} {ip}/{address.PrefixLength}") // no string of the prefix on the way
+        : KeyPrefix + link + " ";
 
     /// <summary>The link a record key (<see cref="KeyOf"/>) names, or null when the key is not an address's.</summary>
     public static string? LinkOf(string key)

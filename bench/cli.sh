@@ -52,6 +52,12 @@ trap 'rm -rf "$work"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; } # a number from a peer's JSON line
+phases() { # NAME LINE: a peer's converge, observe, teardown and host-ends-gone figures, each to its file
+  field converge_s <<<"$2" >>"$work/$1"
+  field observe_s <<<"$2" >>"$work/$1-observe"
+  field teardown_s <<<"$2" >>"$work/$1-teardown"
+  field hostgone_s <<<"$2" >>"$work/$1-gone"
+}
 wall() { # wall seconds of a whole process, to the millisecond
   local start=$EPOCHREALTIME code=0
   "$@" >"$work/out" 2>"$work/err" || code=$?
@@ -84,11 +90,7 @@ for r in $(seq "$runs"); do
   awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }' >>"$work/destroy-gone"
   if [ "${GO_PEER:-1}" = 1 ]; then
     settle
-    line=$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" --settle "${noop_settle}s")
-    field converge_s <<<"$line" >>"$work/go"
-    field observe_s <<<"$line" >>"$work/go-observe"
-    field teardown_s <<<"$line" >>"$work/go-teardown"
-    field hostgone_s <<<"$line" >>"$work/go-gone"
+    phases go "$("$go" --n "$n" --prefix "bg$r$((RANDOM % 100))" --settle "${noop_settle}s")"
   else
     for f in go go-observe go-teardown go-gone; do echo 0 >>"$work/$f"; done
   fi
@@ -102,11 +104,7 @@ for r in $(seq "$runs"); do
   fi
   if [ -n "$floor" ]; then
     settle
-    line=$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" --settle "$noop_settle")
-    field converge_s <<<"$line" >>"$work/floor"
-    field observe_s <<<"$line" >>"$work/floor-observe"
-    field teardown_s <<<"$line" >>"$work/floor-teardown"
-    field hostgone_s <<<"$line" >>"$work/floor-gone"
+    phases floor "$("$floor" --n "$n" --prefix "bf$r$((RANDOM % 100))" --settle "$noop_settle")"
     if [ "${FLOOR_MARKS:-1}" = 1 ]; then
       settle
       line=$("$floor" --n "$n" --prefix "bm$r$((RANDOM % 100))" --marks)

@@ -9,68 +9,53 @@ namespace Aether.Topology;
 
 public sealed partial class TopologyController
 {
-    /// <summary>What a stage of a scope should hold, by the key of the object, and as people name it.</summary>
-    private IEnumerable<(ObjectKey Key, string Subject)> Expected(Stage stage, Scope scope) =>
-        MayExpect(stage, scope) ? ExpectedOf(stage, scope) : NothingExpected;
+    /// <summary>What a stage of a scope should hold, by the key of the object, and as people name it. A stage the file
+    /// puts nothing in answers with one shared empty array, not an iterator: most of a thousand namespaces hold
+    /// something in two stages of six, and a plan asks of each.</summary>
+    private IEnumerable<(ObjectKey Key, string Subject)> Expected(Stage stage, Scope scope) => stage switch
+    {
+        Stage.Links when _linksByScope.Contains(scope) => ExpectedLinks(scope),
+        Stage.Devices when _linksByScope.Contains(scope) => ExpectedDevices(scope),
+        Stage.Addresses when AddressesIn(scope).Count > 0 => ExpectedAddresses(scope),
+        Stage.Routes when _routesByScope.Contains(scope) => ExpectedRoutes(scope),
+        Stage.Sysctls when SysctlListIn(scope).Count > 0 => ExpectedSysctls(scope),
+        Stage.Nftables when NatIn(scope).Count > 0 => [(new ObjectKey(ObjectKind.NftablesTable, scope, $"inet {NftablesSource.TablePrefix}{Owner}"), NatSubject(scope))],
+        _ => NothingExpected,
+    };
 
     private static readonly (ObjectKey Key, string Subject)[] NothingExpected = [];
 
-    /// <summary>Whether the file puts anything in a stage of a scope: false only when <see cref="ExpectedOf"/> would
-    /// yield nothing. Most of a thousand namespaces hold something in two stages of six, and a plan asks of each.</summary>
-    private bool MayExpect(Stage stage, Scope scope) => stage switch
+    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedLinks(Scope scope)
     {
-        Stage.Links or Stage.Devices => _linksByScope.Contains(scope),
-        Stage.Addresses => AddressesIn(scope).Count > 0,
-        Stage.Routes => _routesByScope.Contains(scope),
-        Stage.Sysctls => _scopeIndex.TryGetValue(scope, out var i) && i > 0 && _topology.Namespaces[i - 1].Sysctls.Count > 0,
-        Stage.Nftables => NatIn(scope).Count > 0,
-        _ => true,
-    };
-
-    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedOf(Stage stage, Scope scope)
-    {
-        switch (stage)
+        foreach (var link in _linksByScope[scope].Where(l => l.Kind != TopologyLinkKind.WireGuard))
         {
-            case Stage.Links:
-                foreach (var link in _linksByScope[scope].Where(l => l.Kind != TopologyLinkKind.WireGuard))
-                {
-                    yield return (ObjectKey.Link(scope, link.Name), Describe(link, scope));
-                }
+            yield return (ObjectKey.Link(scope, link.Name), Describe(link, scope));
+        }
+    }
 
-                break;
-            case Stage.Devices:
-                foreach (var device in ExpectedDevices(scope))
-                {
-                    yield return device;
-                }
+    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedAddresses(Scope scope)
+    {
+        foreach (var (link, address) in AddressesIn(scope))
+        {
+            var prefix = address.ToString();
+            yield return (ObjectKey.Address(scope, link, prefix), $"address {prefix} on {scope.Qualify(link)}");
+        }
+    }
 
-                break;
-            case Stage.Addresses:
-                foreach (var (link, address) in AddressesIn(scope))
-                {
-                    var prefix = address.ToString();
-                    yield return (ObjectKey.Address(scope, link, prefix), $"address {prefix} on {scope.Qualify(link)}");
-                }
+    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedRoutes(Scope scope)
+    {
+        foreach (var route in RoutesIn(scope))
+        {
+            yield return (ObjectKey.Route(scope, RouteSource.KeyOf(route)), "route " + route + In(scope));
+        }
+    }
 
-                break;
-            case Stage.Routes:
-                foreach (var route in RoutesIn(scope))
-                {
-                    yield return (ObjectKey.Route(scope, RouteSource.KeyOf(route)), "route " + route + In(scope));
-                }
-
-                break;
-            case Stage.Sysctls:
-                foreach (var sysctl in SysctlsIn(scope))
-                {
-                    var key = Sysctl.FormatKey(Sysctl.NormalizeKey(sysctl.Key));
-                    yield return (ObjectKey.Sysctl(scope, key), $"sysctl {key}={sysctl.Value} in {scope}");
-                }
-
-                break;
-            case Stage.Nftables when NatIn(scope).Count > 0:
-                yield return (new ObjectKey(ObjectKind.NftablesTable, scope, $"inet {NftablesSource.TablePrefix}{Owner}"), NatSubject(scope));
-                break;
+    private IEnumerable<(ObjectKey Key, string Subject)> ExpectedSysctls(Scope scope)
+    {
+        foreach (var sysctl in SysctlsIn(scope))
+        {
+            var key = Sysctl.FormatKey(Sysctl.NormalizeKey(sysctl.Key));
+            yield return (ObjectKey.Sysctl(scope, key), $"sysctl {key}={sysctl.Value} in {scope}");
         }
     }
 
@@ -181,6 +166,8 @@ public sealed partial class TopologyController
     private string NatSubject(Scope scope) =>
         $"nat in {scope}: " + string.Join(", ", NatIn(scope).Select(m => $"masquerade {m.Source} out {m.Out}"));
 
-    private IEnumerable<DesiredSysctl> SysctlsIn(Scope scope) =>
-        (_scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Sysctls : []).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
+    private IEnumerable<DesiredSysctl> SysctlsIn(Scope scope) => SysctlListIn(scope).Select(kv => new DesiredSysctl(kv.Key, kv.Value));
+
+    private IReadOnlyList<KeyValuePair<string, string>> SysctlListIn(Scope scope) =>
+        _scopeIndex.TryGetValue(scope, out var i) && i > 0 ? _topology.Namespaces[i - 1].Sysctls : [];
 }

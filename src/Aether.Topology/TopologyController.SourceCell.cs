@@ -54,35 +54,28 @@ public sealed partial class TopologyController
         }
 
         /// <summary>
-        /// The session's source cells, one per stage and scope, made on first ask. The file's scopes (the host and its
-        /// namespaces) have a slot each in one array, by stage and the scope's place in the file: a plan of a thousand
-        /// namespaces asks for 6000, and a concurrent map of them took about 1.3 MB of nodes. Any other scope is kept
-        /// in a map.
+        /// The session's source cells, one per stage and scope, made on first ask, in one array by stage and the
+        /// scope's place in the file (a session's scopes are the file's: the host and its namespaces). A plan of a
+        /// thousand namespaces asks for 6000, and a concurrent map of them took about 1.3 MB of nodes.
         /// </summary>
         private sealed class SourceCells(Session session, IReadOnlyDictionary<Scope, int> places)
         {
             private static readonly int Stages = Enum.GetValues<Stage>().Length;
             private readonly SourceCell?[] _cells = new SourceCell?[Stages * places.Count];
-            private readonly System.Collections.Concurrent.ConcurrentDictionary<(Stage, Scope), SourceCell> _others = new();
 
-            /// <summary>The cell of a stage in a scope, made now if there was none.</summary>
+            /// <summary>The cell of a stage in one of the file's scopes, made now if there was none.</summary>
             public SourceCell For(Stage stage, Scope scope)
             {
-                if (!places.TryGetValue(scope, out var place))
-                {
-                    return _others.GetOrAdd((stage, scope), static (key, session) => new SourceCell(session, key.Item1, key.Item2), session);
-                }
-
-                ref var slot = ref _cells[(place * Stages) + (int)stage];
+                ref var slot = ref _cells[(places[scope] * Stages) + (int)stage];
                 return Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, new SourceCell(session, stage, scope), null) ?? slot;
             }
 
-            /// <summary>The cell of a stage in a scope, or null when none was made.</summary>
+            /// <summary>The cell of a stage in a scope, or null when none was made (or the scope is not the file's).</summary>
             public SourceCell? Made(Stage stage, Scope scope) =>
-                places.TryGetValue(scope, out var place) ? Volatile.Read(ref _cells[(place * Stages) + (int)stage]) : _others.GetValueOrDefault((stage, scope));
+                places.TryGetValue(scope, out var place) ? Volatile.Read(ref _cells[(place * Stages) + (int)stage]) : null;
 
             /// <summary>Every cell made so far.</summary>
-            public IEnumerable<SourceCell> All => _cells.OfType<SourceCell>().Concat(_others.Values);
+            public IEnumerable<SourceCell> All => _cells.OfType<SourceCell>();
         }
     }
 }
